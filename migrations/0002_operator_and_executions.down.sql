@@ -1,0 +1,3 @@
+DROP TABLE executions;
+DROP TYPE executionstate;
+ALTER TABLE decision_history DROP COLUMN operator;

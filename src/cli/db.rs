@@ -1,0 +1,63 @@
+//! `tradedesk db status|start|stop`: the embedded cluster.
+
+use super::{DbCommand, Failure};
+use crate::store::Target;
+use crate::store::embedded::Cluster;
+use crate::store::target::DEFAULT_DATABASE;
+
+pub async fn run(target: &Target, command: DbCommand) -> Result<(), Failure> {
+    let cluster = match target.cluster() {
+        Some(cluster) => cluster.clone(),
+        None => {
+            let root = Cluster::default_root().ok_or(crate::store::Error::NoHome)?;
+            println!(
+                "tradedesk is configured to use {}, not the embedded cluster below.",
+                target.describe()
+            );
+            Cluster::new(root)
+        }
+    };
+    let blocking = cluster.clone();
+    match command {
+        DbCommand::Status => {
+            let status = tokio::task::spawn_blocking(move || blocking.status()).await??;
+            println!("Embedded PostgreSQL in {}", status.root.display());
+            match (status.initialized, status.pid) {
+                (false, _) => println!(
+                    "  not created yet: `tradedesk setup` (or `tradedesk db start`) creates it"
+                ),
+                (true, None) => println!(
+                    "  PostgreSQL {}: stopped (it starts when tradedesk needs it)",
+                    status.major.unwrap_or_default()
+                ),
+                (true, Some(pid)) => {
+                    println!(
+                        "  PostgreSQL {}: running, PID {pid}, socket in {}",
+                        status.major.unwrap_or_default(),
+                        status.socket_dir.display()
+                    );
+                    println!("  psql \"{}\"", cluster.url(DEFAULT_DATABASE));
+                }
+            }
+            println!("  log: {}", cluster.log_file().display());
+        }
+        DbCommand::Start => {
+            let ensured = tokio::task::spawn_blocking(move || blocking.ensure_running()).await??;
+            let what = match (ensured.initialized, ensured.started) {
+                (true, _) => "created and started",
+                (false, true) => "started",
+                (false, false) => "already running",
+            };
+            println!("Embedded PostgreSQL in {}: {what}", cluster.root().display());
+        }
+        DbCommand::Stop => {
+            let stopped = tokio::task::spawn_blocking(move || blocking.stop()).await??;
+            println!(
+                "Embedded PostgreSQL in {}: {}",
+                cluster.root().display(),
+                if stopped { "stopped" } else { "was not running" }
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! `tradedesk migrate status|up|down N`.
+
+use super::{Failure, MigrateCommand};
+use crate::store::connect::connect;
+use crate::store::{Target, migrate};
+
+pub async fn run(target: &Target, command: MigrateCommand) -> Result<(), Failure> {
+    let pool = connect(target, 2).await?;
+    match command {
+        MigrateCommand::Status => {
+            println!("Database {} at {}", target.database(), target.describe());
+            println!("  {:>7}  {:<28}  state", "version", "migration");
+            for m in migrate::status(&pool).await? {
+                let state = match m.applied_on {
+                    Some(at) => format!("applied {}", at.format("%Y-%m-%d %H:%M:%S UTC")),
+                    None => "pending".to_string(),
+                };
+                let note = if m.version == migrate::PHASE1_VERSION {
+                    "  (the platform's schema; never reverted)"
+                } else {
+                    ""
+                };
+                println!("  {:>7}  {:<28}  {state}{note}", m.version, m.description);
+            }
+        }
+        MigrateCommand::Up => {
+            let report = migrate::up(&pool).await?;
+            if let Some(rev) = &report.adopted {
+                let rev = rev.as_deref().map(|r| format!(" (Alembic revision {r})")).unwrap_or_default();
+                println!("Adopted the platform's Phase-1 schema{rev}; its rows are untouched.");
+            }
+            if report.applied.is_empty() {
+                println!("Schema up to date.");
+            }
+            for (version, description) in report.applied {
+                println!("Applied migration {version}: {description}");
+            }
+        }
+        MigrateCommand::Down { steps } => {
+            for (version, description) in migrate::down(&pool, steps).await? {
+                println!("Reverted migration {version}: {description}");
+            }
+        }
+    }
+    pool.close().await;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! `tradedesk setup`.
+
+use super::Failure;
+use crate::store::Target;
+use crate::store::setup::{SetupReport, setup};
+
+pub async fn run(target: &Target, create_db: bool) -> Result<(), Failure> {
+    let report = setup(target, create_db).await?;
+    print!("{}", render(&report));
+    Ok(())
+}
+
+/// The report as printed: what was done, then every table with its row count.
+pub fn render(report: &SetupReport) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("Database {} at {}\n", report.database, report.target));
+    if let Some(e) = report.embedded {
+        out.push_str(match (e.initialized, e.started) {
+            (true, _) => "  embedded PostgreSQL: created and started (it keeps running; `tradedesk db stop` stops it)\n",
+            (false, true) => "  embedded PostgreSQL: started (it keeps running; `tradedesk db stop` stops it)\n",
+            (false, false) => "  embedded PostgreSQL: already running\n",
+        });
+    }
+    if report.database_created {
+        out.push_str("  database: created\n");
+    }
+    match &report.migrations.adopted {
+        Some(Some(rev)) => out.push_str(&format!(
+            "  schema: adopted the platform's Phase-1 database (Alembic revision {rev}); its rows are untouched\n"
+        )),
+        Some(None) => out.push_str(
+            "  schema: adopted the platform's Phase-1 tables; their rows are untouched\n",
+        ),
+        None => {}
+    }
+    if report.migrations.applied.is_empty() {
+        out.push_str("  migrations: up to date\n");
+    } else {
+        for (version, description) in &report.migrations.applied {
+            out.push_str(&format!("  migration {version} applied: {description}\n"));
+        }
+    }
+    out.push_str(if report.risk_config_written {
+        "  risk_config: default limits written (AI trading off, min confidence 90.0, max lot 1.00, 3 concurrent trades, daily target 2000.00, drawdown 1000.00)\n"
+    } else {
+        "  risk_config: present, left as it is\n"
+    });
+    let width = report
+        .tables
+        .iter()
+        .map(|(t, _)| t.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    out.push_str(&format!("\n  {:<width$}  {:>8}\n", "table", "rows"));
+    for (table, rows) in &report.tables {
+        out.push_str(&format!("  {table:<width$}  {rows:>8}\n"));
+    }
+    out.push_str(if report.changed() {
+        "\nReady.\n"
+    } else {
+        "\nReady; nothing needed changing.\n"
+    });
+    out
+}

@@ -1,0 +1,106 @@
+//! The user's `config.toml` and the directories tradedesk keeps its files in.
+
+use std::path::{Path, PathBuf};
+
+use directories::ProjectDirs;
+use serde::Deserialize;
+
+/// Where tradedesk's files live, following the platform's conventions (XDG on Linux).
+pub fn project_dirs() -> Option<ProjectDirs> {
+    ProjectDirs::from("", "", "tradedesk")
+}
+
+/// The settings a user may put in `config.toml`. Unknown keys are refused so that a typo
+/// does not silently fall back to a default.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The database to supervise. When absent (and no flag or `DATABASE_URL` names one),
+    /// tradedesk runs its own embedded PostgreSQL.
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the configuration file {} is not valid: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+}
+
+/// A loaded configuration and the file it came from (if any).
+#[derive(Debug, Default, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub path: Option<PathBuf>,
+}
+
+impl Config {
+    /// The default location: `<config dir>/config.toml`.
+    pub fn default_path() -> Option<PathBuf> {
+        project_dirs().map(|dirs| dirs.config_dir().join("config.toml"))
+    }
+
+    /// Loads `explicit` (which must exist) or else the default file if it exists.
+    pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
+        let (path, must_exist) = match explicit {
+            Some(path) => (path.to_path_buf(), true),
+            None => match Self::default_path() {
+                Some(path) => (path, false),
+                None => return Ok(Loaded::default()),
+            },
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                return Ok(Loaded::default());
+            }
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        let config = Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.clone(),
+            message,
+        })?;
+        Ok(Loaded {
+            config,
+            path: Some(path),
+        })
+    }
+
+    /// Parses the text of a `config.toml`. The error is a sentence without the file's
+    /// contents, which may hold a password.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+            match line {
+                Some(line) => format!("line {line}: {}", e.message()),
+                None => e.message().to_string(),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_is_read() {
+        let config = Config::parse("database_url = \"postgres://u:p@h/db\"\n").unwrap();
+        assert_eq!(config.database_url.as_deref(), Some("postgres://u:p@h/db"));
+    }
+
+    #[test]
+    fn unknown_key_is_refused_with_its_line_and_without_the_text() {
+        let err = Config::parse("database_url = \"postgres://u:secret@h/db\"\ndatabse = 1\n")
+            .unwrap_err();
+        assert!(err.starts_with("line 2:"), "{err}");
+        assert!(err.contains("databse"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+    }
+}

@@ -1,0 +1,107 @@
+//! Connecting: start the embedded cluster when it is the target, then open a pool, and
+//! turn the ways a connection fails into sentences that say what to do.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection as _, PgConnection, PgPool};
+
+use super::error::Error;
+use super::target::Target;
+
+/// How long to wait for a server that does not answer (a dead host drops packets silently).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Starts the embedded cluster if `target` is it (creating it on first use).
+pub async fn ensure_server(target: &Target) -> Result<(), Error> {
+    if let Some(cluster) = target.cluster() {
+        let cluster = cluster.clone();
+        tokio::task::spawn_blocking(move || cluster.ensure_running())
+            .await
+            .map_err(|e| Error::Refused(format!("starting the embedded database failed: {e}")))??;
+    }
+    Ok(())
+}
+
+/// Opens a pool on the target's database. The first connection is made before returning,
+/// so a wrong password or a missing database is reported here, in words.
+pub async fn connect(target: &Target, max_connections: u32) -> Result<PgPool, Error> {
+    connect_to(target, target.options(), max_connections).await
+}
+
+/// Opens a pool on another database of the target's server (e.g. `postgres`).
+pub async fn connect_to(
+    target: &Target,
+    options: PgConnectOptions,
+    max_connections: u32,
+) -> Result<PgPool, Error> {
+    ensure_server(target).await?;
+    // One plain connection first: a pool would retry a refused password until it times
+    // out and then report only the time-out.
+    let probe = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
+        .await
+        .map_err(|_| unreachable(target, "no answer within 10 seconds".into()))?
+        .map_err(|e| classify(target, options.get_database(), e))?;
+    probe.close().await.ok();
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_with(options.clone())
+        .await
+        .map_err(|e| classify(target, options.get_database(), e))
+}
+
+fn unreachable(target: &Target, reason: String) -> Error {
+    let hint = match target.cluster() {
+        Some(cluster) => format!("; its log is {}", cluster.log_file().display()),
+        None => String::new(),
+    };
+    Error::Unreachable {
+        target: target.describe(),
+        reason,
+        hint,
+    }
+}
+
+/// Turns a connection or query error into the store's error for `target`.
+pub fn classify(target: &Target, database: Option<&str>, err: sqlx::Error) -> Error {
+    let database = database.unwrap_or(target.database()).to_string();
+    match err {
+        sqlx::Error::Io(e) => unreachable(target, e.to_string()),
+        sqlx::Error::Tls(e) => unreachable(target, format!("TLS failed: {e}")),
+        sqlx::Error::PoolTimedOut => unreachable(target, "timed out".into()),
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            let reason = db.message().to_string();
+            match code.as_str() {
+                // invalid_password
+                "28P01" => Error::AuthFailed {
+                    user: target.username().to_string(),
+                    target: target.describe(),
+                    origin: match target {
+                        Target::Url { origin, .. } => origin.to_string(),
+                        Target::Embedded { .. } => "the embedded cluster's pg_hba.conf".into(),
+                    },
+                },
+                // invalid_authorization_specification: no such role, or pg_hba.conf says no
+                "28000" => Error::NotAuthorized {
+                    user: target.username().to_string(),
+                    target: target.describe(),
+                    reason,
+                },
+                // invalid_catalog_name
+                "3D000" => Error::DatabaseMissing {
+                    database,
+                    target: target.describe(),
+                },
+                // insufficient_privilege
+                "42501" => Error::PermissionDenied {
+                    action: "connect to this database",
+                    reason,
+                },
+                _ => Error::Database(sqlx::Error::Database(db)),
+            }
+        }
+        other => Error::Database(other),
+    }
+}

@@ -1,0 +1,121 @@
+//! The store's errors: each one sentence a user can act on, never with a password.
+
+use super::catalog::Mismatch;
+use super::embedded;
+use super::target::Origin;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the database URL from {origin} is not valid: {reason}")]
+    BadUrl { origin: Origin, reason: String },
+
+    #[error(
+        "no home directory was found for the embedded database: set DATABASE_URL, or \
+         TRADEDESK_PG_DIR to a directory for tradedesk's own PostgreSQL"
+    )]
+    NoHome,
+
+    #[error(transparent)]
+    Embedded(#[from] embedded::Error),
+
+    #[error(
+        "cannot reach the PostgreSQL server for {target} ({reason}): check that it is \
+         running and that the host and port are right{hint}"
+    )]
+    Unreachable {
+        target: String,
+        reason: String,
+        hint: String,
+    },
+
+    #[error(
+        "PostgreSQL refused the password for role \"{user}\" at {target}: correct the \
+         password in {origin}"
+    )]
+    AuthFailed {
+        user: String,
+        target: String,
+        origin: String,
+    },
+
+    #[error(
+        "PostgreSQL does not let role \"{user}\" connect to {target} ({reason}): check the \
+         role name, or ask the server's administrator to allow it in pg_hba.conf"
+    )]
+    NotAuthorized {
+        user: String,
+        target: String,
+        reason: String,
+    },
+
+    #[error(
+        "database \"{database}\" does not exist on the server of {target}: run \
+         `tradedesk setup --create-db` to create it, or correct the database name"
+    )]
+    DatabaseMissing { database: String, target: String },
+
+    #[error(
+        "the database role tradedesk connects as may not {action} ({reason}): ask the \
+         database's owner to grant it, or connect as a role that owns the database"
+    )]
+    PermissionDenied {
+        action: &'static str,
+        reason: String,
+    },
+
+    #[error(
+        "database \"{database}\" holds tables named like the platform's Phase-1 schema that \
+         differ from it, so tradedesk will not adopt it and has changed nothing:\n{}",
+        list(.mismatches)
+    )]
+    SchemaMismatch {
+        database: String,
+        mismatches: Vec<Mismatch>,
+    },
+
+    #[error(
+        "database \"{database}\" was migrated by a newer tradedesk (migration {version} is \
+         unknown to this one): upgrade tradedesk"
+    )]
+    UnknownMigration { database: String, version: i64 },
+
+    #[error(
+        "migration {version} ({description}) was changed after it was applied to \
+         \"{database}\": reinstall the tradedesk release that applied it"
+    )]
+    ChangedMigration {
+        database: String,
+        version: i64,
+        description: String,
+    },
+
+    #[error(
+        "migration {version} was left half-applied in \"{database}\" by an interrupted run: \
+         repair it by hand (see `tradedesk migrate status`)"
+    )]
+    DirtyMigration { database: String, version: i64 },
+
+    #[error("{0}")]
+    Refused(String),
+
+    #[error("the database failed: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+fn list(mismatches: &[Mismatch]) -> String {
+    mismatches
+        .iter()
+        .map(|m| format!("  - {m}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Error {
+    /// The SQLSTATE of a database error, if this is one.
+    pub fn sqlstate(&self) -> Option<String> {
+        match self {
+            Error::Database(sqlx::Error::Database(db)) => db.code().map(|c| c.into_owned()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! `tradedesk setup`: make the database ready, or verify that it is, changing nothing the
+//! second time.
+
+use sqlx::PgPool;
+
+use super::catalog::quote_ident;
+use super::connect::{classify, connect, connect_to, ensure_server};
+use super::embedded::Ensured;
+use super::error::Error;
+use super::migrate::{self, UpReport};
+use super::target::Target;
+use crate::domain::RiskConfig;
+
+/// What setup found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupReport {
+    /// The target, without a password.
+    pub target: String,
+    pub database: String,
+    /// For the embedded cluster: whether it was created or started now.
+    pub embedded: Option<Ensured>,
+    pub database_created: bool,
+    pub migrations: UpReport,
+    /// Whether the default `risk_config` row was written (there was none).
+    pub risk_config_written: bool,
+    /// Every table of the database with its row count, by name.
+    pub tables: Vec<(String, i64)>,
+}
+
+impl SetupReport {
+    /// Whether this run changed anything.
+    pub fn changed(&self) -> bool {
+        self.embedded.is_some_and(|e| e.initialized)
+            || self.database_created
+            || self.migrations.adopted.is_some()
+            || !self.migrations.applied.is_empty()
+            || self.risk_config_written
+    }
+}
+
+/// Creates the database if needed (always for the embedded cluster, else only with
+/// `create_db`), migrates it (adopting a Phase-1 database), writes the platform's default
+/// risk limits if there are none, and counts every table's rows.
+pub async fn setup(target: &Target, create_db: bool) -> Result<SetupReport, Error> {
+    let embedded = match target.cluster() {
+        Some(cluster) => {
+            let cluster = cluster.clone();
+            Some(
+                tokio::task::spawn_blocking(move || cluster.ensure_running())
+                    .await
+                    .map_err(|e| Error::Refused(format!("starting the embedded database failed: {e}")))??,
+            )
+        }
+        None => None,
+    };
+    let database = target.database().to_string();
+    let (pool, database_created) = match connect(target, 4).await {
+        Ok(pool) => (pool, false),
+        Err(Error::DatabaseMissing { .. }) if create_db || embedded.is_some() => {
+            create_database(target).await?;
+            (connect(target, 4).await?, true)
+        }
+        Err(e) => return Err(e),
+    };
+    let migrations = migrate::up(&pool).await?;
+    let risk_config_written = write_default_risk_config(&pool).await?;
+    let tables = count_rows(&pool).await?;
+    pool.close().await;
+    Ok(SetupReport {
+        target: target.describe(),
+        database,
+        embedded,
+        database_created,
+        migrations,
+        risk_config_written,
+        tables,
+    })
+}
+
+/// CREATE DATABASE, from the server's maintenance database. Losing a race with another
+/// setup creating the same database is not a failure.
+async fn create_database(target: &Target) -> Result<(), Error> {
+    ensure_server(target).await?;
+    let mut last = None;
+    for maintenance in ["postgres", "template1"] {
+        match connect_to(target, target.options_for(maintenance), 1).await {
+            Ok(pool) => {
+                let result = sqlx::query(&format!(
+                    "CREATE DATABASE {}",
+                    quote_ident(target.database())
+                ))
+                .execute(&pool)
+                .await;
+                pool.close().await;
+                return match result {
+                    Ok(_) => Ok(()),
+                    Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P04") => {
+                        Ok(())
+                    }
+                    Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42501") => {
+                        Err(Error::PermissionDenied {
+                            action: "create databases",
+                            reason: db.message().to_string(),
+                        })
+                    }
+                    Err(e) => Err(classify(target, None, e)),
+                };
+            }
+            Err(e @ Error::DatabaseMissing { .. }) => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::Refused("no maintenance database to connect to".into())))
+}
+
+/// Writes the platform's first-start risk limits unless a row exists; an existing row is
+/// the operator's and is never touched.
+async fn write_default_risk_config(pool: &PgPool) -> Result<bool, Error> {
+    let d = RiskConfig::default();
+    let written = sqlx::query(
+        "INSERT INTO risk_config (id, ai_trading_enabled, min_confidence_threshold, max_lot_size,
+                                  max_concurrent_trades, daily_profit_target, stop_after_target,
+                                  max_drawdown_amount, halt_on_drawdown,
+                                  allow_off_watchlist_autotrade, last_halt_reason)
+         VALUES (true, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(d.ai_trading_enabled)
+    .bind(d.min_confidence_threshold)
+    .bind(d.max_lot_size)
+    .bind(d.max_concurrent_trades)
+    .bind(d.daily_profit_target)
+    .bind(d.stop_after_target)
+    .bind(d.max_drawdown_amount)
+    .bind(d.halt_on_drawdown)
+    .bind(d.allow_off_watchlist_autotrade)
+    .bind(d.last_halt_reason)
+    .execute(pool)
+    .await
+    .map_err(|e| migrate::permission(e, "write to risk_config"))?
+    .rows_affected();
+    Ok(written == 1)
+}
+
+/// Every table of the `public` schema with its exact row count.
+pub async fn count_rows(pool: &PgPool) -> Result<Vec<(String, i64)>, Error> {
+    let tables: Vec<(String,)> = sqlx::query_as(
+        "SELECT c.relname::text FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> '_sqlx_migrations'
+          ORDER BY c.relname",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(Error::Database)?;
+    let mut counts = Vec::with_capacity(tables.len());
+    for (table,) in tables {
+        let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {}", quote_ident(&table)))
+            .fetch_one(pool)
+            .await
+            .map_err(|e| migrate::permission(e, "read every table"))?;
+        counts.push((table, count));
+    }
+    Ok(counts)
+}
