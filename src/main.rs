@@ -3,6 +3,15 @@ use tradedesk::cli::{Cli, run};
 
 fn main() -> color_eyre::Result<()> {
     color_eyre::install()?;
+    // Like any Unix filter: when the reader of our output goes away (`tradedesk … | head`),
+    // end quietly instead of panicking on the failed write.
+    // SAFETY: called before any other thread exists; SIG_DFL installs no Rust handler.
+    unsafe {
+        nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        )?;
+    }
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new()?;
     if let Err(err) = runtime.block_on(run(cli)) {

@@ -174,7 +174,7 @@ impl Cluster {
     /// A URL for `database` in this cluster that psql and tradedesk both accept.
     pub fn url(&self, database: &str) -> String {
         format!(
-            "postgresql://{SUPERUSER}@/{database}?host={}",
+            "postgresql:///{database}?host={}&user={SUPERUSER}",
             self.socket_dir().display()
         )
     }
@@ -612,7 +612,7 @@ mod tests {
         let cluster = Cluster::new("/var/lib/tradedesk/postgres");
         assert_eq!(
             cluster.url("ai_trader"),
-            "postgresql://postgres@/ai_trader?host=/var/lib/tradedesk/postgres/run"
+            "postgresql:///ai_trader?host=/var/lib/tradedesk/postgres/run&user=postgres"
         );
     }
 

@@ -171,7 +171,7 @@ pub fn redact(url: &str) -> String {
                     (k.into_owned(), v)
                 })
                 .collect();
-            if !pairs.is_empty() {
+            if pairs.iter().any(|(k, _)| k.eq_ignore_ascii_case("password")) {
                 parsed.query_pairs_mut().clear().extend_pairs(pairs);
             }
             parsed.to_string()

@@ -1,0 +1,119 @@
+//! Test databases on a real PostgreSQL server: the one `DATABASE_URL` names, else an
+//! embedded cluster of tradedesk's own in the temp directory. Every test gets a database
+//! of its own, dropped when the test ends, so tests run in parallel without seeing each
+//! other's rows.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection as _, PgConnection, PgPool};
+use tradedesk::store::Target;
+use tradedesk::store::embedded::Cluster;
+use tradedesk::store::target::Origin;
+
+/// Where the shared test cluster lives when `DATABASE_URL` is not set.
+pub fn test_cluster_root() -> PathBuf {
+    match std::env::var_os("TRADEDESK_TEST_PG_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => std::env::temp_dir().join(format!(
+            "tradedesk-test-pg-{}",
+            nix::unistd::geteuid().as_raw()
+        )),
+    }
+}
+
+/// The URL of a database on the test server to run CREATE DATABASE from.
+pub fn server_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            // Throw-away data: fsync off keeps CREATE DATABASE fast.
+            let cluster = Cluster::ephemeral(test_cluster_root());
+            if let Err(e) = cluster.ensure_running() {
+                panic!("cannot start the embedded test cluster: {e}");
+            }
+            cluster.url("postgres")
+        }
+    })
+}
+
+/// `url` naming another database on the same server.
+pub fn with_database(url: &str, database: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("the test server URL parses");
+    parsed.set_path(&format!("/{database}"));
+    parsed.to_string()
+}
+
+/// A database of the test's own.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    /// Creates an empty database with a unique name.
+    pub async fn new() -> TestDb {
+        let name = format!("tdtest_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(server_url())
+            .await
+            .expect("connect to the test server");
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .await
+            .expect("create a test database");
+        admin.close().await.ok();
+        let url = with_database(server_url(), &name);
+        TestDb { name, url }
+    }
+
+    /// The database as tradedesk's store sees it.
+    pub fn target(&self) -> Target {
+        Target::from_url(&self.url, Origin::Env).expect("the test URL parses")
+    }
+
+    pub async fn pool(&self) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(3)
+            .connect(&self.url)
+            .await
+            .expect("connect to the test database")
+    }
+
+    /// Runs an SQL file of `tests/fixtures/`.
+    pub async fn load(&self, fixture: &str) {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(fixture);
+        let sql = std::fs::read_to_string(&path).expect("read the fixture");
+        let mut conn = PgConnection::connect(&self.url).await.expect("connect");
+        sqlx::raw_sql(&sql)
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("load {fixture}: {e}"));
+        conn.close().await.ok();
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside async; a thread with a runtime of its own does the async work.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async {
+                if let Ok(mut admin) = PgConnection::connect(server_url()).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
