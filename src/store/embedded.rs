@@ -509,8 +509,12 @@ struct Binaries {
 impl Binaries {
     /// The first complete set of server binaries, of version `want` when given.
     fn find(want: Option<u32>, root: &Path) -> Result<Self> {
+        Self::find_in(candidate_dirs(), want, root)
+    }
+
+    fn find_in(dirs: Vec<PathBuf>, want: Option<u32>, root: &Path) -> Result<Self> {
         let mut others = Vec::new();
-        for dir in candidate_dirs() {
+        for dir in dirs {
             let Some(major) = server_major(&dir) else {
                 continue;
             };
@@ -614,6 +618,16 @@ mod tests {
             cluster.url("ai_trader"),
             "postgresql:///ai_trader?host=/var/lib/tradedesk/postgres/run&user=postgres"
         );
+    }
+
+    #[test]
+    fn without_server_binaries_the_error_says_how_to_install_them() {
+        let err = Binaries::find_in(vec![PathBuf::from("/nonexistent/bin")], None, Path::new("/x"))
+            .unwrap_err();
+        assert!(matches!(err, Error::NoBinaries));
+        let text = err.to_string();
+        assert!(text.contains("apt install postgresql"), "{text}");
+        assert!(text.contains("DATABASE_URL"), "{text}");
     }
 
     #[test]

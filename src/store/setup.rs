@@ -94,7 +94,11 @@ async fn create_database(target: &Target) -> Result<(), Error> {
                 pool.close().await;
                 return match result {
                     Ok(_) => Ok(()),
-                    Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P04") => {
+                    // duplicate_database, or the catalog's unique index when two CREATE
+                    // DATABASE statements race: either way, it exists now.
+                    Err(sqlx::Error::Database(db))
+                        if matches!(db.code().as_deref(), Some("42P04" | "23505")) =>
+                    {
                         Ok(())
                     }
                     Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42501") => {

@@ -1,0 +1,193 @@
+//! The command line as a user runs it: the real binary, its output and exit status.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{TestDb, server_url, with_database};
+
+fn tradedesk(config_home: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tradedesk"));
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("TRADEDESK_CONFIG")
+        .env("XDG_CONFIG_HOME", config_home);
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (bool, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().unwrap();
+    (
+        status.success(),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// The test server's URL for `database`, with a password in it. Servers that trust the
+/// connection ignore it; one that checks passwords gets the one DATABASE_URL holds.
+fn url_with_password(database: &str) -> (String, String) {
+    let mut url = url::Url::parse(&with_database(server_url(), database)).unwrap();
+    if url.password().is_none() {
+        if url.host_str().is_none_or(str::is_empty) {
+            // A socket URL: give it a host so the password has a place.
+            url.set_host(Some("localhost")).unwrap();
+        }
+        url.set_password(Some("hunter2-secret")).unwrap();
+    }
+    let password = url.password().unwrap().to_string();
+    (url.to_string(), password)
+}
+
+#[test]
+fn setup_reports_every_table_and_a_second_run_changes_nothing() {
+    let db = tokio::runtime::Runtime::new().unwrap().block_on(TestDb::new());
+    let home = tempfile::tempdir().unwrap();
+    let (url, password) = url_with_password(&db.name);
+
+    let (ok, out, err) = run(&mut tradedesk(home.path(), &["--database-url", &url, "setup"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("migration 1 applied: phase1 schema"), "{out}");
+    assert!(out.contains("risk_config: default limits written"), "{out}");
+    let rows = |table: &str| -> Option<String> {
+        out.lines().find_map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next() == Some(table)).then(|| words.next().unwrap_or("").to_string())
+        })
+    };
+    for table in ["decision_history", "executions", "strategies", "trade_ideas", "users"] {
+        assert_eq!(rows(table).as_deref(), Some("0"), "{table} in:\n{out}");
+    }
+    assert_eq!(rows("risk_config").as_deref(), Some("1"), "{out}");
+    assert!(out.contains(":***@"), "{out}");
+    assert!(!out.contains(&password) && !err.contains(&password));
+
+    let (ok, again, err) = run(&mut tradedesk(home.path(), &["--database-url", &url, "setup"]));
+    assert!(ok, "{err}");
+    assert!(again.contains("migrations: up to date"), "{again}");
+    assert!(again.contains("risk_config: present, left as it is"), "{again}");
+    assert!(again.ends_with("Ready; nothing needed changing.\n"), "{again}");
+}
+
+#[test]
+fn migrate_status_down_and_up() {
+    let db = tokio::runtime::Runtime::new().unwrap().block_on(TestDb::new());
+    let home = tempfile::tempdir().unwrap();
+    let url = db.url.clone();
+    let migrate = |args: &[&str]| {
+        let mut all = vec!["--database-url", url.as_str(), "migrate"];
+        all.extend_from_slice(args);
+        run(&mut tradedesk(home.path(), &all))
+    };
+
+    let (ok, out, _) = migrate(&["status"]);
+    assert!(ok);
+    assert!(out.contains("phase1 schema") && out.contains("pending"), "{out}");
+
+    let (ok, out, _) = migrate(&["up"]);
+    assert!(ok);
+    assert!(out.contains("Applied migration 1: phase1 schema"), "{out}");
+    assert!(out.contains("Applied migration 2: operator and executions"), "{out}");
+
+    let (ok, out, _) = migrate(&["status"]);
+    assert!(ok);
+    assert!(!out.contains("pending"), "{out}");
+    assert!(out.contains("never reverted"), "{out}");
+
+    let (ok, out, _) = migrate(&["down", "1"]);
+    assert!(ok);
+    assert_eq!(out, "Reverted migration 2: operator and executions\n");
+
+    let (ok, _, err) = migrate(&["down", "1"]);
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "tradedesk: only 0 tradedesk migrations are applied above the Phase-1 schema, which \
+         tradedesk never drops; nothing was reverted\n"
+    );
+
+    let (ok, out, _) = migrate(&["up"]);
+    assert!(ok);
+    assert_eq!(out, "Applied migration 2: operator and executions\n");
+    let (ok, out, _) = migrate(&["up"]);
+    assert!(ok);
+    assert_eq!(out, "Schema up to date.\n");
+}
+
+#[test]
+fn a_missing_database_is_one_sentence_and_is_not_created() {
+    let home = tempfile::tempdir().unwrap();
+    let name = format!("tdtest_absent_{}", uuid::Uuid::new_v4().simple());
+    let url = with_database(server_url(), &name);
+    let (ok, out, err) = run(&mut tradedesk(home.path(), &["--database-url", &url, "setup"]));
+    assert!(!ok);
+    assert_eq!(out, "");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with(&format!("tradedesk: database \"{name}\" does not exist")), "{err}");
+    assert!(err.contains("`tradedesk setup --create-db`"), "{err}");
+    // Still missing.
+    let (ok, _, err) = run(&mut tradedesk(home.path(), &["--database-url", &url, "migrate", "status"]));
+    assert!(!ok);
+    assert!(err.contains("does not exist"), "{err}");
+}
+
+#[test]
+fn the_flag_beats_the_environment_which_beats_config_toml() {
+    let db = tokio::runtime::Runtime::new().unwrap().block_on(TestDb::new());
+    let home = tempfile::tempdir().unwrap();
+    let config_dir = home.path().join("tradedesk");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        format!("database_url = \"{}\"\n", db.url),
+    )
+    .unwrap();
+    let nowhere = "postgres://nobody:pw@127.0.0.1:1/ai_trader";
+    let status = ["migrate", "status"];
+
+    // config.toml alone.
+    let (ok, out, err) = run(&mut tradedesk(home.path(), &status));
+    assert!(ok, "{err}");
+    assert!(out.contains(&db.name), "{out}");
+
+    // DATABASE_URL beats config.toml.
+    let (ok, _, err) = run(tradedesk(home.path(), &status).env("DATABASE_URL", nowhere));
+    assert!(!ok);
+    assert!(err.contains("127.0.0.1:1"), "{err}");
+
+    // --database-url beats DATABASE_URL.
+    let mut args = vec!["--database-url", db.url.as_str()];
+    args.extend_from_slice(&status);
+    let (ok, out, err) = run(tradedesk(home.path(), &args).env("DATABASE_URL", nowhere));
+    assert!(ok, "{err}");
+    assert!(out.contains(&db.name), "{out}");
+
+    // A broken config.toml is named, with its line, and its contents are not echoed.
+    std::fs::write(
+        config_dir.join("config.toml"),
+        "database_url = \"postgres://u:TopSecret@h/db\"\ndatabase_ulr = 1\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(&mut tradedesk(home.path(), &status));
+    assert!(!ok);
+    assert!(err.contains("config.toml is not valid: line 2"), "{err}");
+    assert!(!err.contains("TopSecret"), "{err}");
+}
+
+#[test]
+fn help_says_which_database_and_the_exit_codes() {
+    let home = tempfile::tempdir().unwrap();
+    let (ok, out, _) = run(&mut tradedesk(home.path(), &["--help"]));
+    assert!(ok);
+    for needle in ["setup", "migrate", "db", "--database-url", "DATABASE_URL", "config.toml", "Exit status"] {
+        assert!(out.contains(needle), "{needle} missing from:\n{out}");
+    }
+    let (ok, out, _) = run(&mut tradedesk(home.path(), &["migrate", "down", "--help"]));
+    assert!(ok);
+    assert!(out.contains("Phase-1 schema is never reverted"), "{out}");
+}
