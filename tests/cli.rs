@@ -46,11 +46,16 @@ fn url_with_password(database: &str) -> (String, String) {
 
 #[test]
 fn setup_reports_every_table_and_a_second_run_changes_nothing() {
-    let db = tokio::runtime::Runtime::new().unwrap().block_on(TestDb::new());
+    let db = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(TestDb::new());
     let home = tempfile::tempdir().unwrap();
     let (url, password) = url_with_password(&db.name);
 
-    let (ok, out, err) = run(&mut tradedesk(home.path(), &["--database-url", &url, "setup"]));
+    let (ok, out, err) = run(&mut tradedesk(
+        home.path(),
+        &["--database-url", &url, "setup"],
+    ));
     assert!(ok, "{err}");
     assert!(out.contains("migration 1 applied: phase1 schema"), "{out}");
     assert!(out.contains("risk_config: default limits written"), "{out}");
@@ -60,23 +65,40 @@ fn setup_reports_every_table_and_a_second_run_changes_nothing() {
             (words.next() == Some(table)).then(|| words.next().unwrap_or("").to_string())
         })
     };
-    for table in ["decision_history", "executions", "strategies", "trade_ideas", "users"] {
+    for table in [
+        "decision_history",
+        "executions",
+        "strategies",
+        "trade_ideas",
+        "users",
+    ] {
         assert_eq!(rows(table).as_deref(), Some("0"), "{table} in:\n{out}");
     }
     assert_eq!(rows("risk_config").as_deref(), Some("1"), "{out}");
     assert!(out.contains(":***@"), "{out}");
     assert!(!out.contains(&password) && !err.contains(&password));
 
-    let (ok, again, err) = run(&mut tradedesk(home.path(), &["--database-url", &url, "setup"]));
+    let (ok, again, err) = run(&mut tradedesk(
+        home.path(),
+        &["--database-url", &url, "setup"],
+    ));
     assert!(ok, "{err}");
     assert!(again.contains("migrations: up to date"), "{again}");
-    assert!(again.contains("risk_config: present, left as it is"), "{again}");
-    assert!(again.ends_with("Ready; nothing needed changing.\n"), "{again}");
+    assert!(
+        again.contains("risk_config: present, left as it is"),
+        "{again}"
+    );
+    assert!(
+        again.ends_with("Ready; nothing needed changing.\n"),
+        "{again}"
+    );
 }
 
 #[test]
 fn migrate_status_down_and_up() {
-    let db = tokio::runtime::Runtime::new().unwrap().block_on(TestDb::new());
+    let db = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(TestDb::new());
     let home = tempfile::tempdir().unwrap();
     let url = db.url.clone();
     let migrate = |args: &[&str]| {
@@ -87,12 +109,18 @@ fn migrate_status_down_and_up() {
 
     let (ok, out, _) = migrate(&["status"]);
     assert!(ok);
-    assert!(out.contains("phase1 schema") && out.contains("pending"), "{out}");
+    assert!(
+        out.contains("phase1 schema") && out.contains("pending"),
+        "{out}"
+    );
 
     let (ok, out, _) = migrate(&["up"]);
     assert!(ok);
     assert!(out.contains("Applied migration 1: phase1 schema"), "{out}");
-    assert!(out.contains("Applied migration 2: operator and executions"), "{out}");
+    assert!(
+        out.contains("Applied migration 2: operator and executions"),
+        "{out}"
+    );
 
     let (ok, out, _) = migrate(&["status"]);
     assert!(ok);
@@ -124,21 +152,32 @@ fn a_missing_database_is_one_sentence_and_is_not_created() {
     let home = tempfile::tempdir().unwrap();
     let name = format!("tdtest_absent_{}", uuid::Uuid::new_v4().simple());
     let url = with_database(server_url(), &name);
-    let (ok, out, err) = run(&mut tradedesk(home.path(), &["--database-url", &url, "setup"]));
+    let (ok, out, err) = run(&mut tradedesk(
+        home.path(),
+        &["--database-url", &url, "setup"],
+    ));
     assert!(!ok);
     assert_eq!(out, "");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with(&format!("tradedesk: database \"{name}\" does not exist")), "{err}");
+    assert!(
+        err.starts_with(&format!("tradedesk: database \"{name}\" does not exist")),
+        "{err}"
+    );
     assert!(err.contains("`tradedesk setup --create-db`"), "{err}");
     // Still missing.
-    let (ok, _, err) = run(&mut tradedesk(home.path(), &["--database-url", &url, "migrate", "status"]));
+    let (ok, _, err) = run(&mut tradedesk(
+        home.path(),
+        &["--database-url", &url, "migrate", "status"],
+    ));
     assert!(!ok);
     assert!(err.contains("does not exist"), "{err}");
 }
 
 #[test]
 fn the_flag_beats_the_environment_which_beats_config_toml() {
-    let db = tokio::runtime::Runtime::new().unwrap().block_on(TestDb::new());
+    let db = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(TestDb::new());
     let home = tempfile::tempdir().unwrap();
     let config_dir = home.path().join("tradedesk");
     std::fs::create_dir_all(&config_dir).unwrap();
@@ -184,7 +223,15 @@ fn help_says_which_database_and_the_exit_codes() {
     let home = tempfile::tempdir().unwrap();
     let (ok, out, _) = run(&mut tradedesk(home.path(), &["--help"]));
     assert!(ok);
-    for needle in ["setup", "migrate", "db", "--database-url", "DATABASE_URL", "config.toml", "Exit status"] {
+    for needle in [
+        "setup",
+        "migrate",
+        "db",
+        "--database-url",
+        "DATABASE_URL",
+        "config.toml",
+        "Exit status",
+    ] {
         assert!(out.contains(needle), "{needle} missing from:\n{out}");
     }
     let (ok, out, _) = run(&mut tradedesk(home.path(), &["migrate", "down", "--help"]));

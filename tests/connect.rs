@@ -9,21 +9,29 @@ use std::time::Duration;
 
 use common::{server_url, with_database};
 use sqlx::{Connection as _, PgConnection};
+use tradedesk::store::Error;
 use tradedesk::store::connect::connect;
 use tradedesk::store::embedded::Cluster;
 use tradedesk::store::setup::setup;
 use tradedesk::store::target::{Origin, Target};
-use tradedesk::store::Error;
 
 #[tokio::test]
 async fn an_unreachable_server_is_named_without_the_password() {
     // Port 1 on loopback: nothing listens there.
-    let target = Target::from_url("postgres://trader:Sup3rSecret@127.0.0.1:1/ai_trader", Origin::Env)
-        .unwrap();
+    let target = Target::from_url(
+        "postgres://trader:Sup3rSecret@127.0.0.1:1/ai_trader",
+        Origin::Env,
+    )
+    .unwrap();
     let err = connect(&target, 1).await.unwrap_err();
     assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
     let text = err.to_string();
-    assert!(text.starts_with("cannot reach the PostgreSQL server for postgres://trader:***@127.0.0.1:1/ai_trader"), "{text}");
+    assert!(
+        text.starts_with(
+            "cannot reach the PostgreSQL server for postgres://trader:***@127.0.0.1:1/ai_trader"
+        ),
+        "{text}"
+    );
     assert!(text.contains("check that it is running"), "{text}");
     assert!(!text.contains("Sup3rSecret"), "{text}");
     assert!(!format!("{err:?}").contains("Sup3rSecret"));
@@ -32,7 +40,10 @@ async fn an_unreachable_server_is_named_without_the_password() {
 #[tokio::test]
 async fn a_wrong_password_is_named_without_the_password() {
     // A cluster of its own whose pg_hba.conf asks one role for a password.
-    let dir = tempfile::Builder::new().prefix("tradedesk-auth-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("tradedesk-auth-")
+        .tempdir()
+        .unwrap();
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     let cluster = Cluster::ephemeral(dir.path().join("pg"));
     struct Stop(Cluster);
@@ -55,7 +66,10 @@ async fn a_wrong_password_is_named_without_the_password() {
         .unwrap();
     let socket = cluster.socket_dir();
     let url = |password: &str| {
-        format!("postgresql://pwuser:{password}@localhost/postgres?host={}", socket.display())
+        format!(
+            "postgresql://pwuser:{password}@localhost/postgres?host={}",
+            socket.display()
+        )
     };
 
     // The reload is asynchronous: wait until the server asks for the password.
@@ -74,8 +88,14 @@ async fn a_wrong_password_is_named_without_the_password() {
     let err = err.expect("the server asks pwuser for a password after the reload");
     assert!(matches!(err, Error::AuthFailed { .. }), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("refused the password for role \"pwuser\""), "{text}");
-    assert!(text.contains("correct the password in DATABASE_URL"), "{text}");
+    assert!(
+        text.contains("refused the password for role \"pwuser\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("correct the password in DATABASE_URL"),
+        "{text}"
+    );
     assert!(!text.contains("Wr0ngBattery"), "{text}");
     assert!(!format!("{err:?}").contains("Wr0ngBattery"));
 
@@ -91,8 +111,15 @@ async fn a_missing_database_suggests_create_db_and_setup_creates_it_when_asked()
 
     let err = setup(&target, false).await.unwrap_err();
     assert!(matches!(err, Error::DatabaseMissing { .. }), "{err:?}");
-    assert!(err.to_string().contains(&format!("database \"{name}\" does not exist")), "{err}");
-    assert!(err.to_string().contains("tradedesk setup --create-db"), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("database \"{name}\" does not exist")),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("tradedesk setup --create-db"),
+        "{err}"
+    );
 
     let report = setup(&target, true).await.unwrap();
     assert!(report.database_created);
@@ -117,7 +144,11 @@ async fn a_role_that_may_not_create_databases_is_told_so() {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {
-                let v = if k == "user" { role.clone() } else { v.into_owned() };
+                let v = if k == "user" {
+                    role.clone()
+                } else {
+                    v.into_owned()
+                };
                 (k.into_owned(), v)
             })
             .collect();
@@ -132,6 +163,18 @@ async fn a_role_that_may_not_create_databases_is_told_so() {
         .await
         .unwrap();
     let err = result.unwrap_err();
-    assert!(matches!(err, Error::PermissionDenied { action: "create databases", .. }), "{err:?}");
-    assert!(err.to_string().contains("may not create databases"), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::PermissionDenied {
+                action: "create databases",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("may not create databases"),
+        "{err}"
+    );
 }

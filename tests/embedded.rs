@@ -100,7 +100,11 @@ async fn first_start_creates_a_private_cluster_that_is_reused_stopped_and_restar
         .unwrap();
     assert_eq!(fsync, "on", "a user's cluster is durable");
     conn.close().await.unwrap();
-    for dir in [cluster.root().to_path_buf(), cluster.socket_dir(), cluster.data_dir()] {
+    for dir in [
+        cluster.root().to_path_buf(),
+        cluster.socket_dir(),
+        cluster.data_dir(),
+    ] {
         let mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700, "{} is {mode:o}", dir.display());
     }
@@ -118,7 +122,10 @@ async fn first_start_creates_a_private_cluster_that_is_reused_stopped_and_restar
 
     assert!(cluster.stop().unwrap());
     assert_eq!(cluster.status().unwrap().pid, None);
-    assert!(!cluster.stop().unwrap(), "stopping a stopped server is harmless");
+    assert!(
+        !cluster.stop().unwrap(),
+        "stopping a stopped server is harmless"
+    );
 
     let restarted = cluster.ensure_running().unwrap();
     assert_eq!(
@@ -173,13 +180,25 @@ fn concurrent_setups_create_one_cluster_and_one_database() {
             .unwrap(),
     );
     assert!(!status.contains("pending"), "{status}");
-    let db = stdout(&tradedesk(&root, scratch.dir.path(), &["db", "status"]).output().unwrap());
+    let db = stdout(
+        &tradedesk(&root, scratch.dir.path(), &["db", "status"])
+            .output()
+            .unwrap(),
+    );
     assert!(db.contains("running, PID"), "{db}");
     assert!(db.contains("psql \"postgresql:///ai_trader?host="), "{db}");
 
-    let stop = stdout(&tradedesk(&root, scratch.dir.path(), &["db", "stop"]).output().unwrap());
+    let stop = stdout(
+        &tradedesk(&root, scratch.dir.path(), &["db", "stop"])
+            .output()
+            .unwrap(),
+    );
     assert!(stop.contains("stopped"), "{stop}");
-    let db = stdout(&tradedesk(&root, scratch.dir.path(), &["db", "status"]).output().unwrap());
+    let db = stdout(
+        &tradedesk(&root, scratch.dir.path(), &["db", "status"])
+            .output()
+            .unwrap(),
+    );
     assert!(db.contains("stopped"), "{db}");
 }
 
@@ -190,7 +209,20 @@ fn a_cluster_of_another_postgres_version_is_named_not_touched() {
     fs::create_dir_all(&data).unwrap();
     fs::write(data.join("PG_VERSION"), "9\n").unwrap();
     let err = Cluster::new(scratch.root()).ensure_running().unwrap_err();
-    assert!(matches!(err, Error::VersionMismatch { cluster_major: 9, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::VersionMismatch {
+                cluster_major: 9,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("made by PostgreSQL 9"), "{err}");
-    assert_eq!(fs::read_dir(&data).unwrap().count(), 1, "nothing was written");
+    assert_eq!(
+        fs::read_dir(&data).unwrap().count(),
+        1,
+        "nothing was written"
+    );
 }

@@ -113,7 +113,12 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
     let report = setup(&fresh.target(), false).await.unwrap();
     assert_eq!(report.migrations.adopted, None);
     assert_eq!(
-        report.migrations.applied.iter().map(|a| a.0).collect::<Vec<_>>(),
+        report
+            .migrations
+            .applied
+            .iter()
+            .map(|a| a.0)
+            .collect::<Vec<_>>(),
         all_versions()
     );
     assert!(report.risk_config_written);
@@ -163,17 +168,27 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
 
     // The platform's default risk limits.
     let pool = fresh.pool().await;
-    let row: (bool, String, String, i32, String, String, bool, bool, bool, Option<String>) =
-        sqlx::query_as(
-            "SELECT ai_trading_enabled, min_confidence_threshold::text, max_lot_size::text,
+    let row: (
+        bool,
+        String,
+        String,
+        i32,
+        String,
+        String,
+        bool,
+        bool,
+        bool,
+        Option<String>,
+    ) = sqlx::query_as(
+        "SELECT ai_trading_enabled, min_confidence_threshold::text, max_lot_size::text,
                     max_concurrent_trades, daily_profit_target::text, max_drawdown_amount::text,
                     stop_after_target, halt_on_drawdown, allow_off_watchlist_autotrade,
                     last_halt_reason
                FROM risk_config",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(
         row,
         (
@@ -291,9 +306,18 @@ async fn a_foreign_table_under_a_phase1_name_is_refused() {
         .unwrap();
     let err = setup(&db.target(), false).await.unwrap_err();
     let message = err.to_string();
-    assert!(message.contains("table users: column id is integer where Phase 1 has uuid"), "{message}");
-    assert!(message.contains("table trade_ideas is missing"), "{message}");
-    assert!(message.contains("enum type tradeideastatus is missing"), "{message}");
+    assert!(
+        message.contains("table users: column id is integer where Phase 1 has uuid"),
+        "{message}"
+    );
+    assert!(
+        message.contains("table trade_ideas is missing"),
+        "{message}"
+    );
+    assert!(
+        message.contains("enum type tradeideastatus is missing"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -373,20 +397,22 @@ async fn a_migration_changed_after_it_was_applied_is_refused() {
         .await
         .unwrap();
     let err = migrate::up(&pool).await.unwrap_err();
-    assert!(matches!(err, Error::ChangedMigration { version: 1, .. }), "{err}");
+    assert!(
+        matches!(err, Error::ChangedMigration { version: 1, .. }),
+        "{err}"
+    );
 
-    sqlx::query("INSERT INTO _sqlx_migrations VALUES (99999, 'from the future', now(), true, '\\x00', 0)")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations VALUES (99999, 'from the future', now(), true, '\\x00', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
         .bind(PHASE1_VERSION)
         .execute(&pool)
         .await
         .unwrap();
     let err = migrate::up(&pool).await.unwrap_err();
-    assert!(
-        err.to_string().contains("upgrade tradedesk"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("upgrade tradedesk"), "{err}");
 }

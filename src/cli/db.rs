@@ -48,14 +48,21 @@ pub async fn run(target: &Target, command: DbCommand) -> Result<(), Failure> {
                 (false, true) => "started",
                 (false, false) => "already running",
             };
-            println!("Embedded PostgreSQL in {}: {what}", cluster.root().display());
+            println!(
+                "Embedded PostgreSQL in {}: {what}",
+                cluster.root().display()
+            );
         }
         DbCommand::Stop => {
             let stopped = tokio::task::spawn_blocking(move || blocking.stop()).await??;
             println!(
                 "Embedded PostgreSQL in {}: {}",
                 cluster.root().display(),
-                if stopped { "stopped" } else { "was not running" }
+                if stopped {
+                    "stopped"
+                } else {
+                    "was not running"
+                }
             );
         }
     }

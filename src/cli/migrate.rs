@@ -26,7 +26,10 @@ pub async fn run(target: &Target, command: MigrateCommand) -> Result<(), Failure
         MigrateCommand::Up => {
             let report = migrate::up(&pool).await?;
             if let Some(rev) = &report.adopted {
-                let rev = rev.as_deref().map(|r| format!(" (Alembic revision {r})")).unwrap_or_default();
+                let rev = rev
+                    .as_deref()
+                    .map(|r| format!(" (Alembic revision {r})"))
+                    .unwrap_or_default();
                 println!("Adopted the platform's Phase-1 schema{rev}; its rows are untouched.");
             }
             if report.applied.is_empty() {

@@ -13,7 +13,10 @@ pub async fn run(target: &Target, create_db: bool) -> Result<(), Failure> {
 /// The report as printed: what was done, then every table with its row count.
 pub fn render(report: &SetupReport) -> String {
     let mut out = String::new();
-    out.push_str(&format!("Database {} at {}\n", report.database, report.target));
+    out.push_str(&format!(
+        "Database {} at {}\n",
+        report.database, report.target
+    ));
     if let Some(e) = report.embedded {
         out.push_str(match (e.initialized, e.started) {
             (true, _) => "  embedded PostgreSQL: created and started (it keeps running; `tradedesk db stop` stops it)\n",

@@ -264,7 +264,10 @@ impl Catalog {
         .fetch_all(&mut *conn)
         .await?;
         for (table, name, definition) in constraints {
-            catalog.table_mut(table).constraints.insert(name, definition);
+            catalog
+                .table_mut(table)
+                .constraints
+                .insert(name, definition);
         }
 
         let indexes: Vec<(String, String, String)> = sqlx::query_as(
@@ -299,7 +302,8 @@ impl Catalog {
     /// This catalog without the named tables (bookkeeping tables such as
     /// `_sqlx_migrations` or `alembic_version`).
     pub fn without_tables(mut self, names: &[&str]) -> Self {
-        self.tables.retain(|name, _| !names.contains(&name.as_str()));
+        self.tables
+            .retain(|name, _| !names.contains(&name.as_str()));
         self
     }
 
@@ -384,14 +388,12 @@ impl Table {
                     table: t(),
                     name: name.clone(),
                 }),
-                Some(actual) if actual != definition => {
-                    out.push(Mismatch::ConstraintDefinition {
-                        table: t(),
-                        name: name.clone(),
-                        expected: definition.clone(),
-                        found: actual.clone(),
-                    })
-                }
+                Some(actual) if actual != definition => out.push(Mismatch::ConstraintDefinition {
+                    table: t(),
+                    name: name.clone(),
+                    expected: definition.clone(),
+                    found: actual.clone(),
+                }),
                 Some(_) => {}
             }
         }
@@ -430,9 +432,10 @@ mod tests {
         table
             .columns
             .insert("id".into(), column("uuid", true, None));
-        table
-            .columns
-            .insert("confidence_score".into(), column("numeric(5,2)", true, None));
+        table.columns.insert(
+            "confidence_score".into(),
+            column("numeric(5,2)", true, None),
+        );
         table
             .constraints
             .insert("trade_ideas_pkey".into(), "PRIMARY KEY (id)".into());

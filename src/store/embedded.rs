@@ -473,7 +473,12 @@ fn command_error(command: &str, out: &Output, hint: Option<&str>) -> Error {
     } else {
         stderr
     };
-    let mut detail = text.trim().lines().last().unwrap_or("no output").to_string();
+    let mut detail = text
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or("no output")
+        .to_string();
     if let Some(hint) = hint {
         detail.push_str("; ");
         detail.push_str(hint);
@@ -574,7 +579,7 @@ fn candidate_dirs() -> Vec<PathBuf> {
             Some((major, entry.path().join("bin")))
         })
         .collect();
-    debian.sort_by(|a, b| b.0.cmp(&a.0));
+    debian.sort_by_key(|(major, _)| std::cmp::Reverse(*major));
     dirs.extend(debian.into_iter().map(|(_, dir)| dir));
     let mut seen = std::collections::HashSet::new();
     dirs.retain(|d| seen.insert(d.clone()));
@@ -622,8 +627,12 @@ mod tests {
 
     #[test]
     fn without_server_binaries_the_error_says_how_to_install_them() {
-        let err = Binaries::find_in(vec![PathBuf::from("/nonexistent/bin")], None, Path::new("/x"))
-            .unwrap_err();
+        let err = Binaries::find_in(
+            vec![PathBuf::from("/nonexistent/bin")],
+            None,
+            Path::new("/x"),
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::NoBinaries));
         let text = err.to_string();
         assert!(text.contains("apt install postgresql"), "{text}");

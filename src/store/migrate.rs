@@ -72,13 +72,16 @@ pub async fn up(pool: &PgPool) -> Result<UpReport, Error> {
     if !before.contains_key(&PHASE1_VERSION) {
         report.adopted = adopt_if_phase1(pool, &database).await?;
     }
-    MIGRATOR.run(pool).await.map_err(|e| migrate_error(&database, e))?;
+    MIGRATOR
+        .run(pool)
+        .await
+        .map_err(|e| migrate_error(&database, e))?;
     let after = applied(pool).await?;
     // An adopted migration 1 was recorded, not run.
     let adopted = report.adopted.is_some();
     report.applied = after
         .keys()
-        .filter(|v| !before.contains_key(v) && !(adopted && **v == PHASE1_VERSION))
+        .filter(|v| !(before.contains_key(v) || adopted && **v == PHASE1_VERSION))
         .map(|v| (*v, description(*v)))
         .collect();
     Ok(report)
@@ -104,7 +107,11 @@ pub async fn down(pool: &PgPool, steps: usize) -> Result<Vec<(i64, String)>, Err
             "only {} tradedesk migration{} applied above the Phase-1 schema, which tradedesk \
              never drops; nothing was reverted",
             revertible.len(),
-            if revertible.len() == 1 { " is" } else { "s are" }
+            if revertible.len() == 1 {
+                " is"
+            } else {
+                "s are"
+            }
         )));
     }
     let reverted: Vec<i64> = revertible[revertible.len() - steps..].to_vec();

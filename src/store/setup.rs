@@ -48,7 +48,9 @@ pub async fn setup(target: &Target, create_db: bool) -> Result<SetupReport, Erro
             Some(
                 tokio::task::spawn_blocking(move || cluster.ensure_running())
                     .await
-                    .map_err(|e| Error::Refused(format!("starting the embedded database failed: {e}")))??,
+                    .map_err(|e| {
+                        Error::Refused(format!("starting the embedded database failed: {e}"))
+                    })??,
             )
         }
         None => None,
@@ -159,10 +161,11 @@ pub async fn count_rows(pool: &PgPool) -> Result<Vec<(String, i64)>, Error> {
     .map_err(Error::Database)?;
     let mut counts = Vec::with_capacity(tables.len());
     for (table,) in tables {
-        let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {}", quote_ident(&table)))
-            .fetch_one(pool)
-            .await
-            .map_err(|e| migrate::permission(e, "read every table"))?;
+        let count: i64 =
+            sqlx::query_scalar(&format!("SELECT count(*) FROM {}", quote_ident(&table)))
+                .fetch_one(pool)
+                .await
+                .map_err(|e| migrate::permission(e, "read every table"))?;
         counts.push((table, count));
     }
     Ok(counts)

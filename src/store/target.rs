@@ -49,10 +49,7 @@ pub enum Target {
 
 impl Target {
     /// Resolves the target from the flag, the environment and the configuration file.
-    pub fn resolve(
-        flag: Option<&str>,
-        config: &crate::config::Loaded,
-    ) -> Result<Target, Error> {
+    pub fn resolve(flag: Option<&str>, config: &crate::config::Loaded) -> Result<Target, Error> {
         let env = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
         let chosen = match (flag, env, &config.config.database_url) {
             (Some(url), _, _) => Some((url.to_string(), Origin::Flag)),
@@ -171,7 +168,10 @@ pub fn redact(url: &str) -> String {
                     (k.into_owned(), v)
                 })
                 .collect();
-            if pairs.iter().any(|(k, _)| k.eq_ignore_ascii_case("password")) {
+            if pairs
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("password"))
+            {
                 parsed.query_pairs_mut().clear().extend_pairs(pairs);
             }
             parsed.to_string()

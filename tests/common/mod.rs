@@ -108,9 +108,10 @@ impl Drop for TestDb {
                 .expect("a runtime");
             runtime.block_on(async {
                 if let Ok(mut admin) = PgConnection::connect(server_url()).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut admin)
-                        .await;
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&mut admin)
+                            .await;
                 }
             });
         })
