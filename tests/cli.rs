@@ -127,9 +127,12 @@ fn migrate_status_down_and_up() {
     assert!(!out.contains("pending"), "{out}");
     assert!(out.contains("never reverted"), "{out}");
 
-    let (ok, out, _) = migrate(&["down", "1"]);
+    let (ok, out, _) = migrate(&["down", "2"]);
     assert!(ok);
-    assert_eq!(out, "Reverted migration 2: operator and executions\n");
+    assert_eq!(
+        out,
+        "Reverted migration 3: last line of defence\nReverted migration 2: operator and executions\n"
+    );
 
     let (ok, _, err) = migrate(&["down", "1"]);
     assert!(!ok);
@@ -141,7 +144,10 @@ fn migrate_status_down_and_up() {
 
     let (ok, out, _) = migrate(&["up"]);
     assert!(ok);
-    assert_eq!(out, "Applied migration 2: operator and executions\n");
+    assert_eq!(
+        out,
+        "Applied migration 2: operator and executions\nApplied migration 3: last line of defence\n"
+    );
     let (ok, out, _) = migrate(&["up"]);
     assert!(ok);
     assert_eq!(out, "Schema up to date.\n");

@@ -151,6 +151,9 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
                         added.push(format!("constraint {constraint}"));
                     }
                 }
+                for trigger in table.triggers.keys() {
+                    added.push(format!("trigger {trigger}"));
+                }
             }
         }
     }
@@ -159,7 +162,16 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
         [
             "enum executionstate",
             "column decision_history.operator",
-            "table executions"
+            "index idx_decision_history_one_human_decision",
+            "trigger decision_history_append_only",
+            "trigger decision_history_no_truncate",
+            "trigger decision_history_notify",
+            "table executions",
+            "trigger risk_config_notify",
+            "trigger snapshot_account_notify",
+            "trigger strategies_notify",
+            "trigger trade_ideas_guard_auto_execution",
+            "trigger trade_ideas_notify",
         ]
     );
     // The added column cannot break the platform's inserts.

@@ -26,6 +26,9 @@ pub struct Table {
     pub constraints: BTreeMap<String, String>,
     /// Index name → definition, without the schema name.
     pub indexes: BTreeMap<String, String>,
+    /// Trigger name → definition, without the schema name (user triggers only, not the
+    /// ones PostgreSQL makes for foreign keys).
+    pub triggers: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,16 +284,39 @@ impl Catalog {
         .bind(schema)
         .fetch_all(&mut *conn)
         .await?;
-        // pg_get_indexdef always qualifies the table; drop the schema to compare across schemas.
+        // pg_get_indexdef and pg_get_triggerdef always qualify the table; drop the schema
+        // to compare across schemas.
         let qualified = [
             format!(" ON {schema}."),
             format!(" ON {}.", quote_ident(schema)),
         ];
-        for (table, name, definition) in indexes {
-            let definition = qualified
+        let unqualify = |definition: String| {
+            qualified
                 .iter()
-                .fold(definition, |def, q| def.replacen(q.as_str(), " ON ", 1));
-            catalog.table_mut(table).indexes.insert(name, definition);
+                .fold(definition, |def, q| def.replacen(q.as_str(), " ON ", 1))
+        };
+        for (table, name, definition) in indexes {
+            catalog
+                .table_mut(table)
+                .indexes
+                .insert(name, unqualify(definition));
+        }
+
+        let triggers: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT c.relname::text, t.tgname::text, pg_get_triggerdef(t.oid)
+               FROM pg_trigger t
+               JOIN pg_class c ON c.oid = t.tgrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT t.tgisinternal",
+        )
+        .bind(schema)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (table, name, definition) in triggers {
+            catalog
+                .table_mut(table)
+                .triggers
+                .insert(name, unqualify(definition));
         }
         Ok(catalog)
     }

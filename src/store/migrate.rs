@@ -172,7 +172,12 @@ pub async fn public_catalog(conn: &mut PgConnection) -> Result<Catalog, sqlx::Er
 /// of an adopted database, `None` when there was nothing to adopt.
 async fn adopt_if_phase1(pool: &PgPool, database: &str) -> Result<Option<Option<String>>, Error> {
     let mut conn = pool.acquire().await.map_err(Error::Database)?;
-    let reference = phase1_reference(&mut conn).await.map_err(Error::Database)?;
+    let reference = phase1_reference(&mut conn).await.map_err(|e| {
+        permission(
+            e,
+            "create the scratch schema that verifies the Phase-1 tables",
+        )
+    })?;
 
     let mut tx = conn.begin().await.map_err(Error::Database)?;
     // Two setups adopting at once: the second waits here and then finds it done.

@@ -1,0 +1,13 @@
+DROP TRIGGER snapshot_account_notify ON snapshot_account;
+DROP TRIGGER executions_notify ON executions;
+DROP TRIGGER strategies_notify ON strategies;
+DROP TRIGGER risk_config_notify ON risk_config;
+DROP TRIGGER decision_history_notify ON decision_history;
+DROP TRIGGER trade_ideas_notify ON trade_ideas;
+DROP FUNCTION tradedesk_notify_change();
+DROP INDEX idx_decision_history_one_human_decision;
+DROP TRIGGER decision_history_no_truncate ON decision_history;
+DROP TRIGGER decision_history_append_only ON decision_history;
+DROP FUNCTION tradedesk_refuse_history_change();
+DROP TRIGGER trade_ideas_guard_auto_execution ON trade_ideas;
+DROP FUNCTION tradedesk_guard_auto_execution();
