@@ -7,44 +7,21 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::TestDb;
+use common::platform::{SNAPSHOT, STRATEGY, insert_idea, insert_strategy};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tradedesk::store::setup::setup;
-
-const STRATEGY: &str = "3f0e6a52-1c4d-4e8b-a7f9-2b1c0d9e8f70";
-const SNAPSHOT: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 
 async fn ready() -> (TestDb, PgPool) {
     let db = TestDb::new().await;
     setup(&db.target(), false).await.unwrap();
     let pool = db.pool().await;
-    sqlx::raw_sql(&format!(
-        "INSERT INTO strategies (id, name, is_active, allowed_symbols, session_windows,
-                                 entry_conditions, exit_rules, forbidden_conditions, risk_caps,
-                                 rr_expectation, created_at, updated_at)
-         VALUES ('{STRATEGY}', 'London breakout', true, '{{EURUSD}}', '[]', '{{}}', '{{}}', '{{}}',
-                 '{{\"max_lot_size\": 0.5}}', 2.50, now(), now())"
-    ))
-    .execute(&pool)
-    .await
-    .unwrap();
+    insert_strategy(&pool).await;
     (db, pool)
 }
 
-/// An idea inserted the way the engine inserts one.
 async fn engine_inserts_idea(pool: &PgPool, status: &str) -> Result<String, sqlx::Error> {
-    let id = uuid::Uuid::new_v4().to_string();
-    sqlx::query(&format!(
-        "INSERT INTO trade_ideas (id, symbol, direction, entry_price, entry_range, stop_loss,
-                                  take_profit, expected_hold, rationale, confidence_score, status,
-                                  strategy_id, snapshot_ref, created_at, updated_at)
-         VALUES ($1::uuid, 'EURUSD', 'buy', 1.085640, NULL, 1.084200, '{{1.087800}}', 'scalp_30m',
-                 'Breakout', 93.00, '{status}', '{STRATEGY}', '{SNAPSHOT}', now(), now())"
-    ))
-    .bind(&id)
-    .execute(pool)
-    .await?;
-    Ok(id)
+    insert_idea(pool, status).await
 }
 
 async fn engine_auto_executes(pool: &PgPool, id: &str) -> Result<u64, sqlx::Error> {

@@ -98,6 +98,27 @@ pub enum Error {
     #[error("{0}")]
     Refused(String),
 
+    #[error(
+        "database \"{database}\" lacks {pending} of this tradedesk's migrations: run \
+         `tradedesk setup` (or `tradedesk migrate up`) first"
+    )]
+    SchemaBehind { database: String, pending: usize },
+
+    #[error("{0}")]
+    InvalidInput(String),
+
+    #[error("no {what} matches {id}")]
+    NotFound { what: &'static str, id: String },
+
+    #[error("{0}")]
+    Conflict(String),
+
+    #[error("{0}")]
+    StrategyBlocked(String),
+
+    #[error("{0}")]
+    SnapshotNotFound(String),
+
     #[error("the database failed: {0}")]
     Database(#[source] sqlx::Error),
 }
@@ -110,7 +131,65 @@ fn list(mismatches: &[Mismatch]) -> String {
         .join("\n")
 }
 
+/// The platform's error codes (PLATFORM.md §4) plus NOT_FOUND and CONFLICT, for scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidInput,
+    NotFound,
+    Conflict,
+    RiskViolation,
+    AiHalted,
+    StrategyBlocked,
+    SnapshotNotFound,
+    /// The database could not be reached or used; not a platform code.
+    Database,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "INVALID_INPUT",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::RiskViolation => "RISK_VIOLATION",
+            ErrorCode::AiHalted => "AI_HALTED",
+            ErrorCode::StrategyBlocked => "STRATEGY_BLOCKED",
+            ErrorCode::SnapshotNotFound => "SNAPSHOT_NOT_FOUND",
+            ErrorCode::Database => "DATABASE",
+        }
+    }
+
+    /// The process exit status the CLI uses for this code (documented in `--help`).
+    pub fn exit_status(self) -> i32 {
+        match self {
+            ErrorCode::Database => 1,
+            ErrorCode::InvalidInput => 3,
+            ErrorCode::NotFound => 4,
+            ErrorCode::Conflict => 5,
+            ErrorCode::RiskViolation => 6,
+            ErrorCode::AiHalted => 7,
+            ErrorCode::StrategyBlocked => 8,
+            ErrorCode::SnapshotNotFound => 9,
+        }
+    }
+}
+
 impl Error {
+    /// The code a script can branch on.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::BadUrl { .. } | Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::Conflict(_) => ErrorCode::Conflict,
+            Error::StrategyBlocked(_) => ErrorCode::StrategyBlocked,
+            Error::SnapshotNotFound(_) => ErrorCode::SnapshotNotFound,
+            Error::Database(sqlx::Error::Database(db)) if db.message().starts_with("AI_HALTED") => {
+                ErrorCode::AiHalted
+            }
+            _ => ErrorCode::Database,
+        }
+    }
+
     /// The SQLSTATE of a database error, if this is one.
     pub fn sqlstate(&self) -> Option<String> {
         match self {

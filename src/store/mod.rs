@@ -1,12 +1,59 @@
 //! PostgreSQL: the only module that speaks SQL.
+//!
+//! Every change of state is one function here running one transaction that also writes
+//! its `decision_history` row; the triggers of migration 3 announce it on the `tradedesk`
+//! channel. The console and the CLI call the same functions.
 
 pub mod catalog;
 pub mod connect;
+pub mod decisions;
 pub mod embedded;
 pub mod error;
+pub mod halt;
+pub mod ideas;
+pub mod ids;
 pub mod migrate;
+pub mod risk;
 pub mod setup;
 pub mod target;
+pub mod timeline;
 
-pub use error::Error;
+use sqlx::PgPool;
+
+pub use error::{Error, ErrorCode};
 pub use target::Target;
+
+/// An open database that holds this tradedesk's whole schema.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    /// Connects and checks that every migration is applied, so that no act runs against
+    /// a schema without its safeguards.
+    pub async fn open(target: &Target, max_connections: u32) -> Result<Store, Error> {
+        let pool = connect::connect(target, max_connections).await?;
+        let pending = migrate::status(&pool)
+            .await?
+            .iter()
+            .filter(|m| m.applied_on.is_none())
+            .count();
+        if pending > 0 {
+            return Err(Error::SchemaBehind {
+                database: target.database().to_string(),
+                pending,
+            });
+        }
+        Ok(Store { pool })
+    }
+
+    /// A store over a pool the caller vouches is fully migrated (tests, benchmarks).
+    pub fn from_pool(pool: PgPool) -> Store {
+        Store { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}

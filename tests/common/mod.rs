@@ -118,3 +118,41 @@ impl Drop for TestDb {
         .join();
     }
 }
+
+/// Writes as the platform's Python engine writes: client-side UUIDs, lowercase labels.
+pub mod platform {
+    use sqlx::PgPool;
+
+    pub const STRATEGY: &str = "3f0e6a52-1c4d-4e8b-a7f9-2b1c0d9e8f70";
+    pub const SNAPSHOT: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+
+    /// The London breakout strategy on EURUSD and GBPUSD, at any hour.
+    pub async fn insert_strategy(pool: &PgPool) {
+        sqlx::raw_sql(&format!(
+            "INSERT INTO strategies (id, name, is_active, allowed_symbols, session_windows,
+                                     entry_conditions, exit_rules, forbidden_conditions, risk_caps,
+                                     rr_expectation, created_at, updated_at)
+             VALUES ('{STRATEGY}', 'London breakout', true, '{{EURUSD,GBPUSD}}', '[]', '{{}}', '{{}}',
+                     '{{}}', '{{\"max_lot_size\": 0.5}}', 2.50, now(), now())"
+        ))
+        .execute(pool)
+        .await
+        .expect("insert the strategy");
+    }
+
+    /// An EURUSD idea in `status`, as the engine inserts it; returns its id.
+    pub async fn insert_idea(pool: &PgPool, status: &str) -> Result<String, sqlx::Error> {
+        let id = uuid::Uuid::new_v4().to_string();
+        sqlx::query(&format!(
+            "INSERT INTO trade_ideas (id, symbol, direction, entry_price, entry_range, stop_loss,
+                                      take_profit, expected_hold, rationale, confidence_score, status,
+                                      strategy_id, snapshot_ref, created_at, updated_at)
+             VALUES ($1::uuid, 'EURUSD', 'buy', 1.085640, NULL, 1.084200, '{{1.087800}}', 'scalp_30m',
+                     'Breakout', 93.00, '{status}', '{STRATEGY}', '{SNAPSHOT}', now(), now())"
+        ))
+        .bind(&id)
+        .execute(pool)
+        .await?;
+        Ok(id)
+    }
+}

@@ -1,0 +1,56 @@
+//! `decision_history`: the audit trail. Rows are only ever inserted (migration 3 refuses
+//! UPDATE and DELETE).
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::error::Error;
+
+/// A decision to record, inside the transaction of the act it belongs to.
+#[derive(Debug, Clone, Default)]
+pub struct NewDecision<'a> {
+    pub symbol: Option<&'a str>,
+    /// A `decisionaction` label.
+    pub action: &'a str,
+    pub rationale: &'a str,
+    pub confidence_score: Option<Decimal>,
+    pub risk_check_result: Option<&'a str>,
+    pub strategy_id: Option<Uuid>,
+    pub trade_idea_id: Option<Uuid>,
+    pub snapshot_ref: Option<Uuid>,
+    pub human_override: bool,
+    pub operator: Option<&'a str>,
+}
+
+/// Inserts the row and returns its id and time. Ids are UUIDv7: time-ordered, so new rows
+/// land at the end of the primary-key index.
+pub async fn record(
+    conn: &mut PgConnection,
+    d: &NewDecision<'_>,
+) -> Result<(Uuid, DateTime<Utc>), Error> {
+    let id = Uuid::now_v7();
+    let occurred_at: DateTime<Utc> = sqlx::query_scalar(
+        "INSERT INTO decision_history (id, occurred_at, symbol, action, rationale,
+                                       confidence_score, risk_check_result, strategy_id,
+                                       trade_idea_id, snapshot_ref, human_override, operator)
+         VALUES ($1, clock_timestamp(), $2, $3::decisionaction, $4, $5, $6, $7, $8, $9, $10, $11)
+         RETURNING occurred_at",
+    )
+    .bind(id)
+    .bind(d.symbol)
+    .bind(d.action)
+    .bind(d.rationale)
+    .bind(d.confidence_score)
+    .bind(d.risk_check_result)
+    .bind(d.strategy_id)
+    .bind(d.trade_idea_id)
+    .bind(d.snapshot_ref)
+    .bind(d.human_override)
+    .bind(d.operator)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    Ok((id, occurred_at))
+}

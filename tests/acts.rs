@@ -1,0 +1,315 @@
+//! The store's acts, each one transaction with its audit row, against real PostgreSQL.
+
+mod common;
+
+use common::TestDb;
+use common::platform::{insert_idea, insert_strategy};
+use sqlx::PgPool;
+use tradedesk::operator::Operator;
+use tradedesk::store::setup::setup;
+use tradedesk::store::timeline::TimelineFilter;
+use tradedesk::store::{Error, Store};
+
+async fn ready() -> (TestDb, Store, PgPool) {
+    let db = TestDb::new().await;
+    setup(&db.target(), false).await.unwrap();
+    let store = Store::open(&db.target(), 4).await.unwrap();
+    let pool = db.pool().await;
+    insert_strategy(&pool).await;
+    (db, store, pool)
+}
+
+fn ann() -> Operator {
+    Operator::new("ann@desk").unwrap()
+}
+
+async fn status_of(pool: &PgPool, id: &str) -> String {
+    sqlx::query_scalar("SELECT status::text FROM trade_ideas WHERE id = $1::uuid")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// (action, symbol, operator, trade_idea_id, rationale, risk_check_result) of every row.
+type Row = (String, Option<String>, Option<String>, Option<String>, String, Option<String>);
+
+async fn history(pool: &PgPool) -> Vec<Row> {
+    sqlx::query_as(
+        "SELECT action::text, symbol, operator, trade_idea_id::text, rationale, risk_check_result
+           FROM decision_history ORDER BY occurred_at, id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn execution(pool: &PgPool, idea: &str, state: &str) {
+    sqlx::query(&format!(
+        "INSERT INTO executions (id, trade_idea_id, lot_size, requested_by, state)
+         VALUES (gen_random_uuid(), $1::uuid, 0.10, 'bob@desk', '{state}')"
+    ))
+    .bind(idea)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn halt_switches_ai_off_and_sweeps_waiting_ideas_and_pending_orders_at_once() {
+    let (_db, store, pool) = ready().await;
+    store.resume(&ann(), "").await.unwrap();
+    let waiting = [
+        insert_idea(&pool, "waiting").await.unwrap(),
+        insert_idea(&pool, "waiting").await.unwrap(),
+    ];
+    let pending_approval = insert_idea(&pool, "needs_approval").await.unwrap();
+    let executed = insert_idea(&pool, "auto_executed").await.unwrap();
+    let filled = insert_idea(&pool, "auto_executed").await.unwrap();
+    execution(&pool, &executed, "pending").await;
+    execution(&pool, &filled, "filled").await;
+
+    let halted = store.halt("lunch break", &ann(), false).await.unwrap();
+    assert!(!halted.already_halted);
+    assert_eq!(halted.reason, "lunch break");
+    assert_eq!(halted.ideas_halted, 2);
+    assert_eq!(halted.executions_cancelled, 1);
+
+    let (enabled, reason): (bool, Option<String>) =
+        sqlx::query_as("SELECT ai_trading_enabled, last_halt_reason FROM risk_config")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(!enabled);
+    assert_eq!(reason.as_deref(), Some("lunch break"));
+    for id in &waiting {
+        assert_eq!(status_of(&pool, id).await, "halted_by_risk");
+    }
+    assert_eq!(status_of(&pool, &pending_approval).await, "needs_approval");
+    let states: Vec<String> =
+        sqlx::query_scalar("SELECT state::text FROM executions ORDER BY state::text")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(states, ["cancelled", "filled"]);
+
+    let rows = history(&pool).await;
+    // ai_resumed, then the switch, then one row per stopped idea.
+    assert_eq!(rows.len(), 4, "{rows:#?}");
+    assert_eq!(rows[0].0, "ai_resumed");
+    let switch = &rows[1];
+    assert_eq!(switch.0, "ai_halted");
+    assert_eq!(switch.1, None);
+    assert_eq!(switch.2.as_deref(), Some("ann@desk"));
+    assert_eq!(switch.4, "lunch break (1 pending order cancelled)");
+    assert_eq!(switch.5.as_deref(), Some("fail:manual_halt"));
+    let mut swept: Vec<String> = rows[2..].iter().map(|r| r.3.clone().unwrap()).collect();
+    swept.sort();
+    let mut expected = waiting.to_vec();
+    expected.sort();
+    assert_eq!(swept, expected);
+    assert!(rows[2..].iter().all(|r| r.1.as_deref() == Some("EURUSD")
+        && r.5.as_deref() == Some("fail:ai_halted")
+        && r.2.as_deref() == Some("ann@desk")));
+}
+
+#[tokio::test]
+async fn keep_pending_halts_without_cancelling_orders() {
+    let (_db, store, pool) = ready().await;
+    store.resume(&ann(), "").await.unwrap();
+    let executed = insert_idea(&pool, "auto_executed").await.unwrap();
+    execution(&pool, &executed, "pending").await;
+    let halted = store.halt("news", &ann(), true).await.unwrap();
+    assert_eq!(halted.executions_cancelled, 0);
+    let state: String = sqlx::query_scalar("SELECT state::text FROM executions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "pending");
+}
+
+#[tokio::test]
+async fn halting_a_halted_system_is_harmless_and_says_so() {
+    let (_db, store, pool) = ready().await;
+    store.resume(&ann(), "").await.unwrap();
+    store.halt("first", &ann(), false).await.unwrap();
+    let again = store.halt("second", &ann(), false).await.unwrap();
+    assert!(again.already_halted);
+    assert_eq!(again.reason, "first", "the recorded reason stays");
+    let halts: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM decision_history WHERE action = 'ai_halted'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(halts, 1);
+}
+
+#[tokio::test]
+async fn resume_is_a_recorded_human_act_and_resuming_a_running_ai_writes_nothing() {
+    let (_db, store, pool) = ready().await;
+    let resumed = store.resume(&ann(), "news is out").await.unwrap();
+    assert!(!resumed.already_running);
+    let rows = history(&pool).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].0, "ai_resumed");
+    assert_eq!(rows[0].2.as_deref(), Some("ann@desk"));
+    assert_eq!(rows[0].4, "news is out (was halted: no reason recorded)");
+    let (enabled, reason): (bool, Option<String>) =
+        sqlx::query_as("SELECT ai_trading_enabled, last_halt_reason FROM risk_config")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(enabled);
+    assert_eq!(reason, None);
+
+    assert!(store.resume(&ann(), "").await.unwrap().already_running);
+    assert_eq!(history(&pool).await.len(), 1);
+}
+
+#[tokio::test]
+async fn reject_by_unique_prefix_records_who_and_a_second_decision_is_told_who_won() {
+    let (_db, store, pool) = ready().await;
+    let id = insert_idea(&pool, "needs_approval").await.unwrap();
+    let rejected = store.reject(&id[..8], "spread too wide", &ann()).await.unwrap();
+    assert_eq!(rejected.idea.to_string(), id);
+    assert_eq!(status_of(&pool, &id).await, "rejected");
+    let rows = history(&pool).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0],
+        (
+            "human_rejected".into(),
+            Some("EURUSD".into()),
+            Some("ann@desk".into()),
+            Some(id.clone()),
+            "spread too wide".into(),
+            None
+        )
+    );
+    let human_override: bool = sqlx::query_scalar("SELECT human_override FROM decision_history")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(human_override);
+
+    let bob = Operator::new("bob@desk").unwrap();
+    let err = store.reject(&id, "me too", &bob).await.unwrap_err();
+    let Error::Conflict(message) = &err else {
+        panic!("expected a conflict, got {err:?}");
+    };
+    assert!(message.contains("was already decided: rejected by ann@desk at "), "{message}");
+    assert_eq!(history(&pool).await.len(), 1);
+}
+
+#[tokio::test]
+async fn bad_input_writes_nothing_and_says_what_is_wrong() {
+    let (_db, store, pool) = ready().await;
+    let id = insert_idea(&pool, "needs_approval").await.unwrap();
+    let err = store.reject(&id, "   ", &ann()).await.unwrap_err();
+    assert_eq!(err.code().as_str(), "INVALID_INPUT");
+    let err = store.reject("zz-top", "r", &ann()).await.unwrap_err();
+    assert_eq!(err.to_string(), "`zz-top` is not an id: give a UUID, or a unique prefix of one (hexadecimal digits)");
+    let err = store.reject("00000000-dead", "r", &ann()).await.unwrap_err();
+    assert_eq!(err.code().as_str(), "NOT_FOUND");
+    assert_eq!(err.to_string(), "no trade idea matches 00000000-dead");
+    let waiting = insert_idea(&pool, "waiting").await.unwrap();
+    let err = store.reject(&waiting, "r", &ann()).await.unwrap_err();
+    assert_eq!(err.code().as_str(), "CONFLICT");
+    assert!(err.to_string().ends_with("is waiting, not awaiting approval"), "{err}");
+    assert!(history(&pool).await.is_empty());
+    assert_eq!(status_of(&pool, &id).await, "needs_approval");
+}
+
+#[tokio::test]
+async fn sixteen_consoles_rejecting_one_idea_record_exactly_one_decision() {
+    let (db, _store, pool) = ready().await;
+    let id = insert_idea(&pool, "needs_approval").await.unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..16 {
+        // Each console has a connection of its own.
+        let store = Store::open(&db.target(), 1).await.unwrap();
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            let operator = Operator::new(format!("op{n}@desk")).unwrap();
+            store.reject(&id, "race", &operator).await
+        }));
+    }
+    let mut wins = 0;
+    let mut conflicts = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(Error::Conflict(_)) => conflicts += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((wins, conflicts), (1, 15));
+    let decisions: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM decision_history WHERE trade_idea_id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(decisions, 1);
+    assert_eq!(status_of(&pool, &id).await, "rejected");
+}
+
+#[tokio::test]
+async fn the_timeline_pages_through_ties_without_gaps_or_repeats() {
+    let (_db, store, pool) = ready().await;
+    // 250 rows sharing 5 timestamps: the keyset must break ties by id.
+    sqlx::raw_sql(
+        "INSERT INTO decision_history (id, occurred_at, symbol, action, rationale, operator)
+         SELECT gen_random_uuid(), timestamptz '2026-11-02 10:00:00+00' + (g % 5) * interval '1 minute',
+                CASE WHEN g % 2 = 0 THEN 'EURUSD' ELSE 'GBPUSD' END,
+                CASE WHEN g % 3 = 0 THEN 'ai_proposed' ELSE 'human_rejected' END::decisionaction,
+                'r' || g, CASE WHEN g % 3 = 0 THEN NULL ELSE 'ann@desk' END
+           FROM generate_series(1, 250) g",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut seen = Vec::new();
+    let mut filter = TimelineFilter {
+        limit: 100,
+        ..TimelineFilter::default()
+    };
+    loop {
+        let page = store.timeline(&filter).await.unwrap();
+        seen.extend(page.decisions.iter().map(|d| (d.occurred_at, d.id)));
+        match page.next {
+            Some(next) => filter.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 250);
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    sorted.dedup();
+    assert_eq!(seen, sorted, "newest first, each row once");
+
+    let eurusd_rejections = store
+        .timeline(&TimelineFilter {
+            symbol: Some("eurusd".into()),
+            action: Some("human_rejected".into()),
+            operator: Some("ann@desk".into()),
+            limit: 1000,
+            ..TimelineFilter::default()
+        })
+        .await
+        .unwrap();
+    let expected = (1..=250).filter(|g| g % 2 == 0 && g % 3 != 0).count();
+    assert_eq!(eurusd_rejections.decisions.len(), expected);
+    assert!(eurusd_rejections.next.is_none());
+
+    let err = store
+        .timeline(&TimelineFilter {
+            action: Some("approved".into()),
+            limit: 10,
+            ..TimelineFilter::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().starts_with("`approved` is not a decision action"), "{err}");
+}
