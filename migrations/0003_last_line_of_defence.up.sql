@@ -32,12 +32,12 @@ CREATE TRIGGER trade_ideas_guard_auto_execution
     BEFORE INSERT OR UPDATE OF status ON trade_ideas
     FOR EACH ROW EXECUTE FUNCTION tradedesk_guard_auto_execution();
 
--- The audit trail is append-only.
+-- The audit trail is append-only (the function serves every audit table).
 CREATE FUNCTION tradedesk_refuse_history_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'APPEND_ONLY: decision_history is the audit trail; its rows cannot be %d', lower(TG_OP)
-        USING HINT = 'Record a new decision instead.';
+    RAISE EXCEPTION 'APPEND_ONLY: % is an audit trail; its rows cannot be %d', TG_TABLE_NAME, lower(TG_OP)
+        USING HINT = 'Record a new row instead.';
 END
 $$;
 

@@ -32,7 +32,14 @@ async fn status_of(pool: &PgPool, id: &str) -> String {
 }
 
 /// (action, symbol, operator, trade_idea_id, rationale, risk_check_result) of every row.
-type Row = (String, Option<String>, Option<String>, Option<String>, String, Option<String>);
+type Row = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+);
 
 async fn history(pool: &PgPool) -> Vec<Row> {
     sqlx::query_as(
@@ -170,7 +177,10 @@ async fn resume_is_a_recorded_human_act_and_resuming_a_running_ai_writes_nothing
 async fn reject_by_unique_prefix_records_who_and_a_second_decision_is_told_who_won() {
     let (_db, store, pool) = ready().await;
     let id = insert_idea(&pool, "needs_approval").await.unwrap();
-    let rejected = store.reject(&id[..8], "spread too wide", &ann()).await.unwrap();
+    let rejected = store
+        .reject(&id[..8], "spread too wide", &ann())
+        .await
+        .unwrap();
     assert_eq!(rejected.idea.to_string(), id);
     assert_eq!(status_of(&pool, &id).await, "rejected");
     let rows = history(&pool).await;
@@ -197,7 +207,10 @@ async fn reject_by_unique_prefix_records_who_and_a_second_decision_is_told_who_w
     let Error::Conflict(message) = &err else {
         panic!("expected a conflict, got {err:?}");
     };
-    assert!(message.contains("was already decided: rejected by ann@desk at "), "{message}");
+    assert!(
+        message.contains("was already decided: rejected by ann@desk at "),
+        "{message}"
+    );
     assert_eq!(history(&pool).await.len(), 1);
 }
 
@@ -208,14 +221,24 @@ async fn bad_input_writes_nothing_and_says_what_is_wrong() {
     let err = store.reject(&id, "   ", &ann()).await.unwrap_err();
     assert_eq!(err.code().as_str(), "INVALID_INPUT");
     let err = store.reject("zz-top", "r", &ann()).await.unwrap_err();
-    assert_eq!(err.to_string(), "`zz-top` is not an id: give a UUID, or a unique prefix of one (hexadecimal digits)");
-    let err = store.reject("00000000-dead", "r", &ann()).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`zz-top` is not an id: give a UUID, or a unique prefix of one (hexadecimal digits)"
+    );
+    let err = store
+        .reject("00000000-dead", "r", &ann())
+        .await
+        .unwrap_err();
     assert_eq!(err.code().as_str(), "NOT_FOUND");
     assert_eq!(err.to_string(), "no trade idea matches 00000000-dead");
     let waiting = insert_idea(&pool, "waiting").await.unwrap();
     let err = store.reject(&waiting, "r", &ann()).await.unwrap_err();
     assert_eq!(err.code().as_str(), "CONFLICT");
-    assert!(err.to_string().ends_with("is waiting, not awaiting approval"), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("is waiting, not awaiting approval"),
+        "{err}"
+    );
     assert!(history(&pool).await.is_empty());
     assert_eq!(status_of(&pool, &id).await, "needs_approval");
 }
@@ -244,13 +267,12 @@ async fn sixteen_consoles_rejecting_one_idea_record_exactly_one_decision() {
         }
     }
     assert_eq!((wins, conflicts), (1, 15));
-    let decisions: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM decision_history WHERE trade_idea_id = $1::uuid",
-    )
-    .bind(&id)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let decisions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM decision_history WHERE trade_idea_id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(decisions, 1);
     assert_eq!(status_of(&pool, &id).await, "rejected");
 }
@@ -311,5 +333,72 @@ async fn the_timeline_pages_through_ties_without_gaps_or_repeats() {
         })
         .await
         .unwrap_err();
-    assert!(err.to_string().starts_with("`approved` is not a decision action"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("`approved` is not a decision action"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_risk_edit_is_validated_whole_and_audited_with_its_operator() {
+    let (_db, store, pool) = ready().await;
+    let edits =
+        tradedesk::domain::RiskChangeSet::parse(["max_lot_size=0.50", "max_concurrent_trades=5"])
+            .unwrap();
+    let update = store.update_risk_config(&edits, &ann()).await.unwrap();
+    assert_eq!(update.before.max_lot_size.to_string(), "1.00");
+    assert_eq!(update.after.max_lot_size.to_string(), "0.50");
+    assert_eq!(update.after.max_concurrent_trades, 5);
+    let stored = store.risk_config().await.unwrap().config;
+    assert_eq!(stored, update.after);
+    let last = store.last_risk_change().await.unwrap().unwrap();
+    assert_eq!(last.operator, "ann@desk");
+    assert_eq!(last.changes, "max_lot_size=0.50 max_concurrent_trades=5");
+    let before_json: String =
+        sqlx::query_scalar("SELECT before->>'max_lot_size' FROM risk_config_changes")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(before_json, "1.00");
+
+    // Two bad values: both named, nothing written.
+    let bad =
+        tradedesk::domain::RiskChangeSet::parse(["max_lot_size=0", "min_confidence_threshold=120"])
+            .unwrap();
+    let err = store.update_risk_config(&bad, &ann()).await.unwrap_err();
+    assert_eq!(err.code().as_str(), "INVALID_INPUT");
+    let text = err.to_string();
+    assert!(
+        text.contains("max_lot_size") && text.contains("min_confidence_threshold"),
+        "{text}"
+    );
+    assert_eq!(store.risk_config().await.unwrap().config, update.after);
+    let audits: i64 = sqlx::query_scalar("SELECT count(*) FROM risk_config_changes")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(audits, 1);
+}
+
+#[tokio::test]
+async fn flipping_ai_trading_in_a_risk_edit_goes_through_halt_and_resume() {
+    let (_db, store, pool) = ready().await;
+    let on = tradedesk::domain::RiskChangeSet::parse(["ai_trading_enabled=true"]).unwrap();
+    let update = store.update_risk_config(&on, &ann()).await.unwrap();
+    assert_eq!(update.resumed.map(|r| r.already_running), Some(false));
+    assert!(update.after.ai_trading_enabled);
+    let off =
+        tradedesk::domain::RiskChangeSet::parse(["ai_trading_enabled=false", "max_lot_size=0.25"])
+            .unwrap();
+    let update = store.update_risk_config(&off, &ann()).await.unwrap();
+    assert!(update.halted.is_some());
+    assert!(!update.after.ai_trading_enabled);
+    assert_eq!(update.after.max_lot_size.to_string(), "0.25");
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action::text FROM decision_history ORDER BY occurred_at")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(actions, ["ai_resumed", "ai_halted"]);
 }

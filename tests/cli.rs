@@ -127,11 +127,12 @@ fn migrate_status_down_and_up() {
     assert!(!out.contains("pending"), "{out}");
     assert!(out.contains("never reverted"), "{out}");
 
-    let (ok, out, _) = migrate(&["down", "2"]);
+    let (ok, out, _) = migrate(&["down", "3"]);
     assert!(ok);
     assert_eq!(
         out,
-        "Reverted migration 3: last line of defence\nReverted migration 2: operator and executions\n"
+        "Reverted migration 4: risk config changes\nReverted migration 3: last line of defence\n\
+         Reverted migration 2: operator and executions\n"
     );
 
     let (ok, _, err) = migrate(&["down", "1"]);
@@ -146,7 +147,8 @@ fn migrate_status_down_and_up() {
     assert!(ok);
     assert_eq!(
         out,
-        "Applied migration 2: operator and executions\nApplied migration 3: last line of defence\n"
+        "Applied migration 2: operator and executions\nApplied migration 3: last line of defence\n\
+         Applied migration 4: risk config changes\n"
     );
     let (ok, out, _) = migrate(&["up"]);
     assert!(ok);

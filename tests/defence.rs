@@ -135,7 +135,7 @@ async fn decision_history_is_append_only() {
         let err = sqlx::query(statement).execute(&pool).await.unwrap_err();
         let message = db_message(err);
         assert!(
-            message.starts_with("APPEND_ONLY: decision_history is the audit trail"),
+            message.starts_with("APPEND_ONLY: decision_history is an audit trail"),
             "{statement}: {message}"
         );
     }

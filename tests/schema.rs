@@ -168,6 +168,7 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
             "trigger decision_history_notify",
             "table executions",
             "trigger risk_config_notify",
+            "table risk_config_changes",
             "trigger snapshot_account_notify",
             "trigger strategies_notify",
             "trigger trade_ideas_guard_auto_execution",

@@ -171,13 +171,19 @@ pub(crate) async fn fetch(conn: &mut PgConnection, id: Uuid, lock: bool) -> Resu
         })
 }
 
-pub(crate) async fn set_status(conn: &mut PgConnection, id: Uuid, status: &str) -> Result<(), Error> {
-    sqlx::query("UPDATE trade_ideas SET status = $2::tradeideastatus, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(status)
-        .execute(&mut *conn)
-        .await
-        .map_err(Error::Database)?;
+pub(crate) async fn set_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE trade_ideas SET status = $2::tradeideastatus, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
     Ok(())
 }
 
@@ -203,7 +209,10 @@ pub(crate) async fn prior_decision(
 }
 
 /// Refuses a decision on an idea that is not awaiting one, saying who decided it and when.
-pub(crate) async fn ensure_awaiting_approval(conn: &mut PgConnection, idea: &Idea) -> Result<(), Error> {
+pub(crate) async fn ensure_awaiting_approval(
+    conn: &mut PgConnection,
+    idea: &Idea,
+) -> Result<(), Error> {
     if idea.status == "needs_approval" {
         return Ok(());
     }

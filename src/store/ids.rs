@@ -33,7 +33,11 @@ impl Kind {
 
 /// The UUID range a prefix covers: the prefix padded with 0s, and with fs.
 fn bounds(prefix: &str) -> Result<(Uuid, Uuid), Error> {
-    let hex: String = prefix.chars().filter(|c| *c != '-').collect::<String>().to_ascii_lowercase();
+    let hex: String = prefix
+        .chars()
+        .filter(|c| *c != '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
     if hex.is_empty() || hex.len() > 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(Error::InvalidInput(format!(
             "`{prefix}` is not an id: give a UUID, or a unique prefix of one (hexadecimal digits)"

@@ -99,7 +99,8 @@ impl Store {
                FROM decision_history WHERE true",
         );
         if let Some(symbol) = &filter.symbol {
-            q.push(" AND symbol = ").push_bind(symbol.to_ascii_uppercase());
+            q.push(" AND symbol = ")
+                .push_bind(symbol.to_ascii_uppercase());
         }
         if let Some(action) = &filter.action {
             q.push(" AND action = ")
