@@ -13,10 +13,18 @@ fn main() -> color_eyre::Result<()> {
         )?;
     }
     let cli = Cli::parse();
+    let json = cli.json;
     let runtime = tokio::runtime::Runtime::new()?;
-    if let Err(err) = runtime.block_on(run(cli)) {
-        eprintln!("tradedesk: {err}");
-        std::process::exit(1);
+    if let Err(failure) = runtime.block_on(run(cli)) {
+        if json {
+            let error = serde_json::json!({
+                "error": {"code": failure.code.as_str(), "message": failure.message}
+            });
+            println!("{error}");
+        } else {
+            eprintln!("tradedesk: {}", failure.message);
+        }
+        std::process::exit(failure.code.exit_status());
     }
     Ok(())
 }

@@ -1,23 +1,39 @@
 //! The command line: clap definitions and one handler per subcommand.
 
+mod act;
 mod db;
+mod ideas;
 mod migrate;
+mod output;
+mod risk;
 mod setup;
+mod timeline;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
-use crate::store::Target;
+use crate::store::{ErrorCode, Target};
 
 const AFTER_HELP: &str = "\
 Which database: --database-url, else DATABASE_URL, else database_url in config.toml
 (in the user's config directory, e.g. ~/.config/tradedesk/config.toml), else tradedesk's
 own embedded PostgreSQL (created and started on first use; see `tradedesk db status`).
 
-Exit status: 0 on success, 1 when the command failed (the reason is printed on stderr),
-2 for a command line clap could not parse.";
+Ids: a trade idea or strategy may be named by any unique prefix of its id, like git.
+
+Exit status (with --json, errors are printed as {\"error\":{\"code\",\"message\"}}):
+  0  success
+  1  the database could not be reached or failed (DATABASE)
+  2  the command line could not be parsed
+  3  INVALID_INPUT       a value was refused; nothing was written
+  4  NOT_FOUND           no idea, strategy or decision has that id
+  5  CONFLICT            already decided by someone else, or in use
+  6  RISK_VIOLATION      an approval was blocked by the risk checks (idea rejected)
+  7  AI_HALTED           refused because AI trading is off
+  8  STRATEGY_BLOCKED    the strategy does not allow it
+  9  SNAPSHOT_NOT_FOUND  the snapshot an idea refers to is missing";
 
 /// tradedesk: supervise the ai-trader platform from a terminal.
 #[derive(Debug, Parser)]
@@ -31,6 +47,10 @@ pub struct Cli {
     /// Read this configuration file instead of the default config.toml.
     #[arg(long, global = true, value_name = "FILE", env = "TRADEDESK_CONFIG")]
     pub config: Option<PathBuf>,
+
+    /// Print machine-readable JSON instead of text (errors too).
+    #[arg(long, global = true)]
+    pub json: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -52,6 +72,105 @@ pub enum Command {
     /// Manage tradedesk's embedded PostgreSQL (used when no database URL is configured).
     #[command(subcommand)]
     Db(DbCommand),
+    /// AI trading on or off (and why), the account, today's P/L and drawdown against their
+    /// limits, and the ideas awaiting approval.
+    Status,
+    /// Pull the kill switch: AI trading off, waiting ideas stopped, unexecuted orders
+    /// cancelled — one transaction, recorded with your name.
+    Halt {
+        /// Why (recorded in the audit trail and shown to every operator).
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Leave orders already handed to execution in place instead of cancelling them.
+        #[arg(long)]
+        keep_pending: bool,
+    },
+    /// Switch AI trading back on (a deliberate human act, recorded with your name).
+    Resume {
+        /// A note for the audit trail.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// List, show, approve and reject trade ideas.
+    #[command(subcommand)]
+    Ideas(IdeasCommand),
+    /// Show or change the risk limits.
+    #[command(subcommand)]
+    Risk(RiskCommand),
+    /// The decision timeline, newest first, a page at a time.
+    Timeline(TimelineArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdeasCommand {
+    /// Ideas awaiting approval first (oldest on top), then the rest, newest first.
+    List {
+        /// Only ideas with this status (waiting, needs_approval, auto_executed, rejected,
+        /// halted_by_risk).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only ideas for this symbol.
+        #[arg(long)]
+        symbol: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// One idea in full.
+    Show {
+        /// The idea's id or a unique prefix of it.
+        id: String,
+    },
+    /// Reject an idea awaiting approval.
+    Reject {
+        /// The idea's id or a unique prefix of it.
+        id: String,
+        /// Why (recorded in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RiskCommand {
+    /// Every risk limit, the AI switch and who changed the limits last.
+    Show,
+    /// Change limits: FIELD=VALUE… validated together, written in one transaction.
+    /// `ai_trading_enabled=false|true` halts or resumes.
+    Set {
+        /// e.g. max_lot_size=0.50 max_concurrent_trades=3 halt_on_drawdown=true
+        #[arg(value_name = "FIELD=VALUE", required = true)]
+        edits: Vec<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TimelineArgs {
+    /// Only decisions about this symbol.
+    #[arg(long)]
+    pub symbol: Option<String>,
+    /// Only this action (ai_proposed, ai_auto_executed, human_approved, human_rejected,
+    /// risk_rejected, ai_halted, ai_resumed).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only decisions by this operator.
+    #[arg(long)]
+    pub operator: Option<String>,
+    /// From this time on: 2026-11-25, 2026-11-25T09:30:00Z, or an age such as 2h, 30m, 7d.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Before this time (same forms as --since).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Rows per page.
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+    /// Continue after this cursor (printed at the end of the previous page).
+    #[arg(long, value_name = "CURSOR")]
+    pub after: Option<String>,
+    /// Print CSV instead of text.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,16 +197,67 @@ pub enum DbCommand {
     Stop,
 }
 
-/// A failure to report: one sentence on stderr, exit status 1.
-pub type Failure = Box<dyn std::error::Error + Send + Sync>;
+/// A failure to report: one sentence, and the code that sets the exit status.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<crate::store::Error> for Failure {
+    fn from(e: crate::store::Error) -> Self {
+        Self::new(e.code(), e.to_string())
+    }
+}
+
+macro_rules! failure_from {
+    ($($t:ty => $code:expr),* $(,)?) => {$(
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Self {
+                Self::new($code, e.to_string())
+            }
+        }
+    )*};
+}
+
+failure_from! {
+    crate::config::ConfigError => ErrorCode::InvalidInput,
+    crate::store::embedded::Error => ErrorCode::Database,
+    tokio::task::JoinError => ErrorCode::Database,
+    serde_json::Error => ErrorCode::Database,
+}
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     let config = Config::load(cli.config.as_deref())?;
     let target = Target::resolve(cli.database_url.as_deref(), &config)?;
+    let out = output::Out { json: cli.json };
     match cli.command {
         Command::Setup { create_db } => setup::run(&target, create_db).await,
         Command::Migrate(command) => migrate::run(&target, command).await,
         Command::Db(command) => db::run(&target, command).await,
+        Command::Status => act::status(&target, out).await,
+        Command::Halt {
+            reason,
+            keep_pending,
+        } => act::halt(&target, out, &reason, keep_pending).await,
+        Command::Resume { note } => act::resume(&target, out, &note).await,
+        Command::Ideas(command) => ideas::run(&target, out, command).await,
+        Command::Risk(command) => risk::run(&target, out, command).await,
+        Command::Timeline(args) => timeline::run(&target, out, args).await,
     }
+}
+
+/// Opens the store for an act or a query (two connections are plenty for one command).
+async fn open(target: &Target) -> Result<crate::store::Store, Failure> {
+    Ok(crate::store::Store::open(target, 2).await?)
 }

@@ -77,9 +77,15 @@ pub(crate) async fn halt_locked(
         reason.to_string()
     };
     let already_halted = !current.config.ai_trading_enabled;
-    let recorded_reason = match (&current.config.last_halt_reason, already_halted) {
-        (Some(previous), true) => previous.clone(),
-        _ => reason.clone(),
+    // An already-halted system keeps the reason it was halted for.
+    let recorded_reason = if already_halted {
+        current
+            .config
+            .last_halt_reason
+            .clone()
+            .unwrap_or_else(|| "no reason recorded".into())
+    } else {
+        reason.clone()
     };
 
     let ideas: Vec<(

@@ -253,3 +253,25 @@ pub(crate) fn lost_race(err: Error, idea: &Idea) -> Error {
         _ => err,
     }
 }
+
+impl Idea {
+    /// The entry: the price, or the middle of the zone.
+    pub fn entry(&self) -> Option<Decimal> {
+        match (&self.entry_price, self.entry_range.as_deref()) {
+            (Some(price), _) => Some(*price),
+            (None, Some([low, high])) => Some((low + high) / Decimal::TWO),
+            _ => None,
+        }
+    }
+
+    /// Reward to risk at the first target: |target − entry| / |entry − stop|, 2 places.
+    pub fn reward_to_risk(&self) -> Option<Decimal> {
+        let entry = self.entry()?;
+        let target = self.take_profit.first()?;
+        let risk = (entry - self.stop_loss).abs();
+        if risk.is_zero() {
+            return None;
+        }
+        Some(((target - entry).abs() / risk).round_dp(2))
+    }
+}

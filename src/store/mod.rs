@@ -4,6 +4,7 @@
 //! its `decision_history` row; the triggers of migration 3 announce it on the `tradedesk`
 //! channel. The console and the CLI call the same functions.
 
+pub mod account;
 pub mod catalog;
 pub mod connect;
 pub mod decisions;

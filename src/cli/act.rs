@@ -1,0 +1,113 @@
+//! `tradedesk status`, `halt` and `resume`.
+
+use chrono::Utc;
+use serde_json::json;
+
+use super::output::{Out, age};
+use super::{Failure, open};
+use crate::operator::Operator;
+use crate::store::Target;
+
+pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
+    let store = open(target).await?;
+    let risk = store.risk_config().await?.config;
+    let account = store.latest_account().await?;
+    let pending = store.pending().await?;
+    let now = Utc::now();
+    if out.json {
+        return out.json(&json!({
+            "ai_trading_enabled": risk.ai_trading_enabled,
+            "halt_reason": risk.last_halt_reason,
+            "account": account,
+            "pending_ideas": pending,
+            "limits": {
+                "min_confidence_threshold": risk.min_confidence_threshold.to_string(),
+                "max_lot_size": risk.max_lot_size.to_string(),
+                "max_concurrent_trades": risk.max_concurrent_trades,
+                "daily_profit_target": risk.daily_profit_target.to_string(),
+                "max_drawdown_amount": risk.max_drawdown_amount.to_string(),
+            },
+        }));
+    }
+    if risk.ai_trading_enabled {
+        println!("AI TRADING: ON");
+    } else {
+        println!(
+            "AI TRADING: OFF — {}",
+            risk.last_halt_reason.as_deref().unwrap_or("no reason recorded")
+        );
+    }
+    match &account {
+        Some(a) => println!(
+            "Account   balance {}  equity {}  open P/L {}  open positions {}  (captured {} ago)",
+            a.balance,
+            a.equity,
+            a.open_pl,
+            a.open_positions,
+            age(a.captured_at, now)
+        ),
+        None => println!("Account   no snapshot yet"),
+    }
+    match pending.oldest {
+        Some(oldest) => println!(
+            "Ideas     {} awaiting approval, the oldest for {}",
+            pending.count,
+            age(oldest, now)
+        ),
+        None => println!("Ideas     none awaiting approval"),
+    }
+    println!(
+        "Limits    max lot {} · {} concurrent trades · min confidence {} · daily target {} · drawdown limit {}",
+        risk.max_lot_size,
+        risk.max_concurrent_trades,
+        risk.min_confidence_threshold,
+        risk.daily_profit_target,
+        risk.max_drawdown_amount
+    );
+    Ok(())
+}
+
+pub async fn halt(target: &Target, out: Out, reason: &str, keep_pending: bool) -> Result<(), Failure> {
+    let store = open(target).await?;
+    let halted = store.halt(reason, &Operator::from_os(), keep_pending).await?;
+    if out.json {
+        return out.json(&json!({
+            "ai_trading_enabled": false,
+            "already_halted": halted.already_halted,
+            "halt_reason": halted.reason,
+            "ideas_halted": halted.ideas_halted,
+            "executions_cancelled": halted.executions_cancelled,
+        }));
+    }
+    if halted.already_halted {
+        println!("AI trading was already off ({}); it stays off.", halted.reason);
+    } else {
+        println!("AI TRADING: OFF — {}", halted.reason);
+    }
+    println!(
+        "Stopped {} waiting idea{}; cancelled {} pending order{}{}.",
+        halted.ideas_halted,
+        if halted.ideas_halted == 1 { "" } else { "s" },
+        halted.executions_cancelled,
+        if halted.executions_cancelled == 1 { "" } else { "s" },
+        if keep_pending { " (--keep-pending)" } else { "" }
+    );
+    Ok(())
+}
+
+pub async fn resume(target: &Target, out: Out, note: &str) -> Result<(), Failure> {
+    let store = open(target).await?;
+    let resumed = store.resume(&Operator::from_os(), note).await?;
+    if out.json {
+        return out.json(&json!({
+            "ai_trading_enabled": true,
+            "already_running": resumed.already_running,
+        }));
+    }
+    if resumed.already_running {
+        println!("AI trading was already on; nothing changed.");
+    } else {
+        println!("AI TRADING: ON");
+    }
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! `tradedesk ideas list|show|reject`.
+
+use chrono::Utc;
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use super::output::{Out, age, short};
+use super::{Failure, IdeasCommand, open};
+use crate::operator::Operator;
+use crate::store::Target;
+use crate::store::ideas::{Idea, IdeaFilter};
+
+pub async fn run(target: &Target, out: Out, command: IdeasCommand) -> Result<(), Failure> {
+    let store = open(target).await?;
+    match command {
+        IdeasCommand::List {
+            status,
+            symbol,
+            limit,
+        } => {
+            let ideas = store
+                .ideas(&IdeaFilter {
+                    status,
+                    symbol,
+                    limit,
+                })
+                .await?;
+            if out.json {
+                return out.json(&ideas);
+            }
+            print_table(&ideas);
+        }
+        IdeasCommand::Show { id } => {
+            let idea = store.idea(&id).await?;
+            if out.json {
+                return out.json(&idea);
+            }
+            print_one(&idea);
+        }
+        IdeasCommand::Reject { id, reason } => {
+            let rejected = store.reject(&id, &reason, &Operator::from_os()).await?;
+            if out.json {
+                return out.json(&json!({
+                    "idea": rejected.idea,
+                    "status": "rejected",
+                    "decision": rejected.decision,
+                }));
+            }
+            println!("Rejected idea {}.", short(rejected.idea));
+        }
+    }
+    Ok(())
+}
+
+fn list(values: &[Decimal]) -> String {
+    values
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn entry(idea: &Idea) -> String {
+    match (&idea.entry_price, &idea.entry_range) {
+        (Some(price), _) => price.to_string(),
+        (None, Some(range)) => list(range).replace(',', "–"),
+        (None, None) => "market".to_string(),
+    }
+}
+
+fn print_table(ideas: &[Idea]) {
+    if ideas.is_empty() {
+        println!("No ideas.");
+        return;
+    }
+    let now = Utc::now();
+    println!(
+        "{:<8}  {:<7} {:<4}  {:>21}  {:>10}  {:<20}  {:>5}  {:>6}  {:<14}  {:<18}  {:>6}",
+        "ID", "SYMBOL", "SIDE", "ENTRY", "STOP", "TARGETS", "R:R", "CONF", "STATUS", "STRATEGY", "AGE"
+    );
+    for i in ideas {
+        println!(
+            "{:<8}  {:<7} {:<4}  {:>21}  {:>10}  {:<20}  {:>5}  {:>6}  {:<14}  {:<18}  {:>6}",
+            short(i.id),
+            i.symbol,
+            i.direction,
+            entry(i),
+            i.stop_loss,
+            list(&i.take_profit),
+            i.reward_to_risk().map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
+            i.confidence_score,
+            i.status,
+            i.strategy_name.as_deref().unwrap_or("—"),
+            age(i.created_at, now)
+        );
+    }
+}
+
+fn print_one(i: &Idea) {
+    let now = Utc::now();
+    println!("Idea       {}", i.id);
+    println!("Status     {}", i.status);
+    println!("Symbol     {} {}", i.symbol, i.direction);
+    println!("Entry      {}", entry(i));
+    println!("Stop       {}", i.stop_loss);
+    println!("Targets    {}", list(&i.take_profit));
+    if let Some(rr) = i.reward_to_risk() {
+        println!("R:R        {rr}");
+    }
+    println!("Confidence {}", i.confidence_score);
+    println!(
+        "Strategy   {}",
+        match (&i.strategy_name, i.strategy_id) {
+            (Some(name), Some(id)) => format!("{name} ({})", short(id)),
+            _ => "none".to_string(),
+        }
+    );
+    if let Some(hold) = &i.expected_hold {
+        println!("Hold       {hold}");
+    }
+    println!("Snapshot   {}", i.snapshot_ref);
+    println!(
+        "Created    {} ({} ago)",
+        i.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        age(i.created_at, now)
+    );
+    println!("Rationale  {}", i.rationale);
+}

@@ -1,0 +1,86 @@
+//! `tradedesk risk show|set`.
+
+use serde_json::json;
+
+use super::output::Out;
+use super::{Failure, RiskCommand, open};
+use crate::domain::{RiskChangeSet, RiskConfig};
+use crate::operator::Operator;
+use crate::store::{ErrorCode, Target};
+
+fn as_json(c: &RiskConfig) -> serde_json::Value {
+    json!({
+        "ai_trading_enabled": c.ai_trading_enabled,
+        "min_confidence_threshold": c.min_confidence_threshold.to_string(),
+        "max_lot_size": c.max_lot_size.to_string(),
+        "max_concurrent_trades": c.max_concurrent_trades,
+        "daily_profit_target": c.daily_profit_target.to_string(),
+        "stop_after_target": c.stop_after_target,
+        "max_drawdown_amount": c.max_drawdown_amount.to_string(),
+        "halt_on_drawdown": c.halt_on_drawdown,
+        "allow_off_watchlist_autotrade": c.allow_off_watchlist_autotrade,
+        "last_halt_reason": c.last_halt_reason,
+    })
+}
+
+fn print(c: &RiskConfig) {
+    let rows: [(&str, String); 10] = [
+        ("ai_trading_enabled", c.ai_trading_enabled.to_string()),
+        ("min_confidence_threshold", c.min_confidence_threshold.to_string()),
+        ("max_lot_size", c.max_lot_size.to_string()),
+        ("max_concurrent_trades", c.max_concurrent_trades.to_string()),
+        ("daily_profit_target", c.daily_profit_target.to_string()),
+        ("stop_after_target", c.stop_after_target.to_string()),
+        ("max_drawdown_amount", c.max_drawdown_amount.to_string()),
+        ("halt_on_drawdown", c.halt_on_drawdown.to_string()),
+        ("allow_off_watchlist_autotrade", c.allow_off_watchlist_autotrade.to_string()),
+        (
+            "last_halt_reason",
+            c.last_halt_reason.clone().unwrap_or_else(|| "—".into()),
+        ),
+    ];
+    for (field, value) in rows {
+        println!("{field:<30} {value}");
+    }
+}
+
+pub async fn run(target: &Target, out: Out, command: RiskCommand) -> Result<(), Failure> {
+    match command {
+        RiskCommand::Show => {
+            let store = open(target).await?;
+            let row = store.risk_config().await?;
+            let last = store.last_risk_change().await?;
+            if out.json {
+                let mut value = as_json(&row.config);
+                value["updated_at"] = json!(row.updated_at);
+                value["last_change"] = match last {
+                    Some(l) => json!({"operator": l.operator, "changes": l.changes, "changed_at": l.changed_at}),
+                    None => json!(null),
+                };
+                return out.json(&value);
+            }
+            print(&row.config);
+            match last {
+                Some(l) => println!(
+                    "\nLast changed by {} at {}: {}",
+                    l.operator,
+                    l.changed_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    l.changes
+                ),
+                None => println!("\nNot edited since setup."),
+            }
+        }
+        RiskCommand::Set { edits } => {
+            // Parse before connecting: a typo is refused even when the database is away.
+            let set = RiskChangeSet::parse(edits.iter().map(String::as_str))
+                .map_err(|e| Failure::new(ErrorCode::InvalidInput, e.to_string()))?;
+            let store = open(target).await?;
+            let update = store.update_risk_config(&set, &Operator::from_os()).await?;
+            if out.json {
+                return out.json(&json!({"before": as_json(&update.before), "after": as_json(&update.after)}));
+            }
+            print(&update.after);
+        }
+    }
+    Ok(())
+}

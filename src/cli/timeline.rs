@@ -1,0 +1,98 @@
+//! `tradedesk timeline`.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::output::{Out, csv, parse_time, short};
+use super::{Failure, TimelineArgs, open};
+use crate::store::timeline::{Cursor, Page, TimelineFilter};
+use crate::store::{ErrorCode, Target};
+
+/// A cursor as printed for `--after`: `<occurred_at RFC 3339>/<id>`.
+fn cursor_text(c: &Cursor) -> String {
+    format!("{}/{}", c.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true), c.id)
+}
+
+fn parse_cursor(text: &str) -> Result<Cursor, Failure> {
+    let bad = || {
+        Failure::new(
+            ErrorCode::InvalidInput,
+            format!("`{text}` is not a cursor: pass the one printed at the end of the previous page"),
+        )
+    };
+    let (at, id) = text.split_once('/').ok_or_else(bad)?;
+    let occurred_at = DateTime::parse_from_rfc3339(at).map_err(|_| bad())?.with_timezone(&Utc);
+    let id = Uuid::parse_str(id).map_err(|_| bad())?;
+    Ok(Cursor { occurred_at, id })
+}
+
+pub async fn run(target: &Target, out: Out, args: TimelineArgs) -> Result<(), Failure> {
+    let now = Utc::now();
+    let filter = TimelineFilter {
+        symbol: args.symbol,
+        action: args.action,
+        operator: args.operator,
+        since: args.since.as_deref().map(|s| parse_time(s, now)).transpose()?,
+        until: args.until.as_deref().map(|s| parse_time(s, now)).transpose()?,
+        after: args.after.as_deref().map(parse_cursor).transpose()?,
+        limit: args.limit,
+    };
+    let store = open(target).await?;
+    let page = store.timeline(&filter).await?;
+    if out.json {
+        return out.json(&serde_json::json!({
+            "decisions": page.decisions,
+            "next": page.next.as_ref().map(cursor_text),
+        }));
+    }
+    if args.csv {
+        print_csv(&page);
+    } else {
+        print_text(&page);
+    }
+    Ok(())
+}
+
+fn print_csv(page: &Page) {
+    println!(
+        "occurred_at,action,symbol,operator,trade_idea_id,strategy_id,confidence_score,risk_check_result,human_override,rationale,id"
+    );
+    for d in &page.decisions {
+        let fields = [
+            d.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            d.action.clone(),
+            d.symbol.clone().unwrap_or_default(),
+            d.operator.clone().unwrap_or_default(),
+            d.trade_idea_id.map(|i| i.to_string()).unwrap_or_default(),
+            d.strategy_id.map(|i| i.to_string()).unwrap_or_default(),
+            d.confidence_score.map(|c| c.to_string()).unwrap_or_default(),
+            d.risk_check_result.clone().unwrap_or_default(),
+            d.human_override.to_string(),
+            d.rationale.clone(),
+            d.id.to_string(),
+        ];
+        println!("{}", fields.iter().map(|f| csv(f)).collect::<Vec<_>>().join(","));
+    }
+}
+
+fn print_text(page: &Page) {
+    if page.decisions.is_empty() {
+        println!("No decisions.");
+        return;
+    }
+    for d in &page.decisions {
+        println!(
+            "{}  {:<16}  {:<7}  {:<8}  {:<20}  {:<24}  {}",
+            d.occurred_at.format("%Y-%m-%d %H:%M:%S"),
+            d.action,
+            d.symbol.as_deref().unwrap_or("—"),
+            d.trade_idea_id.map(short).unwrap_or_else(|| "—".into()),
+            d.operator.as_deref().unwrap_or("platform"),
+            d.risk_check_result.as_deref().unwrap_or(""),
+            d.rationale
+        );
+    }
+    if let Some(next) = &page.next {
+        println!("… more: --after {}", cursor_text(next));
+    }
+}
