@@ -34,7 +34,9 @@ pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
     } else {
         println!(
             "AI TRADING: OFF — {}",
-            risk.last_halt_reason.as_deref().unwrap_or("no reason recorded")
+            risk.last_halt_reason
+                .as_deref()
+                .unwrap_or("no reason recorded")
         );
     }
     match &account {
@@ -67,9 +69,16 @@ pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
     Ok(())
 }
 
-pub async fn halt(target: &Target, out: Out, reason: &str, keep_pending: bool) -> Result<(), Failure> {
+pub async fn halt(
+    target: &Target,
+    out: Out,
+    reason: &str,
+    keep_pending: bool,
+) -> Result<(), Failure> {
     let store = open(target).await?;
-    let halted = store.halt(reason, &Operator::from_os(), keep_pending).await?;
+    let halted = store
+        .halt(reason, &Operator::from_os(), keep_pending)
+        .await?;
     if out.json {
         return out.json(&json!({
             "ai_trading_enabled": false,
@@ -80,7 +89,10 @@ pub async fn halt(target: &Target, out: Out, reason: &str, keep_pending: bool) -
         }));
     }
     if halted.already_halted {
-        println!("AI trading was already off ({}); it stays off.", halted.reason);
+        println!(
+            "AI trading was already off ({}); it stays off.",
+            halted.reason
+        );
     } else {
         println!("AI TRADING: OFF — {}", halted.reason);
     }
@@ -89,8 +101,16 @@ pub async fn halt(target: &Target, out: Out, reason: &str, keep_pending: bool) -
         halted.ideas_halted,
         if halted.ideas_halted == 1 { "" } else { "s" },
         halted.executions_cancelled,
-        if halted.executions_cancelled == 1 { "" } else { "s" },
-        if keep_pending { " (--keep-pending)" } else { "" }
+        if halted.executions_cancelled == 1 {
+            ""
+        } else {
+            "s"
+        },
+        if keep_pending {
+            " (--keep-pending)"
+        } else {
+            ""
+        }
     );
     Ok(())
 }

@@ -76,7 +76,17 @@ fn print_table(ideas: &[Idea]) {
     let now = Utc::now();
     println!(
         "{:<8}  {:<7} {:<4}  {:>21}  {:>10}  {:<20}  {:>5}  {:>6}  {:<14}  {:<18}  {:>6}",
-        "ID", "SYMBOL", "SIDE", "ENTRY", "STOP", "TARGETS", "R:R", "CONF", "STATUS", "STRATEGY", "AGE"
+        "ID",
+        "SYMBOL",
+        "SIDE",
+        "ENTRY",
+        "STOP",
+        "TARGETS",
+        "R:R",
+        "CONF",
+        "STATUS",
+        "STRATEGY",
+        "AGE"
     );
     for i in ideas {
         println!(
@@ -87,7 +97,9 @@ fn print_table(ideas: &[Idea]) {
             entry(i),
             i.stop_loss,
             list(&i.take_profit),
-            i.reward_to_risk().map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
+            i.reward_to_risk()
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "—".into()),
             i.confidence_score,
             i.status,
             i.strategy_name.as_deref().unwrap_or("—"),

@@ -26,14 +26,20 @@ fn as_json(c: &RiskConfig) -> serde_json::Value {
 fn print(c: &RiskConfig) {
     let rows: [(&str, String); 10] = [
         ("ai_trading_enabled", c.ai_trading_enabled.to_string()),
-        ("min_confidence_threshold", c.min_confidence_threshold.to_string()),
+        (
+            "min_confidence_threshold",
+            c.min_confidence_threshold.to_string(),
+        ),
         ("max_lot_size", c.max_lot_size.to_string()),
         ("max_concurrent_trades", c.max_concurrent_trades.to_string()),
         ("daily_profit_target", c.daily_profit_target.to_string()),
         ("stop_after_target", c.stop_after_target.to_string()),
         ("max_drawdown_amount", c.max_drawdown_amount.to_string()),
         ("halt_on_drawdown", c.halt_on_drawdown.to_string()),
-        ("allow_off_watchlist_autotrade", c.allow_off_watchlist_autotrade.to_string()),
+        (
+            "allow_off_watchlist_autotrade",
+            c.allow_off_watchlist_autotrade.to_string(),
+        ),
         (
             "last_halt_reason",
             c.last_halt_reason.clone().unwrap_or_else(|| "—".into()),
@@ -54,7 +60,9 @@ pub async fn run(target: &Target, out: Out, command: RiskCommand) -> Result<(), 
                 let mut value = as_json(&row.config);
                 value["updated_at"] = json!(row.updated_at);
                 value["last_change"] = match last {
-                    Some(l) => json!({"operator": l.operator, "changes": l.changes, "changed_at": l.changed_at}),
+                    Some(l) => {
+                        json!({"operator": l.operator, "changes": l.changes, "changed_at": l.changed_at})
+                    }
                     None => json!(null),
                 };
                 return out.json(&value);
@@ -77,7 +85,9 @@ pub async fn run(target: &Target, out: Out, command: RiskCommand) -> Result<(), 
             let store = open(target).await?;
             let update = store.update_risk_config(&set, &Operator::from_os()).await?;
             if out.json {
-                return out.json(&json!({"before": as_json(&update.before), "after": as_json(&update.after)}));
+                return out.json(
+                    &json!({"before": as_json(&update.before), "after": as_json(&update.after)}),
+                );
             }
             print(&update.after);
         }

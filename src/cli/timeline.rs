@@ -10,18 +10,27 @@ use crate::store::{ErrorCode, Target};
 
 /// A cursor as printed for `--after`: `<occurred_at RFC 3339>/<id>`.
 fn cursor_text(c: &Cursor) -> String {
-    format!("{}/{}", c.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true), c.id)
+    format!(
+        "{}/{}",
+        c.occurred_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        c.id
+    )
 }
 
 fn parse_cursor(text: &str) -> Result<Cursor, Failure> {
     let bad = || {
         Failure::new(
             ErrorCode::InvalidInput,
-            format!("`{text}` is not a cursor: pass the one printed at the end of the previous page"),
+            format!(
+                "`{text}` is not a cursor: pass the one printed at the end of the previous page"
+            ),
         )
     };
     let (at, id) = text.split_once('/').ok_or_else(bad)?;
-    let occurred_at = DateTime::parse_from_rfc3339(at).map_err(|_| bad())?.with_timezone(&Utc);
+    let occurred_at = DateTime::parse_from_rfc3339(at)
+        .map_err(|_| bad())?
+        .with_timezone(&Utc);
     let id = Uuid::parse_str(id).map_err(|_| bad())?;
     Ok(Cursor { occurred_at, id })
 }
@@ -32,8 +41,16 @@ pub async fn run(target: &Target, out: Out, args: TimelineArgs) -> Result<(), Fa
         symbol: args.symbol,
         action: args.action,
         operator: args.operator,
-        since: args.since.as_deref().map(|s| parse_time(s, now)).transpose()?,
-        until: args.until.as_deref().map(|s| parse_time(s, now)).transpose()?,
+        since: args
+            .since
+            .as_deref()
+            .map(|s| parse_time(s, now))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|s| parse_time(s, now))
+            .transpose()?,
         after: args.after.as_deref().map(parse_cursor).transpose()?,
         limit: args.limit,
     };
@@ -59,19 +76,25 @@ fn print_csv(page: &Page) {
     );
     for d in &page.decisions {
         let fields = [
-            d.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            d.occurred_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             d.action.clone(),
             d.symbol.clone().unwrap_or_default(),
             d.operator.clone().unwrap_or_default(),
             d.trade_idea_id.map(|i| i.to_string()).unwrap_or_default(),
             d.strategy_id.map(|i| i.to_string()).unwrap_or_default(),
-            d.confidence_score.map(|c| c.to_string()).unwrap_or_default(),
+            d.confidence_score
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
             d.risk_check_result.clone().unwrap_or_default(),
             d.human_override.to_string(),
             d.rationale.clone(),
             d.id.to_string(),
         ];
-        println!("{}", fields.iter().map(|f| csv(f)).collect::<Vec<_>>().join(","));
+        println!(
+            "{}",
+            fields.iter().map(|f| csv(f)).collect::<Vec<_>>().join(",")
+        );
     }
 }
 
