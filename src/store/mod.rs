@@ -5,6 +5,7 @@
 //! channel. The console and the CLI call the same functions.
 
 pub mod account;
+pub mod approve;
 pub mod catalog;
 pub mod connect;
 pub mod decisions;

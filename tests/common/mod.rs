@@ -126,18 +126,36 @@ pub mod platform {
     pub const STRATEGY: &str = "3f0e6a52-1c4d-4e8b-a7f9-2b1c0d9e8f70";
     pub const SNAPSHOT: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 
-    /// The London breakout strategy on EURUSD and GBPUSD, at any hour.
+    /// The London breakout strategy on EURUSD and GBPUSD, open at every hour of every day
+    /// so that tests do not depend on the clock; at most 0.50 lots and 2 positions.
     pub async fn insert_strategy(pool: &PgPool) {
         sqlx::raw_sql(&format!(
             "INSERT INTO strategies (id, name, is_active, allowed_symbols, session_windows,
                                      entry_conditions, exit_rules, forbidden_conditions, risk_caps,
                                      rr_expectation, created_at, updated_at)
-             VALUES ('{STRATEGY}', 'London breakout', true, '{{EURUSD,GBPUSD}}', '[]', '{{}}', '{{}}',
-                     '{{}}', '{{\"max_lot_size\": 0.5}}', 2.50, now(), now())"
+             VALUES ('{STRATEGY}', 'London breakout', true, '{{EURUSD,GBPUSD}}',
+                     '[{{\"start\": \"00:00Z\", \"end\": \"24:00Z\",
+                        \"days\": [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\",\"sat\",\"sun\"]}}]',
+                     '{{}}', '{{}}', '{{}}',
+                     '{{\"max_lot_size\": 0.5, \"max_concurrent_positions\": 2}}', 2.50, now(), now())"
         ))
         .execute(pool)
         .await
         .expect("insert the strategy");
+    }
+
+    /// An account snapshot captured now, with `open_positions` open.
+    pub async fn insert_account(pool: &PgPool, equity: &str, open_positions: i32) {
+        sqlx::query(
+            "INSERT INTO snapshot_account (id, balance, equity, margin_used, margin_free, open_pl,
+                                           open_positions, captured_at)
+             VALUES (gen_random_uuid(), 10000.00, $1::numeric, 200.00, 9800.00, 0, $2, now())",
+        )
+        .bind(equity)
+        .bind(open_positions)
+        .execute(pool)
+        .await
+        .expect("insert an account snapshot");
     }
 
     /// An EURUSD idea in `status`, as the engine inserts it; returns its id.

@@ -1,0 +1,289 @@
+//! Human approval: the Gate re-run inside the transaction, exactly once, and never two
+//! approvals for the last concurrent-trade slot.
+
+mod common;
+
+use std::str::FromStr as _;
+
+use common::TestDb;
+use common::platform::{insert_account, insert_idea, insert_strategy};
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+use tradedesk::domain::{Purpose, RiskChangeSet};
+use tradedesk::operator::Operator;
+use tradedesk::store::approve::{Approval, parse_lot};
+use tradedesk::store::setup::setup;
+use tradedesk::store::{Error, Store};
+
+async fn ready() -> (TestDb, Store, PgPool) {
+    let db = TestDb::new().await;
+    setup(&db.target(), false).await.unwrap();
+    let store = Store::open(&db.target(), 4).await.unwrap();
+    let pool = db.pool().await;
+    insert_strategy(&pool).await;
+    insert_account(&pool, "10000.00", 0).await;
+    (db, store, pool)
+}
+
+fn ann() -> Operator {
+    Operator::new("ann@desk").unwrap()
+}
+
+fn lot(text: &str) -> Decimal {
+    Decimal::from_str(text).unwrap()
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_approval_that_passes_records_the_order_and_who_approved_it() {
+    let (_db, store, pool) = ready().await;
+    // AI trading is off (setup's default): a human may still approve.
+    let id = insert_idea(&pool, "needs_approval").await.unwrap();
+    let approval = store.approve(&id[..6], lot("0.30"), &ann()).await.unwrap();
+    let Approval::Executed {
+        execution, report, ..
+    } = approval
+    else {
+        panic!("expected an execution, got {approval:?}");
+    };
+    assert_eq!(report.risk_check_result(), "pass");
+    let (idea, lot_size, by, state): (String, String, String, String) = sqlx::query_as(
+        "SELECT trade_idea_id::text, lot_size::text, requested_by, state::text
+           FROM executions WHERE id = $1",
+    )
+    .bind(execution)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            idea.as_str(),
+            lot_size.as_str(),
+            by.as_str(),
+            state.as_str()
+        ),
+        (id.as_str(), "0.30", "ann@desk", "pending")
+    );
+    let (action, human_override, operator, result, rationale): (
+        String,
+        bool,
+        String,
+        String,
+        String,
+    ) = sqlx::query_as(
+        "SELECT action::text, human_override, operator, risk_check_result, rationale
+               FROM decision_history WHERE trade_idea_id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(action, "human_approved");
+    assert!(human_override);
+    assert_eq!(operator, "ann@desk");
+    assert_eq!(result, "pass");
+    assert_eq!(rationale, "approved with lot 0.30");
+    let status: String =
+        sqlx::query_scalar("SELECT status::text FROM trade_ideas WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "auto_executed");
+}
+
+#[tokio::test]
+async fn an_approval_the_checks_refuse_rejects_the_idea_and_names_every_failing_rule() {
+    let (_db, store, pool) = ready().await;
+    let id = insert_idea(&pool, "needs_approval").await.unwrap();
+    // 2.00 is above both the strategy's cap (0.50) and max_lot_size (1.00).
+    let approval = store.approve(&id, lot("2.00"), &ann()).await.unwrap();
+    let Approval::Blocked { report, .. } = &approval else {
+        panic!("expected a block, got {approval:?}");
+    };
+    assert_eq!(report.risk_check_result(), "fail:lot_size");
+    let (action, result, rationale): (String, String, String) = sqlx::query_as(
+        "SELECT action::text, risk_check_result, rationale FROM decision_history
+          WHERE trade_idea_id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(action, "risk_rejected");
+    assert_eq!(result, "fail:lot_size");
+    assert!(
+        rationale.starts_with("approval with lot 2.00 blocked: "),
+        "{rationale}"
+    );
+    assert_eq!(count(&pool, "SELECT count(*) FROM executions").await, 0);
+    let err = store.approve(&id, lot("0.10"), &ann()).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("blocked by the risk checks at approval by ann@desk"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_breached_drawdown_blocks_approval() {
+    let (_db, store, pool) = ready().await;
+    // The day opened at 10000.00 (ready's snapshot); equity is now 8900.00: 1100 down,
+    // past the 1000.00 limit.
+    insert_account(&pool, "8900.00", 0).await;
+    let id = insert_idea(&pool, "needs_approval").await.unwrap();
+    let approval = store.approve(&id, lot("0.10"), &ann()).await.unwrap();
+    let Approval::Blocked { report, .. } = approval else {
+        panic!("expected a block");
+    };
+    assert_eq!(report.risk_check_result(), "fail:max_drawdown");
+}
+
+#[tokio::test]
+async fn bad_lots_are_refused_in_a_sentence_and_write_nothing() {
+    let (_db, store, pool) = ready().await;
+    let id = insert_idea(&pool, "needs_approval").await.unwrap();
+    for bad in ["0", "-1", "0.125"] {
+        let err = store.approve(&id, lot(bad), &ann()).await.unwrap_err();
+        assert_eq!(err.code().as_str(), "INVALID_INPUT", "{bad}");
+    }
+    assert_eq!(
+        parse_lot("abc").unwrap_err().to_string(),
+        "lot size `abc` is not a number such as 0.50"
+    );
+    assert_eq!(
+        parse_lot("0.125").unwrap_err().to_string(),
+        "lot size 0.125 must have at most 2 decimal places and be at most 99999999.99"
+    );
+    assert_eq!(parse_lot(" 0.50 ").unwrap().to_string(), "0.50");
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM decision_history").await,
+        0
+    );
+    assert_eq!(count(&pool, "SELECT count(*) FROM executions").await, 0);
+}
+
+#[tokio::test]
+async fn two_approvals_racing_for_the_last_slot_execute_exactly_one() {
+    let (db, store, pool) = ready().await;
+    let one_slot = RiskChangeSet::parse(["max_concurrent_trades=1"]).unwrap();
+    store.update_risk_config(&one_slot, &ann()).await.unwrap();
+    for _round in 0..5 {
+        sqlx::raw_sql("UPDATE executions SET state = 'cancelled'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let first = insert_idea(&pool, "needs_approval").await.unwrap();
+        let second = insert_idea(&pool, "needs_approval").await.unwrap();
+        let a = Store::open(&db.target(), 1).await.unwrap();
+        let b = Store::open(&db.target(), 1).await.unwrap();
+        let bob = Operator::new("bob@desk").unwrap();
+        let ann = ann();
+        let (ra, rb) = tokio::join!(
+            a.approve(&first, lot("0.10"), &ann),
+            b.approve(&second, lot("0.10"), &bob)
+        );
+        let outcomes = [ra.unwrap(), rb.unwrap()];
+        let executed = outcomes
+            .iter()
+            .filter(|o| matches!(o, Approval::Executed { .. }))
+            .count();
+        assert_eq!(executed, 1, "{outcomes:#?}");
+        let blocked = outcomes
+            .iter()
+            .find_map(|o| match o {
+                Approval::Blocked { report, .. } => Some(report.risk_check_result()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(blocked, "fail:max_concurrent_trades");
+        assert_eq!(
+            count(
+                &pool,
+                "SELECT count(*) FROM executions WHERE state = 'pending'"
+            )
+            .await,
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn sixteen_consoles_deciding_one_idea_record_exactly_one_human_decision() {
+    let (db, _store, pool) = ready().await;
+    let id = insert_idea(&pool, "needs_approval").await.unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..16 {
+        let store = Store::open(&db.target(), 1).await.unwrap();
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            let operator = Operator::new(format!("op{n}@desk")).unwrap();
+            if n % 2 == 0 {
+                store
+                    .approve(&id, lot("0.10"), &operator)
+                    .await
+                    .map(|_| "approved")
+            } else {
+                store
+                    .reject(&id, "race", &operator)
+                    .await
+                    .map(|_| "rejected")
+            }
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(what) => winners.push(what),
+            Err(Error::Conflict(_)) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT action::text FROM decision_history WHERE trade_idea_id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 1);
+    let status: String =
+        sqlx::query_scalar("SELECT status::text FROM trade_ideas WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let executions = count(&pool, "SELECT count(*) FROM executions").await;
+    match winners[0] {
+        "approved" => {
+            assert_eq!(
+                (rows[0].as_str(), status.as_str(), executions),
+                ("human_approved", "auto_executed", 1)
+            );
+        }
+        _ => assert_eq!(
+            (rows[0].as_str(), status.as_str(), executions),
+            ("human_rejected", "rejected", 0)
+        ),
+    }
+}
+
+#[tokio::test]
+async fn the_preview_context_judges_like_the_approval_and_offers_the_smaller_cap() {
+    let (_db, store, pool) = ready().await;
+    let id = insert_idea(&pool, "needs_approval").await.unwrap();
+    let context = store.gate_context(&id).await.unwrap();
+    // The strategy's cap (0.50) is below max_lot_size (1.00).
+    assert_eq!(context.default_lot().to_string(), "0.5");
+    assert!(context.judge(lot("0.50"), Purpose::HumanApproval).passed());
+    assert_eq!(
+        context
+            .judge(lot("0.60"), Purpose::HumanApproval)
+            .risk_check_result(),
+        "fail:lot_size"
+    );
+}
