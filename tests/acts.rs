@@ -356,7 +356,7 @@ async fn a_risk_edit_is_validated_whole_and_audited_with_its_operator() {
     assert_eq!(last.operator, "ann@desk");
     assert_eq!(last.changes, "max_lot_size=0.50 max_concurrent_trades=5");
     let before_json: String =
-        sqlx::query_scalar("SELECT before->>'max_lot_size' FROM risk_config_changes")
+        sqlx::query_scalar("SELECT before->>'max_lot_size' FROM config_changes")
             .fetch_one(&pool)
             .await
             .unwrap();
@@ -374,7 +374,7 @@ async fn a_risk_edit_is_validated_whole_and_audited_with_its_operator() {
         "{text}"
     );
     assert_eq!(store.risk_config().await.unwrap().config, update.after);
-    let audits: i64 = sqlx::query_scalar("SELECT count(*) FROM risk_config_changes")
+    let audits: i64 = sqlx::query_scalar("SELECT count(*) FROM config_changes")
         .fetch_one(&pool)
         .await
         .unwrap();

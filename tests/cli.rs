@@ -131,7 +131,7 @@ fn migrate_status_down_and_up() {
     assert!(ok);
     assert_eq!(
         out,
-        "Reverted migration 4: risk config changes\nReverted migration 3: last line of defence\n\
+        "Reverted migration 4: config changes\nReverted migration 3: last line of defence\n\
          Reverted migration 2: operator and executions\n"
     );
 
@@ -148,7 +148,7 @@ fn migrate_status_down_and_up() {
     assert_eq!(
         out,
         "Applied migration 2: operator and executions\nApplied migration 3: last line of defence\n\
-         Applied migration 4: risk config changes\n"
+         Applied migration 4: config changes\n"
     );
     let (ok, out, _) = migrate(&["up"]);
     assert!(ok);

@@ -161,6 +161,7 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
         added,
         [
             "enum executionstate",
+            "table config_changes",
             "column decision_history.operator",
             "index idx_decision_history_one_human_decision",
             "trigger decision_history_append_only",
@@ -168,7 +169,6 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
             "trigger decision_history_notify",
             "table executions",
             "trigger risk_config_notify",
-            "table risk_config_changes",
             "trigger snapshot_account_notify",
             "trigger strategies_notify",
             "trigger trade_ideas_guard_auto_execution",

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::output::{Out, age};
 use super::{Failure, open};
+use crate::domain::{AccountSnapshot, TradingDay, day_state};
 use crate::operator::Operator;
 use crate::store::Target;
 
@@ -14,12 +15,31 @@ pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
     let account = store.latest_account().await?;
     let pending = store.pending().await?;
     let now = Utc::now();
+    let trading_day = TradingDay::UTC_MIDNIGHT;
+    let snapshots: Vec<AccountSnapshot> = store
+        .account_since(trading_day.start_of(now))
+        .await?
+        .into_iter()
+        .map(|a| AccountSnapshot {
+            balance: a.balance,
+            equity: a.equity,
+            captured_at: a.captured_at,
+        })
+        .collect();
+    let day = day_state(&snapshots, trading_day, now);
     if out.json {
         return out.json(&json!({
             "ai_trading_enabled": risk.ai_trading_enabled,
             "halt_reason": risk.last_halt_reason,
             "account": account,
             "pending_ideas": pending,
+            "day": day.map(|d| json!({
+                "day_start": d.day_start,
+                "pnl": d.day_pnl.to_string(),
+                "drawdown": d.drawdown.to_string(),
+                "opening_equity": d.opening_equity.to_string(),
+                "peak_equity": d.peak_equity.to_string(),
+            })),
             "limits": {
                 "min_confidence_threshold": risk.min_confidence_threshold.to_string(),
                 "max_lot_size": risk.max_lot_size.to_string(),
@@ -49,6 +69,16 @@ pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
             age(a.captured_at, now)
         ),
         None => println!("Account   no snapshot yet"),
+    }
+    if let Some(d) = day {
+        println!(
+            "Today     P/L {} of target {} · drawdown {} of limit {}  (day from {} UTC)",
+            signed(d.day_pnl),
+            risk.daily_profit_target,
+            d.drawdown,
+            risk.max_drawdown_amount,
+            d.day_start.format("%Y-%m-%d %H:%M")
+        );
     }
     match pending.oldest {
         Some(oldest) => println!(
@@ -130,4 +160,13 @@ pub async fn resume(target: &Target, out: Out, note: &str) -> Result<(), Failure
         println!("AI TRADING: ON");
     }
     Ok(())
+}
+
+/// A P/L with its sign, so a loss and a gain never look alike.
+fn signed(value: rust_decimal::Decimal) -> String {
+    if value.is_sign_negative() {
+        value.to_string()
+    } else {
+        format!("+{value}")
+    }
 }

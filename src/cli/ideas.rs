@@ -6,8 +6,12 @@ use serde_json::json;
 
 use super::output::{Out, age, short};
 use super::{Failure, IdeasCommand, open};
+use crate::domain::Outcome;
+use crate::domain::numeric::Shown;
 use crate::operator::Operator;
+use crate::store::ErrorCode;
 use crate::store::Target;
+use crate::store::approve::{Approval, parse_lot};
 use crate::store::ideas::{Idea, IdeaFilter};
 
 pub async fn run(target: &Target, out: Out, command: IdeasCommand) -> Result<(), Failure> {
@@ -36,6 +40,12 @@ pub async fn run(target: &Target, out: Out, command: IdeasCommand) -> Result<(),
                 return out.json(&idea);
             }
             print_one(&idea);
+        }
+        IdeasCommand::Approve { id, lot } => {
+            // Refuse a malformed lot before touching the database.
+            let lot = parse_lot(&lot)?;
+            let approval = store.approve(&id, lot, &Operator::from_os()).await?;
+            return report_approval(out, &approval, lot);
         }
         IdeasCommand::Reject { id, reason } => {
             let rejected = store.reject(&id, &reason, &Operator::from_os()).await?;
@@ -137,4 +147,73 @@ fn print_one(i: &Idea) {
         age(i.created_at, now)
     );
     println!("Rationale  {}", i.rationale);
+}
+
+/// Prints what an approval came to; a blocked approval is a RISK_VIOLATION failure.
+fn report_approval(out: Out, approval: &Approval, lot: Decimal) -> Result<(), Failure> {
+    let (idea, report) = match approval {
+        Approval::Executed { idea, report, .. } | Approval::Blocked { idea, report, .. } => {
+            (*idea, report)
+        }
+    };
+    let executed = matches!(approval, Approval::Executed { .. });
+    if out.json {
+        let verdicts: Vec<_> = report
+            .verdicts
+            .iter()
+            .map(|v| {
+                json!({
+                    "rule": v.rule.as_str(),
+                    "outcome": match v.outcome {
+                        Outcome::Pass => "pass",
+                        Outcome::Fail => "fail",
+                        Outcome::Waived => "waived",
+                    },
+                    "reason": v.reason,
+                })
+            })
+            .collect();
+        let mut value = json!({
+            "idea": idea,
+            "lot": lot.to_string(),
+            "status": if executed { "auto_executed" } else { "rejected" },
+            "risk_check_result": report.risk_check_result(),
+            "verdicts": verdicts,
+        });
+        if let Approval::Executed { execution, .. } = approval {
+            value["execution"] = json!(execution);
+        }
+        out.json(&value)?;
+    } else if let Approval::Executed { execution, .. } = approval {
+        println!(
+            "Approved idea {} with lot {}: order {} handed to execution.",
+            short(idea),
+            Shown(lot),
+            short(*execution)
+        );
+        for v in report
+            .verdicts
+            .iter()
+            .filter(|v| v.outcome == Outcome::Waived)
+        {
+            println!("  waived for a human: {} — {}", v.rule, v.reason);
+        }
+    } else {
+        println!(
+            "Blocked: the risk checks refused lot {} for idea {}, which is now rejected.",
+            Shown(lot),
+            short(idea)
+        );
+        for v in report.failures() {
+            println!("  {} — {}", v.rule, v.reason);
+        }
+    }
+    if executed {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            ErrorCode::RiskViolation,
+            format!("approval blocked: {}", report.risk_check_result()),
+        ))
+    }
 }

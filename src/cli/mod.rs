@@ -7,6 +7,7 @@ mod migrate;
 mod output;
 mod risk;
 mod setup;
+mod strategies;
 mod timeline;
 
 use std::path::PathBuf;
@@ -99,6 +100,47 @@ pub enum Command {
     Risk(RiskCommand),
     /// The decision timeline, newest first, a page at a time.
     Timeline(TimelineArgs),
+    /// List, show, enable, disable, delete, import and export strategies.
+    #[command(subcommand)]
+    Strategies(StrategiesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StrategiesCommand {
+    /// Every strategy with its state and symbols.
+    List,
+    /// One strategy with its rules.
+    Show {
+        /// The strategy's id or a unique prefix of it.
+        id: String,
+    },
+    /// Let the AI trade by this strategy.
+    Enable {
+        /// The strategy's id or a unique prefix of it.
+        id: String,
+    },
+    /// Stop the AI trading by this strategy.
+    Disable {
+        /// The strategy's id or a unique prefix of it.
+        id: String,
+    },
+    /// Delete a strategy no idea or decision refers to (otherwise disable it).
+    Delete {
+        /// The strategy's id or a unique prefix of it.
+        id: String,
+    },
+    /// Create or update strategies from a JSON file (one object, a list, or
+    /// {"strategies": [...]}, as `export` writes). Every rule is checked first; one bad
+    /// strategy imports none. Without "is_active" a strategy is created disabled.
+    Import {
+        /// The JSON file ("-" for standard input).
+        file: PathBuf,
+    },
+    /// Print strategies as JSON that `import` reads back.
+    Export {
+        /// Only this strategy (id or unique prefix); all when omitted.
+        id: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +162,15 @@ pub enum IdeasCommand {
     Show {
         /// The idea's id or a unique prefix of it.
         id: String,
+    },
+    /// Approve an idea awaiting approval with a lot size. The risk checks run again first:
+    /// if they fail, the idea is rejected and every failing rule is printed (exit 6).
+    Approve {
+        /// The idea's id or a unique prefix of it.
+        id: String,
+        /// Lots to trade, e.g. 0.50.
+        #[arg(long)]
+        lot: String,
     },
     /// Reject an idea awaiting approval.
     Reject {
@@ -254,6 +305,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Ideas(command) => ideas::run(&target, out, command).await,
         Command::Risk(command) => risk::run(&target, out, command).await,
         Command::Timeline(args) => timeline::run(&target, out, args).await,
+        Command::Strategies(command) => strategies::run(&target, out, command).await,
     }
 }
 

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod migrate;
 pub mod risk;
 pub mod setup;
+pub mod strategies;
 pub mod target;
 pub mod timeline;
 

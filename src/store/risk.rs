@@ -121,7 +121,8 @@ impl super::Store {
     /// The newest edit of the limits, if any.
     pub async fn last_risk_change(&self) -> Result<Option<LastChange>, Error> {
         let row: Option<(String, String, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT operator, changes, changed_at FROM risk_config_changes
+            "SELECT operator, change, changed_at FROM config_changes
+              WHERE subject = 'risk_config'
               ORDER BY changed_at DESC, id DESC LIMIT 1",
         )
         .fetch_optional(self.pool())
@@ -135,7 +136,7 @@ impl super::Store {
     }
 
     /// Applies an operator's edit in one transaction: the limits (validated as a whole,
-    /// audited in `risk_config_changes`) and, if the edit names `ai_trading_enabled`, the
+    /// audited in `config_changes`) and, if the edit names `ai_trading_enabled`, the
     /// halt or resume it means, with its `decision_history` row. Invalid edits write nothing.
     pub async fn update_risk_config(
         &self,
@@ -181,8 +182,8 @@ impl super::Store {
                 .collect::<Vec<_>>()
                 .join(" ");
             sqlx::query(
-                "INSERT INTO risk_config_changes (id, changed_at, operator, changes, before, after)
-                 VALUES ($1, clock_timestamp(), $2, $3, $4, $5)",
+                "INSERT INTO config_changes (id, changed_at, operator, subject, change, before, after)
+                 VALUES ($1, clock_timestamp(), $2, 'risk_config', $3, $4, $5)",
             )
             .bind(uuid::Uuid::now_v7())
             .bind(operator.as_str())

@@ -1,1 +1,0 @@
-DROP TABLE risk_config_changes;

@@ -1,0 +1,157 @@
+//! `tradedesk strategies …`.
+
+use std::io::Read as _;
+
+use serde_json::json;
+
+use super::output::{Out, short};
+use super::{Failure, StrategiesCommand, open};
+use crate::operator::Operator;
+use crate::store::strategies::{Strategy, parse_documents};
+use crate::store::{ErrorCode, Target};
+
+pub async fn run(target: &Target, out: Out, command: StrategiesCommand) -> Result<(), Failure> {
+    // Read and check an import before connecting: a bad file is refused even offline.
+    let specs = match &command {
+        StrategiesCommand::Import { file } => {
+            let text = if file.as_os_str() == "-" {
+                let mut text = String::new();
+                std::io::stdin().read_to_string(&mut text).map_err(|e| {
+                    Failure::new(
+                        ErrorCode::InvalidInput,
+                        format!("cannot read standard input: {e}"),
+                    )
+                })?;
+                text
+            } else {
+                std::fs::read_to_string(file).map_err(|e| {
+                    Failure::new(
+                        ErrorCode::InvalidInput,
+                        format!("cannot read {}: {e}", file.display()),
+                    )
+                })?
+            };
+            Some(parse_documents(&text)?)
+        }
+        _ => None,
+    };
+    let store = open(target).await?;
+    let operator = Operator::from_os();
+    match command {
+        StrategiesCommand::List => {
+            let all = store.strategies().await?;
+            if out.json {
+                return out.json(&all.iter().map(Strategy::to_document).collect::<Vec<_>>());
+            }
+            if all.is_empty() {
+                println!("No strategies.");
+            }
+            for s in &all {
+                println!(
+                    "{}  {:<8}  {:<28}  {}",
+                    short(s.id),
+                    if s.is_active { "active" } else { "disabled" },
+                    s.name,
+                    s.allowed_symbols.join(",")
+                );
+            }
+        }
+        StrategiesCommand::Show { id } => {
+            let s = store.strategy(&id).await?;
+            if out.json {
+                return out.json(&s.to_document());
+            }
+            println!("Strategy   {} ({})", s.name, s.id);
+            println!(
+                "State      {}",
+                if s.is_active { "active" } else { "disabled" }
+            );
+            println!("Symbols    {}", s.allowed_symbols.join(", "));
+            println!("R:R        {}", s.rr_expectation);
+            if let Err(e) = s.rules().parse() {
+                println!("WARNING    {e}");
+            }
+            for (name, value) in [
+                ("session_windows", &s.session_windows),
+                ("entry_conditions", &s.entry_conditions),
+                ("exit_rules", &s.exit_rules),
+                ("forbidden_conditions", &s.forbidden_conditions),
+                ("risk_caps", &s.risk_caps),
+            ] {
+                println!("{name}: {}", serde_json::to_string_pretty(value)?);
+            }
+        }
+        StrategiesCommand::Enable { id } => toggle(&store, out, &id, true, &operator).await?,
+        StrategiesCommand::Disable { id } => toggle(&store, out, &id, false, &operator).await?,
+        StrategiesCommand::Delete { id } => {
+            let deleted = store.delete_strategy(&id, &operator).await?;
+            if out.json {
+                return out.json(&json!({"deleted": deleted.id, "name": deleted.name}));
+            }
+            println!(
+                "Deleted strategy \"{}\" ({}).",
+                deleted.name,
+                short(deleted.id)
+            );
+        }
+        StrategiesCommand::Import { .. } => {
+            let imported = store
+                .import_strategies(specs.as_deref().unwrap_or_default(), &operator)
+                .await?;
+            if out.json {
+                return out.json(&imported);
+            }
+            for i in imported {
+                println!(
+                    "{} strategy \"{}\" ({})",
+                    capitalise(i.outcome),
+                    i.name,
+                    short(i.id)
+                );
+            }
+        }
+        StrategiesCommand::Export { id } => {
+            let docs = match id {
+                Some(id) => vec![store.strategy(&id).await?.to_document()],
+                None => store
+                    .strategies()
+                    .await?
+                    .iter()
+                    .map(Strategy::to_document)
+                    .collect(),
+            };
+            out.json(&json!({ "strategies": docs }))?;
+        }
+    }
+    Ok(())
+}
+
+async fn toggle(
+    store: &crate::store::Store,
+    out: Out,
+    id: &str,
+    active: bool,
+    operator: &Operator,
+) -> Result<(), Failure> {
+    let (s, changed) = store.set_strategy_active(id, active, operator).await?;
+    if out.json {
+        return out.json(
+            &json!({"id": s.id, "name": s.name, "is_active": s.is_active, "changed": changed}),
+        );
+    }
+    let state = if active { "enabled" } else { "disabled" };
+    if changed {
+        println!("Strategy \"{}\" {state}.", s.name);
+    } else {
+        println!("Strategy \"{}\" was already {state}.", s.name);
+    }
+    Ok(())
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
