@@ -402,3 +402,38 @@ async fn flipping_ai_trading_in_a_risk_edit_goes_through_halt_and_resume() {
             .unwrap();
     assert_eq!(actions, ["ai_resumed", "ai_halted"]);
 }
+
+#[tokio::test]
+async fn each_act_announces_its_rows_on_the_tradedesk_channel() {
+    let (db, store, pool) = ready().await;
+    let mut listener = sqlx::postgres::PgListener::connect(&db.url).await.unwrap();
+    listener.listen("tradedesk").await.unwrap();
+    let id = insert_idea(&pool, "needs_approval").await.unwrap();
+    store.reject(&id, "no", &ann()).await.unwrap();
+    store.resume(&ann(), "").await.unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 5 {
+        let note = tokio::time::timeout(std::time::Duration::from_secs(5), listener.recv())
+            .await
+            .expect("a notification within 5 s")
+            .unwrap();
+        let payload: serde_json::Value = serde_json::from_str(note.payload()).unwrap();
+        seen.push(format!(
+            "{} {}",
+            payload["table"].as_str().unwrap(),
+            payload["op"].as_str().unwrap()
+        ));
+    }
+    assert_eq!(
+        seen,
+        [
+            "trade_ideas insert",
+            // The rejection: the idea's status, then its decision.
+            "trade_ideas update",
+            "decision_history insert",
+            // The resume: the switch, then its decision.
+            "risk_config update",
+            "decision_history insert",
+        ]
+    );
+}

@@ -246,3 +246,48 @@ fn help_says_which_database_and_the_exit_codes() {
     assert!(ok);
     assert!(out.contains("Phase-1 schema is never reverted"), "{out}");
 }
+
+#[test]
+fn setup_and_migrate_speak_json_too() {
+    let db = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(TestDb::new());
+    let home = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(&mut tradedesk(
+        home.path(),
+        &["--json", "--database-url", &db.url, "setup"],
+    ));
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["database"], db.name);
+    assert_eq!(report["risk_config_written"], true);
+    assert_eq!(report["migrations"]["applied"][0][1], "phase1 schema");
+    let (ok, out, _) = run(&mut tradedesk(
+        home.path(),
+        &["--json", "--database-url", &db.url, "migrate", "status"],
+    ));
+    assert!(ok);
+    let states: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        states
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| !m["applied_on"].is_null()),
+        "{out}"
+    );
+    let (ok, out, _) = run(&mut tradedesk(
+        home.path(),
+        &[
+            "--json",
+            "--database-url",
+            "postgres://u:pw@127.0.0.1:1/x",
+            "migrate",
+            "status",
+        ],
+    ));
+    assert!(!ok);
+    let error: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(error["error"]["code"], "DATABASE");
+    assert!(!out.contains(":pw@"), "{out}");
+}

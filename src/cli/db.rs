@@ -1,19 +1,22 @@
 //! `tradedesk db status|start|stop`: the embedded cluster.
 
+use super::output::Out;
 use super::{DbCommand, Failure};
 use crate::store::Target;
 use crate::store::embedded::Cluster;
 use crate::store::target::DEFAULT_DATABASE;
 
-pub async fn run(target: &Target, command: DbCommand) -> Result<(), Failure> {
+pub async fn run(target: &Target, out: Out, command: DbCommand) -> Result<(), Failure> {
     let cluster = match target.cluster() {
         Some(cluster) => cluster.clone(),
         None => {
             let root = Cluster::default_root().ok_or(crate::store::Error::NoHome)?;
-            println!(
-                "tradedesk is configured to use {}, not the embedded cluster below.",
-                target.describe()
-            );
+            if !out.json {
+                println!(
+                    "tradedesk is configured to use {}, not the embedded cluster below.",
+                    target.describe()
+                );
+            }
             Cluster::new(root)
         }
     };
@@ -21,6 +24,12 @@ pub async fn run(target: &Target, command: DbCommand) -> Result<(), Failure> {
     match command {
         DbCommand::Status => {
             let status = tokio::task::spawn_blocking(move || blocking.status()).await??;
+            if out.json {
+                let mut value = serde_json::to_value(&status)?;
+                value["url"] = cluster.url(DEFAULT_DATABASE).into();
+                value["log"] = cluster.log_file().display().to_string().into();
+                return out.json(&value);
+            }
             println!("Embedded PostgreSQL in {}", status.root.display());
             match (status.initialized, status.pid) {
                 (false, _) => println!(
@@ -43,6 +52,9 @@ pub async fn run(target: &Target, command: DbCommand) -> Result<(), Failure> {
         }
         DbCommand::Start => {
             let ensured = tokio::task::spawn_blocking(move || blocking.ensure_running()).await??;
+            if out.json {
+                return out.json(&ensured);
+            }
             let what = match (ensured.initialized, ensured.started) {
                 (true, _) => "created and started",
                 (false, true) => "started",
@@ -55,6 +67,9 @@ pub async fn run(target: &Target, command: DbCommand) -> Result<(), Failure> {
         }
         DbCommand::Stop => {
             let stopped = tokio::task::spawn_blocking(move || blocking.stop()).await??;
+            if out.json {
+                return out.json(&serde_json::json!({ "stopped": stopped }));
+            }
             println!(
                 "Embedded PostgreSQL in {}: {}",
                 cluster.root().display(),

@@ -1,11 +1,23 @@
 //! `tradedesk migrate status|up|down N`.
 
+use super::output::Out;
 use super::{Failure, MigrateCommand};
 use crate::store::connect::connect;
 use crate::store::{Target, migrate};
 
-pub async fn run(target: &Target, command: MigrateCommand) -> Result<(), Failure> {
+pub async fn run(target: &Target, out: Out, command: MigrateCommand) -> Result<(), Failure> {
     let pool = connect(target, 2).await?;
+    if out.json {
+        let value = match command {
+            MigrateCommand::Status => serde_json::to_value(migrate::status(&pool).await?)?,
+            MigrateCommand::Up => serde_json::to_value(migrate::up(&pool).await?)?,
+            MigrateCommand::Down { steps } => {
+                serde_json::json!({ "reverted": migrate::down(&pool, steps).await? })
+            }
+        };
+        pool.close().await;
+        return out.json(&value);
+    }
     match command {
         MigrateCommand::Status => {
             println!("Database {} at {}", target.database(), target.describe());

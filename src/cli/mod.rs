@@ -293,9 +293,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     let target = Target::resolve(cli.database_url.as_deref(), &config)?;
     let out = output::Out { json: cli.json };
     match cli.command {
-        Command::Setup { create_db } => setup::run(&target, create_db).await,
-        Command::Migrate(command) => migrate::run(&target, command).await,
-        Command::Db(command) => db::run(&target, command).await,
+        Command::Setup { create_db } => setup::run(&target, out, create_db).await,
+        Command::Migrate(command) => migrate::run(&target, out, command).await,
+        Command::Db(command) => db::run(&target, out, command).await,
         Command::Status => act::status(&target, out).await,
         Command::Halt {
             reason,

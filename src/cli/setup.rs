@@ -1,11 +1,15 @@
 //! `tradedesk setup`.
 
 use super::Failure;
+use super::output::Out;
 use crate::store::Target;
 use crate::store::setup::{SetupReport, setup};
 
-pub async fn run(target: &Target, create_db: bool) -> Result<(), Failure> {
+pub async fn run(target: &Target, out: Out, create_db: bool) -> Result<(), Failure> {
     let report = setup(target, create_db).await?;
+    if out.json {
+        return out.json(&report);
+    }
     print!("{}", render(&report));
     Ok(())
 }

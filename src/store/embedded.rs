@@ -92,7 +92,7 @@ pub struct Cluster {
 }
 
 /// What [`Cluster::ensure_running`] had to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Ensured {
     /// The cluster did not exist and was created (initdb).
     pub initialized: bool,
@@ -101,7 +101,7 @@ pub struct Ensured {
 }
 
 /// The state of a cluster, for `tradedesk db status`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Status {
     pub root: PathBuf,
     pub initialized: bool,

@@ -27,7 +27,7 @@ pub const BOOKKEEPING_TABLES: [&str; 2] = ["_sqlx_migrations", "alembic_version"
 const ADOPTION_LOCK: i64 = 0x7472_6164_6564_736b; // "tradedsk"
 
 /// A migration and whether the database has it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MigrationState {
     pub version: i64,
     pub description: String,
@@ -38,7 +38,7 @@ pub struct MigrationState {
 }
 
 /// What [`up`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct UpReport {
     /// Set when a Phase-1 database was adopted: its Alembic revision, if it records one.
     pub adopted: Option<Option<String>>,

@@ -12,7 +12,7 @@ use super::target::Target;
 use crate::domain::RiskConfig;
 
 /// What setup found and did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SetupReport {
     /// The target, without a password.
     pub target: String,
