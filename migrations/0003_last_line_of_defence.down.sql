@@ -6,6 +6,8 @@ DROP TRIGGER decision_history_notify ON decision_history;
 DROP TRIGGER trade_ideas_notify ON trade_ideas;
 DROP FUNCTION tradedesk_notify_change();
 DROP INDEX idx_decision_history_one_human_decision;
+DROP TRIGGER executions_keep_cancelled ON executions;
+DROP FUNCTION tradedesk_keep_cancelled();
 DROP TRIGGER decision_history_no_truncate ON decision_history;
 DROP TRIGGER decision_history_append_only ON decision_history;
 DROP FUNCTION tradedesk_refuse_history_change();

@@ -6,7 +6,8 @@
 -- execution can be recorded. tradedesk's human-approval path marks its own transaction
 -- with the idea it approves (`tradedesk.approving_idea`), and only that idea passes.
 -- Reading risk_config FOR SHARE orders this against a concurrent halt: an execution either
--- commits before the halt (which then sees it) or waits for the halt and is refused.
+-- commits before the halt (which then sees it) or waits for the halt and is refused. (The
+-- halt skips idea rows the engine holds, so the two never deadlock.)
 CREATE FUNCTION tradedesk_guard_auto_execution() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -32,10 +33,16 @@ CREATE TRIGGER trade_ideas_guard_auto_execution
     BEFORE INSERT OR UPDATE OF status ON trade_ideas
     FOR EACH ROW EXECUTE FUNCTION tradedesk_guard_auto_execution();
 
--- The audit trail is append-only (the function serves every audit table).
+-- The audit trail is append-only (the function serves every audit table). The one way
+-- out is the documented retention path: a transaction that has copied old rows to an
+-- archive sets `tradedesk.archiving = on` and may then delete them (PLATFORM.md §4 plans
+-- archiving decision history after 90 days). UPDATE and TRUNCATE are always refused.
 CREATE FUNCTION tradedesk_refuse_history_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'DELETE' AND current_setting('tradedesk.archiving', true) = 'on' THEN
+        RETURN OLD;
+    END IF;
     RAISE EXCEPTION 'APPEND_ONLY: % is an audit trail; its rows cannot be %d', TG_TABLE_NAME, lower(TG_OP)
         USING HINT = 'Record a new row instead.';
 END
@@ -47,6 +54,23 @@ CREATE TRIGGER decision_history_append_only
 CREATE TRIGGER decision_history_no_truncate
     BEFORE TRUNCATE ON decision_history
     FOR EACH STATEMENT EXECUTE FUNCTION tradedesk_refuse_history_change();
+
+-- A cancelled order stays cancelled: a late fill report cannot revive an order the kill
+-- switch pulled.
+CREATE FUNCTION tradedesk_keep_cancelled() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.state = 'cancelled' AND NEW.state <> 'cancelled' THEN
+        RAISE EXCEPTION 'ORDER_CANCELLED: order % was cancelled and cannot become %', OLD.id, NEW.state
+            USING HINT = 'The kill switch pulled it; it must not reach the market.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER executions_keep_cancelled
+    BEFORE UPDATE OF state ON executions
+    FOR EACH ROW EXECUTE FUNCTION tradedesk_keep_cancelled();
 
 -- Exactly once: an idea gets at most one human decision (an approval, a rejection, or an
 -- approval the re-run risk checks turned into a rejection). Rows written before tradedesk

@@ -18,6 +18,10 @@ pub struct Config {
     /// The database to supervise. When absent (and no flag or `DATABASE_URL` names one),
     /// tradedesk runs its own embedded PostgreSQL.
     pub database_url: Option<String>,
+    /// Console key bindings by action, e.g. `approve = ["a", "y"]` (see `tradedesk --help`
+    /// and the console's `?` screen for the actions).
+    #[serde(default)]
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -101,8 +101,8 @@ async fn halt_switches_ai_off_and_sweeps_waiting_ideas_and_pending_orders_at_onc
     assert_eq!(states, ["cancelled", "filled"]);
 
     let rows = history(&pool).await;
-    // ai_resumed, then the switch, then one row per stopped idea.
-    assert_eq!(rows.len(), 4, "{rows:#?}");
+    // ai_resumed, then the switch, then one row per stopped idea and per pulled order.
+    assert_eq!(rows.len(), 5, "{rows:#?}");
     assert_eq!(rows[0].0, "ai_resumed");
     let switch = &rows[1];
     assert_eq!(switch.0, "ai_halted");
@@ -110,14 +110,33 @@ async fn halt_switches_ai_off_and_sweeps_waiting_ideas_and_pending_orders_at_onc
     assert_eq!(switch.2.as_deref(), Some("ann@desk"));
     assert_eq!(switch.4, "lunch break (1 pending order cancelled)");
     assert_eq!(switch.5.as_deref(), Some("fail:manual_halt"));
-    let mut swept: Vec<String> = rows[2..].iter().map(|r| r.3.clone().unwrap()).collect();
+    let (pulled, stopped): (Vec<&Row>, Vec<&Row>) = rows[2..]
+        .iter()
+        .partition(|r| r.4.starts_with("unexecuted order"));
+    let mut swept: Vec<String> = stopped.iter().map(|r| r.3.clone().unwrap()).collect();
     swept.sort();
     let mut expected = waiting.to_vec();
     expected.sort();
     assert_eq!(swept, expected);
+    assert_eq!(pulled.len(), 1);
+    assert_eq!(pulled[0].3.as_deref(), Some(executed.as_str()));
+    assert!(
+        pulled[0]
+            .4
+            .ends_with("cancelled by the kill switch: lunch break"),
+        "{}",
+        pulled[0].4
+    );
     assert!(rows[2..].iter().all(|r| r.1.as_deref() == Some("EURUSD")
         && r.5.as_deref() == Some("fail:ai_halted")
         && r.2.as_deref() == Some("ann@desk")));
+
+    // A pulled order stays pulled, whoever reports on it later.
+    let err = sqlx::query("UPDATE executions SET state = 'filled' WHERE state = 'cancelled'")
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("ORDER_CANCELLED"), "{err}");
 }
 
 #[tokio::test]
@@ -436,4 +455,72 @@ async fn each_act_announces_its_rows_on_the_tradedesk_channel() {
             "decision_history insert",
         ]
     );
+}
+
+/// Waits until `n` sessions of this database wait for a lock.
+async fn until_waiting(pool: &PgPool, n: i64) {
+    for _ in 0..200 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if waiting >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{n} sessions never waited for a lock");
+}
+
+#[tokio::test]
+async fn a_halt_never_deadlocks_with_the_engine_executing_an_idea() {
+    let (db, store, pool) = ready().await;
+    store.resume(&ann(), "").await.unwrap();
+    let idea = insert_idea(&pool, "waiting").await.unwrap();
+    let other = insert_idea(&pool, "waiting").await.unwrap();
+
+    // Hold the risk row so the halt and the engine queue up in a known order.
+    let mut blocker = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM risk_config FOR UPDATE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let halt = tokio::spawn({
+        let store = store.clone();
+        async move { store.halt("CPI", &ann(), false).await }
+    });
+    until_waiting(&pool, 1).await;
+    // The engine locks its idea, then its trigger waits for the risk row behind the halt.
+    let engine = tokio::spawn({
+        let url = db.url.clone();
+        let idea = idea.clone();
+        async move {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&url)
+                .await
+                .unwrap();
+            sqlx::query("UPDATE trade_ideas SET status = 'auto_executed', updated_at = now() WHERE id = $1::uuid")
+                .bind(&idea)
+                .execute(&pool)
+                .await
+        }
+    });
+    until_waiting(&pool, 2).await;
+    blocker.commit().await.unwrap();
+
+    let halted = tokio::time::timeout(std::time::Duration::from_secs(10), halt)
+        .await
+        .expect("the halt finishes")
+        .unwrap()
+        .expect("the halt commits: no deadlock");
+    assert!(!halted.already_halted);
+    let engine = engine.await.unwrap();
+    let err = engine.expect_err("the engine's execution comes after the halt and is refused");
+    assert!(err.to_string().contains("AI_HALTED"), "{err}");
+    assert_eq!(status_of(&pool, &idea).await, "waiting", "never executed");
+    assert_eq!(status_of(&pool, &other).await, "halted_by_risk");
 }

@@ -287,3 +287,29 @@ async fn the_preview_context_judges_like_the_approval_and_offers_the_smaller_cap
         "fail:lot_size"
     );
 }
+
+#[tokio::test]
+async fn an_approval_does_not_wait_for_the_engine_writing_about_the_same_idea() {
+    let (_db, store, pool) = ready().await;
+    let id = insert_idea(&pool, "needs_approval").await.unwrap();
+    // The engine, mid-transaction, records a decision referencing the idea (a foreign-key
+    // lock on it) and has not committed yet.
+    let mut engine = pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO decision_history (id, symbol, action, rationale, trade_idea_id)
+         VALUES (gen_random_uuid(), 'EURUSD', 'ai_proposed', 'again', $1::uuid)",
+    )
+    .bind(&id)
+    .execute(&mut *engine)
+    .await
+    .unwrap();
+    let approval = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        store.approve(&id, lot("0.10"), &ann()),
+    )
+    .await
+    .expect("the approval is not blocked by the engine's open transaction")
+    .unwrap();
+    assert!(matches!(approval, Approval::Executed { .. }));
+    engine.commit().await.unwrap();
+}

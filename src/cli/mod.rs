@@ -1,10 +1,13 @@
 //! The command line: clap definitions and one handler per subcommand.
 
 mod act;
+mod console;
 mod db;
 mod ideas;
 mod migrate;
 mod output;
+
+pub use output::{age, parse_time};
 mod risk;
 mod setup;
 mod strategies;
@@ -36,7 +39,9 @@ Exit status (with --json, errors are printed as {\"error\":{\"code\",\"message\"
   8  STRATEGY_BLOCKED    the strategy does not allow it
   9  SNAPSHOT_NOT_FOUND  the snapshot an idea refers to is missing";
 
-/// tradedesk: supervise the ai-trader platform from a terminal.
+/// tradedesk: supervise the ai-trader platform from a terminal. Without a command it opens
+/// the console: four live panes (risk controls, strategies, trade ideas, the decision
+/// timeline), approve or reject at a keystroke, and a kill switch (K) from anywhere.
 #[derive(Debug, Parser)]
 #[command(name = "tradedesk", version, after_help = AFTER_HELP)]
 pub struct Cli {
@@ -53,8 +58,13 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Open the console to look, not act: every act key says why it is disabled.
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Without a command, tradedesk opens the console.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -292,7 +302,10 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     let config = Config::load(cli.config.as_deref())?;
     let target = Target::resolve(cli.database_url.as_deref(), &config)?;
     let out = output::Out { json: cli.json };
-    match cli.command {
+    let Some(command) = cli.command else {
+        return console::run(&target, &config.config, cli.read_only).await;
+    };
+    match command {
         Command::Setup { create_db } => setup::run(&target, out, create_db).await,
         Command::Migrate(command) => migrate::run(&target, out, command).await,
         Command::Db(command) => db::run(&target, out, command).await,

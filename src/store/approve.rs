@@ -161,6 +161,15 @@ impl Store {
         operator: &Operator,
     ) -> Result<Approval, Error> {
         let lot = check_lot(lot)?;
+        super::retrying(|| self.approve_once(id, lot, operator)).await
+    }
+
+    async fn approve_once(
+        &self,
+        id: &str,
+        lot: Decimal,
+        operator: &Operator,
+    ) -> Result<Approval, Error> {
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         // Serialise with every other approval and halt.
@@ -265,7 +274,9 @@ async fn load_context(
     idea: Idea,
     config: RiskConfig,
 ) -> Result<GateContext, Error> {
-    let now: DateTime<Utc> = sqlx::query_scalar("SELECT now()")
+    // The clock after the locks were granted: now() would be the transaction's start,
+    // older than snapshots captured while an approval waited its turn.
+    let now: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
         .fetch_one(&mut *conn)
         .await
         .map_err(Error::Database)?;
@@ -275,7 +286,7 @@ async fn load_context(
             let row: Option<StrategyRow> = sqlx::query_as(
                 "SELECT name, is_active, allowed_symbols, session_windows, entry_conditions,
                         exit_rules, forbidden_conditions, risk_caps
-                   FROM strategies WHERE id = $1",
+                   FROM strategies WHERE id = $1 FOR SHARE",
             )
             .bind(strategy_id)
             .fetch_optional(&mut *conn)

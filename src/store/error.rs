@@ -190,6 +190,12 @@ impl Error {
         }
     }
 
+    /// A deadlock or serialisation failure: the transaction wrote nothing and may be run
+    /// again.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.sqlstate().as_deref(), Some("40P01" | "40001"))
+    }
+
     /// The SQLSTATE of a database error, if this is one.
     pub fn sqlstate(&self) -> Option<String> {
         match self {

@@ -35,20 +35,24 @@ impl Store {
     /// Switches AI trading off, records why and who, stops every idea still waiting for
     /// automatic execution, and (unless `keep_pending`) cancels every unexecuted order —
     /// all in one transaction. On an already-halted system the switch and its reason stay
-    /// as they were, but stragglers are still swept: pulling the kill switch twice is
-    /// harmless and never less safe than pulling it once.
+    /// as they were (no new flip is recorded), but stragglers are still swept: pulling the
+    /// kill switch twice is harmless and never less safe than pulling it once. A collision
+    /// with another writer (a deadlock abort) is retried, never reported as a failed halt.
     pub async fn halt(
         &self,
         reason: &str,
         operator: &Operator,
         keep_pending: bool,
     ) -> Result<Halted, Error> {
-        let mut tx = self.pool().begin().await.map_err(Error::Database)?;
-        let conn = tx.acquire().await.map_err(Error::Database)?;
-        let current = risk::lock(conn).await?;
-        let halted = halt_locked(conn, &current, reason, operator, keep_pending).await?;
-        tx.commit().await.map_err(Error::Database)?;
-        Ok(halted)
+        super::retrying(|| async {
+            let mut tx = self.pool().begin().await.map_err(Error::Database)?;
+            let conn = tx.acquire().await.map_err(Error::Database)?;
+            let current = risk::lock(conn).await?;
+            let halted = halt_locked(conn, &current, reason, operator, keep_pending).await?;
+            tx.commit().await.map_err(Error::Database)?;
+            Ok(halted)
+        })
+        .await
     }
 
     /// Switches AI trading back on: a human act, recorded with its operator.
@@ -88,31 +92,42 @@ pub(crate) async fn halt_locked(
         reason.clone()
     };
 
-    let ideas: Vec<(
+    // SKIP LOCKED: a row the engine is changing right now is left to it. Waiting for it
+    // would deadlock (the engine's trigger waits for the risk row this transaction holds);
+    // once the halt commits, the engine's auto-execution of that idea is refused by the
+    // trigger, and the idea stays `waiting` — it can never execute while AI trading is off.
+    type Swept = (
         uuid::Uuid,
         String,
         Option<uuid::Uuid>,
         rust_decimal::Decimal,
         uuid::Uuid,
-    )> = sqlx::query_as(
+    );
+    let ideas: Vec<Swept> = sqlx::query_as(
         "UPDATE trade_ideas SET status = 'halted_by_risk', updated_at = now()
-              WHERE status = 'waiting'
-          RETURNING id, symbol, strategy_id, confidence_score, snapshot_ref",
+          WHERE id IN (SELECT id FROM trade_ideas WHERE status = 'waiting'
+                        FOR NO KEY UPDATE SKIP LOCKED)
+      RETURNING id, symbol, strategy_id, confidence_score, snapshot_ref",
     )
     .fetch_all(&mut *conn)
     .await
     .map_err(Error::Database)?;
-    let cancelled = if keep_pending {
-        0
+    // An order the broker connector holds right now is being executed: it is not pulled.
+    type Pulled = (uuid::Uuid, uuid::Uuid, String, Option<uuid::Uuid>);
+    let cancelled: Vec<Pulled> = if keep_pending {
+        Vec::new()
     } else {
-        sqlx::query(
-            "UPDATE executions SET state = 'cancelled', updated_at = now()
-              WHERE state = 'pending'",
+        sqlx::query_as(
+            "UPDATE executions e SET state = 'cancelled', updated_at = now()
+               FROM trade_ideas i
+              WHERE i.id = e.trade_idea_id
+                AND e.id IN (SELECT id FROM executions WHERE state = 'pending'
+                              FOR NO KEY UPDATE SKIP LOCKED)
+          RETURNING e.id, e.trade_idea_id, i.symbol, i.strategy_id",
         )
-        .execute(&mut *conn)
+        .fetch_all(&mut *conn)
         .await
         .map_err(Error::Database)?
-        .rows_affected() as usize
     };
 
     if !already_halted {
@@ -125,9 +140,8 @@ pub(crate) async fn halt_locked(
         .execute(&mut *conn)
         .await
         .map_err(Error::Database)?;
-    }
-    if !already_halted || cancelled > 0 {
-        let rationale = match cancelled {
+        // The flip of the switch: one row, as every flip writes (PLATFORM.md §3).
+        let rationale = match cancelled.len() {
             0 => reason.clone(),
             n => format!("{reason} ({n} pending order{} cancelled)", plural(n)),
         };
@@ -144,13 +158,15 @@ pub(crate) async fn halt_locked(
         )
         .await?;
     }
+    // Every idea stopped and every order pulled gets a row of its own, under the reason in
+    // force.
     for (id, symbol, strategy_id, confidence, snapshot_ref) in &ideas {
         decisions::record(
             conn,
             &NewDecision {
                 symbol: Some(symbol),
                 action: "ai_halted",
-                rationale: &format!("waiting idea stopped by the kill switch: {reason}"),
+                rationale: &format!("waiting idea stopped by the kill switch: {recorded_reason}"),
                 confidence_score: Some(*confidence),
                 risk_check_result: Some("fail:ai_halted"),
                 strategy_id: *strategy_id,
@@ -162,11 +178,31 @@ pub(crate) async fn halt_locked(
         )
         .await?;
     }
+    for (execution, idea, symbol, strategy_id) in &cancelled {
+        decisions::record(
+            conn,
+            &NewDecision {
+                symbol: Some(symbol),
+                action: "ai_halted",
+                rationale: &format!(
+                    "unexecuted order {} cancelled by the kill switch: {recorded_reason}",
+                    &execution.simple().to_string()[..8]
+                ),
+                risk_check_result: Some("fail:ai_halted"),
+                strategy_id: *strategy_id,
+                trade_idea_id: Some(*idea),
+                human_override: true,
+                operator: Some(operator.as_str()),
+                ..NewDecision::default()
+            },
+        )
+        .await?;
+    }
     Ok(Halted {
         already_halted,
         reason: recorded_reason,
         ideas_halted: ideas.len(),
-        executions_cancelled: cancelled,
+        executions_cancelled: cancelled.len(),
     })
 }
 

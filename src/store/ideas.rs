@@ -41,7 +41,7 @@ const SELECT: &str = "SELECT i.id, i.symbol, i.direction, i.entry_price, i.entry
                         FROM trade_ideas i LEFT JOIN strategies s ON s.id = i.strategy_id";
 
 /// Which ideas to list.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IdeaFilter {
     /// A `tradeideastatus` label.
     pub status: Option<String>,
@@ -124,6 +124,15 @@ impl Store {
                 "a rejection needs a reason (--reason TEXT)".into(),
             ));
         }
+        super::retrying(|| self.reject_once(id, reason, operator)).await
+    }
+
+    async fn reject_once(
+        &self,
+        id: &str,
+        reason: &str,
+        operator: &Operator,
+    ) -> Result<Rejected, Error> {
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let id = ids::resolve(conn, Kind::Idea, id).await?;
@@ -153,10 +162,12 @@ impl Store {
 }
 
 /// Reads one idea; with `lock`, holds it until the transaction ends, so that concurrent
-/// decisions on it queue up behind each other.
+/// decisions on it queue up behind each other. `FOR NO KEY UPDATE`, not `FOR UPDATE`: the
+/// engine's foreign-key checks (`FOR KEY SHARE`) on the idea must not wait for it, or an
+/// approval and the engine's writes can deadlock.
 pub(crate) async fn fetch(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Idea, Error> {
     let sql = if lock {
-        format!("{SELECT} WHERE i.id = $1 FOR UPDATE OF i")
+        format!("{SELECT} WHERE i.id = $1 FOR NO KEY UPDATE OF i")
     } else {
         format!("{SELECT} WHERE i.id = $1")
     };
@@ -194,7 +205,8 @@ pub(crate) async fn prior_decision(
 ) -> Result<Option<PriorDecision>, Error> {
     let row: Option<(String, Option<String>, DateTime<Utc>)> = sqlx::query_as(
         "SELECT action::text, operator, occurred_at FROM decision_history
-          WHERE trade_idea_id = $1 AND action IN ('human_approved', 'human_rejected', 'risk_rejected')
+          WHERE trade_idea_id = $1 AND operator IS NOT NULL
+            AND action IN ('human_approved', 'human_rejected', 'risk_rejected')
           ORDER BY occurred_at DESC LIMIT 1",
     )
     .bind(id)

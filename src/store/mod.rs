@@ -9,6 +9,7 @@ pub mod approve;
 pub mod catalog;
 pub mod connect;
 pub mod decisions;
+pub mod demo;
 pub mod embedded;
 pub mod error;
 pub mod halt;
@@ -25,6 +26,27 @@ use sqlx::PgPool;
 
 pub use error::{Error, ErrorCode};
 pub use target::Target;
+
+/// Runs a transaction again when PostgreSQL aborted it as a deadlock victim or a
+/// serialisation failure (a few times, briefly spaced): such an abort wrote nothing, and
+/// an act the operator asked for must not fail because another writer collided with it.
+pub(crate) async fn retrying<T, F, Fut>(mut act: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    let mut attempt: u32 = 0;
+    loop {
+        match act().await {
+            Err(e) if e.is_transient() && attempt < 4 => {
+                attempt += 1;
+                tracing::warn!(attempt, error = %e, "transaction aborted by a collision; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
+            }
+            result => return result,
+        }
+    }
+}
 
 /// An open database that holds this tradedesk's whole schema.
 #[derive(Debug, Clone)]

@@ -195,6 +195,9 @@ impl super::Store {
             .map_err(Error::Database)?;
         }
         let (halted, resumed) = match edits.ai_trading_enabled {
+            // A field edit on a halted system changes nothing: pulling orders is the kill
+            // switch's job, not a side effect of an edit.
+            Some(false) if !current.config.ai_trading_enabled => (None, None),
             Some(false) => {
                 let reason = format!("ai_trading_enabled=false set by {operator}");
                 let halted =

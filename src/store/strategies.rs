@@ -291,7 +291,7 @@ impl Store {
     pub async fn strategy(&self, id: &str) -> Result<Strategy, Error> {
         let mut conn = self.pool().acquire().await.map_err(Error::Database)?;
         let id = ids::resolve(&mut conn, Kind::Strategy, id).await?;
-        fetch(&mut conn, id, false).await
+        fetch(&mut conn, id, Lock::None).await
     }
 
     /// Enables or disables a strategy. Returns it, and whether anything changed.
@@ -304,7 +304,7 @@ impl Store {
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let id = ids::resolve(conn, Kind::Strategy, id).await?;
-        let before = fetch(conn, id, true).await?;
+        let before = fetch(conn, id, Lock::Edit).await?;
         if before.is_active == active {
             return Ok((before, false));
         }
@@ -314,7 +314,7 @@ impl Store {
             .execute(&mut *conn)
             .await
             .map_err(Error::Database)?;
-        let after = fetch(conn, id, false).await?;
+        let after = fetch(conn, id, Lock::None).await?;
         let change = if active { "enabled" } else { "disabled" };
         audit(conn, operator, &after, change, Some(&before), Some(&after)).await?;
         tx.commit().await.map_err(Error::Database)?;
@@ -326,7 +326,7 @@ impl Store {
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let id = ids::resolve(conn, Kind::Strategy, id).await?;
-        let before = fetch(conn, id, true).await?;
+        let before = fetch(conn, id, Lock::Delete).await?;
         let (ideas, decisions): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT count(*) FROM trade_ideas WHERE strategy_id = $1),
                     (SELECT count(*) FROM decision_history WHERE strategy_id = $1)",
@@ -362,9 +362,16 @@ impl Store {
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let mut out = Vec::new();
-        for spec in specs {
+        // Rows are locked in id order, so two imports never deadlock each other.
+        let mut order: Vec<&StrategySpec> = specs.iter().collect();
+        order.sort_by_key(|s| s.id);
+        for spec in order {
             let existing = match spec.id {
-                Some(id) => fetch(conn, id, true).await.ok(),
+                Some(id) => match fetch(conn, id, Lock::Edit).await {
+                    Ok(found) => Some(found),
+                    Err(Error::NotFound { .. }) => None,
+                    Err(e) => return Err(e),
+                },
                 None => None,
             };
             let id = spec.id.unwrap_or_else(Uuid::now_v7);
@@ -397,7 +404,7 @@ impl Store {
                 .execute(&mut *conn)
                 .await
                 .map_err(Error::Database)?;
-            let after = fetch(conn, id, false).await?;
+            let after = fetch(conn, id, Lock::None).await?;
             let outcome = if existing.is_some() {
                 "updated"
             } else {
@@ -423,11 +430,22 @@ impl Store {
     }
 }
 
-async fn fetch(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Strategy, Error> {
-    let sql = if lock {
-        format!("{SELECT} WHERE id = $1 FOR UPDATE")
-    } else {
-        format!("{SELECT} WHERE id = $1")
+/// How to lock a strategy row read for a change.
+#[derive(Clone, Copy)]
+enum Lock {
+    None,
+    /// For edits: does not block the engine's foreign-key checks (`FOR KEY SHARE`) when it
+    /// inserts ideas for the strategy, so edits and the engine never deadlock.
+    Edit,
+    /// For deletion, which must exclude new references.
+    Delete,
+}
+
+async fn fetch(conn: &mut PgConnection, id: Uuid, lock: Lock) -> Result<Strategy, Error> {
+    let sql = match lock {
+        Lock::None => format!("{SELECT} WHERE id = $1"),
+        Lock::Edit => format!("{SELECT} WHERE id = $1 FOR NO KEY UPDATE"),
+        Lock::Delete => format!("{SELECT} WHERE id = $1 FOR UPDATE"),
     };
     sqlx::query_as(&sql)
         .bind(id)

@@ -50,7 +50,7 @@ pub const ACTIONS: [&str; 7] = [
 ];
 
 /// Which decisions to show.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TimelineFilter {
     pub symbol: Option<String>,
     /// A `decisionaction` label.

@@ -1,0 +1,217 @@
+//! The console's dialogs: their state and their keys. Nothing here does IO; a dialog
+//! that is confirmed hands back the command to run.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tui_input::{Input, InputRequest};
+
+use super::msg::{Cmd, Pane};
+use crate::domain::numeric::Shown;
+use crate::domain::{GateReport, Purpose, RiskChangeSet, RiskConfig, RiskField};
+use crate::store::approve::{GateContext, parse_lot};
+use crate::store::ideas::Idea;
+
+/// An open dialog.
+#[derive(Debug, Clone)]
+pub enum Dialog {
+    Approve(Approve),
+    Reject {
+        idea: Idea,
+        reason: Input,
+    },
+    /// The kill switch: one confirm key, the reason optional.
+    Halt {
+        reason: Input,
+    },
+    /// Resuming is deliberate: its own key and its own confirmation.
+    Resume,
+    EditRisk {
+        field: RiskField,
+        input: Input,
+        current: Box<RiskConfig>,
+        problem: Option<String>,
+    },
+    Filter {
+        pane: Pane,
+        input: Input,
+    },
+    /// Details of a row.
+    Text {
+        title: String,
+        body: Vec<String>,
+    },
+    /// What an act came to; stays until dismissed, so no outcome is missed.
+    Outcome {
+        title: String,
+        lines: Vec<String>,
+        ok: bool,
+    },
+}
+
+/// The approval dialog: a lot size and the Gate's verdict on it, live.
+#[derive(Debug, Clone)]
+pub struct Approve {
+    pub idea: Idea,
+    pub lot: Input,
+    /// Read when the dialog opened; `None` until it arrives.
+    pub context: Option<Box<GateContext>>,
+    /// The verdict for the lot as typed, or why the lot is not a lot.
+    pub verdict: Option<Result<GateReport, String>>,
+}
+
+impl Approve {
+    pub fn new(idea: Idea) -> Approve {
+        Approve {
+            idea,
+            lot: Input::default(),
+            context: None,
+            verdict: None,
+        }
+    }
+
+    /// The context arrived: offer the default lot and judge it.
+    pub fn set_context(&mut self, context: Box<GateContext>) {
+        if self.lot.value().is_empty() {
+            self.lot = Input::new(Shown(context.default_lot()).to_string());
+        }
+        self.context = Some(context);
+        self.rejudge();
+    }
+
+    /// Re-runs the Gate on the typed lot: pure, no database.
+    pub fn rejudge(&mut self) {
+        self.verdict = self.context.as_ref().map(|context| {
+            parse_lot(self.lot.value())
+                .map(|lot| context.judge(lot, Purpose::HumanApproval))
+                .map_err(|e| e.to_string())
+        });
+    }
+
+    /// The command to send, when the lot passes.
+    fn submit(&self) -> Option<Cmd> {
+        match &self.verdict {
+            Some(Ok(report)) if report.passed() => {
+                let lot = parse_lot(self.lot.value()).ok()?;
+                Some(Cmd::Approve {
+                    idea: self.idea.id,
+                    lot,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What a key did to a dialog.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Stay,
+    Close,
+    /// Close and run this.
+    Submit(Cmd),
+    /// Close and apply this filter text to a pane.
+    Filter(Pane, String),
+}
+
+/// Applies an editing key to a text input; `false` for keys that are not editing.
+pub fn edit(input: &mut Input, key: &KeyEvent) -> bool {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let request = match key.code {
+        KeyCode::Char('u') if ctrl => InputRequest::DeleteLine,
+        KeyCode::Char('w') if ctrl => InputRequest::DeletePrevWord,
+        KeyCode::Char(c) if !ctrl => InputRequest::InsertChar(c),
+        KeyCode::Backspace => InputRequest::DeletePrevChar,
+        KeyCode::Delete => InputRequest::DeleteNextChar,
+        KeyCode::Left => InputRequest::GoToPrevChar,
+        KeyCode::Right => InputRequest::GoToNextChar,
+        KeyCode::Home => InputRequest::GoToStart,
+        KeyCode::End => InputRequest::GoToEnd,
+        _ => return false,
+    };
+    input.handle(request);
+    true
+}
+
+impl Dialog {
+    /// Handles a key; `Esc` always closes without acting.
+    pub fn on_key(&mut self, key: &KeyEvent) -> Outcome {
+        if key.code == KeyCode::Esc {
+            return Outcome::Close;
+        }
+        let enter = key.code == KeyCode::Enter;
+        match self {
+            Dialog::Approve(approve) => {
+                if enter {
+                    return approve.submit().map_or(Outcome::Stay, Outcome::Submit);
+                }
+                if edit(&mut approve.lot, key) {
+                    approve.rejudge();
+                }
+                Outcome::Stay
+            }
+            Dialog::Reject { idea, reason } => {
+                if enter {
+                    let text = reason.value().trim().to_string();
+                    if text.is_empty() {
+                        return Outcome::Stay;
+                    }
+                    return Outcome::Submit(Cmd::Reject {
+                        idea: idea.id,
+                        reason: text,
+                    });
+                }
+                edit(reason, key);
+                Outcome::Stay
+            }
+            Dialog::Halt { reason } => {
+                if enter {
+                    return Outcome::Submit(Cmd::Halt {
+                        reason: reason.value().trim().to_string(),
+                    });
+                }
+                edit(reason, key);
+                Outcome::Stay
+            }
+            Dialog::Resume => match key.code {
+                KeyCode::Char('y') => Outcome::Submit(Cmd::Resume),
+                KeyCode::Char('n') => Outcome::Close,
+                _ => Outcome::Stay,
+            },
+            Dialog::EditRisk {
+                field,
+                input,
+                current,
+                problem,
+            } => {
+                let edit_text = format!("{field}={}", input.value().trim());
+                if enter {
+                    return match problem {
+                        None => Outcome::Submit(Cmd::SetRisk { edit: edit_text }),
+                        Some(_) => Outcome::Stay,
+                    };
+                }
+                if edit(input, key) {
+                    let edit_text = format!("{field}={}", input.value().trim());
+                    *problem = RiskChangeSet::parse([edit_text.as_str()])
+                        .and_then(|set| set.apply_to(current))
+                        .err()
+                        .map(|e| e.to_string());
+                }
+                Outcome::Stay
+            }
+            Dialog::Filter { pane, input } => {
+                if enter {
+                    return Outcome::Filter(*pane, input.value().trim().to_string());
+                }
+                edit(input, key);
+                Outcome::Stay
+            }
+            Dialog::Text { .. } | Dialog::Outcome { .. } => {
+                if enter || matches!(key.code, KeyCode::Char('q')) {
+                    Outcome::Close
+                } else {
+                    Outcome::Stay
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,466 @@
+//! Key bindings as data: one table drives the handlers, the footer and the help overlay,
+//! and a user's `[keys]` table in config.toml rebinds any action.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Where an action works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// From anywhere (outside dialogs).
+    Global,
+    /// In any list pane.
+    List,
+    Risk,
+    Strategies,
+    Ideas,
+    Timeline,
+}
+
+/// Everything a key can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    Quit,
+    Help,
+    NextPane,
+    PrevPane,
+    Pane1,
+    Pane2,
+    Pane3,
+    Pane4,
+    Halt,
+    Resume,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Details,
+    Filter,
+    Approve,
+    Reject,
+    EditRisk,
+    ToggleStrategy,
+    EditStrategy,
+}
+
+/// One row of the table: the action, its config name, where it works, what the help says,
+/// and its default keys.
+struct Entry {
+    action: Action,
+    name: &'static str,
+    scope: Scope,
+    help: &'static str,
+    keys: &'static [&'static str],
+}
+
+const TABLE: &[Entry] = &[
+    Entry {
+        action: Action::Halt,
+        name: "halt",
+        scope: Scope::Global,
+        help: "KILL SWITCH: halt AI trading",
+        keys: &["K", "ctrl-k"],
+    },
+    Entry {
+        action: Action::Resume,
+        name: "resume",
+        scope: Scope::Global,
+        help: "resume AI trading (asks to confirm)",
+        keys: &["R"],
+    },
+    Entry {
+        action: Action::NextPane,
+        name: "next_pane",
+        scope: Scope::Global,
+        help: "next pane",
+        keys: &["tab"],
+    },
+    Entry {
+        action: Action::PrevPane,
+        name: "prev_pane",
+        scope: Scope::Global,
+        help: "previous pane",
+        keys: &["shift-tab"],
+    },
+    Entry {
+        action: Action::Pane1,
+        name: "pane_risk",
+        scope: Scope::Global,
+        help: "risk controls",
+        keys: &["1"],
+    },
+    Entry {
+        action: Action::Pane2,
+        name: "pane_strategies",
+        scope: Scope::Global,
+        help: "strategies",
+        keys: &["2"],
+    },
+    Entry {
+        action: Action::Pane3,
+        name: "pane_ideas",
+        scope: Scope::Global,
+        help: "trade ideas",
+        keys: &["3"],
+    },
+    Entry {
+        action: Action::Pane4,
+        name: "pane_timeline",
+        scope: Scope::Global,
+        help: "decision timeline",
+        keys: &["4"],
+    },
+    Entry {
+        action: Action::Help,
+        name: "help",
+        scope: Scope::Global,
+        help: "every key",
+        keys: &["?"],
+    },
+    Entry {
+        action: Action::Quit,
+        name: "quit",
+        scope: Scope::Global,
+        help: "quit",
+        keys: &["q"],
+    },
+    Entry {
+        action: Action::Up,
+        name: "up",
+        scope: Scope::List,
+        help: "up",
+        keys: &["k", "up"],
+    },
+    Entry {
+        action: Action::Down,
+        name: "down",
+        scope: Scope::List,
+        help: "down",
+        keys: &["j", "down"],
+    },
+    Entry {
+        action: Action::PageUp,
+        name: "page_up",
+        scope: Scope::List,
+        help: "page up",
+        keys: &["pgup"],
+    },
+    Entry {
+        action: Action::PageDown,
+        name: "page_down",
+        scope: Scope::List,
+        help: "page down",
+        keys: &["pgdn"],
+    },
+    Entry {
+        action: Action::Top,
+        name: "top",
+        scope: Scope::List,
+        help: "first",
+        keys: &["g", "home"],
+    },
+    Entry {
+        action: Action::Bottom,
+        name: "bottom",
+        scope: Scope::List,
+        help: "last",
+        keys: &["G", "end"],
+    },
+    Entry {
+        action: Action::Details,
+        name: "details",
+        scope: Scope::List,
+        help: "details",
+        keys: &["enter"],
+    },
+    Entry {
+        action: Action::Filter,
+        name: "filter",
+        scope: Scope::List,
+        help: "filter",
+        keys: &["/"],
+    },
+    Entry {
+        action: Action::Approve,
+        name: "approve",
+        scope: Scope::Ideas,
+        help: "approve (lot, live risk check)",
+        keys: &["a"],
+    },
+    Entry {
+        action: Action::Reject,
+        name: "reject",
+        scope: Scope::Ideas,
+        help: "reject with a reason",
+        keys: &["r"],
+    },
+    Entry {
+        action: Action::EditRisk,
+        name: "edit_risk",
+        scope: Scope::Risk,
+        help: "edit the selected limit",
+        keys: &["e"],
+    },
+    Entry {
+        action: Action::ToggleStrategy,
+        name: "toggle_strategy",
+        scope: Scope::Strategies,
+        help: "enable / disable",
+        keys: &["space"],
+    },
+    Entry {
+        action: Action::EditStrategy,
+        name: "edit_strategy",
+        scope: Scope::Strategies,
+        help: "edit rules in $EDITOR",
+        keys: &["e"],
+    },
+];
+
+/// A key as written in config.toml: `a`, `K`, `ctrl-k`, `shift-tab`, `enter`, `pgdn`…
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    code: KeyCode,
+    ctrl: bool,
+}
+
+impl Key {
+    /// Parses a key name; `None` for a name tradedesk does not know.
+    pub fn parse(text: &str) -> Option<Key> {
+        let (ctrl, rest) = match text.strip_prefix("ctrl-") {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let code = match rest {
+            "tab" => KeyCode::Tab,
+            "shift-tab" | "backtab" => KeyCode::BackTab,
+            "enter" => KeyCode::Enter,
+            "esc" => KeyCode::Esc,
+            "space" => KeyCode::Char(' '),
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "pgup" => KeyCode::PageUp,
+            "pgdn" => KeyCode::PageDown,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            single => {
+                let mut chars = single.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => KeyCode::Char(if ctrl { c.to_ascii_lowercase() } else { c }),
+                    _ => return None,
+                }
+            }
+        };
+        Some(Key { code, ctrl })
+    }
+
+    /// The key of a terminal event.
+    pub fn of(event: &KeyEvent) -> Key {
+        let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+        let code = match event.code {
+            KeyCode::Char(c) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
+            other => other,
+        };
+        Key { code, ctrl }
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ctrl {
+            f.write_str("Ctrl-")?;
+        }
+        match self.code {
+            KeyCode::Tab => f.write_str("Tab"),
+            KeyCode::BackTab => f.write_str("Shift-Tab"),
+            KeyCode::Enter => f.write_str("Enter"),
+            KeyCode::Esc => f.write_str("Esc"),
+            KeyCode::Char(' ') => f.write_str("Space"),
+            KeyCode::Up => f.write_str("↑"),
+            KeyCode::Down => f.write_str("↓"),
+            KeyCode::Left => f.write_str("←"),
+            KeyCode::Right => f.write_str("→"),
+            KeyCode::PageUp => f.write_str("PgUp"),
+            KeyCode::PageDown => f.write_str("PgDn"),
+            KeyCode::Home => f.write_str("Home"),
+            KeyCode::End => f.write_str("End"),
+            KeyCode::Char(c) if self.ctrl => write!(f, "{}", c.to_ascii_uppercase()),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            _ => f.write_str("?"),
+        }
+    }
+}
+
+/// One binding as the footer and help show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub action: Action,
+    pub scope: Scope,
+    pub keys: Vec<Key>,
+    pub help: &'static str,
+}
+
+/// The bindings in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    bindings: Vec<Binding>,
+}
+
+/// A `[keys]` entry tradedesk could not use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeymapError {
+    #[error("[keys] {0}: no such action (the actions are {1})")]
+    UnknownAction(String, String),
+    #[error(
+        "[keys] {action}: \"{key}\" is not a key (write a, K, ctrl-k, tab, shift-tab, enter, esc, space, up, down, pgup, pgdn, home, end)"
+    )]
+    UnknownKey { action: String, key: String },
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap {
+            bindings: TABLE
+                .iter()
+                .map(|e| Binding {
+                    action: e.action,
+                    scope: e.scope,
+                    keys: e.keys.iter().filter_map(|k| Key::parse(k)).collect(),
+                    help: e.help,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Keymap {
+    /// The defaults with the user's `[keys]` table applied (`approve = ["a", "y"]`).
+    pub fn with_overrides(
+        overrides: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Keymap, KeymapError> {
+        let mut map = Keymap::default();
+        for (name, keys) in overrides {
+            let Some(entry) = TABLE.iter().find(|e| e.name == name) else {
+                let names: Vec<&str> = TABLE.iter().map(|e| e.name).collect();
+                return Err(KeymapError::UnknownAction(name.clone(), names.join(", ")));
+            };
+            let parsed = keys
+                .iter()
+                .map(|k| {
+                    Key::parse(k).ok_or_else(|| KeymapError::UnknownKey {
+                        action: name.clone(),
+                        key: k.clone(),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if let Some(binding) = map.bindings.iter_mut().find(|b| b.action == entry.action) {
+                binding.keys = parsed;
+            }
+        }
+        Ok(map)
+    }
+
+    /// The action `event` means in `scope` (pane-specific bindings first, then lists, then
+    /// global ones).
+    pub fn action(&self, event: &KeyEvent, scope: Scope) -> Option<Action> {
+        let key = Key::of(event);
+        let find = |wanted: Scope| {
+            self.bindings
+                .iter()
+                .find(|b| b.scope == wanted && b.keys.contains(&key))
+                .map(|b| b.action)
+        };
+        find(scope)
+            .or_else(|| find(Scope::List))
+            .or_else(|| find(Scope::Global))
+    }
+
+    /// The bindings of a scope, for the footer and help.
+    pub fn bindings(&self, scope: Scope) -> impl Iterator<Item = &Binding> {
+        self.bindings.iter().filter(move |b| b.scope == scope)
+    }
+
+    /// The first key of an action, as shown (`K`).
+    pub fn key_of(&self, action: Action) -> String {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action)
+            .and_then(|b| b.keys.first())
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "(unbound)".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn the_kill_switch_works_from_every_pane_with_both_keys() {
+        let map = Keymap::default();
+        for scope in [
+            Scope::Risk,
+            Scope::Strategies,
+            Scope::Ideas,
+            Scope::Timeline,
+        ] {
+            assert_eq!(
+                map.action(&press(KeyCode::Char('K'), KeyModifiers::SHIFT), scope),
+                Some(Action::Halt)
+            );
+            assert_eq!(
+                map.action(&press(KeyCode::Char('k'), KeyModifiers::CONTROL), scope),
+                Some(Action::Halt)
+            );
+            assert_eq!(
+                map.action(&press(KeyCode::Char('k'), KeyModifiers::NONE), scope),
+                Some(Action::Up)
+            );
+        }
+    }
+
+    #[test]
+    fn pane_keys_win_over_list_and_global_keys() {
+        let map = Keymap::default();
+        let e = press(KeyCode::Char('e'), KeyModifiers::NONE);
+        assert_eq!(map.action(&e, Scope::Risk), Some(Action::EditRisk));
+        assert_eq!(
+            map.action(&e, Scope::Strategies),
+            Some(Action::EditStrategy)
+        );
+        assert_eq!(map.action(&e, Scope::Ideas), None);
+    }
+
+    #[test]
+    fn overrides_rebind_and_bad_ones_are_named() {
+        let mut overrides = BTreeMap::new();
+        overrides.insert("approve".to_string(), vec!["y".to_string()]);
+        let map = Keymap::with_overrides(&overrides).unwrap();
+        assert_eq!(
+            map.action(&press(KeyCode::Char('y'), KeyModifiers::NONE), Scope::Ideas),
+            Some(Action::Approve)
+        );
+        assert_eq!(
+            map.action(&press(KeyCode::Char('a'), KeyModifiers::NONE), Scope::Ideas),
+            None
+        );
+        assert_eq!(map.key_of(Action::Approve), "y");
+
+        overrides.insert("aprove".to_string(), vec!["a".to_string()]);
+        let err = Keymap::with_overrides(&overrides).unwrap_err().to_string();
+        assert!(err.starts_with("[keys] aprove: no such action"), "{err}");
+        let mut bad_key = BTreeMap::new();
+        bad_key.insert("halt".to_string(), vec!["hyper-k".to_string()]);
+        assert!(Keymap::with_overrides(&bad_key).is_err());
+    }
+}

@@ -1,0 +1,480 @@
+//! `update` is pure: these tests drive the console with keys and messages and check its
+//! state and the commands it asks for. No terminal, no database.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use rust_decimal::Decimal;
+
+use super::app::{App, Connection};
+use super::dialog::Dialog;
+use super::fixtures::{self, loaded_app, now};
+use super::msg::{Change, Cmd, Done, Loaded, Msg, Pane};
+use crate::domain::Outcome;
+use crate::store::halt::Halted;
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Cmd> {
+    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn ch(app: &mut App, c: char) -> Vec<Cmd> {
+    let modifiers = if c.is_ascii_uppercase() {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Char(c), modifiers)))
+}
+
+fn ctrl(app: &mut App, c: char) -> Vec<Cmd> {
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )))
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        ch(app, c);
+    }
+}
+
+fn dec(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+use super::tests_support::context;
+
+#[test]
+fn approval_sends_the_typed_lot_once_the_risk_checks_pass() {
+    let mut app = loaded_app(false);
+    assert_eq!(app.focus, Pane::Ideas);
+    let first = app.ideas.items[0].id;
+    assert_eq!(ch(&mut app, 'a'), vec![Cmd::LoadGateContext(first)]);
+    assert!(matches!(app.dialog, Some(Dialog::Approve(_))));
+    // Enter before the risk state arrives does nothing.
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![]);
+
+    app.update(Msg::Loaded(Loaded::GateContext(Box::new(context(&app)))));
+    let Some(Dialog::Approve(dialog)) = &app.dialog else {
+        panic!()
+    };
+    assert_eq!(
+        dialog.lot.value(),
+        "0.50",
+        "the smaller of the strategy cap and max_lot_size"
+    );
+
+    ctrl(&mut app, 'u');
+    typed(&mut app, "0.75");
+    let Some(Dialog::Approve(dialog)) = &app.dialog else {
+        panic!()
+    };
+    let report = dialog.verdict.clone().unwrap().unwrap();
+    assert_eq!(
+        report.risk_check_result(),
+        "fail:lot_size",
+        "judged live as typed"
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![],
+        "a failing lot is not sent"
+    );
+
+    ctrl(&mut app, 'u');
+    typed(&mut app, "0.30");
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        cmds,
+        vec![Cmd::Approve {
+            idea: first,
+            lot: dec("0.30")
+        }]
+    );
+    assert!(app.dialog.is_none());
+    assert_eq!(app.in_flight, 1);
+}
+
+#[test]
+fn a_lot_that_is_not_a_number_is_named_and_never_sent() {
+    let mut app = loaded_app(false);
+    ch(&mut app, 'a');
+    app.update(Msg::Loaded(Loaded::GateContext(Box::new(context(&app)))));
+    ctrl(&mut app, 'u');
+    typed(&mut app, "0.3x");
+    let Some(Dialog::Approve(dialog)) = &app.dialog else {
+        panic!()
+    };
+    assert_eq!(
+        dialog.verdict,
+        Some(Err("lot size `0.3x` is not a number such as 0.50".into()))
+    );
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![]);
+}
+
+#[test]
+fn the_outcome_of_an_approval_is_shown_until_dismissed() {
+    let mut app = loaded_app(false);
+    let ctx = context(&app);
+    let report = ctx.judge(dec("0.75"), crate::domain::Purpose::HumanApproval);
+    app.in_flight = 1;
+    app.update(Msg::Done(Done::Approved {
+        approval: crate::store::approve::Approval::Blocked {
+            idea: ctx.idea.id,
+            decision: uuid::Uuid::nil(),
+            report,
+        },
+        lot: dec("0.75"),
+    }));
+    let Some(Dialog::Outcome { title, lines, ok }) = &app.dialog else {
+        panic!("no outcome shown")
+    };
+    assert_eq!(title, "BLOCKED BY THE RISK CHECKS");
+    assert!(!ok);
+    assert!(
+        lines.iter().any(|l| l.starts_with("lot_size — ")),
+        "{lines:?}"
+    );
+    assert_eq!(app.in_flight, 0);
+    // Time passing does not hide it.
+    app.update(Msg::Tick(now() + chrono::Duration::minutes(5)));
+    assert!(app.dialog.is_some());
+    key(&mut app, KeyCode::Enter);
+    assert!(app.dialog.is_none());
+}
+
+#[test]
+fn reject_needs_a_reason_and_sends_it() {
+    let mut app = loaded_app(false);
+    let first = app.ideas.items[0].id;
+    ch(&mut app, 'r');
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![],
+        "no reason, nothing sent"
+    );
+    typed(&mut app, "spread too wide");
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Cmd::Reject {
+            idea: first,
+            reason: "spread too wide".into()
+        }]
+    );
+}
+
+#[test]
+fn only_ideas_awaiting_approval_can_be_decided() {
+    let mut app = loaded_app(false);
+    ch(&mut app, 'G');
+    assert_eq!(app.ideas.selected().unwrap().status, "rejected");
+    assert_eq!(ch(&mut app, 'a'), vec![]);
+    assert!(app.dialog.is_none());
+    assert!(
+        app.toast
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("not awaiting approval")
+    );
+}
+
+#[test]
+fn the_kill_switch_works_from_any_pane_with_one_confirm_and_shows_halting_until_confirmed() {
+    for pane in ['1', '2', '3', '4'] {
+        let mut app = loaded_app(true);
+        ch(&mut app, pane);
+        ch(&mut app, 'K');
+        assert!(
+            matches!(app.dialog, Some(Dialog::Halt { .. })),
+            "from pane {pane}"
+        );
+        typed(&mut app, "CPI");
+        assert_eq!(
+            key(&mut app, KeyCode::Enter),
+            vec![Cmd::Halt {
+                reason: "CPI".into()
+            }]
+        );
+        assert!(app.halting, "HALTING… until the database confirms");
+        assert!(
+            app.risk.as_ref().unwrap().config.ai_trading_enabled,
+            "not red before the database says so"
+        );
+        let cmds = app.update(Msg::Done(Done::Halted(Halted {
+            already_halted: false,
+            reason: "CPI".into(),
+            ideas_halted: 2,
+            executions_cancelled: 1,
+        })));
+        assert!(!app.halting);
+        assert_eq!(
+            cmds,
+            vec![Cmd::LoadRisk],
+            "the red header comes from the database's row"
+        );
+    }
+    // Ctrl-K too, and the reason may be skipped.
+    let mut app = loaded_app(true);
+    ctrl(&mut app, 'k');
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Cmd::Halt {
+            reason: String::new()
+        }]
+    );
+}
+
+#[test]
+fn a_failed_halt_is_shown_and_clears_halting() {
+    let mut app = loaded_app(true);
+    ch(&mut app, 'K');
+    key(&mut app, KeyCode::Enter);
+    app.update(Msg::Failed {
+        act: "halt",
+        code: crate::store::ErrorCode::Database,
+        message: "connection reset".into(),
+    });
+    assert!(!app.halting);
+    let Some(Dialog::Outcome { title, ok, .. }) = &app.dialog else {
+        panic!()
+    };
+    assert!(!ok);
+    assert!(title.starts_with("halt failed"));
+}
+
+#[test]
+fn resume_is_its_own_key_and_asks_to_confirm() {
+    let mut app = loaded_app(false);
+    assert_eq!(ch(&mut app, 'K'), vec![]);
+    key(&mut app, KeyCode::Esc);
+    assert!(app.dialog.is_none());
+    ch(&mut app, 'R');
+    assert!(matches!(app.dialog, Some(Dialog::Resume)));
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![],
+        "Enter does not resume"
+    );
+    assert_eq!(ch(&mut app, 'y'), vec![Cmd::Resume]);
+}
+
+#[test]
+fn acts_are_refused_while_disconnected_and_never_queued() {
+    let mut app = loaded_app(true);
+    app.update(Msg::Disconnected("connection reset".into()));
+    assert!(app.stale);
+    assert!(matches!(app.connection, Connection::Lost { .. }));
+    assert_eq!(ch(&mut app, 'K'), vec![]);
+    assert!(app.dialog.is_none());
+    assert!(
+        app.toast
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("not connected to the database")
+    );
+    assert_eq!(ch(&mut app, 'a'), vec![]);
+    // A dialog confirmed after the connection dropped is refused too.
+    let mut app = loaded_app(true);
+    ch(&mut app, 'r');
+    typed(&mut app, "late");
+    app.update(Msg::Disconnected("gone".into()));
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![]);
+    assert_eq!(app.in_flight, 0);
+    // Back: a full refresh, because notifications sent meanwhile are lost.
+    let cmds = app.update(Msg::Connected);
+    assert_eq!(cmds.len(), 5, "{cmds:?}");
+    assert!(!app.stale);
+}
+
+#[test]
+fn read_only_consoles_explain_every_disabled_act() {
+    let mut app = loaded_app(true);
+    app.read_only = true;
+    for c in ['K', 'R', 'a', 'r'] {
+        assert_eq!(ch(&mut app, c), vec![]);
+        assert!(app.dialog.is_none());
+        assert!(
+            app.toast
+                .as_ref()
+                .unwrap()
+                .text
+                .starts_with("read-only console:"),
+            "{c}"
+        );
+    }
+    ch(&mut app, '2');
+    assert_eq!(ch(&mut app, ' '), vec![]);
+    assert!(
+        app.toast
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("read-only console:")
+    );
+}
+
+#[test]
+fn live_changes_keep_the_cursor_on_its_row_and_are_read_once_per_tick() {
+    let mut app = loaded_app(true);
+    ch(&mut app, 'j');
+    let on = app.ideas.selected().unwrap().id;
+    for _ in 0..5 {
+        app.update(Msg::Changed(Change {
+            table: "trade_ideas".into(),
+        }));
+    }
+    let cmds = app.update(Msg::Tick(now()));
+    assert_eq!(cmds.len(), 1, "a burst is one read: {cmds:?}");
+    assert!(matches!(cmds[0], Cmd::LoadIdeas(_)));
+    // A new idea arrives above the operator's row.
+    let mut items = app.ideas.items.clone();
+    items.insert(0, fixtures::idea(9, "AUDUSD", "needs_approval", 60));
+    app.update(Msg::Loaded(Loaded::Ideas(items)));
+    assert_eq!(app.ideas.selected().unwrap().id, on);
+    assert_eq!(app.update(Msg::Tick(now())), vec![]);
+}
+
+#[test]
+fn the_timeline_reads_the_next_page_near_its_end_and_bounds_what_it_holds() {
+    let mut app = loaded_app(true);
+    ch(&mut app, '4');
+    let next = crate::store::timeline::Cursor {
+        occurred_at: now(),
+        id: uuid::Uuid::nil(),
+    };
+    app.timeline.next = Some(next);
+    let cmds = ch(&mut app, 'j');
+    let [
+        Cmd::LoadTimeline {
+            filter,
+            append: true,
+        },
+    ] = cmds.as_slice()
+    else {
+        panic!("expected the next page: {cmds:?}")
+    };
+    assert_eq!(filter.after, Some(next));
+    assert_eq!(ch(&mut app, 'j'), vec![], "one read at a time");
+    // Pages keep coming: the oldest-read rows are dropped beyond the bound.
+    let page: Vec<_> = (0..600)
+        .map(|n| {
+            let mut d = fixtures::decisions()[0].clone();
+            d.id = uuid::Uuid::from_u128(n);
+            d
+        })
+        .collect();
+    for _ in 0..2 {
+        app.update(Msg::Loaded(Loaded::Timeline {
+            page: crate::store::timeline::Page {
+                decisions: page.clone(),
+                next: Some(next),
+            },
+            append: true,
+        }));
+    }
+    assert_eq!(app.timeline.list.items.len(), super::app::TIMELINE_HELD);
+    assert!(app.timeline.trimmed);
+    // Back to the top reads the newest page again.
+    let cmds = ch(&mut app, 'g');
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::LoadTimeline { append: false, .. }]),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn risk_edits_are_validated_as_typed_and_the_switch_is_not_a_field() {
+    let mut app = loaded_app(true);
+    ch(&mut app, '1');
+    ch(&mut app, 'e');
+    assert!(
+        app.dialog.is_none(),
+        "ai_trading_enabled is the first field"
+    );
+    assert!(
+        app.toast
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("kill switch (K) and resume (R)")
+    );
+    ch(&mut app, 'j');
+    ch(&mut app, 'j');
+    ch(&mut app, 'e');
+    let Some(Dialog::EditRisk { input, .. }) = &app.dialog else {
+        panic!()
+    };
+    assert_eq!(input.value(), "1.00");
+    ctrl(&mut app, 'u');
+    typed(&mut app, "0.505");
+    let Some(Dialog::EditRisk { problem, .. }) = &app.dialog else {
+        panic!()
+    };
+    assert!(
+        problem
+            .as_deref()
+            .unwrap()
+            .contains("at most 2 decimal places")
+    );
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![]);
+    key(&mut app, KeyCode::Backspace);
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Cmd::SetRisk {
+            edit: "max_lot_size=0.50".into()
+        }]
+    );
+}
+
+#[test]
+fn filters_reload_the_pane_and_bad_ones_say_why() {
+    let mut app = loaded_app(true);
+    ch(&mut app, '/');
+    ctrl(&mut app, 'u');
+    typed(&mut app, "gbpusd status:needs_approval");
+    let cmds = key(&mut app, KeyCode::Enter);
+    let [Cmd::LoadIdeas(filter)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(filter.symbol.as_deref(), Some("GBPUSD"));
+    assert_eq!(filter.status.as_deref(), Some("needs_approval"));
+
+    ch(&mut app, '4');
+    ch(&mut app, '/');
+    typed(&mut app, "action:approved");
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![]);
+    assert!(
+        app.toast
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("`approved` is not a decision action")
+    );
+}
+
+#[test]
+fn quitting_waits_for_acts_in_flight_unless_forced() {
+    let mut app = loaded_app(true);
+    ch(&mut app, 'K');
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(ch(&mut app, 'q'), vec![]);
+    assert!(!app.quit);
+    assert_eq!(ctrl(&mut app, 'c'), vec![Cmd::Quit]);
+    assert!(app.quit);
+}
+
+#[test]
+fn waived_rules_are_listed_in_the_preview() {
+    let mut app = loaded_app(false);
+    ch(&mut app, 'a');
+    let mut ctx = context(&app);
+    ctx.idea.confidence_score = dec("50.00");
+    app.update(Msg::Loaded(Loaded::GateContext(Box::new(ctx))));
+    let Some(Dialog::Approve(dialog)) = &app.dialog else {
+        panic!()
+    };
+    let report = dialog.verdict.clone().unwrap().unwrap();
+    assert!(report.passed(), "confidence binds the AI, not a human");
+    assert!(report.verdicts.iter().any(|v| v.outcome == Outcome::Waived));
+}

@@ -1,0 +1,102 @@
+//! Colours and emphasis. Every status is also spelled out in text, so the screen reads
+//! right without colour (`NO_COLOR`, monochrome terminals, screenshots in a ticket).
+
+use ratatui::style::{Color, Modifier, Style};
+
+/// The styles of one console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    /// Colour unless `NO_COLOR` is set to anything non-empty (no-color.org).
+    pub fn from_env() -> Theme {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Theme { color: !no_color }
+    }
+
+    fn fg(&self, color: Color) -> Style {
+        if self.color {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
+    }
+
+    /// `AI TRADING: ON`.
+    pub fn ai_on(&self) -> Style {
+        self.fg(Color::Green).add_modifier(Modifier::BOLD)
+    }
+
+    /// `AI TRADING: OFF — reason`: red and reverse video, impossible to miss in colour or not.
+    pub fn ai_off(&self) -> Style {
+        self.fg(Color::Red)
+            .add_modifier(Modifier::BOLD | Modifier::REVERSED)
+    }
+
+    /// `HALTING…`, while the database has not confirmed yet.
+    pub fn halting(&self) -> Style {
+        self.fg(Color::Yellow)
+            .add_modifier(Modifier::BOLD | Modifier::SLOW_BLINK)
+    }
+
+    /// A trade idea's or decision's status, in the colours traders know (PLATFORM.md §4).
+    pub fn status(&self, status: &str) -> Style {
+        match status {
+            "auto_executed" | "human_approved" | "ai_auto_executed" | "ai_resumed" => {
+                self.fg(Color::Green)
+            }
+            "needs_approval" | "ai_proposed" => self.fg(Color::Yellow),
+            "rejected" | "halted_by_risk" | "human_rejected" | "risk_rejected" | "ai_halted" => {
+                self.fg(Color::Red)
+            }
+            _ => Style::new(),
+        }
+    }
+
+    /// A profit (green) or a loss (red).
+    pub fn pnl(&self, negative: bool) -> Style {
+        self.fg(if negative { Color::Red } else { Color::Green })
+    }
+
+    pub fn title(&self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+
+    pub fn focused_border(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn border(&self) -> Style {
+        self.fg(Color::DarkGray)
+    }
+
+    pub fn selected(&self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+
+    pub fn dim(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new().add_modifier(Modifier::DIM)
+        }
+    }
+
+    pub fn error(&self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn ok(&self) -> Style {
+        self.fg(Color::Green).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn warn(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn key(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+}

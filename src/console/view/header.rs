@@ -1,0 +1,123 @@
+//! The header: the AI switch (impossible to miss), the connection, the operator, the
+//! account, and the day against its limits.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{LineGauge, Paragraph};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive as _;
+
+use crate::console::app::{App, Connection};
+use crate::console::theme::Theme;
+
+pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let [switch, account, gauges] = Layout::vertical([Constraint::Length(1); 3]).areas(area);
+    frame.render_widget(Paragraph::new(switch_line(app, theme)), switch);
+    frame.render_widget(Paragraph::new(account_line(app, theme)), account);
+    draw_gauges(app, theme, frame, gauges);
+}
+
+fn switch_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
+    let mut spans = Vec::new();
+    let switch = match &app.risk {
+        _ if app.halting => Span::styled(" HALTING… ", theme.halting()),
+        Some(r) if r.config.ai_trading_enabled => Span::styled(" AI TRADING: ON ", theme.ai_on()),
+        Some(r) => Span::styled(
+            format!(
+                " AI TRADING: OFF — {} ",
+                r.config
+                    .last_halt_reason
+                    .as_deref()
+                    .unwrap_or("not enabled")
+            ),
+            theme.ai_off(),
+        ),
+        None => Span::styled(" AI TRADING: ? (reading…) ", theme.warn()),
+    };
+    spans.push(switch);
+    spans.push(Span::raw("  "));
+    spans.push(match &app.connection {
+        Connection::Live => Span::styled("● LIVE", theme.ok()),
+        Connection::Connecting => Span::styled("○ connecting…", theme.warn()),
+        Connection::Lost { since, .. } => Span::styled(
+            format!(
+                "DISCONNECTED — retrying {}s · STALE · acts refused",
+                (app.now - *since).num_seconds().max(0)
+            ),
+            theme.error(),
+        ),
+    });
+    spans.push(Span::styled(format!("  {}", app.operator), theme.dim()));
+    if app.read_only {
+        spans.push(Span::styled("  READ-ONLY", theme.warn()));
+    }
+    Line::from(spans)
+}
+
+fn signed(d: Decimal) -> String {
+    if d.is_sign_negative() {
+        d.to_string()
+    } else {
+        format!("+{d}")
+    }
+}
+
+fn account_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
+    match &app.account {
+        Some(a) => Line::from(vec![
+            Span::raw(format!(
+                "Balance {}  Equity {}  Open P/L ",
+                a.balance, a.equity
+            )),
+            Span::styled(signed(a.open_pl), theme.pnl(a.open_pl.is_sign_negative())),
+            Span::raw(format!("  Positions {}", a.open_positions)),
+            Span::styled(
+                format!("  as of {}", a.captured_at.format("%H:%M:%S UTC")),
+                theme.dim(),
+            ),
+        ]),
+        None => Line::from(Span::styled("No account snapshot yet", theme.dim())),
+    }
+}
+
+fn ratio(part: Decimal, whole: Decimal) -> f64 {
+    if whole <= Decimal::ZERO {
+        return if part > Decimal::ZERO { 1.0 } else { 0.0 };
+    }
+    (part / whole).to_f64().unwrap_or(0.0).clamp(0.0, 1.0)
+}
+
+fn draw_gauges(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let (Some(day), Some(risk)) = (&app.day, &app.risk) else {
+        frame.render_widget(
+            Paragraph::new(Span::styled("Day: no figures yet", theme.dim())),
+            area,
+        );
+        return;
+    };
+    let [left, right] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(area);
+    let c = &risk.config;
+    let pnl = LineGauge::default()
+        .ratio(ratio(day.day_pnl.max(Decimal::ZERO), c.daily_profit_target))
+        .label(format!(
+            "Day P/L {} / {}",
+            signed(day.day_pnl),
+            c.daily_profit_target
+        ))
+        .filled_style(theme.pnl(day.day_pnl.is_sign_negative()));
+    let dd_ratio = ratio(day.drawdown, c.max_drawdown_amount);
+    let drawdown = LineGauge::default()
+        .ratio(dd_ratio)
+        .label(format!(
+            "Drawdown {} / {}",
+            day.drawdown, c.max_drawdown_amount
+        ))
+        .filled_style(if dd_ratio >= 0.8 {
+            theme.error()
+        } else {
+            theme.warn()
+        });
+    frame.render_widget(pnl, left);
+    frame.render_widget(drawdown, right);
+}

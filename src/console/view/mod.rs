@@ -1,0 +1,166 @@
+//! Drawing: reads `&App` and nothing else. No IO, no clock: everything shown was put in
+//! the state by `update`.
+
+mod dialog;
+mod header;
+mod panes;
+#[cfg(test)]
+mod tests;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Tabs};
+
+use super::app::App;
+use super::keymap::Action;
+use super::msg::Pane;
+use super::theme::Theme;
+
+/// Below this width the four panes become tabs.
+pub const WIDE: u16 = 120;
+/// Below this height, too.
+pub const TALL: u16 = 32;
+
+/// Where everything goes on a screen of `area`.
+pub struct Areas {
+    pub header: Rect,
+    /// `None` in the four-pane layout.
+    pub tabs: Option<Rect>,
+    pub panes: Vec<(Pane, Rect)>,
+    pub toast: Rect,
+    pub footer: Rect,
+}
+
+/// The layout for a screen of `area` with `focus` shown when panes are tabs.
+pub fn areas(area: Rect, focus: Pane) -> Areas {
+    let [header, body, toast, footer] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    if area.width >= WIDE && area.height >= TALL {
+        let [top, ideas, timeline] = Layout::vertical([
+            Constraint::Length(12),
+            Constraint::Percentage(45),
+            Constraint::Min(0),
+        ])
+        .areas(body);
+        let [risk, strategies] =
+            Layout::horizontal([Constraint::Length(46), Constraint::Min(0)]).areas(top);
+        Areas {
+            header,
+            tabs: None,
+            panes: vec![
+                (Pane::Risk, risk),
+                (Pane::Strategies, strategies),
+                (Pane::Ideas, ideas),
+                (Pane::Timeline, timeline),
+            ],
+            toast,
+            footer,
+        }
+    } else {
+        let [tabs, pane] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(body);
+        Areas {
+            header,
+            tabs: Some(tabs),
+            panes: vec![(focus, pane)],
+            toast,
+            footer,
+        }
+    }
+}
+
+/// Rows a list shows on a screen of `width`×`height` (the pane less its border and its
+/// header row), for paging.
+pub fn list_rows(width: u16, height: u16) -> u16 {
+    let a = areas(Rect::new(0, 0, width, height), Pane::Ideas);
+    a.panes
+        .iter()
+        .find(|(p, _)| *p == Pane::Ideas)
+        .map(|(_, r)| r.height.saturating_sub(3))
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Draws the whole screen.
+pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let a = areas(area, app.focus);
+    header::draw(app, theme, frame, a.header);
+    if let Some(tabs) = a.tabs {
+        draw_tabs(app, theme, frame, tabs);
+    }
+    for (pane, rect) in &a.panes {
+        panes::draw(app, theme, frame, *pane, *rect);
+    }
+    draw_toast(app, theme, frame, a.toast);
+    draw_footer(app, theme, frame, a.footer);
+    if app.help {
+        dialog::help(app, theme, frame, area);
+    } else if let Some(d) = &app.dialog {
+        dialog::draw(d, theme, frame, area);
+    }
+}
+
+fn draw_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let titles: Vec<Line> = Pane::ALL
+        .iter()
+        .enumerate()
+        .map(|(n, p)| Line::from(format!("{} {}", n + 1, p.title())))
+        .collect();
+    let selected = Pane::ALL.iter().position(|p| *p == app.focus).unwrap_or(0);
+    let tabs = Tabs::new(titles)
+        .select(selected)
+        .highlight_style(theme.selected())
+        .divider("│");
+    frame.render_widget(tabs, area);
+}
+
+fn draw_toast(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    if let Some(toast) = &app.toast {
+        let style = if toast.error {
+            theme.error()
+        } else {
+            theme.ok()
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(toast.text.as_str(), style)),
+            area,
+        );
+    }
+}
+
+/// The keys that work in the focused pane, from the same table the handlers use.
+fn draw_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut spans = Vec::new();
+    let mut push = |key: String, help: &str| {
+        if !spans.is_empty() {
+            spans.push(Span::styled(" · ", theme.dim()));
+        }
+        spans.push(Span::styled(key, theme.key()));
+        spans.push(Span::raw(format!(" {help}")));
+    };
+    for b in app.keymap.bindings(app.scope()) {
+        if let Some(key) = b.keys.first() {
+            let help = if app.read_only { "(read-only)" } else { b.help };
+            push(key.to_string(), help.split(' ').next().unwrap_or(help));
+        }
+    }
+    if app.focus != Pane::Risk {
+        push(app.keymap.key_of(Action::Details), "details");
+        push(app.keymap.key_of(Action::Filter), "filter");
+    }
+    push(app.keymap.key_of(Action::Halt), "HALT");
+    push(app.keymap.key_of(Action::Help), "help");
+    push(app.keymap.key_of(Action::Quit), "quit");
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(Style::new()), area);
+}

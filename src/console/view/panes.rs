@@ -1,0 +1,338 @@
+//! The four panes.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
+
+use crate::cli::age;
+use crate::console::app::{App, risk_value};
+use crate::console::list::List;
+use crate::console::msg::Pane;
+use crate::console::theme::Theme;
+use crate::domain::RiskField;
+
+pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, pane: Pane, area: Rect) {
+    let focused = app.focus == pane;
+    let mut title = vec![Span::styled(format!(" {} ", pane.title()), theme.title())];
+    if app.stale {
+        title.push(Span::styled("STALE ", theme.error()));
+    }
+    if let Some(extra) = pane_note(app, pane) {
+        title.push(Span::styled(format!("{extra} "), theme.dim()));
+    }
+    let block = Block::bordered()
+        .title(Line::from(title))
+        .border_style(if focused {
+            theme.focused_border()
+        } else {
+            theme.border()
+        });
+    match pane {
+        Pane::Risk => risk(app, theme, frame, area, block),
+        Pane::Strategies => strategies(app, theme, frame, area, block),
+        Pane::Ideas => ideas(app, theme, frame, area, block),
+        Pane::Timeline => timeline(app, theme, frame, area, block),
+    }
+}
+
+fn pane_note(app: &App, pane: Pane) -> Option<String> {
+    match pane {
+        Pane::Ideas => {
+            let waiting = app
+                .ideas
+                .items
+                .iter()
+                .filter(|i| i.status == "needs_approval")
+                .count();
+            let mut note = format!("{waiting} awaiting approval");
+            if let Some(s) = &app.idea_filter.symbol {
+                note.push_str(&format!(" · symbol {s}"));
+            }
+            if let Some(s) = &app.idea_filter.status {
+                note.push_str(&format!(" · status {s}"));
+            }
+            Some(note)
+        }
+        Pane::Timeline => {
+            let f = &app.timeline.filter;
+            let parts: Vec<String> = [
+                f.symbol.as_ref().map(|s| format!("symbol {s}")),
+                f.action.as_ref().map(|s| format!("action {s}")),
+                f.operator.as_ref().map(|s| format!("operator {s}")),
+                f.since
+                    .map(|t| format!("since {}", t.format("%m-%d %H:%M"))),
+                f.until
+                    .map(|t| format!("until {}", t.format("%m-%d %H:%M"))),
+                app.timeline.loading.then(|| "reading…".to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            (!parts.is_empty()).then(|| parts.join(" · "))
+        }
+        _ => None,
+    }
+}
+
+fn table_state<T>(list: &List<T>, focused: bool) -> TableState {
+    TableState::default()
+        .with_offset(list.offset)
+        .with_selected(if focused && !list.items.is_empty() {
+            Some(list.selected)
+        } else {
+            None
+        })
+}
+
+fn risk(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
+    let Some(row) = &app.risk else {
+        frame.render_widget(Paragraph::new("reading…").block(block), area);
+        return;
+    };
+    let mut lines: Vec<Line> = RiskField::ALL
+        .iter()
+        .enumerate()
+        .map(|(n, field)| {
+            let value = risk_value(&row.config, *field);
+            let chosen = app.focus == Pane::Risk && n == app.risk_selected;
+            let style = if chosen {
+                theme.selected()
+            } else {
+                Style::new()
+            };
+            Line::from(vec![
+                Span::raw(if chosen { "▶" } else { " " }),
+                Span::styled(format!("{:<30}", field.as_str()), style),
+                Span::styled(format!("{value:>12}"), style),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(Span::styled(
+        format!(
+            "last halt: {}",
+            row.config.last_halt_reason.as_deref().unwrap_or("—")
+        ),
+        theme.dim(),
+    )));
+    if let Some(last) = &app.last_risk_change {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "changed by {} {} ago: {}",
+                last.operator,
+                age(last.changed_at, app.now),
+                last.changes
+            ),
+            theme.dim(),
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
+    let rows: Vec<Row> = app
+        .strategies
+        .items
+        .iter()
+        .map(|s| {
+            let (state, style) = if s.is_active {
+                ("active", theme.ok())
+            } else {
+                ("disabled", theme.dim())
+            };
+            Row::new(vec![
+                Cell::from(Span::styled(state, style)),
+                Cell::from(s.name.clone()),
+                Cell::from(s.allowed_symbols.join(",")),
+                Cell::from(s.rr_expectation.to_string()),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(8),
+            Constraint::Min(16),
+            Constraint::Min(14),
+            Constraint::Length(6),
+        ],
+    )
+    .header(Row::new(["STATE", "NAME", "SYMBOLS", "R:R"]).style(theme.title()))
+    .row_highlight_style(theme.selected())
+    .highlight_symbol("▶")
+    .block(block);
+    let mut state = table_state(&app.strategies, app.focus == Pane::Strategies);
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// A status as a word that reads the same in any colour: the column is never truncated.
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "needs_approval" => "PENDING",
+        "auto_executed" => "EXECUTED",
+        "rejected" => "REJECTED",
+        "halted_by_risk" => "HALTED",
+        "waiting" => "WAITING",
+        _ => "?",
+    }
+}
+
+/// Below this inner width the tables drop their least needed columns.
+const NARROW: u16 = 110;
+
+fn ideas(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
+    let narrow = area.width < NARROW;
+    let rows: Vec<Row> = app
+        .ideas
+        .items
+        .iter()
+        .map(|i| {
+            // Prices as stored; a zone too wide for a narrow column drops trailing zeros
+            // rather than being cut off.
+            let zone = |r: &[rust_decimal::Decimal], trim: bool| {
+                r.iter()
+                    .map(|d| {
+                        if trim {
+                            d.normalize().to_string()
+                        } else {
+                            d.to_string()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("–")
+            };
+            let entry = match (&i.entry_price, &i.entry_range) {
+                (Some(p), _) => p.to_string(),
+                (None, Some(r)) if narrow && zone(r, false).chars().count() > 17 => zone(r, true),
+                (None, Some(r)) => zone(r, false),
+                _ => "market".into(),
+            };
+            let targets = if narrow {
+                match i.take_profit.split_first() {
+                    Some((first, [])) => first.to_string(),
+                    Some((first, rest)) => format!("{first}+{}", rest.len()),
+                    None => "—".into(),
+                }
+            } else {
+                i.take_profit
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            let mut cells = vec![
+                Cell::from(Span::styled(
+                    status_label(&i.status),
+                    theme.status(&i.status),
+                )),
+                Cell::from(i.symbol.clone()),
+                Cell::from(i.direction.clone()),
+                Cell::from(entry),
+                Cell::from(i.stop_loss.to_string()),
+                Cell::from(targets),
+                Cell::from(
+                    i.reward_to_risk()
+                        .map(|r| r.to_string())
+                        .unwrap_or_else(|| "—".into()),
+                ),
+                Cell::from(i.confidence_score.to_string()),
+            ];
+            if !narrow {
+                cells.push(Cell::from(
+                    i.strategy_name.clone().unwrap_or_else(|| "—".into()),
+                ));
+            }
+            cells.push(Cell::from(age(i.created_at, app.now)));
+            Row::new(cells)
+        })
+        .collect();
+    let mut widths = vec![
+        Constraint::Length(8),
+        Constraint::Length(7),
+        Constraint::Length(4),
+        Constraint::Min(9),
+        Constraint::Length(9),
+        Constraint::Length(if narrow { 10 } else { 20 }),
+        Constraint::Length(4),
+        Constraint::Length(5),
+    ];
+    let mut header = vec![
+        "STATUS", "SYMBOL", "SIDE", "ENTRY", "STOP", "TARGETS", "R:R", "CONF",
+    ];
+    if !narrow {
+        widths.push(Constraint::Min(12));
+        header.push("STRATEGY");
+    }
+    widths.push(Constraint::Length(5));
+    header.push("AGE");
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.title()))
+        .column_spacing(1)
+        .row_highlight_style(theme.selected())
+        .highlight_symbol("▶")
+        .block(block);
+    let mut state = table_state(&app.ideas, app.focus == Pane::Ideas);
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+fn timeline(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
+    let narrow = area.width < NARROW;
+    let rows: Vec<Row> = app
+        .timeline
+        .list
+        .items
+        .iter()
+        .map(|d| {
+            let time = if narrow {
+                "%m-%d %H:%M"
+            } else {
+                "%m-%d %H:%M:%S"
+            };
+            Row::new(vec![
+                Cell::from(d.occurred_at.format(time).to_string()),
+                Cell::from(Span::styled(d.action.clone(), theme.status(&d.action))),
+                Cell::from(d.symbol.clone().unwrap_or_else(|| "—".into())),
+                Cell::from(d.operator.clone().unwrap_or_else(|| "platform".into())),
+                Cell::from(d.risk_check_result.clone().unwrap_or_default()),
+                Cell::from(d.rationale.clone()),
+            ])
+        })
+        .collect();
+    let widths = if narrow {
+        [
+            Constraint::Length(11),
+            Constraint::Length(14),
+            Constraint::Length(6),
+            Constraint::Length(14),
+            Constraint::Length(13),
+            Constraint::Min(6),
+        ]
+    } else {
+        [
+            Constraint::Length(14),
+            Constraint::Length(16),
+            Constraint::Length(7),
+            Constraint::Length(18),
+            Constraint::Length(22),
+            Constraint::Min(10),
+        ]
+    };
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new([
+                "TIME (UTC)",
+                "ACTION",
+                "SYMBOL",
+                "OPERATOR",
+                "RISK CHECK",
+                "RATIONALE",
+            ])
+            .style(theme.title()),
+        )
+        .row_highlight_style(theme.selected())
+        .highlight_symbol("▶")
+        .block(block);
+    let mut state = table_state(&app.timeline.list, app.focus == Pane::Timeline);
+    frame.render_stateful_widget(table, area, &mut state);
+}

@@ -1,0 +1,420 @@
+//! The demo desk: seeded once into an empty database, never into one in use, and a desk
+//! that works — strict strategies, ideas an operator can approve at any hour, a coherent
+//! timeline.
+
+mod common;
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use common::TestDb;
+use common::platform::insert_strategy;
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+use tradedesk::domain::{Purpose, TradingDay, day_state};
+use tradedesk::operator::Operator;
+use tradedesk::store::Store;
+use tradedesk::store::approve::Approval;
+use tradedesk::store::demo::DemoSummary;
+use tradedesk::store::ideas::IdeaFilter;
+use tradedesk::store::setup::setup;
+use tradedesk::store::timeline::TimelineFilter;
+
+/// Every table the demo writes, in `count` order.
+const TABLES: [&str; 10] = [
+    "strategies",
+    "snapshot_account",
+    "snapshot_market",
+    "snapshot_indicators",
+    "snapshot_calendar",
+    "snapshot_news",
+    "trade_ideas",
+    "decision_history",
+    "executions",
+    "config_changes",
+];
+
+async fn ready() -> (TestDb, Store, PgPool) {
+    let db = TestDb::new().await;
+    setup(&db.target(), false).await.unwrap();
+    let store = Store::open(&db.target(), 4).await.unwrap();
+    let pool = db.pool().await;
+    (db, store, pool)
+}
+
+async fn seeded() -> (TestDb, Store, PgPool) {
+    let (db, store, pool) = ready().await;
+    store
+        .seed_demo()
+        .await
+        .unwrap()
+        .expect("an empty database is seeded");
+    (db, store, pool)
+}
+
+async fn scalar(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+/// Rows per table of [`TABLES`].
+async fn counts(pool: &PgPool) -> Vec<i64> {
+    let mut out = Vec::new();
+    for table in TABLES {
+        out.push(scalar(pool, &format!("SELECT count(*) FROM {table}")).await);
+    }
+    out
+}
+
+/// The whole `risk_config` row as text.
+async fn risk_row(pool: &PgPool) -> String {
+    sqlx::query_scalar("SELECT row_to_json(r)::text FROM risk_config r")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_empty_database_is_seeded_once_and_a_second_call_changes_nothing() {
+    let (_db, store, pool) = ready().await;
+    let risk_before = risk_row(&pool).await;
+    let summary = store.seed_demo().await.unwrap().expect("seeded");
+    assert_eq!(
+        summary,
+        DemoSummary {
+            strategies: 3,
+            account_snapshots: 18,
+            candles: 6 * 24,
+            indicators: 6 * 9,
+            calendar_events: 2 * 7,
+            headlines: 6,
+            ideas: 10,
+            ideas_awaiting_approval: 4,
+            decisions: 16,
+            executions: 1,
+        }
+    );
+    let written = counts(&pool).await;
+    assert_eq!(written, [3, 18, 144, 54, 14, 6, 10, 16, 1, 0]);
+    assert_eq!(
+        scalar(
+            &pool,
+            "SELECT count(*) FROM trade_ideas WHERE status = 'needs_approval'"
+        )
+        .await,
+        4
+    );
+    // The limits are setup's, untouched: AI trading off, no reason invented.
+    assert_eq!(risk_row(&pool).await, risk_before);
+    assert!(
+        risk_before.contains("\"ai_trading_enabled\":false"),
+        "{risk_before}"
+    );
+
+    assert_eq!(store.seed_demo().await.unwrap(), None);
+    assert_eq!(counts(&pool).await, written);
+    assert_eq!(risk_row(&pool).await, risk_before);
+}
+
+#[tokio::test]
+async fn a_database_with_a_strategy_an_idea_or_a_decision_is_not_seeded() {
+    let inserts = [
+        "strategy",
+        "INSERT INTO trade_ideas (id, symbol, direction, entry_price, stop_loss, take_profit,
+                                  rationale, confidence_score, status, snapshot_ref,
+                                  created_at, updated_at)
+         VALUES (gen_random_uuid(), 'EURUSD', 'buy', 1.085, 1.084, '{1.087}', 'x', 91,
+                 'needs_approval', gen_random_uuid(), now(), now())",
+        "INSERT INTO decision_history (id, occurred_at, action, rationale)
+         VALUES (gen_random_uuid(), now(), 'ai_resumed', 'resumed')",
+    ];
+    for insert in inserts {
+        let (_db, store, pool) = ready().await;
+        if insert == "strategy" {
+            insert_strategy(&pool).await;
+        } else {
+            sqlx::raw_sql(insert).execute(&pool).await.unwrap();
+        }
+        let before = counts(&pool).await;
+        assert_eq!(store.seed_demo().await.unwrap(), None, "{insert}");
+        assert_eq!(counts(&pool).await, before, "{insert}");
+        assert_eq!(
+            scalar(&pool, "SELECT count(*) FROM snapshot_account").await,
+            0
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_demo_strategies_pass_the_strict_parser_and_one_trades_around_the_clock() {
+    let (_db, store, _pool) = seeded().await;
+    let strategies = store.strategies().await.unwrap();
+    let names: Vec<_> = strategies.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Gold momentum", "London breakout", "Round-the-clock FX"]
+    );
+    let inactive: Vec<_> = strategies.iter().filter(|s| !s.is_active).collect();
+    assert_eq!(inactive.len(), 1);
+    assert_eq!(inactive[0].name, "London breakout");
+    let monday: DateTime<Utc> = "2024-06-03T00:00:00Z".parse().unwrap();
+    let week: Vec<_> = (0..7 * 24 * 4)
+        .map(|q| monday + TimeDelta::minutes(15 * q))
+        .collect();
+    let mut always_open = Vec::new();
+    for s in &strategies {
+        let rules = s
+            .rules()
+            .parse()
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        assert!(rules.risk_caps.max_lot_size.is_some(), "{}", s.name);
+        assert!(
+            rules.risk_caps.max_concurrent_positions.is_some(),
+            "{}",
+            s.name
+        );
+        assert!(!s.allowed_symbols.is_empty());
+        if week.iter().all(|t| rules.in_session(*t)) {
+            always_open.push(s.name.as_str());
+        }
+        // What export writes, import reads back unchanged.
+        let doc = s.to_document().to_string();
+        let specs = tradedesk::store::strategies::parse_documents(&doc).unwrap();
+        assert_eq!(specs[0].rules, s.rules());
+    }
+    assert_eq!(always_open, ["Round-the-clock FX"]);
+}
+
+#[tokio::test]
+async fn pending_ideas_come_first_and_at_least_two_can_be_approved_at_any_hour() {
+    let (_db, store, pool) = seeded().await;
+    let filter = IdeaFilter {
+        limit: 100,
+        ..IdeaFilter::default()
+    };
+    let ideas = store.ideas(&filter).await.unwrap();
+    assert_eq!(ideas.len(), 10);
+    let statuses: Vec<_> = ideas.iter().map(|i| i.status.as_str()).collect();
+    assert!(
+        statuses[..4].iter().all(|s| *s == "needs_approval"),
+        "{statuses:?}"
+    );
+    assert!(!statuses[4..].contains(&"needs_approval"), "{statuses:?}");
+    let all: HashSet<_> = statuses.iter().copied().collect();
+    for s in ["auto_executed", "rejected", "halted_by_risk"] {
+        assert!(all.contains(s), "no {s} idea");
+    }
+    let pending = &ideas[..4];
+    let symbols: HashSet<_> = pending.iter().map(|i| i.symbol.as_str()).collect();
+    assert_eq!(symbols.len(), 4, "pending ideas on different symbols");
+    let zones: Vec<_> = pending.iter().filter(|i| i.entry_price.is_none()).collect();
+    assert_eq!(zones.len(), 1);
+    let zone = zones[0].entry_range.as_ref().expect("a zone");
+    assert!(zone.len() == 2 && zone[0] < zone[1], "{zone:?}");
+    for idea in pending {
+        assert!(
+            (Decimal::from(80)..=Decimal::from(95)).contains(&idea.confidence_score),
+            "{idea:?}"
+        );
+        assert!(!idea.take_profit.is_empty() && idea.take_profit.len() <= 2);
+        assert!(idea.strategy_name.is_some());
+    }
+    // From 2 to 40 minutes old, oldest on top.
+    let now: DateTime<Utc> = sqlx::query_scalar("SELECT now()")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let ages: Vec<_> = pending
+        .iter()
+        .map(|i| (now - i.created_at).num_minutes())
+        .collect();
+    assert!(ages.windows(2).all(|w| w[0] > w[1]), "{ages:?}");
+    assert!(ages[0] <= 41 && ages[3] >= 2, "{ages:?}");
+
+    // Approvable now, and whatever the clock says: the approval rules (lot, concurrent
+    // trades, drawdown, session) judged at every quarter hour of a week.
+    let monday: DateTime<Utc> = "2024-06-03T00:00:00Z".parse().unwrap();
+    let (mut approvable, mut around_the_clock) = (Vec::new(), Vec::new());
+    for idea in pending {
+        let ctx = store.gate_context(&idea.id.to_string()).await.unwrap();
+        if ctx
+            .judge(ctx.default_lot(), Purpose::HumanApproval)
+            .passed()
+        {
+            approvable.push(idea.id);
+        }
+        let always = (0..7 * 24 * 4).all(|q| {
+            let mut at = ctx.clone();
+            at.now = monday + TimeDelta::minutes(15 * q);
+            at.judge(at.default_lot(), Purpose::HumanApproval).passed()
+        });
+        if always {
+            around_the_clock.push(idea.id);
+        }
+    }
+    assert!(approvable.len() >= 2, "only {approvable:?} approvable");
+    assert!(
+        around_the_clock.len() >= 2,
+        "only {around_the_clock:?} at any hour"
+    );
+    assert!(around_the_clock.iter().all(|id| approvable.contains(id)));
+
+    // And the desk works: an approval with the default lot goes through.
+    let ann = Operator::new("ann@desk.example").unwrap();
+    let ctx = store
+        .gate_context(&approvable[0].to_string())
+        .await
+        .unwrap();
+    let approval = store
+        .approve(&approvable[0].to_string(), ctx.default_lot(), &ann)
+        .await
+        .unwrap();
+    assert!(
+        matches!(approval, Approval::Executed { .. }),
+        "{approval:?}"
+    );
+    assert_eq!(
+        scalar(
+            &pool,
+            "SELECT count(*) FROM executions WHERE state = 'pending'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_account_and_the_market_data_look_live() {
+    let (_db, store, pool) = seeded().await;
+    let now: DateTime<Utc> = sqlx::query_scalar("SELECT now()")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let day_start = TradingDay::UTC_MIDNIGHT.start_of(now);
+    let rows = store.account_since(day_start).await.unwrap();
+    let opening = &rows[0];
+    assert!(opening.captured_at < day_start);
+    assert_eq!(opening.equity, Decimal::new(2_500_000, 2));
+    let latest = rows.last().unwrap();
+    assert!(now - latest.captured_at <= TimeDelta::minutes(2));
+    assert!((1..=2).contains(&latest.open_positions), "{latest:?}");
+    let snapshots: Vec<_> = rows
+        .iter()
+        .map(|r| tradedesk::domain::AccountSnapshot {
+            balance: r.balance,
+            equity: r.equity,
+            captured_at: r.captured_at,
+        })
+        .collect();
+    let day = day_state(&snapshots, TradingDay::UTC_MIDNIGHT, now).unwrap();
+    assert!(
+        day.day_pnl >= Decimal::ZERO && day.day_pnl < Decimal::from(2000),
+        "{day:?}"
+    );
+    assert!(day.drawdown < Decimal::from(1000), "{day:?}");
+    // Consistent margins and open P/L everywhere.
+    let inconsistent = "SELECT count(*) FROM snapshot_account
+                         WHERE margin_free <> equity - margin_used OR equity <> balance + open_pl";
+    assert_eq!(scalar(&pool, inconsistent).await, 0);
+    // Every idea names an account snapshot of its cycle, captured just before it.
+    let orphans = "SELECT count(*) FROM trade_ideas i
+                    WHERE NOT EXISTS (SELECT 1 FROM snapshot_account a
+                                       WHERE a.id = i.snapshot_ref
+                                         AND a.captured_at BETWEEN i.created_at - interval '1 minute'
+                                                               AND i.created_at)";
+    assert_eq!(scalar(&pool, orphans).await, 0);
+    // Two hours of candles up to now; a high-impact USD release about 90 minutes ahead.
+    let recent = "SELECT count(*) FROM snapshot_market
+                   WHERE timeframe = 'M5' AND captured_at > now() - interval '2 hours'
+                     AND captured_at <= now() AND high >= greatest(open, close)
+                     AND low <= least(open, close)";
+    assert_eq!(scalar(&pool, recent).await, 144);
+    let cpi = "SELECT count(DISTINCT title) FROM snapshot_calendar
+                WHERE currency = 'USD' AND impact_level = 'high'
+                  AND event_time BETWEEN now() + interval '80 minutes'
+                                     AND now() + interval '100 minutes'";
+    assert_eq!(scalar(&pool, cpi).await, 1);
+    let macd = "SELECT count(*) FROM snapshot_indicators
+                 WHERE (macd ->> 'hist')::numeric IS NULL OR rsi_14 NOT BETWEEN 0 AND 100";
+    assert_eq!(scalar(&pool, macd).await, 0);
+    // The one order is filled, none is pending.
+    let filled = "SELECT count(*) FROM executions
+                   WHERE state = 'filled' AND broker_order_id IS NOT NULL
+                     AND fill_price IS NOT NULL";
+    assert_eq!(scalar(&pool, filled).await, 1);
+}
+
+#[tokio::test]
+async fn the_timeline_runs_newest_first_through_a_halt_and_a_resume() {
+    let (_db, store, _pool) = seeded().await;
+    let filter = TimelineFilter {
+        limit: 100,
+        ..TimelineFilter::default()
+    };
+    let page = store.timeline(&filter).await.unwrap();
+    let rows = &page.decisions;
+    assert_eq!(rows.len(), 16);
+    assert!(page.next.is_none());
+    assert!(
+        rows.windows(2)
+            .all(|w| w[0].occurred_at >= w[1].occurred_at),
+        "not newest first"
+    );
+    let span = rows[0].occurred_at - rows[rows.len() - 1].occurred_at;
+    assert!(span <= TimeDelta::days(1), "{span}");
+
+    let halt = rows
+        .iter()
+        .position(|d| d.action == "ai_halted" && d.symbol.is_none() && d.operator.is_none())
+        .expect("the AI's halt");
+    assert_eq!(
+        rows[halt].risk_check_result.as_deref(),
+        Some("fail:max_drawdown")
+    );
+    assert!(rows[halt].rationale.contains("max_drawdown_amount"));
+    let resume = rows
+        .iter()
+        .position(|d| d.action == "ai_resumed")
+        .expect("a resume");
+    assert!(resume < halt, "the resume comes after the halt");
+    assert_eq!(rows[resume].operator.as_deref(), Some("raj@desk.example"));
+    assert!(rows[resume].human_override);
+
+    let actions: HashSet<_> = rows.iter().map(|d| d.action.as_str()).collect();
+    for action in [
+        "ai_proposed",
+        "ai_auto_executed",
+        "human_approved",
+        "human_rejected",
+        "risk_rejected",
+        "ai_halted",
+        "ai_resumed",
+    ] {
+        assert!(actions.contains(action), "no {action}");
+    }
+    for d in rows {
+        let human = d.action.starts_with("human_") || d.action == "ai_resumed";
+        if human {
+            assert!(d.human_override, "{d:?}");
+            assert!(
+                matches!(
+                    d.operator.as_deref(),
+                    Some("ann@desk.example" | "raj@desk.example")
+                ),
+                "{d:?}"
+            );
+        }
+        if d.operator.is_none() {
+            assert!(!d.human_override, "{d:?}");
+        }
+        if d.trade_idea_id.is_some() {
+            assert!(d.symbol.is_some() && d.snapshot_ref.is_some(), "{d:?}");
+        }
+    }
+    let fails: Vec<_> = rows
+        .iter()
+        .filter(|d| d.action == "risk_rejected")
+        .filter_map(|d| d.risk_check_result.as_deref())
+        .collect();
+    assert!(fails.contains(&"fail:lot_size"), "{fails:?}");
+    assert!(fails.iter().any(|f| f.contains("confidence")), "{fails:?}");
+}
