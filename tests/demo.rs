@@ -103,16 +103,30 @@ async fn an_empty_database_is_seeded_once_and_a_second_call_changes_nothing() {
         .await,
         4
     );
-    // The limits are setup's, untouched: AI trading off, no reason invented.
-    assert_eq!(risk_row(&pool).await, risk_before);
-    assert!(
-        risk_before.contains("\"ai_trading_enabled\":false"),
-        "{risk_before}"
-    );
+    // The limits are setup's; AI trading stays off, with the story's last halt as reason.
+    let limits = |row: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(row).unwrap();
+        let reason = v["last_halt_reason"].take();
+        (v, reason)
+    };
+    let (before, no_reason) = limits(&risk_before);
+    let risk_after = risk_row(&pool).await;
+    let (after, reason) = limits(&risk_after);
+    assert_eq!(after, before);
+    assert_eq!(before["ai_trading_enabled"], false);
+    assert!(no_reason.is_null());
+    assert!(reason.as_str().unwrap().contains("US CPI"), "{reason}");
+    let last_flip: String = sqlx::query_scalar(
+        "SELECT rationale FROM decision_history WHERE symbol IS NULL ORDER BY occurred_at DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(Some(last_flip.as_str()), reason.as_str());
 
     assert_eq!(store.seed_demo().await.unwrap(), None);
     assert_eq!(counts(&pool).await, written);
-    assert_eq!(risk_row(&pool).await, risk_before);
+    assert_eq!(risk_row(&pool).await, risk_after);
 }
 
 #[tokio::test]

@@ -97,6 +97,8 @@ pub struct App {
     pub toast: Option<Toast>,
     /// Panes another writer changed since the last tick.
     pub dirty: BTreeSet<Pane>,
+    /// This console decided an idea: move to the next one awaiting approval on reload.
+    pub next_pending: bool,
     pub quit: bool,
 }
 
@@ -142,6 +144,7 @@ impl App {
             help: false,
             toast: None,
             dirty: BTreeSet::new(),
+            next_pending: false,
             quit: false,
         }
     }
@@ -322,8 +325,20 @@ impl App {
                 self.account = latest;
                 self.day = day;
             }
-            Loaded::Strategies(items) => self.strategies.replace(items, |s| s.id),
-            Loaded::Ideas(items) => self.ideas.replace(items, |i| i.id),
+            Loaded::Strategies(items) => self.strategies.replace(items, |s| s.id, self.list_rows),
+            Loaded::Ideas(items) => {
+                self.ideas.replace(items, |i| i.id, self.list_rows);
+                // After deciding an idea, the next one to decide is the oldest still waiting.
+                if std::mem::take(&mut self.next_pending)
+                    && self
+                        .ideas
+                        .items
+                        .first()
+                        .is_some_and(|i| i.status == "needs_approval")
+                {
+                    self.ideas.first();
+                }
+            }
             Loaded::Timeline { page, append } => {
                 self.timeline.loading = false;
                 self.timeline.next = page.next;
@@ -340,7 +355,9 @@ impl App {
                     }
                 } else {
                     self.timeline.trimmed = false;
-                    self.timeline.list.replace(page.decisions, |d| d.id);
+                    self.timeline
+                        .list
+                        .replace(page.decisions, |d| d.id, self.list_rows);
                 }
             }
             Loaded::GateContext(context) => {
@@ -359,9 +376,12 @@ impl App {
         match done {
             Done::Approved { approval, lot } => {
                 self.dialog = Some(approval_outcome(&approval, &lot.to_string()));
+                self.next_pending = true;
                 self.dirty.insert(Pane::Ideas);
             }
             Done::Rejected { idea } => {
+                self.next_pending = true;
+                self.dirty.insert(Pane::Ideas);
                 self.toast(
                     format!("rejected idea {}", &idea.simple().to_string()[..8]),
                     false,

@@ -27,8 +27,9 @@ impl<T> List<T> {
     }
 
     /// Replaces the items, keeping the selection on the item with the same key if it is
-    /// still there (else on the same position), and the selected row where it was on screen.
-    pub fn replace<K: PartialEq>(&mut self, items: Vec<T>, key: impl Fn(&T) -> K) {
+    /// still there (else on the same position), and the selected row where it was on the
+    /// screen of `rows` rows, as far as the list allows (never scrolled past its end).
+    pub fn replace<K: PartialEq>(&mut self, items: Vec<T>, key: impl Fn(&T) -> K, rows: usize) {
         let row_on_screen = self.selected.saturating_sub(self.offset);
         let kept = self.selected().map(&key);
         self.items = items;
@@ -36,7 +37,11 @@ impl<T> List<T> {
             .and_then(|k| self.items.iter().position(|i| key(i) == k))
             .unwrap_or(self.selected)
             .min(self.items.len().saturating_sub(1));
-        self.offset = self.selected.saturating_sub(row_on_screen);
+        self.offset = self
+            .selected
+            .saturating_sub(row_on_screen)
+            .min(self.items.len().saturating_sub(rows.max(1)));
+        self.scroll_into_view(rows);
     }
 
     /// Moves the selection by `delta` rows (clamped), keeping it within `rows` on screen.
@@ -74,10 +79,10 @@ mod tests {
     #[test]
     fn the_cursor_stays_on_its_item_when_rows_arrive_above_it() {
         let mut list = List::default();
-        list.replace(vec![10, 20, 30], |i| *i);
+        list.replace(vec![10, 20, 30], |i| *i, 10);
         list.step(1, 10);
         assert_eq!(list.selected(), Some(&20));
-        list.replace(vec![5, 10, 20, 30], |i| *i);
+        list.replace(vec![5, 10, 20, 30], |i| *i, 10);
         assert_eq!(list.selected(), Some(&20));
         assert_eq!(list.selected, 2);
     }
@@ -85,18 +90,27 @@ mod tests {
     #[test]
     fn a_vanished_item_leaves_the_cursor_in_place_and_in_range() {
         let mut list = List::default();
-        list.replace(vec![1, 2, 3], |i| *i);
+        list.replace(vec![1, 2, 3], |i| *i, 10);
         list.last(10);
-        list.replace(vec![1], |i| *i);
+        list.replace(vec![1], |i| *i, 10);
         assert_eq!(list.selected(), Some(&1));
-        list.replace(Vec::<i32>::new(), |i| *i);
+        list.replace(Vec::<i32>::new(), |i| *i, 10);
         assert_eq!(list.selected(), None);
+    }
+
+    #[test]
+    fn a_short_list_is_never_scrolled_off_its_top() {
+        let mut list = List::default();
+        list.replace((0..5).collect(), |i| *i, 10);
+        // The selected item moves down the list (its status changed, say).
+        list.replace(vec![1, 2, 3, 4, 0], |i| *i, 10);
+        assert_eq!((list.selected, list.offset), (4, 0));
     }
 
     #[test]
     fn paging_keeps_the_selection_on_screen() {
         let mut list = List::default();
-        list.replace((0..100).collect(), |i| *i);
+        list.replace((0..100).collect(), |i| *i, 10);
         list.step(25, 10);
         assert_eq!((list.selected, list.offset), (25, 16));
         list.step(-20, 10);

@@ -13,10 +13,15 @@
 //! approved at any time.
 //!
 //! Rows are written as the platform's Python engine writes them: client-side UUIDv4 ids,
-//! lowercase enum labels, JSON rule documents, decimals as NUMERIC. `risk_config` is left as
-//! setup wrote it (AI trading off), and no order is left pending.
+//! lowercase enum labels, JSON rule documents, decimals as NUMERIC. `risk_config` keeps the
+//! limits setup wrote, with AI trading off and ann's halt as the reason; no order is left
+//! pending.
 
 use std::str::FromStr as _;
+
+/// The reason of the demo's last halt, shown in the header.
+const DEMO_HALT_REASON: &str =
+    "Pausing the AI into US CPI; approving by hand until the release settles.";
 
 use chrono::{DateTime, DurationRound as _, TimeDelta, Utc};
 use rust_decimal::Decimal;
@@ -146,8 +151,7 @@ const DECISIONS: [DecisionRow; 16] = [
      "Confidence 84.00 is below the threshold 90.00: sent for approval."),
     (232 * 60, Some(8), "risk_rejected", Some("fail:lot_size"), Some(ANN),
      "approval with lot 0.80 blocked: lot 0.80 exceeds the maximum 0.30 (strategy cap)"),
-    (180 * 60, None, "ai_halted", Some("fail:manual_halt"), Some(ANN),
-     "Pausing the AI into US CPI; approving by hand until the release settles."),
+    (180 * 60, None, "ai_halted", Some("fail:manual_halt"), Some(ANN), DEMO_HALT_REASON),
     (95 * 60, Some(9), "ai_proposed", Some("fail:ai_halted,confidence"), None,
      "AI trading is off and confidence 82.00 is below the threshold 90.00: sent for approval."),
     (70 * 60, Some(9), "human_rejected", None, Some(RAJ),
@@ -245,6 +249,14 @@ impl Store {
             .await
             .map_err(Error::Database)?;
         let summary = write(conn, now).await?;
+        // The story ends with ann's halt into US CPI: the switch says why it is off.
+        sqlx::query(
+            "UPDATE risk_config SET last_halt_reason = $1 WHERE id AND NOT ai_trading_enabled",
+        )
+        .bind(DEMO_HALT_REASON)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::Database)?;
         tx.commit().await.map_err(Error::Database)?;
         Ok(Some(summary))
     }
