@@ -168,7 +168,6 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
             "trigger decision_history_no_truncate",
             "trigger decision_history_notify",
             "table executions",
-            "trigger executions_keep_cancelled",
             "trigger risk_config_notify",
             "trigger snapshot_account_notify",
             "trigger strategies_notify",

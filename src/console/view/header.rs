@@ -13,31 +13,18 @@ use crate::console::theme::Theme;
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let [switch, account, gauges] = Layout::vertical([Constraint::Length(1); 3]).areas(area);
-    frame.render_widget(Paragraph::new(switch_line(app, theme)), switch);
+    frame.render_widget(
+        Paragraph::new(switch_line(app, theme, switch.width)),
+        switch,
+    );
     frame.render_widget(Paragraph::new(account_line(app, theme)), account);
     draw_gauges(app, theme, frame, gauges);
 }
 
-fn switch_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
-    let mut spans = Vec::new();
-    let switch = match &app.risk {
-        _ if app.halting => Span::styled(" HALTING… ", theme.halting()),
-        Some(r) if r.config.ai_trading_enabled => Span::styled(" AI TRADING: ON ", theme.ai_on()),
-        Some(r) => Span::styled(
-            format!(
-                " AI TRADING: OFF — {} ",
-                r.config
-                    .last_halt_reason
-                    .as_deref()
-                    .unwrap_or("not enabled")
-            ),
-            theme.ai_off(),
-        ),
-        None => Span::styled(" AI TRADING: ? (reading…) ", theme.warn()),
-    };
-    spans.push(switch);
-    spans.push(Span::raw("  "));
-    spans.push(match &app.connection {
+/// The switch, then the connection and the operator. The halt reason gives way (cut with
+/// an ellipsis) before the connection state is ever pushed off a narrow screen.
+fn switch_line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
+    let connection = match &app.connection {
         Connection::Live => Span::styled("● LIVE", theme.ok()),
         Connection::Connecting => Span::styled("○ connecting…", theme.warn()),
         Connection::Lost { since, .. } => Span::styled(
@@ -47,11 +34,37 @@ fn switch_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
             ),
             theme.error(),
         ),
-    });
-    spans.push(Span::styled(format!("  {}", app.operator), theme.dim()));
+    };
+    let mut tail = vec![Span::raw("  "), connection];
+    tail.push(Span::styled(format!("  {}", app.operator), theme.dim()));
     if app.read_only {
-        spans.push(Span::styled("  READ-ONLY", theme.warn()));
+        tail.push(Span::styled("  READ-ONLY", theme.warn()));
     }
+    let switch = match &app.risk {
+        _ if app.halting => Span::styled(" HALTING… ", theme.halting()),
+        Some(r) if r.config.ai_trading_enabled => Span::styled(" AI TRADING: ON ", theme.ai_on()),
+        Some(r) => {
+            let reason = r
+                .config
+                .last_halt_reason
+                .as_deref()
+                .unwrap_or("not enabled");
+            // Room for the reason: the line less the switch's words and the connection.
+            let fixed =
+                " AI TRADING: OFF —  ".chars().count() + tail[1].content.chars().count() + 2;
+            let room = usize::from(width).saturating_sub(fixed).max(12);
+            let shown: String = if reason.chars().count() > room {
+                let cut: String = reason.chars().take(room.saturating_sub(1)).collect();
+                format!("{cut}…")
+            } else {
+                reason.to_string()
+            };
+            Span::styled(format!(" AI TRADING: OFF — {shown} "), theme.ai_off())
+        }
+        None => Span::styled(" AI TRADING: ? (reading…) ", theme.warn()),
+    };
+    let mut spans = vec![switch];
+    spans.extend(tail);
     Line::from(spans)
 }
 

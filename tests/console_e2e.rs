@@ -1,0 +1,294 @@
+//! The console end to end: the real binary in a pseudo-terminal against real PostgreSQL,
+//! read through a terminal emulator (vt100), driven by keystrokes.
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::TestDb;
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use sqlx::PgPool;
+use tradedesk::store::Store;
+use tradedesk::store::setup::setup;
+
+/// A console running in a pseudo-terminal of 80×24.
+struct Console {
+    screen: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Arc<Mutex<Box<dyn std::io::Write + Send>>>,
+    child: Box<dyn Child + Send + Sync>,
+    _master: Box<dyn MasterPty + Send>,
+    _home: tempfile::TempDir,
+}
+
+impl Console {
+    fn start(url: &str) -> Console {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal");
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_tradedesk"));
+        cmd.args(["--database-url", url]);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("HOME", home.path());
+        cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
+        cmd.env("XDG_STATE_HOME", home.path().join("state"));
+        cmd.env_remove("DATABASE_URL");
+        cmd.env_remove("NO_COLOR");
+        let child = pty.slave.spawn_command(cmd).expect("start tradedesk");
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let writer = Arc::new(Mutex::new(pty.master.take_writer().unwrap()));
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZeroU16::new(24).unwrap(),
+            std::num::NonZeroU16::new(80).unwrap(),
+            0,
+        )));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        {
+            let (screen, raw, answer) = (screen.clone(), raw.clone(), writer.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = reader.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let chunk = &buf[..n];
+                    // Answer "where is the cursor?" as a real terminal does.
+                    if chunk.windows(4).any(|w| w == b"\x1b[6n") {
+                        let (row, col) = screen.lock().unwrap().screen().cursor_position();
+                        let reply = format!("\x1b[{};{}R", row + 1, col + 1);
+                        let mut w = answer.lock().unwrap();
+                        let _ = w.write_all(reply.as_bytes());
+                        let _ = w.flush();
+                    }
+                    screen.lock().unwrap().process(chunk);
+                    raw.lock().unwrap().extend_from_slice(chunk);
+                }
+            });
+        }
+        Console {
+            screen,
+            raw,
+            writer,
+            child,
+            _master: pty.master,
+            _home: home,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen shows `needle` (up to 15 s), and returns the screen.
+    fn wait_for(&self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let text = self.text();
+            if text.contains(needle) {
+                return text;
+            }
+            if start.elapsed() > Duration::from_secs(15) {
+                panic!("`{needle}` never appeared; the screen:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&mut self, keys: &str) {
+        let mut writer = self.writer.lock().unwrap();
+        writer.write_all(keys.as_bytes()).unwrap();
+        writer.flush().unwrap();
+        drop(writer);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+async fn demo_db() -> (TestDb, PgPool) {
+    let db = TestDb::new().await;
+    setup(&db.target(), false).await.unwrap();
+    let store = Store::open(&db.target(), 2).await.unwrap();
+    store.seed_demo().await.unwrap().expect("seeded");
+    let pool = db.pool().await;
+    (db, pool)
+}
+
+async fn scalar(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
+    let (db, pool) = demo_db().await;
+    let mut console = Console::start(&db.url);
+    console.wait_for("4 awaiting approval");
+    console.wait_for("AI TRADING: OFF");
+
+    // Approve the oldest pending idea with the default lot.
+    console.keys("a");
+    console.wait_for("PASSES the risk checks");
+    console.keys("\r");
+    console.wait_for("EXECUTED");
+    console.keys("\r");
+    console.wait_for("3 awaiting approval");
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM decision_history WHERE action = 'human_approved' AND operator LIKE '%@%' AND occurred_at > now() - interval '1 minute'").await, 1);
+    assert_eq!(
+        scalar(
+            &pool,
+            "SELECT count(*) FROM executions WHERE state = 'pending'"
+        )
+        .await,
+        1
+    );
+
+    // Reject the next one with a reason.
+    console.keys("r");
+    console.wait_for("REJECT");
+    console.keys("spread too wide\r");
+    console.wait_for("2 awaiting approval");
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM decision_history WHERE action = 'human_rejected' AND rationale = 'spread too wide'").await, 1);
+
+    // Resume (its own key and confirmation), then pull the kill switch.
+    console.keys("R");
+    console.wait_for("RESUME AI TRADING");
+    console.keys("y");
+    console.wait_for("AI TRADING: ON");
+    console.keys("K");
+    console.wait_for("KILL SWITCH");
+    console.keys("lunch\r");
+    let screen = console.wait_for("AI TRADING: OFF — lunch");
+    assert!(!screen.contains("HALTING"), "{screen}");
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM decision_history WHERE action = 'ai_halted' AND rationale LIKE 'lunch%' AND operator IS NOT NULL").await, 1);
+    // The halt pulled the order approved above.
+    assert_eq!(
+        scalar(
+            &pool,
+            "SELECT count(*) FROM executions WHERE state = 'cancelled'"
+        )
+        .await,
+        1
+    );
+
+    // The timeline shows each act with its operator.
+    console.keys("4");
+    let screen = console.wait_for("ai_halted");
+    for act in ["human_approved", "human_rejected", "ai_resumed"] {
+        assert!(screen.contains(act), "{act} missing:\n{screen}");
+    }
+    console.keys("q");
+    let start = Instant::now();
+    while console.child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(5), "q did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let raw = console.raw.lock().unwrap().clone();
+    let tail = String::from_utf8_lossy(&raw[raw.len().saturating_sub(64)..]).into_owned();
+    assert!(
+        tail.contains("\u{1b}[?1049l"),
+        "the alternate screen was left: {tail:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_act_in_one_console_appears_in_another() {
+    let (db, _pool) = demo_db().await;
+    let mut first = Console::start(&db.url);
+    let second = Console::start(&db.url);
+    first.wait_for("4 awaiting approval");
+    second.wait_for("4 awaiting approval");
+    first.keys("r");
+    first.wait_for("REJECT");
+    first.keys("not today\r");
+    second.wait_for("3 awaiting approval");
+    // The platform writes too: its change appears without any key.
+    sqlx::query("UPDATE risk_config SET max_lot_size = 0.75")
+        .execute(&db.pool().await)
+        .await
+        .unwrap();
+    let mut second = second;
+    second.keys("1");
+    second.wait_for("0.75");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_connection_shows_the_banner_refuses_acts_and_recovers() {
+    let (db, pool) = demo_db().await;
+    let mut console = Console::start(&db.url);
+    console.wait_for("● LIVE");
+    // Cut the console off: no new connections, and the open ones terminated.
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(common::server_url())
+        .await
+        .unwrap();
+    sqlx::query(&format!(
+        "ALTER DATABASE \"{}\" WITH ALLOW_CONNECTIONS false",
+        db.name
+    ))
+    .execute(&admin)
+    .await
+    .unwrap();
+    pool.close().await;
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+        .bind(&db.name)
+        .execute(&admin)
+        .await
+        .unwrap();
+    let screen = console.wait_for("DISCONNECTED");
+    assert!(screen.contains("STALE"), "{screen}");
+    assert!(
+        screen.contains("PENDING"),
+        "the last data stays visible:\n{screen}"
+    );
+    console.keys("K");
+    console.wait_for("not connected to the database: the kill switch was not sent");
+
+    sqlx::query(&format!(
+        "ALTER DATABASE \"{}\" WITH ALLOW_CONNECTIONS true",
+        db.name
+    ))
+    .execute(&admin)
+    .await
+    .unwrap();
+    console.wait_for("● LIVE");
+    let screen = console.text();
+    assert!(!screen.contains("STALE"), "{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_and_sighup_restore_the_terminal() {
+    let (db, _pool) = demo_db().await;
+    for signal in [
+        nix::sys::signal::Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGHUP,
+    ] {
+        let mut console = Console::start(&db.url);
+        console.wait_for("● LIVE");
+        let pid = console.child.process_id().expect("a pid");
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), signal).unwrap();
+        let start = Instant::now();
+        while console.child.try_wait().unwrap().is_none() {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "{signal} did not end the console"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let raw = console.raw.lock().unwrap().clone();
+        let tail = String::from_utf8_lossy(&raw[raw.len().saturating_sub(64)..]).into_owned();
+        assert!(tail.contains("\u{1b}[?1049l"), "{signal}: {tail:?}");
+    }
+}
