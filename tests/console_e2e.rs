@@ -25,6 +25,10 @@ struct Console {
 
 impl Console {
     fn start(url: &str) -> Console {
+        Self::start_with(url, &[])
+    }
+
+    fn start_with(url: &str, env: &[(&str, String)]) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -42,6 +46,9 @@ impl Console {
         cmd.env("XDG_STATE_HOME", home.path().join("state"));
         cmd.env_remove("DATABASE_URL");
         cmd.env_remove("NO_COLOR");
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
         let child = pty.slave.spawn_command(cmd).expect("start tradedesk");
         let mut reader = pty.master.try_clone_reader().unwrap();
         let writer = Arc::new(Mutex::new(pty.master.take_writer().unwrap()));
@@ -291,4 +298,51 @@ async fn sigterm_and_sighup_restore_the_terminal() {
         let tail = String::from_utf8_lossy(&raw[raw.len().saturating_sub(64)..]).into_owned();
         assert!(tail.contains("\u{1b}[?1049l"), "{signal}: {tail:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn strategy_rules_are_edited_in_the_editor_until_they_are_valid() {
+    let (db, pool) = demo_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("opened");
+    let editor = dir.path().join("editor.sh");
+    // First opening: break the rules. Second: note what the file says at the top, fix them.
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\nset -e\nif [ ! -f '{log}' ]; then\n  echo first > '{log}'\n  sed -i 's/\"start\": \"06:00Z\"/\"start\": \"6am\"/' \"$1\"\nelse\n  grep '^//' \"$1\" >> '{log}'\n  sed -i 's/\"start\": \"6am\"/\"start\": \"05:30Z\"/' \"$1\"\nfi\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+
+    let mut console = Console::start_with(&db.url, &[("EDITOR", editor.display().to_string())]);
+    console.wait_for("● LIVE");
+    console.keys("2");
+    console.wait_for("Gold momentum");
+    // The strategies are listed by name: Gold momentum first.
+    console.keys("e");
+    console.wait_for("rules of \"Gold momentum\" saved");
+    let opened = std::fs::read_to_string(&log).unwrap();
+    assert!(opened.starts_with("first\n"), "{opened}");
+    assert!(opened.contains("The rules were not saved"), "{opened}");
+    assert!(
+        opened.contains("session_windows[0].start"),
+        "the error is at the top:\n{opened}"
+    );
+    let start: String = sqlx::query_scalar(
+        "SELECT session_windows->0->>'start' FROM strategies WHERE name = 'Gold momentum'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(start, "05:30Z");
+    let audits: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM config_changes WHERE subject = 'strategy' AND subject_name = 'Gold momentum'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audits, 1, "one save, after the rules were valid");
 }

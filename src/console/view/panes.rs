@@ -181,93 +181,80 @@ fn status_label(status: &str) -> &'static str {
 /// Below this inner width the tables drop their least needed columns.
 const NARROW: u16 = 110;
 
+/// Prices exactly, without the trailing zeros NUMERIC(18,6) pads them with.
+fn price(d: &rust_decimal::Decimal) -> String {
+    d.normalize().to_string()
+}
+
+/// The ideas table. Numbers are never cut: each numeric column is as wide as its widest
+/// value, and the strategy name (the only free text) takes what is left, or is dropped
+/// when too little is (it stays in the details, Enter).
 fn ideas(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
-    let narrow = area.width < NARROW;
-    let rows: Vec<Row> = app
+    let header = [
+        "STATUS", "SYMBOL", "SIDE", "ENTRY", "STOP", "TARGETS", "R:R", "CONF", "AGE", "STRATEGY",
+    ];
+    let texts: Vec<[String; 10]> = app
         .ideas
         .items
         .iter()
         .map(|i| {
-            // Prices as stored; a zone too wide for a narrow column drops trailing zeros
-            // rather than being cut off.
-            let zone = |r: &[rust_decimal::Decimal], trim: bool| {
-                r.iter()
-                    .map(|d| {
-                        if trim {
-                            d.normalize().to_string()
-                        } else {
-                            d.to_string()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("–")
-            };
             let entry = match (&i.entry_price, &i.entry_range) {
-                (Some(p), _) => p.to_string(),
-                (None, Some(r)) if narrow && zone(r, false).chars().count() > 17 => zone(r, true),
-                (None, Some(r)) => zone(r, false),
+                (Some(p), _) => price(p),
+                (None, Some(r)) => r.iter().map(price).collect::<Vec<_>>().join("–"),
                 _ => "market".into(),
             };
-            let targets = if narrow {
-                match i.take_profit.split_first() {
-                    Some((first, [])) => first.to_string(),
-                    Some((first, rest)) => format!("{first}+{}", rest.len()),
-                    None => "—".into(),
-                }
-            } else {
+            [
+                status_label(&i.status).to_string(),
+                i.symbol.clone(),
+                i.direction.clone(),
+                entry,
+                price(&i.stop_loss),
                 i.take_profit
                     .iter()
-                    .map(ToString::to_string)
+                    .map(price)
                     .collect::<Vec<_>>()
-                    .join(",")
-            };
-            let mut cells = vec![
-                Cell::from(Span::styled(
-                    status_label(&i.status),
-                    theme.status(&i.status),
-                )),
-                Cell::from(i.symbol.clone()),
-                Cell::from(i.direction.clone()),
-                Cell::from(entry),
-                Cell::from(i.stop_loss.to_string()),
-                Cell::from(targets),
-                Cell::from(
-                    i.reward_to_risk()
-                        .map(|r| r.to_string())
-                        .unwrap_or_else(|| "—".into()),
-                ),
-                Cell::from(i.confidence_score.to_string()),
-            ];
-            if !narrow {
-                cells.push(Cell::from(
-                    i.strategy_name.clone().unwrap_or_else(|| "—".into()),
-                ));
-            }
-            cells.push(Cell::from(age(i.created_at, app.now)));
+                    .join(","),
+                i.reward_to_risk()
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|| "—".into()),
+                i.confidence_score.to_string(),
+                age(i.created_at, app.now),
+                i.strategy_name.clone().unwrap_or_else(|| "—".into()),
+            ]
+        })
+        .collect();
+    let width_of = |col: usize| {
+        texts
+            .iter()
+            .map(|t| t[col].chars().count())
+            .chain([header[col].len()])
+            .max()
+            .unwrap_or(0) as u16
+    };
+    let fixed: Vec<u16> = (0..9).map(width_of).collect();
+    // Inner width less the highlight symbol and the spaces between ten columns.
+    let inner = area.width.saturating_sub(2 + 1 + 9);
+    let used: u16 = fixed.iter().sum();
+    let strategy_room = inner.saturating_sub(used);
+    let with_strategy = strategy_room >= 6;
+    let columns = if with_strategy { 10 } else { 9 };
+    let rows: Vec<Row> = app
+        .ideas
+        .items
+        .iter()
+        .zip(&texts)
+        .map(|(i, t)| {
+            let mut cells: Vec<Cell> = t[..columns].iter().map(|s| Cell::from(s.clone())).collect();
+            cells[0] = Cell::from(Span::styled(t[0].clone(), theme.status(&i.status)));
             Row::new(cells)
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Length(8),
-        Constraint::Length(7),
-        Constraint::Length(4),
-        Constraint::Min(9),
-        Constraint::Length(9),
-        Constraint::Length(if narrow { 10 } else { 20 }),
-        Constraint::Length(4),
-        Constraint::Length(5),
-    ];
-    let mut header = vec![
-        "STATUS", "SYMBOL", "SIDE", "ENTRY", "STOP", "TARGETS", "R:R", "CONF",
-    ];
-    if !narrow {
-        widths.push(Constraint::Min(12));
-        header.push("STRATEGY");
+    let mut widths: Vec<Constraint> = fixed.iter().map(|w| Constraint::Length(*w)).collect();
+    if with_strategy {
+        widths.push(Constraint::Min(6));
     }
-    widths.push(Constraint::Length(5));
-    header.push("AGE");
     let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.title()))
+        .header(Row::new(header[..columns].to_vec()).style(theme.title()))
         .column_spacing(1)
         .row_highlight_style(theme.selected())
         .highlight_symbol("▶")
