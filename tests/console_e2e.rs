@@ -189,12 +189,39 @@ async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
         1
     );
 
-    // The timeline shows each act with its operator.
+    // The timeline shows each of this console's acts with its operator, live.
     console.keys("4");
-    let screen = console.wait_for("ai_halted");
-    for act in ["human_approved", "human_rejected", "ai_resumed"] {
-        assert!(screen.contains(act), "{act} missing:\n{screen}");
-    }
+    let operator = tradedesk::operator::Operator::from_os().to_string();
+    let shown: String = operator.chars().take(14).collect();
+    let start = Instant::now();
+    let mine = loop {
+        let screen = console.text();
+        let mine: Vec<String> = screen
+            .lines()
+            .filter(|l| l.starts_with("│") && l.contains(&shown))
+            .map(str::to_string)
+            .collect();
+        if mine.len() >= 5 || start.elapsed() > Duration::from_secs(10) {
+            break mine;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Newest first: the pulled order and the halt, the resume, the rejection, the approval.
+    let actions: Vec<&str> = mine
+        .iter()
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "ai_halted",
+            "ai_halted",
+            "ai_resumed",
+            "human_rejected",
+            "human_approved"
+        ],
+        "{mine:#?}"
+    );
     console.keys("q");
     let start = Instant::now();
     while console.child.try_wait().unwrap().is_none() {

@@ -299,10 +299,12 @@ impl App {
                     // New decisions arrive at the top; reread the first page unless the
                     // operator has scrolled into older pages (then the top is re-read
                     // when they return to it).
-                    if !self.timeline.loading
-                        && self.timeline.list.offset == 0
-                        && !self.timeline.trimmed
-                    {
+                    if self.timeline.list.offset != 0 || self.timeline.trimmed {
+                        // Re-read when the operator returns to the top (`g`).
+                    } else if self.timeline.loading {
+                        // A read is in flight and may predate this change: try next tick.
+                        self.dirty.insert(Pane::Timeline);
+                    } else {
                         self.timeline.loading = true;
                         cmds.push(Cmd::LoadTimeline {
                             filter: self.first_timeline_page(),
@@ -593,8 +595,9 @@ impl App {
             (Pane::Ideas, true) => self.ideas.first(),
             (Pane::Ideas, false) => self.ideas.last(rows),
             (Pane::Timeline, true) => {
+                let was_scrolled = self.timeline.list.offset != 0;
                 self.timeline.list.first();
-                if self.timeline.trimmed && !self.timeline.loading {
+                if (self.timeline.trimmed || was_scrolled) && !self.timeline.loading {
                     self.timeline.loading = true;
                     return vec![Cmd::LoadTimeline {
                         filter: self.first_timeline_page(),

@@ -27,8 +27,9 @@ impl<T> List<T> {
     }
 
     /// Replaces the items, keeping the selection on the item with the same key if it is
-    /// still there (else on the same position), and the selected row where it was on the
-    /// screen of `rows` rows, as far as the list allows (never scrolled past its end).
+    /// still there (else on the same position). A list scrolled to its top stays there;
+    /// a scrolled one keeps the selected row where it was on the screen of `rows` rows, as
+    /// far as the list allows (never scrolled past its end).
     pub fn replace<K: PartialEq>(&mut self, items: Vec<T>, key: impl Fn(&T) -> K, rows: usize) {
         let row_on_screen = self.selected.saturating_sub(self.offset);
         let kept = self.selected().map(&key);
@@ -37,10 +38,15 @@ impl<T> List<T> {
             .and_then(|k| self.items.iter().position(|i| key(i) == k))
             .unwrap_or(self.selected)
             .min(self.items.len().saturating_sub(1));
-        self.offset = self
-            .selected
-            .saturating_sub(row_on_screen)
-            .min(self.items.len().saturating_sub(rows.max(1)));
+        // An operator looking at the top keeps looking at the top: rows that arrive there
+        // (new ideas, new decisions) come into view and push the cursor's row down.
+        self.offset = if self.offset == 0 {
+            0
+        } else {
+            self.selected
+                .saturating_sub(row_on_screen)
+                .min(self.items.len().saturating_sub(rows.max(1)))
+        };
         self.scroll_into_view(rows);
     }
 
@@ -96,6 +102,20 @@ mod tests {
         assert_eq!(list.selected(), Some(&1));
         list.replace(Vec::<i32>::new(), |i| *i, 10);
         assert_eq!(list.selected(), None);
+    }
+
+    #[test]
+    fn rows_arriving_at_the_top_of_a_list_viewed_from_its_top_come_into_view() {
+        let mut list = List::default();
+        list.replace((10..40).collect(), |i| *i, 10);
+        list.replace((9..40).collect(), |i| *i, 10);
+        assert_eq!(list.selected(), Some(&10), "the cursor stays on its row");
+        assert_eq!(list.offset, 0, "the new row is on screen");
+        // Scrolled down, the operator's view does not move.
+        list.step(15, 10);
+        let on_screen = list.selected - list.offset;
+        list.replace((5..40).collect(), |i| *i, 10);
+        assert_eq!(list.selected - list.offset, on_screen);
     }
 
     #[test]

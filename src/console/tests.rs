@@ -478,3 +478,41 @@ fn waived_rules_are_listed_in_the_preview() {
     assert!(report.passed(), "confidence binds the AI, not a human");
     assert!(report.verdicts.iter().any(|v| v.outcome == Outcome::Waived));
 }
+
+#[test]
+fn new_decisions_appear_at_the_top_of_the_timeline_and_none_is_missed() {
+    let mut app = loaded_app(true);
+    ch(&mut app, '4');
+    app.update(Msg::Changed(Change {
+        table: "decision_history".into(),
+    }));
+    let cmds = app.update(Msg::Tick(now()));
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::LoadTimeline { append: false, .. }]),
+        "{cmds:?}"
+    );
+    // Another decision lands while that read is in flight: it is read next, not dropped.
+    app.update(Msg::Changed(Change {
+        table: "decision_history".into(),
+    }));
+    assert_eq!(app.update(Msg::Tick(now())), vec![]);
+    let mut rows = fixtures::decisions();
+    let mut newest = rows[0].clone();
+    newest.id = uuid::Uuid::from_u128(1);
+    newest.action = "human_rejected".into();
+    rows.insert(0, newest);
+    app.update(Msg::Loaded(Loaded::Timeline {
+        page: crate::store::timeline::Page {
+            decisions: rows,
+            next: None,
+        },
+        append: false,
+    }));
+    assert_eq!(app.timeline.list.offset, 0, "the new row is in view");
+    assert_eq!(app.timeline.list.items[0].action, "human_rejected");
+    let cmds = app.update(Msg::Tick(now()));
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::LoadTimeline { append: false, .. }]),
+        "{cmds:?}"
+    );
+}
