@@ -282,8 +282,29 @@ async fn listen(store: &Store, tx: &UnboundedSender<Msg>) -> Result<(), String> 
     if tx.send(Msg::Connected).is_err() {
         return Ok(());
     }
-    let mut heartbeat = tokio::time::interval(HEARTBEAT);
-    loop {
+    // The heartbeat runs beside the listener, so that waiting for a notification is never
+    // cancelled while the connection is kept: only when it is given up.
+    let (lost_tx, mut lost) = tokio::sync::oneshot::channel::<String>();
+    let pool = store.pool().clone();
+    let heartbeat = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(HEARTBEAT);
+        loop {
+            tick.tick().await;
+            let ping = tokio::time::timeout(
+                Duration::from_secs(2),
+                sqlx::query("SELECT 1").execute(&pool),
+            )
+            .await;
+            let reason = match ping {
+                Ok(Ok(_)) => continue,
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "the database did not answer within 2 s".to_string(),
+            };
+            let _ = lost_tx.send(reason);
+            return;
+        }
+    });
+    let result = loop {
         tokio::select! {
             note = listener.try_recv() => match note {
                 Ok(Some(note)) => {
@@ -292,24 +313,17 @@ async fn listen(store: &Store, tx: &UnboundedSender<Msg>) -> Result<(), String> 
                         .and_then(|v| v["table"].as_str().map(str::to_string))
                         .unwrap_or_default();
                     if tx.send(Msg::Changed(Change { table })).is_err() {
-                        return Ok(());
+                        break Ok(());
                     }
                 }
-                Ok(None) => return Err("the database connection was closed".into()),
-                Err(e) => return Err(e.to_string()),
+                Ok(None) => break Err("the database connection was closed".into()),
+                Err(e) => break Err(e.to_string()),
             },
-            _ = heartbeat.tick() => {
-                let ping = tokio::time::timeout(
-                    Duration::from_secs(2),
-                    sqlx::query("SELECT 1").execute(store.pool()),
-                )
-                .await;
-                match ping {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => return Err(e.to_string()),
-                    Err(_) => return Err("the database did not answer within 2 s".into()),
-                }
+            reason = &mut lost => {
+                break Err(reason.unwrap_or_else(|_| "the heartbeat stopped".into()));
             }
         }
-    }
+    };
+    heartbeat.abort();
+    result
 }
