@@ -171,6 +171,16 @@ async fn ideas_list_show_approve_and_reject_with_their_errors() {
     assert_eq!(r.code, 3);
     assert_eq!(json(&r.out)["error"]["code"], "INVALID_INPUT");
 
+    // A look before the leap: the verdict, nothing written.
+    let r = cli.run(&["ideas", "check", &second, "--lot", "0.75"]);
+    assert_eq!(r.code, 6, "{}", r.out);
+    assert!(r.out.contains("would be REFUSED"), "{}", r.out);
+    assert!(r.out.contains("FAIL   lot_size"), "{}", r.out);
+    let r = cli.run(&["--json", "ideas", "check", &second]);
+    assert_eq!(r.code, 0, "the default lot passes: {}", r.out);
+    assert_eq!(json(&r.out)["lot"], "0.5");
+    assert_eq!(json(&r.out)["would_pass"], true);
+
     let r = cli.run(&["ideas", "approve", &first[..8], "--lot", "0.20"]);
     assert_eq!(r.code, 0, "{}", r.err);
     assert!(

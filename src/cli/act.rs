@@ -64,7 +64,7 @@ pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
             "Account   balance {}  equity {}  open P/L {}  open positions {}  (captured {} ago)",
             a.balance,
             a.equity,
-            a.open_pl,
+            signed(a.open_pl),
             a.open_positions,
             age(a.captured_at, now)
         ),

@@ -41,6 +41,51 @@ pub async fn run(target: &Target, out: Out, command: IdeasCommand) -> Result<(),
             }
             print_one(&idea);
         }
+        IdeasCommand::Check { id, lot } => {
+            let lot = lot.as_deref().map(parse_lot).transpose()?;
+            let context = store.gate_context(&id).await?;
+            let lot = lot.unwrap_or_else(|| context.default_lot());
+            let report = context.judge(lot, crate::domain::Purpose::HumanApproval);
+            if out.json {
+                out.json(&json!({
+                    "idea": context.idea.id,
+                    "lot": lot.to_string(),
+                    "would_pass": report.passed(),
+                    "risk_check_result": report.risk_check_result(),
+                    "verdicts": verdicts_json(&report),
+                }))?;
+            } else {
+                println!(
+                    "Approving idea {} ({} {}) with lot {} would {}.",
+                    short(context.idea.id),
+                    context.idea.symbol,
+                    context.idea.direction,
+                    Shown(lot),
+                    if report.passed() {
+                        "PASS the risk checks"
+                    } else {
+                        "be REFUSED"
+                    }
+                );
+                for v in &report.verdicts {
+                    let mark = match v.outcome {
+                        Outcome::Pass => "pass  ",
+                        Outcome::Fail => "FAIL  ",
+                        Outcome::Waived => "waived",
+                    };
+                    println!("  {mark} {:<22} {}", v.rule.as_str(), v.reason);
+                }
+            }
+            if !report.passed() {
+                return Err(Failure::new(
+                    ErrorCode::RiskViolation,
+                    format!(
+                        "an approval would be refused: {}",
+                        report.risk_check_result()
+                    ),
+                ));
+            }
+        }
         IdeasCommand::Approve { id, lot } => {
             // Refuse a malformed lot before touching the database.
             let lot = parse_lot(&lot)?;
@@ -158,21 +203,7 @@ fn report_approval(out: Out, approval: &Approval, lot: Decimal) -> Result<(), Fa
     };
     let executed = matches!(approval, Approval::Executed { .. });
     if out.json {
-        let verdicts: Vec<_> = report
-            .verdicts
-            .iter()
-            .map(|v| {
-                json!({
-                    "rule": v.rule.as_str(),
-                    "outcome": match v.outcome {
-                        Outcome::Pass => "pass",
-                        Outcome::Fail => "fail",
-                        Outcome::Waived => "waived",
-                    },
-                    "reason": v.reason,
-                })
-            })
-            .collect();
+        let verdicts = verdicts_json(report);
         let mut value = json!({
             "idea": idea,
             "lot": lot.to_string(),
@@ -216,4 +247,22 @@ fn report_approval(out: Out, approval: &Approval, lot: Decimal) -> Result<(), Fa
             format!("approval blocked: {}", report.risk_check_result()),
         ))
     }
+}
+
+fn verdicts_json(report: &crate::domain::GateReport) -> Vec<serde_json::Value> {
+    report
+        .verdicts
+        .iter()
+        .map(|v| {
+            json!({
+                "rule": v.rule.as_str(),
+                "outcome": match v.outcome {
+                    Outcome::Pass => "pass",
+                    Outcome::Fail => "fail",
+                    Outcome::Waived => "waived",
+                },
+                "reason": v.reason,
+            })
+        })
+        .collect()
 }

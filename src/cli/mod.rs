@@ -173,8 +173,19 @@ pub enum IdeasCommand {
         /// The idea's id or a unique prefix of it.
         id: String,
     },
+    /// What the risk checks would say of approving an idea with a lot size, without acting
+    /// (exit 0 if the approval would pass, 6 if it would be refused).
+    Check {
+        /// The idea's id or a unique prefix of it.
+        id: String,
+        /// Lots to trade, e.g. 0.50 (default: the smaller of the strategy's cap and
+        /// max_lot_size).
+        #[arg(long)]
+        lot: Option<String>,
+    },
     /// Approve an idea awaiting approval with a lot size. The risk checks run again first:
     /// if they fail, the idea is rejected and every failing rule is printed (exit 6).
+    /// `ideas check` shows the verdict without acting.
     Approve {
         /// The idea's id or a unique prefix of it.
         id: String,
