@@ -263,40 +263,6 @@ async fn bad_input_writes_nothing_and_says_what_is_wrong() {
 }
 
 #[tokio::test]
-async fn sixteen_consoles_rejecting_one_idea_record_exactly_one_decision() {
-    let (db, _store, pool) = ready().await;
-    let id = insert_idea(&pool, "needs_approval").await.unwrap();
-    let mut tasks = Vec::new();
-    for n in 0..16 {
-        // Each console has a connection of its own.
-        let store = Store::open(&db.target(), 1).await.unwrap();
-        let id = id.clone();
-        tasks.push(tokio::spawn(async move {
-            let operator = Operator::new(format!("op{n}@desk")).unwrap();
-            store.reject(&id, "race", &operator).await
-        }));
-    }
-    let mut wins = 0;
-    let mut conflicts = 0;
-    for task in tasks {
-        match task.await.unwrap() {
-            Ok(_) => wins += 1,
-            Err(Error::Conflict(_)) => conflicts += 1,
-            Err(other) => panic!("unexpected {other:?}"),
-        }
-    }
-    assert_eq!((wins, conflicts), (1, 15));
-    let decisions: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM decision_history WHERE trade_idea_id = $1::uuid")
-            .bind(&id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    assert_eq!(decisions, 1);
-    assert_eq!(status_of(&pool, &id).await, "rejected");
-}
-
-#[tokio::test]
 async fn the_timeline_pages_through_ties_without_gaps_or_repeats() {
     let (_db, store, pool) = ready().await;
     // 250 rows sharing 5 timestamps: the keyset must break ties by id.

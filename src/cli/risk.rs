@@ -9,18 +9,7 @@ use crate::operator::Operator;
 use crate::store::{ErrorCode, Target};
 
 fn as_json(c: &RiskConfig) -> serde_json::Value {
-    json!({
-        "ai_trading_enabled": c.ai_trading_enabled,
-        "min_confidence_threshold": c.min_confidence_threshold.to_string(),
-        "max_lot_size": c.max_lot_size.to_string(),
-        "max_concurrent_trades": c.max_concurrent_trades,
-        "daily_profit_target": c.daily_profit_target.to_string(),
-        "stop_after_target": c.stop_after_target,
-        "max_drawdown_amount": c.max_drawdown_amount.to_string(),
-        "halt_on_drawdown": c.halt_on_drawdown,
-        "allow_off_watchlist_autotrade": c.allow_off_watchlist_autotrade,
-        "last_halt_reason": c.last_halt_reason,
-    })
+    serde_json::to_value(c).unwrap_or(serde_json::Value::Null)
 }
 
 fn print(c: &RiskConfig) {

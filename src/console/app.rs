@@ -11,14 +11,16 @@ use super::dialog::{self, Approve, Dialog};
 use super::keymap::{Action, Keymap, Scope};
 use super::list::List;
 use super::msg::{Change, Cmd, Done, Loaded, Msg, Pane};
+use crate::domain::idea::labels;
 use crate::domain::numeric::Shown;
 use crate::domain::{DayState, Outcome, RiskField};
+use crate::domain::{DecisionAction, IdeaStatus};
 use crate::store::account::AccountSnapshot;
 use crate::store::approve::Approval;
-use crate::store::ideas::{Idea, IdeaFilter, STATUSES};
+use crate::store::ideas::{Idea, IdeaFilter};
 use crate::store::risk::{LastChange, RiskRow};
 use crate::store::strategies::Strategy;
-use crate::store::timeline::{ACTIONS, Cursor, Decision, TimelineFilter};
+use crate::store::timeline::{Cursor, Decision, TimelineFilter};
 
 /// How many ideas the pane holds: those awaiting approval come first, so this bounds only
 /// the decided ones shown below them.
@@ -949,11 +951,13 @@ pub fn parse_idea_filter(text: &str) -> Result<IdeaFilter, String> {
     for word in text.split_whitespace() {
         match word.split_once(':') {
             Some(("symbol", v)) => filter.symbol = Some(v.to_ascii_uppercase()),
-            Some(("status", v)) if STATUSES.contains(&v) => filter.status = Some(v.to_string()),
+            Some(("status", v)) if v.parse::<IdeaStatus>().is_ok() => {
+                filter.status = Some(v.to_string())
+            }
             Some(("status", v)) => {
                 return Err(format!(
                     "`{v}` is not an idea status: use one of {}",
-                    STATUSES.join(", ")
+                    labels(IdeaStatus::ALL)
                 ));
             }
             Some((k, _)) => {
@@ -998,11 +1002,13 @@ pub fn parse_timeline_filter(text: &str, now: DateTime<Utc>) -> Result<TimelineF
     for word in text.split_whitespace() {
         match word.split_once(':') {
             Some(("symbol", v)) => filter.symbol = Some(v.to_ascii_uppercase()),
-            Some(("action", v)) if ACTIONS.contains(&v) => filter.action = Some(v.to_string()),
+            Some(("action", v)) if v.parse::<DecisionAction>().is_ok() => {
+                filter.action = Some(v.to_string())
+            }
             Some(("action", v)) => {
                 return Err(format!(
                     "`{v}` is not a decision action: use one of {}",
-                    ACTIONS.join(", ")
+                    labels(DecisionAction::ALL)
                 ));
             }
             Some(("operator", v)) => filter.operator = Some(v.to_string()),

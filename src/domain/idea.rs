@@ -24,6 +24,14 @@ pub struct IllegalTransition {
     pub to: IdeaStatus,
 }
 
+/// The labels of `all`, comma-separated, for messages that list the valid choices.
+pub fn labels<T: fmt::Display>(all: &[T]) -> String {
+    all.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Defines a label enum with `ALL`, `as_str`, `Display` and `FromStr` over exact labels.
 macro_rules! labels {
     ($(#[$doc:meta])* $name:ident, $kind:literal { $($(#[$vdoc:meta])* $variant:ident => $label:literal),+ $(,)? }) => {

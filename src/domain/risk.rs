@@ -15,7 +15,8 @@ use super::numeric::{self, Misfit, NumericColumn, Shown};
 pub use edit::{RiskChange, RiskChangeSet};
 
 /// The operator's risk limits and the AI's on/off switch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialised with decimals as strings (`"1.00"`), exactly as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RiskConfig {
     pub ai_trading_enabled: bool,
     /// A percentage, 0–100.

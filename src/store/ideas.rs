@@ -10,6 +10,8 @@ use super::Store;
 use super::decisions::{self, NewDecision};
 use super::error::Error;
 use super::ids::{self, Kind};
+use crate::domain::IdeaStatus;
+use crate::domain::idea::labels;
 use crate::operator::Operator;
 
 /// A trade idea as the engine proposed it, with its strategy's name.
@@ -50,15 +52,6 @@ pub struct IdeaFilter {
     pub limit: i64,
 }
 
-/// The statuses an idea can have, as the database spells them.
-pub const STATUSES: [&str; 5] = [
-    "waiting",
-    "needs_approval",
-    "auto_executed",
-    "rejected",
-    "halted_by_risk",
-];
-
 /// A human decision already taken on an idea.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PriorDecision {
@@ -79,11 +72,11 @@ impl Store {
     /// rest, newest first.
     pub async fn ideas(&self, filter: &IdeaFilter) -> Result<Vec<Idea>, Error> {
         if let Some(status) = &filter.status
-            && !STATUSES.contains(&status.as_str())
+            && status.parse::<IdeaStatus>().is_err()
         {
             return Err(Error::InvalidInput(format!(
                 "`{status}` is not an idea status: use one of {}",
-                STATUSES.join(", ")
+                labels(IdeaStatus::ALL)
             )));
         }
         sqlx::query_as(&format!(

@@ -13,6 +13,8 @@ use uuid::Uuid;
 
 use super::Store;
 use super::error::Error;
+use crate::domain::DecisionAction;
+use crate::domain::idea::labels;
 
 /// One row of the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -37,17 +39,6 @@ pub struct Cursor {
     pub occurred_at: DateTime<Utc>,
     pub id: Uuid,
 }
-
-/// The decision actions, as the database spells them.
-pub const ACTIONS: [&str; 7] = [
-    "ai_proposed",
-    "ai_auto_executed",
-    "human_approved",
-    "human_rejected",
-    "risk_rejected",
-    "ai_halted",
-    "ai_resumed",
-];
 
 /// Which decisions to show.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,11 +68,11 @@ impl Store {
     /// One page of decisions, newest first.
     pub async fn timeline(&self, filter: &TimelineFilter) -> Result<Page, Error> {
         if let Some(action) = &filter.action
-            && !ACTIONS.contains(&action.as_str())
+            && action.parse::<DecisionAction>().is_err()
         {
             return Err(Error::InvalidInput(format!(
                 "`{action}` is not a decision action: use one of {}",
-                ACTIONS.join(", ")
+                labels(DecisionAction::ALL)
             )));
         }
         if let (Some(since), Some(until)) = (filter.since, filter.until)
