@@ -2,9 +2,12 @@
 //! `App` (state) + `update` (pure) + `view` (reads only) + `run` (the loop and its IO).
 
 pub mod app;
+pub mod details;
 pub mod dialog;
 pub mod editor;
+pub mod filter;
 pub mod keymap;
+mod keys;
 pub mod list;
 pub mod msg;
 pub mod run;

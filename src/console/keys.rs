@@ -1,0 +1,349 @@
+//! What keys do: the console's key handling, part of the pure `update`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tui_input::Input;
+
+use super::app::{App, risk_value};
+use super::details::{decision_details, idea_details};
+use super::dialog::{self, Approve, Dialog};
+use super::filter::{
+    describe_idea_filter, describe_timeline_filter, parse_idea_filter, parse_timeline_filter,
+};
+use super::keymap::Action;
+use super::msg::{Cmd, Pane};
+use crate::domain::RiskField;
+use crate::store::timeline::TimelineFilter;
+
+impl App {
+    pub(super) fn on_key(&mut self, key: &KeyEvent) -> Vec<Cmd> {
+        // Ctrl-C leaves from anywhere, like any terminal program.
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return vec![Cmd::Quit];
+        }
+        if self.help {
+            self.help = false;
+            return Vec::new();
+        }
+        if let Some(dialog) = &mut self.dialog {
+            return match dialog.on_key(key) {
+                dialog::Outcome::Stay => Vec::new(),
+                dialog::Outcome::Close => {
+                    self.dialog = None;
+                    Vec::new()
+                }
+                dialog::Outcome::Submit(cmd) => {
+                    self.dialog = None;
+                    let what = act_name(&cmd);
+                    self.act(cmd, what)
+                }
+                dialog::Outcome::Filter(pane, text) => {
+                    self.dialog = None;
+                    self.apply_filter(pane, &text)
+                }
+            };
+        }
+        let Some(action) = self.keymap.action(key, self.scope()) else {
+            return Vec::new();
+        };
+        self.on_action(action)
+    }
+
+    fn on_action(&mut self, action: Action) -> Vec<Cmd> {
+        let rows = self.list_rows;
+        match action {
+            Action::Quit => {
+                if self.in_flight > 0 {
+                    self.toast(
+                        "an act is waiting for the database; press Ctrl-C to leave anyway",
+                        true,
+                    );
+                    return Vec::new();
+                }
+                self.quit = true;
+                return vec![Cmd::Quit];
+            }
+            Action::Help => self.help = true,
+            Action::NextPane | Action::PrevPane => {
+                let i = Pane::ALL.iter().position(|p| *p == self.focus).unwrap_or(0);
+                let step = if action == Action::NextPane { 1 } else { 3 };
+                self.focus = Pane::ALL[(i + step) % 4];
+            }
+            Action::Pane1 => self.focus = Pane::Risk,
+            Action::Pane2 => self.focus = Pane::Strategies,
+            Action::Pane3 => self.focus = Pane::Ideas,
+            Action::Pane4 => self.focus = Pane::Timeline,
+            Action::Halt => {
+                if let Some(why) = self.act_refusal("the kill switch") {
+                    self.toast(why, true);
+                } else {
+                    self.dialog = Some(Dialog::Halt {
+                        reason: Input::default(),
+                    });
+                }
+            }
+            Action::Resume => {
+                if let Some(why) = self.act_refusal("resume") {
+                    self.toast(why, true);
+                } else {
+                    self.dialog = Some(Dialog::Resume);
+                }
+            }
+            Action::Up => return self.move_selection(-1),
+            Action::Down => return self.move_selection(1),
+            Action::PageUp => return self.move_selection(-(rows as isize)),
+            Action::PageDown => return self.move_selection(rows as isize),
+            Action::Top => return self.move_to(true),
+            Action::Bottom => return self.move_to(false),
+            Action::Details => self.open_details(),
+            Action::Filter => self.open_filter(),
+            Action::Approve => return self.open_approve(),
+            Action::Reject => self.open_reject(),
+            Action::EditRisk => self.open_edit_risk(),
+            Action::ToggleStrategy => {
+                if let Some(s) = self.strategies.selected() {
+                    let cmd = Cmd::SetStrategyActive {
+                        id: s.id,
+                        active: !s.is_active,
+                    };
+                    return self.act(cmd, "enabling or disabling a strategy");
+                }
+            }
+            Action::EditStrategy => {
+                if let Some(s) = self.strategies.selected() {
+                    let cmd = Cmd::EditStrategy { id: s.id };
+                    return self.act(cmd, "editing a strategy");
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn move_selection(&mut self, delta: isize) -> Vec<Cmd> {
+        let rows = self.list_rows;
+        match self.focus {
+            Pane::Risk => {
+                let last = RiskField::ALL.len().saturating_sub(1);
+                self.risk_selected = self.risk_selected.saturating_add_signed(delta).min(last);
+            }
+            Pane::Strategies => self.strategies.step(delta, rows),
+            Pane::Ideas => self.ideas.step(delta, rows),
+            Pane::Timeline => {
+                self.timeline.list.step(delta, rows);
+                return self.maybe_read_more();
+            }
+        }
+        Vec::new()
+    }
+
+    fn move_to(&mut self, top: bool) -> Vec<Cmd> {
+        let rows = self.list_rows;
+        match (self.focus, top) {
+            (Pane::Risk, true) => self.risk_selected = 0,
+            (Pane::Risk, false) => self.risk_selected = RiskField::ALL.len() - 1,
+            (Pane::Strategies, true) => self.strategies.first(),
+            (Pane::Strategies, false) => self.strategies.last(rows),
+            (Pane::Ideas, true) => self.ideas.first(),
+            (Pane::Ideas, false) => self.ideas.last(rows),
+            (Pane::Timeline, true) => {
+                let was_scrolled = self.timeline.list.offset != 0;
+                self.timeline.list.first();
+                if (self.timeline.trimmed || was_scrolled) && !self.timeline.loading {
+                    self.timeline.loading = true;
+                    return vec![Cmd::LoadTimeline {
+                        filter: self.first_timeline_page(),
+                        append: false,
+                    }];
+                }
+            }
+            (Pane::Timeline, false) => {
+                self.timeline.list.last(rows);
+                return self.maybe_read_more();
+            }
+        }
+        Vec::new()
+    }
+
+    /// Near the end of the rows held, read the next page (keyset, never OFFSET).
+    fn maybe_read_more(&mut self) -> Vec<Cmd> {
+        let t = &mut self.timeline;
+        let near_end = t.list.selected + self.list_rows >= t.list.items.len();
+        match t.next {
+            Some(next) if near_end && !t.loading => {
+                t.loading = true;
+                vec![Cmd::LoadTimeline {
+                    filter: TimelineFilter {
+                        after: Some(next),
+                        ..t.filter.clone()
+                    },
+                    append: true,
+                }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn open_details(&mut self) {
+        let (title, body) = match self.focus {
+            Pane::Ideas => match self.ideas.selected() {
+                Some(i) => (format!("Idea {}", i.id), idea_details(i)),
+                None => return,
+            },
+            Pane::Strategies => match self.strategies.selected() {
+                Some(s) => (
+                    format!(
+                        "Strategy {} ({})",
+                        s.name,
+                        if s.is_active { "active" } else { "disabled" }
+                    ),
+                    serde_json::to_string_pretty(&s.to_document())
+                        .unwrap_or_default()
+                        .lines()
+                        .map(str::to_string)
+                        .collect(),
+                ),
+                None => return,
+            },
+            Pane::Timeline => match self.timeline.list.selected() {
+                Some(d) => (format!("Decision {}", d.id), decision_details(d)),
+                None => return,
+            },
+            Pane::Risk => return,
+        };
+        self.dialog = Some(Dialog::Text { title, body });
+    }
+
+    fn open_filter(&mut self) {
+        let current = match self.focus {
+            Pane::Ideas => describe_idea_filter(&self.idea_filter),
+            Pane::Timeline => describe_timeline_filter(&self.timeline.filter),
+            _ => return,
+        };
+        self.dialog = Some(Dialog::Filter {
+            pane: self.focus,
+            input: Input::new(current),
+        });
+    }
+
+    fn apply_filter(&mut self, pane: Pane, text: &str) -> Vec<Cmd> {
+        match pane {
+            Pane::Ideas => match parse_idea_filter(text) {
+                Ok(filter) => {
+                    self.idea_filter = filter;
+                    self.ideas.first();
+                    vec![Cmd::LoadIdeas(self.idea_filter.clone())]
+                }
+                Err(e) => {
+                    self.toast(e, true);
+                    Vec::new()
+                }
+            },
+            Pane::Timeline => match parse_timeline_filter(text, self.now) {
+                Ok(filter) => {
+                    self.timeline.filter = filter;
+                    self.timeline.list.first();
+                    self.timeline.loading = true;
+                    vec![Cmd::LoadTimeline {
+                        filter: self.first_timeline_page(),
+                        append: false,
+                    }]
+                }
+                Err(e) => {
+                    self.toast(e, true);
+                    Vec::new()
+                }
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    fn open_approve(&mut self) -> Vec<Cmd> {
+        let Some(idea) = self.ideas.selected().cloned() else {
+            return Vec::new();
+        };
+        if let Some(why) = self.act_refusal("approval") {
+            self.toast(why, true);
+            return Vec::new();
+        }
+        if idea.status != "needs_approval" {
+            self.toast(
+                format!(
+                    "this idea is {}, not awaiting approval",
+                    idea.status.replace('_', " ")
+                ),
+                true,
+            );
+            return Vec::new();
+        }
+        let id = idea.id;
+        self.dialog = Some(Dialog::Approve(Approve::new(idea)));
+        vec![Cmd::LoadGateContext(id)]
+    }
+
+    fn open_reject(&mut self) {
+        let Some(idea) = self.ideas.selected().cloned() else {
+            return;
+        };
+        if let Some(why) = self.act_refusal("rejection") {
+            self.toast(why, true);
+            return;
+        }
+        if idea.status != "needs_approval" {
+            self.toast(
+                format!(
+                    "this idea is {}, not awaiting approval",
+                    idea.status.replace('_', " ")
+                ),
+                true,
+            );
+            return;
+        }
+        self.dialog = Some(Dialog::Reject {
+            idea,
+            reason: Input::default(),
+        });
+    }
+
+    fn open_edit_risk(&mut self) {
+        let Some(row) = &self.risk else { return };
+        let Some(field) = RiskField::ALL.get(self.risk_selected).copied() else {
+            return;
+        };
+        if let Some(why) = self.act_refusal("editing a limit") {
+            self.toast(why, true);
+            return;
+        }
+        if field == RiskField::AiTradingEnabled {
+            self.toast(
+                format!(
+                    "AI trading is switched with the kill switch ({}) and resume ({}), never as a field",
+                    self.keymap.key_of(Action::Halt),
+                    self.keymap.key_of(Action::Resume)
+                ),
+                true,
+            );
+            return;
+        }
+        let value = risk_value(&row.config, field);
+        self.dialog = Some(Dialog::EditRisk {
+            field,
+            input: Input::new(value),
+            current: Box::new(row.config.clone()),
+            problem: None,
+        });
+    }
+}
+
+/// The short name of an act, for messages.
+fn act_name(cmd: &Cmd) -> &'static str {
+    match cmd {
+        Cmd::Approve { .. } => "approval",
+        Cmd::Reject { .. } => "rejection",
+        Cmd::Halt { .. } => "the kill switch",
+        Cmd::Resume => "resume",
+        Cmd::SetRisk { .. } => "editing a limit",
+        Cmd::SetStrategyActive { .. } => "enabling or disabling a strategy",
+        Cmd::EditStrategy { .. } => "editing a strategy",
+        _ => "this",
+    }
+}
