@@ -100,6 +100,26 @@ mod tests {
     }
 
     #[test]
+    fn key_bindings_are_read_and_the_example_config_parses() {
+        let config = Config::parse("[keys]\napprove = [\"a\", \"y\"]\n").unwrap();
+        assert_eq!(config.keys["approve"], ["a", "y"]);
+        let example = include_str!("../assets/config.toml");
+        let uncommented: String = example
+            .lines()
+            .map(|l| {
+                l.strip_prefix("# ")
+                    .filter(|l| l.starts_with('[') || l.contains(" = "))
+                    .unwrap_or(l)
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = Config::parse(&uncommented).unwrap();
+        assert!(config.database_url.is_some());
+        assert_eq!(config.keys["halt"], ["K", "ctrl-k"]);
+        crate::console::keymap::Keymap::with_overrides(&config.keys).unwrap();
+    }
+
+    #[test]
     fn unknown_key_is_refused_with_its_line_and_without_the_text() {
         let err = Config::parse("database_url = \"postgres://u:secret@h/db\"\ndatabse = 1\n")
             .unwrap_err();

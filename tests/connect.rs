@@ -122,7 +122,7 @@ async fn a_missing_database_suggests_create_db_and_setup_creates_it_when_asked()
     );
 
     let report = setup(&target, true).await.unwrap();
-    assert!(report.database_created);
+    assert!(report.prepared.database_created);
     let mut admin = PgConnection::connect(server_url()).await.unwrap();
     sqlx::query(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
         .execute(&mut admin)

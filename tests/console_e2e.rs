@@ -234,6 +234,11 @@ async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
         tail.contains("\u{1b}[?1049l"),
         "the alternate screen was left: {tail:?}"
     );
+    // Logs went to a file in the state directory, not to the screen.
+    let log = std::fs::read_to_string(console._home.path().join("state/tradedesk/tradedesk.log"))
+        .expect("a log file");
+    assert!(log.contains("console starting"), "{log}");
+    assert!(!String::from_utf8_lossy(&raw).contains("console starting"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -262,6 +267,9 @@ async fn a_lost_connection_shows_the_banner_refuses_acts_and_recovers() {
     let (db, pool) = demo_db().await;
     let mut console = Console::start(&db.url);
     console.wait_for("● LIVE");
+    // Everything read once, so there is data to keep showing.
+    console.wait_for("4 awaiting approval");
+    console.wait_for("AI TRADING: OFF");
     // Cut the console off: no new connections, and the open ones terminated.
     let admin = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)

@@ -111,9 +111,10 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
 
     let fresh = TestDb::new().await;
     let report = setup(&fresh.target(), false).await.unwrap();
-    assert_eq!(report.migrations.adopted, None);
+    assert_eq!(report.prepared.migrations.adopted, None);
     assert_eq!(
         report
+            .prepared
             .migrations
             .applied
             .iter()
@@ -121,7 +122,7 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
             .collect::<Vec<_>>(),
         all_versions()
     );
-    assert!(report.risk_config_written);
+    assert!(report.prepared.risk_config_written);
     let actual = catalog(&fresh).await;
 
     assert_eq!(expected.mismatches(&actual), vec![]);
@@ -229,14 +230,23 @@ async fn adopting_a_phase1_database_keeps_every_row() {
     assert!(before["trade_ideas"].contains("needs_approval"));
 
     let report = setup(&db.target(), false).await.unwrap();
-    assert_eq!(report.migrations.adopted, Some(Some("001".to_string())));
+    assert_eq!(
+        report.prepared.migrations.adopted,
+        Some(Some("001".to_string()))
+    );
     // Migration 1 is recorded, not run; the rest are run.
-    let run: Vec<i64> = report.migrations.applied.iter().map(|a| a.0).collect();
+    let run: Vec<i64> = report
+        .prepared
+        .migrations
+        .applied
+        .iter()
+        .map(|a| a.0)
+        .collect();
     assert!(!run.contains(&PHASE1_VERSION));
     assert_eq!(run.len(), all_versions().len() - 1);
     assert_eq!(applied_versions(&pool).await, all_versions());
     // The operator's risk limits stay; no default row replaces them.
-    assert!(!report.risk_config_written);
+    assert!(!report.prepared.risk_config_written);
 
     let after = all_rows(&pool, &PHASE1_TABLES).await;
     for table in PHASE1_TABLES {
@@ -347,8 +357,8 @@ async fn setup_twice_changes_nothing() {
 
     let second = setup(&db.target(), false).await.unwrap();
     assert!(!second.changed(), "{second:?}");
-    assert_eq!(second.migrations.applied, vec![]);
-    assert!(!second.risk_config_written);
+    assert_eq!(second.prepared.migrations.applied, vec![]);
+    assert!(!second.prepared.risk_config_written);
     assert_eq!(second.tables, first.tables);
     assert_eq!(catalog(&db).await, catalog_before);
     assert_eq!(all_rows(&pool, &with_bookkeeping).await, rows_before);

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::output::{Out, age};
 use super::{Failure, open};
+use crate::domain::numeric::signed;
 use crate::domain::{AccountSnapshot, TradingDay, day_state};
 use crate::operator::Operator;
 use crate::store::Target;
@@ -160,13 +161,4 @@ pub async fn resume(target: &Target, out: Out, note: &str) -> Result<(), Failure
         println!("AI TRADING: ON");
     }
     Ok(())
-}
-
-/// A P/L with its sign, so a loss and a gain never look alike.
-fn signed(value: rust_decimal::Decimal) -> String {
-    if value.is_sign_negative() {
-        value.to_string()
-    } else {
-        format!("+{value}")
-    }
 }

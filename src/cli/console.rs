@@ -49,10 +49,11 @@ pub async fn run(target: &Target, config: &Config, read_only: bool) -> Result<()
     let log = start_logging();
     tracing::info!(target = %target.describe(), read_only, "console starting");
     let store = match target {
-        // tradedesk's own database: make it ready, and give a newcomer something to see.
+        // tradedesk's own database: make it ready (no row counts: start-up stays quick at
+        // any size), and give a newcomer something to see.
         Target::Embedded { .. } => {
-            crate::store::setup::setup(target, false).await?;
-            let store = Store::open(target, 8).await?;
+            let (pool, _) = crate::store::setup::prepare(target, false, 8).await?;
+            let store = Store::from_pool(pool);
             if let Some(seeded) = store.seed_demo().await? {
                 tracing::info!(?seeded, "demo data seeded into an empty database");
             }

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::Failure;
 use crate::store::ErrorCode;
@@ -20,10 +19,7 @@ impl Out {
     }
 }
 
-/// The first 8 hex digits of an id: enough to name it to tradedesk (ids take prefixes).
-pub fn short(id: Uuid) -> String {
-    id.simple().to_string()[..8].to_string()
-}
+pub use crate::store::ids::short;
 
 /// A duration as a trader reads it at a glance: `45s`, `12m`, `3h05m`, `2d04h`.
 pub fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {

@@ -21,17 +21,17 @@ pub fn render(report: &SetupReport) -> String {
         "Database {} at {}\n",
         report.database, report.target
     ));
-    if let Some(e) = report.embedded {
+    if let Some(e) = report.prepared.embedded {
         out.push_str(match (e.initialized, e.started) {
             (true, _) => "  embedded PostgreSQL: created and started (it keeps running; `tradedesk db stop` stops it)\n",
             (false, true) => "  embedded PostgreSQL: started (it keeps running; `tradedesk db stop` stops it)\n",
             (false, false) => "  embedded PostgreSQL: already running\n",
         });
     }
-    if report.database_created {
+    if report.prepared.database_created {
         out.push_str("  database: created\n");
     }
-    match &report.migrations.adopted {
+    match &report.prepared.migrations.adopted {
         Some(Some(rev)) => out.push_str(&format!(
             "  schema: adopted the platform's Phase-1 database (Alembic revision {rev}); its rows are untouched\n"
         )),
@@ -40,14 +40,14 @@ pub fn render(report: &SetupReport) -> String {
         ),
         None => {}
     }
-    if report.migrations.applied.is_empty() {
+    if report.prepared.migrations.applied.is_empty() {
         out.push_str("  migrations: up to date\n");
     } else {
-        for (version, description) in &report.migrations.applied {
+        for (version, description) in &report.prepared.migrations.applied {
             out.push_str(&format!("  migration {version} applied: {description}\n"));
         }
     }
-    out.push_str(if report.risk_config_written {
+    out.push_str(if report.prepared.risk_config_written {
         "  risk_config: default limits written (AI trading off, min confidence 90.0, max lot 1.00, 3 concurrent trades, daily target 2000.00, drawdown 1000.00)\n"
     } else {
         "  risk_config: present, left as it is\n"

@@ -28,6 +28,16 @@ pub const TIMELINE_HELD: usize = 1_000;
 /// How long a toast stays.
 const TOAST_SECONDS: i64 = 6;
 
+/// Data to read again after a change: what the tick turns into reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reload {
+    Risk,
+    Account,
+    Strategies,
+    Ideas,
+    Timeline,
+}
+
 /// The state of the database connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Connection {
@@ -35,7 +45,6 @@ pub enum Connection {
     Live,
     /// Lost at `since`; the loop retries with backoff.
     Lost {
-        reason: String,
         since: DateTime<Utc>,
     },
 }
@@ -94,7 +103,7 @@ pub struct App {
     pub help: bool,
     pub toast: Option<Toast>,
     /// Panes another writer changed since the last tick.
-    pub dirty: BTreeSet<Pane>,
+    pub dirty: BTreeSet<Reload>,
     /// This console decided an idea: move to the next one awaiting approval on reload.
     pub next_pending: bool,
     pub quit: bool,
@@ -247,11 +256,9 @@ impl App {
             }
             Msg::Disconnected(reason) => {
                 if !matches!(self.connection, Connection::Lost { .. }) {
-                    self.connection = Connection::Lost {
-                        reason,
-                        since: self.now,
-                    };
+                    self.connection = Connection::Lost { since: self.now };
                     self.stale = true;
+                    self.toast(format!("connection lost: {reason}"), true);
                 }
                 Vec::new()
             }
@@ -263,16 +270,15 @@ impl App {
     }
 
     fn mark_dirty(&mut self, change: &Change) {
-        let panes: &[Pane] = match change.table.as_str() {
-            "trade_ideas" | "executions" => &[Pane::Ideas],
-            "decision_history" => &[Pane::Timeline],
-            "risk_config" => &[Pane::Risk],
-            "strategies" => &[Pane::Strategies, Pane::Ideas],
-            // The account feeds the header; it is read with the risk pane's data.
-            "snapshot_account" => &[Pane::Risk],
+        let reloads: &[Reload] = match change.table.as_str() {
+            "trade_ideas" | "executions" => &[Reload::Ideas],
+            "decision_history" => &[Reload::Timeline],
+            "risk_config" => &[Reload::Risk],
+            "strategies" => &[Reload::Strategies, Reload::Ideas],
+            "snapshot_account" => &[Reload::Account],
             _ => &[],
         };
-        self.dirty.extend(panes.iter().copied());
+        self.dirty.extend(reloads.iter().copied());
     }
 
     fn on_tick(&mut self, now: DateTime<Utc>) -> Vec<Cmd> {
@@ -283,25 +289,23 @@ impl App {
         if self.connection != Connection::Live {
             return Vec::new();
         }
-        // Changes are coalesced per tick: a burst of notifications is one read per pane.
+        // Changes are coalesced per tick: a burst of notifications (and this console's own
+        // acts, which are announced too) is one read of each thing that changed.
         let mut cmds = Vec::new();
-        for pane in std::mem::take(&mut self.dirty) {
-            match pane {
-                Pane::Risk => {
-                    cmds.push(Cmd::LoadRisk);
-                    cmds.push(Cmd::LoadAccount);
-                }
-                Pane::Strategies => cmds.push(Cmd::LoadStrategies),
-                Pane::Ideas => cmds.push(Cmd::LoadIdeas(self.idea_filter.clone())),
-                Pane::Timeline => {
+        for reload in std::mem::take(&mut self.dirty) {
+            match reload {
+                Reload::Risk => cmds.push(Cmd::LoadRisk),
+                Reload::Account => cmds.push(Cmd::LoadAccount),
+                Reload::Strategies => cmds.push(Cmd::LoadStrategies),
+                Reload::Ideas => cmds.push(Cmd::LoadIdeas(self.idea_filter.clone())),
+                Reload::Timeline => {
                     // New decisions arrive at the top; reread the first page unless the
                     // operator has scrolled into older pages (then the top is re-read
-                    // when they return to it).
+                    // when they return to it with `g`).
                     if self.timeline.list.offset != 0 || self.timeline.trimmed {
-                        // Re-read when the operator returns to the top (`g`).
                     } else if self.timeline.loading {
                         // A read is in flight and may predate this change: try next tick.
-                        self.dirty.insert(Pane::Timeline);
+                        self.dirty.insert(Reload::Timeline);
                     } else {
                         self.timeline.loading = true;
                         cmds.push(Cmd::LoadTimeline {
@@ -377,13 +381,11 @@ impl App {
             Done::Approved { approval, lot } => {
                 self.dialog = Some(approval_outcome(&approval, &lot.to_string()));
                 self.next_pending = true;
-                self.dirty.insert(Pane::Ideas);
             }
             Done::Rejected { idea } => {
                 self.next_pending = true;
-                self.dirty.insert(Pane::Ideas);
                 self.toast(
-                    format!("rejected idea {}", &idea.simple().to_string()[..8]),
+                    format!("rejected idea {}", crate::store::ids::short(idea)),
                     false,
                 );
             }
@@ -401,8 +403,13 @@ impl App {
                     )
                 };
                 self.toast(text, false);
-                self.dirty.insert(Pane::Risk);
-                return vec![Cmd::LoadRisk];
+                // The commit is the database's confirmation: the header turns red now, and
+                // the row is read again on the next tick (the act is announced like any).
+                if let Some(row) = &mut self.risk {
+                    row.config.ai_trading_enabled = false;
+                    row.config.last_halt_reason = Some(halted.reason);
+                }
+                self.dirty.insert(Reload::Risk);
             }
             Done::Resumed(resumed) => {
                 let text = if resumed.already_running {
@@ -411,14 +418,18 @@ impl App {
                     "AI TRADING ON"
                 };
                 self.toast(text, false);
-                return vec![Cmd::LoadRisk];
+                if let Some(row) = &mut self.risk {
+                    row.config.ai_trading_enabled = true;
+                    row.config.last_halt_reason = None;
+                }
+                self.dirty.insert(Reload::Risk);
             }
             Done::RiskSet(update) => {
                 self.toast("risk limits saved", false);
                 if let Some(row) = &mut self.risk {
                     row.config = update.after;
                 }
-                return vec![Cmd::LoadRisk];
+                self.dirty.insert(Reload::Risk);
             }
             Done::StrategyToggled {
                 name,
@@ -432,11 +443,11 @@ impl App {
                     format!("strategy \"{name}\" was already {state}")
                 };
                 self.toast(text, false);
-                return vec![Cmd::LoadStrategies];
+                self.dirty.insert(Reload::Strategies);
             }
             Done::StrategyEdited { name } => {
                 self.toast(format!("rules of \"{name}\" saved"), false);
-                return vec![Cmd::LoadStrategies];
+                self.dirty.insert(Reload::Strategies);
             }
             Done::StrategyEditAbandoned { name } => {
                 self.toast(

@@ -15,7 +15,7 @@ pub fn approval_outcome(approval: &Approval, lot: &str) -> Dialog {
             let mut lines = vec![
                 format!(
                     "Order {} for {lot} lots handed to execution.",
-                    &execution.simple().to_string()[..8]
+                    crate::store::ids::short(*execution)
                 ),
                 "The idea is now auto_executed; the timeline records your approval.".to_string(),
             ];

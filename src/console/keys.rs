@@ -12,6 +12,7 @@ use super::filter::{
 use super::keymap::Action;
 use super::msg::{Cmd, Pane};
 use crate::domain::RiskField;
+use crate::store::ideas::Idea;
 use crate::store::timeline::TimelineFilter;
 
 impl App {
@@ -257,51 +258,42 @@ impl App {
         }
     }
 
-    fn open_approve(&mut self) -> Vec<Cmd> {
-        let Some(idea) = self.ideas.selected().cloned() else {
-            return Vec::new();
-        };
-        if let Some(why) = self.act_refusal("approval") {
-            self.toast(why, true);
-            return Vec::new();
-        }
-        if idea.status != "needs_approval" {
-            self.toast(
+    /// The selected idea, if a human may decide it now; otherwise says why not.
+    fn decidable_idea(&mut self, act: &str) -> Option<Idea> {
+        let idea = self.ideas.selected().cloned()?;
+        let refusal = self.act_refusal(act).or_else(|| {
+            (idea.status != "needs_approval").then(|| {
                 format!(
                     "this idea is {}, not awaiting approval",
                     idea.status.replace('_', " ")
-                ),
-                true,
-            );
-            return Vec::new();
+                )
+            })
+        });
+        match refusal {
+            Some(why) => {
+                self.toast(why, true);
+                None
+            }
+            None => Some(idea),
         }
+    }
+
+    fn open_approve(&mut self) -> Vec<Cmd> {
+        let Some(idea) = self.decidable_idea("approval") else {
+            return Vec::new();
+        };
         let id = idea.id;
         self.dialog = Some(Dialog::Approve(Approve::new(idea)));
         vec![Cmd::LoadGateContext(id)]
     }
 
     fn open_reject(&mut self) {
-        let Some(idea) = self.ideas.selected().cloned() else {
-            return;
-        };
-        if let Some(why) = self.act_refusal("rejection") {
-            self.toast(why, true);
-            return;
+        if let Some(idea) = self.decidable_idea("rejection") {
+            self.dialog = Some(Dialog::Reject {
+                idea,
+                reason: Input::default(),
+            });
         }
-        if idea.status != "needs_approval" {
-            self.toast(
-                format!(
-                    "this idea is {}, not awaiting approval",
-                    idea.status.replace('_', " ")
-                ),
-                true,
-            );
-            return;
-        }
-        self.dialog = Some(Dialog::Reject {
-            idea,
-            reason: Input::default(),
-        });
     }
 
     fn open_edit_risk(&mut self) {

@@ -158,20 +158,3 @@ pub enum Cmd {
     },
     Quit,
 }
-
-impl Cmd {
-    /// Whether this command changes the database (refused while disconnected or
-    /// read-only).
-    pub fn is_act(&self) -> bool {
-        matches!(
-            self,
-            Cmd::Approve { .. }
-                | Cmd::Reject { .. }
-                | Cmd::Halt { .. }
-                | Cmd::Resume
-                | Cmd::SetRisk { .. }
-                | Cmd::SetStrategyActive { .. }
-                | Cmd::EditStrategy { .. }
-        )
-    }
-}

@@ -113,6 +113,8 @@ async fn event_loop(
         if app.quit {
             break;
         }
+        // Finished commands have sent their message; let their handles go.
+        while tasks.try_join_next().is_some() {}
         terminal.draw(|frame| view::draw(app, &theme, frame))?;
         let msg = tokio::select! {
             event = events.next() => match event {

@@ -37,6 +37,11 @@ fn typed(app: &mut App, text: &str) {
     }
 }
 
+/// The text of the toast on screen.
+fn toast(app: &App) -> &str {
+    app.toast.as_ref().map(|t| t.text.as_str()).unwrap_or("")
+}
+
 fn dec(text: &str) -> Decimal {
     text.parse().unwrap()
 }
@@ -169,13 +174,7 @@ fn only_ideas_awaiting_approval_can_be_decided() {
     assert_eq!(app.ideas.selected().unwrap().status, "rejected");
     assert_eq!(ch(&mut app, 'a'), vec![]);
     assert!(app.dialog.is_none());
-    assert!(
-        app.toast
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("not awaiting approval")
-    );
+    assert!(toast(&app).contains("not awaiting approval"));
 }
 
 #[test]
@@ -207,11 +206,12 @@ fn the_kill_switch_works_from_any_pane_with_one_confirm_and_shows_halting_until_
             executions_cancelled: 1,
         })));
         assert!(!app.halting);
-        assert_eq!(
-            cmds,
-            vec![Cmd::LoadRisk],
-            "the red header comes from the database's row"
-        );
+        assert_eq!(cmds, vec![]);
+        let risk = &app.risk.as_ref().unwrap().config;
+        assert!(!risk.ai_trading_enabled, "red once the database committed");
+        assert_eq!(risk.last_halt_reason.as_deref(), Some("CPI"));
+        // ...and the row itself is read again on the next tick.
+        assert_eq!(app.update(Msg::Tick(now())), vec![Cmd::LoadRisk]);
     }
     // Ctrl-K too, and the reason may be skipped.
     let mut app = loaded_app(true);
@@ -263,16 +263,11 @@ fn acts_are_refused_while_disconnected_and_never_queued() {
     let mut app = loaded_app(true);
     app.update(Msg::Disconnected("connection reset".into()));
     assert!(app.stale);
+    assert_eq!(toast(&app), "connection lost: connection reset");
     assert!(matches!(app.connection, Connection::Lost { .. }));
     assert_eq!(ch(&mut app, 'K'), vec![]);
     assert!(app.dialog.is_none());
-    assert!(
-        app.toast
-            .as_ref()
-            .unwrap()
-            .text
-            .starts_with("not connected to the database")
-    );
+    assert!(toast(&app).starts_with("not connected to the database"));
     assert_eq!(ch(&mut app, 'a'), vec![]);
     // A dialog confirmed after the connection dropped is refused too.
     let mut app = loaded_app(true);
@@ -294,24 +289,11 @@ fn read_only_consoles_explain_every_disabled_act() {
     for c in ['K', 'R', 'a', 'r'] {
         assert_eq!(ch(&mut app, c), vec![]);
         assert!(app.dialog.is_none());
-        assert!(
-            app.toast
-                .as_ref()
-                .unwrap()
-                .text
-                .starts_with("read-only console:"),
-            "{c}"
-        );
+        assert!(toast(&app).starts_with("read-only console:"), "{c}");
     }
     ch(&mut app, '2');
     assert_eq!(ch(&mut app, ' '), vec![]);
-    assert!(
-        app.toast
-            .as_ref()
-            .unwrap()
-            .text
-            .starts_with("read-only console:")
-    );
+    assert!(toast(&app).starts_with("read-only console:"));
 }
 
 #[test]
@@ -392,13 +374,7 @@ fn risk_edits_are_validated_as_typed_and_the_switch_is_not_a_field() {
         app.dialog.is_none(),
         "ai_trading_enabled is the first field"
     );
-    assert!(
-        app.toast
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("kill switch (K) and resume (R)")
-    );
+    assert!(toast(&app).contains("kill switch (K) and resume (R)"));
     ch(&mut app, 'j');
     ch(&mut app, 'j');
     ch(&mut app, 'e');
@@ -444,13 +420,7 @@ fn filters_reload_the_pane_and_bad_ones_say_why() {
     ch(&mut app, '/');
     typed(&mut app, "action:approved");
     assert_eq!(key(&mut app, KeyCode::Enter), vec![]);
-    assert!(
-        app.toast
-            .as_ref()
-            .unwrap()
-            .text
-            .starts_with("`approved` is not a decision action")
-    );
+    assert!(toast(&app).starts_with("`approved` is not a decision action"));
 }
 
 #[test]

@@ -12,8 +12,14 @@ pub struct Theme {
 impl Theme {
     /// Colour unless `NO_COLOR` is set to anything non-empty (no-color.org).
     pub fn from_env() -> Theme {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Theme { color: !no_color }
+        Theme::for_no_color(std::env::var_os("NO_COLOR").as_deref())
+    }
+
+    /// The theme for a given value of `NO_COLOR`.
+    pub fn for_no_color(value: Option<&std::ffi::OsStr>) -> Theme {
+        Theme {
+            color: value.is_none_or(|v| v.is_empty()),
+        }
     }
 
     fn fg(&self, color: Color) -> Style {
@@ -98,5 +104,45 @@ impl Theme {
 
     pub fn key(&self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use ratatui::style::Color;
+
+    use super::*;
+
+    #[test]
+    fn no_color_set_to_anything_turns_colour_off_but_not_emphasis() {
+        assert!(Theme::for_no_color(None).color);
+        assert!(
+            Theme::for_no_color(Some(OsStr::new(""))).color,
+            "empty means unset"
+        );
+        let mono = Theme::for_no_color(Some(OsStr::new("1")));
+        assert!(!mono.color);
+        // The halted header still cannot be missed: reverse video and bold, no colour.
+        let off = mono.ai_off();
+        assert_eq!(off.fg, None);
+        assert!(
+            off.add_modifier
+                .contains(Modifier::REVERSED | Modifier::BOLD)
+        );
+        assert_eq!(mono.status("rejected").fg, None);
+        assert_eq!(
+            Theme { color: true }.status("rejected").fg,
+            Some(Color::Red)
+        );
+        assert_eq!(
+            Theme { color: true }.status("needs_approval").fg,
+            Some(Color::Yellow)
+        );
+        assert_eq!(
+            Theme { color: true }.status("auto_executed").fg,
+            Some(Color::Green)
+        );
     }
 }

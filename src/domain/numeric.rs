@@ -9,6 +9,16 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
+/// A profit or loss with its sign, so a gain and a loss never look alike: `+120.40`,
+/// `-69.60`.
+pub fn signed(value: Decimal) -> String {
+    if value.is_sign_negative() {
+        value.to_string()
+    } else {
+        format!("+{value}")
+    }
+}
+
 /// A `NUMERIC(precision, scale)` column: `precision` digits in all, `scale` after the point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NumericColumn {
@@ -94,6 +104,13 @@ impl fmt::Display for Shown {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gain_and_a_loss_never_look_alike() {
+        assert_eq!(signed(Decimal::new(12040, 2)), "+120.40");
+        assert_eq!(signed(Decimal::new(-6960, 2)), "-69.60");
+        assert_eq!(signed(Decimal::ZERO), "+0");
+    }
 
     fn dec(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()

@@ -6,36 +6,45 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection as _, PgConnection, PgPool};
 
+use super::embedded::Ensured;
 use super::error::Error;
 use super::target::Target;
 
 /// How long to wait for a server that does not answer (a dead host drops packets silently).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Starts the embedded cluster if `target` is it (creating it on first use).
-pub async fn ensure_server(target: &Target) -> Result<(), Error> {
-    if let Some(cluster) = target.cluster() {
-        let cluster = cluster.clone();
-        tokio::task::spawn_blocking(move || cluster.ensure_running())
-            .await
-            .map_err(|e| Error::Refused(format!("starting the embedded database failed: {e}")))??;
+/// Starts the embedded cluster if `target` is it (creating it on first use), and says
+/// what that took; `None` for a server named by URL.
+pub async fn ensure_server(target: &Target) -> Result<Option<Ensured>, Error> {
+    match target.cluster() {
+        Some(cluster) => {
+            let cluster = cluster.clone();
+            let ensured = tokio::task::spawn_blocking(move || cluster.ensure_running())
+                .await
+                .map_err(|e| {
+                    Error::Refused(format!("starting the embedded database failed: {e}"))
+                })??;
+            Ok(Some(ensured))
+        }
+        None => Ok(None),
     }
-    Ok(())
 }
 
-/// Opens a pool on the target's database. The first connection is made before returning,
-/// so a wrong password or a missing database is reported here, in words.
+/// Starts the server if it is the embedded one, then opens a pool on the target's
+/// database. The first connection is made before returning, so a wrong password or a
+/// missing database is reported here, in words.
 pub async fn connect(target: &Target, max_connections: u32) -> Result<PgPool, Error> {
-    connect_to(target, target.options(), max_connections).await
+    ensure_server(target).await?;
+    open(target, target.options(), max_connections).await
 }
 
-/// Opens a pool on another database of the target's server (e.g. `postgres`).
-pub async fn connect_to(
+/// Opens a pool with `options` on the target's server, which must be running (see
+/// [`ensure_server`]).
+pub(crate) async fn open(
     target: &Target,
     options: PgConnectOptions,
     max_connections: u32,
 ) -> Result<PgPool, Error> {
-    ensure_server(target).await?;
     // One plain connection first: a pool would retry a refused password until it times
     // out and then report only the time-out.
     let probe = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))

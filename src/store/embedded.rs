@@ -363,13 +363,21 @@ impl Cluster {
         // pg_ctl status: 0 running, 3 not running, 4 no accessible data directory.
         match out.status.code() {
             Some(0) => {
+                // "pg_ctl: server is running (PID: 1234)"
                 let text = String::from_utf8_lossy(&out.stdout);
-                Ok(text
+                let pid = text
                     .split("PID: ")
                     .nth(1)
                     .and_then(|rest| rest.split(')').next())
-                    .and_then(|pid| pid.trim().parse().ok())
-                    .or(Some(0)))
+                    .and_then(|pid| pid.trim().parse().ok());
+                match pid {
+                    Some(pid) => Ok(Some(pid)),
+                    None => Err(command_error(
+                        "pg_ctl status",
+                        &out,
+                        Some("it says the server runs but names no PID"),
+                    )),
+                }
             }
             Some(3) => Ok(None),
             _ => Err(command_error("pg_ctl status", &out, None)),

@@ -113,12 +113,6 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
 
-    #[error("{0}")]
-    StrategyBlocked(String),
-
-    #[error("{0}")]
-    SnapshotNotFound(String),
-
     #[error("the database failed: {0}")]
     Database(#[source] sqlx::Error),
 }
@@ -132,6 +126,8 @@ fn list(mismatches: &[Mismatch]) -> String {
 }
 
 /// The platform's error codes (PLATFORM.md §4) plus NOT_FOUND and CONFLICT, for scripts.
+/// STRATEGY_BLOCKED and SNAPSHOT_NOT_FOUND are part of the documented contract but no act
+/// raises them yet (the decision replay will raise SNAPSHOT_NOT_FOUND).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidInput,
@@ -181,8 +177,6 @@ impl Error {
             Error::BadUrl { .. } | Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::Conflict(_) => ErrorCode::Conflict,
-            Error::StrategyBlocked(_) => ErrorCode::StrategyBlocked,
-            Error::SnapshotNotFound(_) => ErrorCode::SnapshotNotFound,
             Error::Database(sqlx::Error::Database(db)) if db.message().starts_with("AI_HALTED") => {
                 ErrorCode::AiHalted
             }

@@ -186,7 +186,7 @@ pub(crate) async fn halt_locked(
                 action: "ai_halted",
                 rationale: &format!(
                     "unexecuted order {} cancelled by the kill switch: {recorded_reason}",
-                    &execution.simple().to_string()[..8]
+                    crate::store::ids::short(*execution)
                 ),
                 risk_check_result: Some("fail:ai_halted"),
                 strategy_id: *strategy_id,

@@ -221,7 +221,7 @@ pub(crate) async fn ensure_awaiting_approval(
     if idea.status == "needs_approval" {
         return Ok(());
     }
-    let short = &idea.id.simple().to_string()[..8];
+    let short = crate::store::ids::short(idea.id);
     let message = match prior_decision(conn, idea.id).await? {
         Some(prior) => format!(
             "idea {short} ({}) was already decided: {} by {} at {}",
@@ -251,7 +251,7 @@ pub(crate) fn lost_race(err: Error, idea: &Idea) -> Error {
         {
             Error::Conflict(format!(
                 "idea {} ({}) was decided by someone else at the same moment",
-                &idea.id.simple().to_string()[..8],
+                crate::store::ids::short(idea.id),
                 idea.symbol
             ))
         }

@@ -5,6 +5,12 @@ use uuid::Uuid;
 
 use super::error::Error;
 
+/// The first 8 hex digits of an id, as tradedesk prints it: short to read, and enough to
+/// name it back (see [`resolve`]).
+pub fn short(id: Uuid) -> String {
+    id.simple().to_string()[..8].to_string()
+}
+
 /// Tables whose rows can be named by id prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

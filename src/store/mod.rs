@@ -73,7 +73,7 @@ impl Store {
         Ok(Store { pool })
     }
 
-    /// A store over a pool the caller vouches is fully migrated (tests, benchmarks).
+    /// A store over a pool `setup::prepare` has just brought to this tradedesk's schema.
     pub fn from_pool(pool: PgPool) -> Store {
         Store { pool }
     }

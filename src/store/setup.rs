@@ -4,7 +4,7 @@
 use sqlx::PgPool;
 
 use super::catalog::quote_ident;
-use super::connect::{classify, connect, connect_to, ensure_server};
+use super::connect::{classify, ensure_server, open};
 use super::embedded::Ensured;
 use super::error::Error;
 use super::migrate::{self, UpReport};
@@ -17,12 +17,8 @@ pub struct SetupReport {
     /// The target, without a password.
     pub target: String,
     pub database: String,
-    /// For the embedded cluster: whether it was created or started now.
-    pub embedded: Option<Ensured>,
-    pub database_created: bool,
-    pub migrations: UpReport,
-    /// Whether the default `risk_config` row was written (there was none).
-    pub risk_config_written: bool,
+    #[serde(flatten)]
+    pub prepared: Prepared,
     /// Every table of the database with its row count, by name.
     pub tables: Vec<(String, i64)>,
 }
@@ -30,62 +26,76 @@ pub struct SetupReport {
 impl SetupReport {
     /// Whether this run changed anything.
     pub fn changed(&self) -> bool {
-        self.embedded.is_some_and(|e| e.initialized)
-            || self.database_created
-            || self.migrations.adopted.is_some()
-            || !self.migrations.applied.is_empty()
-            || self.risk_config_written
+        let p = &self.prepared;
+        p.embedded.is_some_and(|e| e.initialized)
+            || p.database_created
+            || p.migrations.adopted.is_some()
+            || !p.migrations.applied.is_empty()
+            || p.risk_config_written
     }
 }
 
-/// Creates the database if needed (always for the embedded cluster, else only with
-/// `create_db`), migrates it (adopting a Phase-1 database), writes the platform's default
-/// risk limits if there are none, and counts every table's rows.
-pub async fn setup(target: &Target, create_db: bool) -> Result<SetupReport, Error> {
-    let embedded = match target.cluster() {
-        Some(cluster) => {
-            let cluster = cluster.clone();
-            Some(
-                tokio::task::spawn_blocking(move || cluster.ensure_running())
-                    .await
-                    .map_err(|e| {
-                        Error::Refused(format!("starting the embedded database failed: {e}"))
-                    })??,
-            )
-        }
-        None => None,
-    };
-    let database = target.database().to_string();
-    let (pool, database_created) = match connect(target, 4).await {
+/// What making a database ready took.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Prepared {
+    /// For the embedded cluster: whether it was created or started now.
+    pub embedded: Option<Ensured>,
+    pub database_created: bool,
+    pub migrations: UpReport,
+    /// Whether the default `risk_config` row was written (there was none).
+    pub risk_config_written: bool,
+}
+
+/// Makes the target's database ready for this tradedesk and returns a pool on it: starts
+/// the embedded cluster, creates the database if needed (always for the embedded
+/// cluster, else only with `create_db`), migrates it (adopting a Phase-1 database), and
+/// writes the platform's default risk limits if there are none.
+pub async fn prepare(
+    target: &Target,
+    create_db: bool,
+    max_connections: u32,
+) -> Result<(PgPool, Prepared), Error> {
+    let embedded = ensure_server(target).await?;
+    let (pool, database_created) = match open(target, target.options(), max_connections).await {
         Ok(pool) => (pool, false),
         Err(Error::DatabaseMissing { .. }) if create_db || embedded.is_some() => {
             create_database(target).await?;
-            (connect(target, 4).await?, true)
+            (open(target, target.options(), max_connections).await?, true)
         }
         Err(e) => return Err(e),
     };
     let migrations = migrate::up(&pool).await?;
     let risk_config_written = write_default_risk_config(&pool).await?;
+    Ok((
+        pool,
+        Prepared {
+            embedded,
+            database_created,
+            migrations,
+            risk_config_written,
+        },
+    ))
+}
+
+/// `prepare`, then every table's row count: the verification `tradedesk setup` prints.
+pub async fn setup(target: &Target, create_db: bool) -> Result<SetupReport, Error> {
+    let (pool, prepared) = prepare(target, create_db, 4).await?;
     let tables = count_rows(&pool).await?;
     pool.close().await;
     Ok(SetupReport {
         target: target.describe(),
-        database,
-        embedded,
-        database_created,
-        migrations,
-        risk_config_written,
+        database: target.database().to_string(),
+        prepared,
         tables,
     })
 }
 
-/// CREATE DATABASE, from the server's maintenance database. Losing a race with another
-/// setup creating the same database is not a failure.
+/// CREATE DATABASE, from the server's maintenance database (the server is running).
+/// Losing a race with another setup creating the same database is not a failure.
 async fn create_database(target: &Target) -> Result<(), Error> {
-    ensure_server(target).await?;
     let mut last = None;
     for maintenance in ["postgres", "template1"] {
-        match connect_to(target, target.options_for(maintenance), 1).await {
+        match open(target, target.options_for(maintenance), 1).await {
             Ok(pool) => {
                 let result = sqlx::query(&format!(
                     "CREATE DATABASE {}",

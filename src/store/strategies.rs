@@ -340,7 +340,7 @@ impl Store {
                 "strategy \"{}\" is referenced by {ideas} idea(s) and {decisions} decision(s), \
                  which must keep it: disable it instead (`tradedesk strategies disable {}`)",
                 before.name,
-                &id.simple().to_string()[..8]
+                crate::store::ids::short(id)
             )));
         }
         sqlx::query("DELETE FROM strategies WHERE id = $1")

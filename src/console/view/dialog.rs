@@ -225,6 +225,10 @@ pub fn help(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         ),
         theme.dim(),
     )));
+    lines.push(Line::from(Span::styled(
+        format!("Database: {}", app.database),
+        theme.dim(),
+    )));
     let width = area
         .width
         .saturating_sub(2)

@@ -10,6 +10,7 @@ use rust_decimal::prelude::ToPrimitive as _;
 
 use crate::console::app::{App, Connection};
 use crate::console::theme::Theme;
+use crate::domain::numeric::signed;
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let [switch, account, gauges] = Layout::vertical([Constraint::Length(1); 3]).areas(area);
@@ -66,14 +67,6 @@ fn switch_line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
     let mut spans = vec![switch];
     spans.extend(tail);
     Line::from(spans)
-}
-
-fn signed(d: Decimal) -> String {
-    if d.is_sign_negative() {
-        d.to_string()
-    } else {
-        format!("+{d}")
-    }
 }
 
 fn account_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
