@@ -3,7 +3,7 @@
 mod common;
 
 use common::TestDb;
-use common::platform::{insert_idea, insert_strategy};
+use common::platform::{insert_idea, insert_strategy, status_of};
 use sqlx::PgPool;
 use tradedesk::operator::Operator;
 use tradedesk::store::setup::setup;
@@ -21,14 +21,6 @@ async fn ready() -> (TestDb, Store, PgPool) {
 
 fn ann() -> Operator {
     Operator::new("ann@desk").unwrap()
-}
-
-async fn status_of(pool: &PgPool, id: &str) -> String {
-    sqlx::query_scalar("SELECT status::text FROM trade_ideas WHERE id = $1::uuid")
-        .bind(id)
-        .fetch_one(pool)
-        .await
-        .unwrap()
 }
 
 /// (action, symbol, operator, trade_idea_id, rationale, risk_check_result) of every row.

@@ -6,7 +6,7 @@ mod common;
 use std::str::FromStr as _;
 
 use common::TestDb;
-use common::platform::{insert_account, insert_idea, insert_strategy};
+use common::platform::{insert_account, insert_idea, insert_strategy, status_of};
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 use tradedesk::domain::{Purpose, RiskChangeSet};
@@ -86,12 +86,7 @@ async fn an_approval_that_passes_records_the_order_and_who_approved_it() {
     assert_eq!(operator, "ann@desk");
     assert_eq!(result, "pass");
     assert_eq!(rationale, "approved with lot 0.30");
-    let status: String =
-        sqlx::query_scalar("SELECT status::text FROM trade_ideas WHERE id = $1::uuid")
-            .bind(&id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let status = status_of(&pool, &id).await;
     assert_eq!(status, "auto_executed");
 }
 
@@ -251,12 +246,7 @@ async fn sixteen_consoles_deciding_one_idea_record_exactly_one_human_decision() 
     .await
     .unwrap();
     assert_eq!(rows.len(), 1);
-    let status: String =
-        sqlx::query_scalar("SELECT status::text FROM trade_ideas WHERE id = $1::uuid")
-            .bind(&id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let status = status_of(&pool, &id).await;
     let executions = count(&pool, "SELECT count(*) FROM executions").await;
     match winners[0] {
         "approved" => {

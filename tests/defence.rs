@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::TestDb;
-use common::platform::{SNAPSHOT, STRATEGY, insert_idea, insert_strategy};
+use common::platform::{SNAPSHOT, STRATEGY, insert_idea, insert_strategy, status_of};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tradedesk::store::setup::setup;
@@ -52,12 +52,7 @@ async fn the_engine_cannot_auto_execute_while_ai_trading_is_off() {
         .await
         .unwrap_err();
     assert!(db_message(err).starts_with("AI_HALTED"));
-    let status: String =
-        sqlx::query_scalar("SELECT status::text FROM trade_ideas WHERE id = $1::uuid")
-            .bind(&id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let status = status_of(&pool, &id).await;
     assert_eq!(status, "waiting");
 
     // The engine's other writes stay legal while halted.

@@ -158,6 +158,15 @@ pub mod platform {
         .expect("insert an account snapshot");
     }
 
+    /// The status of idea `id`.
+    pub async fn status_of(pool: &PgPool, id: &str) -> String {
+        sqlx::query_scalar("SELECT status::text FROM trade_ideas WHERE id = $1::uuid")
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .expect("the idea exists")
+    }
+
     /// An EURUSD idea in `status`, as the engine inserts it; returns its id.
     pub async fn insert_idea(pool: &PgPool, status: &str) -> Result<String, sqlx::Error> {
         let id = uuid::Uuid::new_v4().to_string();
