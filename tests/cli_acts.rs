@@ -3,62 +3,8 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
-use common::TestDb;
-use common::platform::{STRATEGY, insert_account, insert_idea, insert_strategy};
-use tradedesk::store::setup::setup;
-
-struct Cli {
-    db: TestDb,
-    home: tempfile::TempDir,
-}
-
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-impl Cli {
-    async fn new() -> Cli {
-        let db = TestDb::new().await;
-        setup(&db.target(), false).await.unwrap();
-        let pool = db.pool().await;
-        insert_strategy(&pool).await;
-        insert_account(&pool, "10000.00", 0).await;
-        Cli {
-            db,
-            home: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.run_in(self.home.path(), args)
-    }
-
-    fn run_in(&self, dir: &Path, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_tradedesk"))
-            .arg("--database-url")
-            .arg(&self.db.url)
-            .args(args)
-            .current_dir(dir)
-            .env_remove("DATABASE_URL")
-            .env("XDG_CONFIG_HOME", self.home.path())
-            .output()
-            .unwrap();
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            out: String::from_utf8_lossy(&output.stdout).into_owned(),
-            err: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
+use common::cli::{Cli, json};
+use common::platform::{STRATEGY, insert_idea};
 
 #[tokio::test]
 async fn status_halt_and_resume() {
@@ -311,13 +257,13 @@ async fn strategies_export_import_toggle_and_delete() {
         list.out
     );
 
-    // Re-importing the export changes the existing strategy in place.
+    // Re-importing the export changes nothing, and audits nothing.
     std::fs::write(&file, &exported.out).unwrap();
     let r = cli.run(&["strategies", "import", file.to_str().unwrap()]);
     assert_eq!(
         r.out,
         format!(
-            "Updated strategy \"London breakout\" ({})\n",
+            "Unchanged strategy \"London breakout\" ({})\n",
             &STRATEGY[..8]
         )
     );
@@ -381,8 +327,8 @@ async fn strategies_export_import_toggle_and_delete() {
             .await
             .unwrap();
     assert_eq!(
-        audits, 5,
-        "copy created, London updated, disabled, enabled, copy deleted"
+        audits, 4,
+        "copy created, disabled, enabled, copy deleted (the unchanged re-import wrote none)"
     );
 }
 

@@ -374,10 +374,64 @@ async fn strategy_rules_are_edited_in_the_editor_until_they_are_valid() {
     .unwrap();
     assert_eq!(start, "05:30Z");
     let audits: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM config_changes WHERE subject = 'strategy' AND subject_name = 'Gold momentum'",
+        "SELECT count(*) FROM tradedesk.config_changes WHERE subject = 'strategy' AND subject_name = 'Gold momentum'",
     )
     .fetch_one(&pool)
     .await
     .unwrap();
     assert_eq!(audits, 1, "one save, after the rules were valid");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_platform_strategy_saved_unchanged_from_the_editor_writes_nothing() {
+    let (db, pool) = demo_db().await;
+    // As the platform's Python writes it: json.dumps spacing, its own key order.
+    sqlx::raw_sql(
+        r#"INSERT INTO strategies (id, name, is_active, allowed_symbols, session_windows,
+                                  entry_conditions, exit_rules, forbidden_conditions, risk_caps,
+                                  rr_expectation, created_at, updated_at)
+           VALUES ('5b1f0c8e-2d7a-4c41-9e3b-6a0d8f2c4e11', 'A platform strategy', true, '{XAUUSD}',
+                   '[{"start": "07:00Z", "end": "11:00Z", "days": ["Mon", "Tue", "Wed", "Thu", "Fri"]}]',
+                   '{"trend_alignment": "bullish", "rsi_below": 40, "price_rejects_level": true}',
+                   '{"stop_loss": "recent_swing_low - 50 cents", "take_profit": ["RR>=2", "key_resistance_zone"]}',
+                   '{"block_high_impact_news_minutes": 5, "blocked_symbols_during_news": ["USD", "GBP"]}',
+                   '{"max_lot_size": 1.0, "max_concurrent_positions": 2}', 2.0, now(), now())"#,
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let documents = "SELECT session_windows::text || entry_conditions::text || exit_rules::text
+                            || forbidden_conditions::text || risk_caps::text
+                       FROM strategies WHERE name = 'A platform strategy'";
+    let before: String = sqlx::query_scalar(documents)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+
+    // The editor saves the file with its indentation changed and nothing else.
+    let dir = tempfile::tempdir().unwrap();
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(&editor, "#!/bin/sh\nsed -i 's/^  /    /' \"$1\"\n").unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut console = Console::start_with(&db.url, &[("EDITOR", editor.display().to_string())]);
+    console.wait_for("● LIVE");
+    console.keys("2");
+    console.wait_for("A platform strategy");
+    // Listed by name: "A platform strategy" is first.
+    console.keys("e");
+    console.wait_for("rules of \"A platform strategy\" unchanged: nothing was written");
+
+    let after: String = sqlx::query_scalar(documents)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(after, before, "byte for byte");
+    assert_eq!(
+        scalar(
+            &pool,
+            "SELECT count(*) FROM tradedesk.config_changes WHERE subject_name = 'A platform strategy'"
+        )
+        .await,
+        0
+    );
 }

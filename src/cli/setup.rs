@@ -52,6 +52,16 @@ pub fn render(report: &SetupReport) -> String {
     } else {
         "  risk_config: present, left as it is\n"
     });
+    for c in &report.prepared.strategies_converted {
+        out.push_str(&format!(
+            "  strategy \"{}\" ({}): converted to the platform's documents\n",
+            c.name,
+            super::output::short(c.id)
+        ));
+        for change in &c.changes {
+            out.push_str(&format!("      {change}\n"));
+        }
+    }
     let width = report
         .tables
         .iter()

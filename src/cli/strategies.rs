@@ -68,8 +68,19 @@ pub async fn run(target: &Target, out: Out, command: StrategiesCommand) -> Resul
             );
             println!("Symbols    {}", s.allowed_symbols.join(", "));
             println!("R:R        {}", s.rr_expectation);
-            if let Err(e) = s.rules().parse() {
-                println!("WARNING    {e}");
+            match s.parse_rules() {
+                Ok(rules) => {
+                    let words = rules.in_words();
+                    println!("Sessions   {}", words.sessions);
+                    println!("Caps       {}", words.caps);
+                    println!("News       {}", words.news);
+                    println!("Entry      {}", words.entry);
+                    println!("Exit       {}", words.exits);
+                    for note in &words.notes {
+                        println!("NOTE       {note}");
+                    }
+                }
+                Err(e) => println!("WARNING    {e}; the Gate refuses its ideas"),
             }
             for (name, value) in [
                 ("session_windows", &s.session_windows),
@@ -108,6 +119,9 @@ pub async fn run(target: &Target, out: Out, command: StrategiesCommand) -> Resul
                     i.name,
                     short(i.id)
                 );
+            }
+            for note in specs.iter().flatten().flat_map(|s| &s.notes) {
+                println!("  note: {note}");
             }
         }
         StrategiesCommand::Export { id } => {

@@ -1,9 +1,10 @@
 //! The console's state and its pure `update`: messages in, state changed, commands out.
 //! No IO happens here; tests drive it with keys and messages.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
 
 use super::details::approval_outcome;
 use super::dialog::Dialog;
@@ -11,6 +12,7 @@ use super::keymap::{Keymap, Scope};
 use super::list::List;
 use super::msg::{Change, Cmd, Done, Loaded, Msg, Pane};
 use crate::domain::numeric::Shown;
+use crate::domain::strategy::RulesInWords;
 use crate::domain::{DayState, RiskField};
 use crate::store::account::AccountSnapshot;
 use crate::store::ideas::{Idea, IdeaFilter};
@@ -92,6 +94,9 @@ pub struct App {
     pub account: Option<AccountSnapshot>,
     pub day: Option<DayState>,
     pub strategies: List<Strategy>,
+    /// Each strategy's rules in plain words (or why they do not read), made when the
+    /// strategies are loaded.
+    pub strategy_words: HashMap<Uuid, Result<RulesInWords, String>>,
     pub ideas: List<Idea>,
     pub idea_filter: IdeaFilter,
     pub timeline: Timeline,
@@ -133,6 +138,7 @@ impl App {
             account: None,
             day: None,
             strategies: List::default(),
+            strategy_words: HashMap::new(),
             ideas: List::default(),
             idea_filter: IdeaFilter {
                 limit: IDEAS_WINDOW,
@@ -329,7 +335,16 @@ impl App {
                 self.account = latest;
                 self.day = day;
             }
-            Loaded::Strategies(items) => self.strategies.replace(items, |s| s.id, self.list_rows),
+            Loaded::Strategies(items) => {
+                self.strategy_words = items
+                    .iter()
+                    .map(|s| {
+                        let words = s.parse_rules().map(|r| r.in_words());
+                        (s.id, words.map_err(|e| e.to_string()))
+                    })
+                    .collect();
+                self.strategies.replace(items, |s| s.id, self.list_rows);
+            }
             Loaded::Ideas(items) => {
                 self.ideas.replace(items, |i| i.id, self.list_rows);
                 // After deciding an idea, the next one to decide is the oldest still waiting.
@@ -445,9 +460,21 @@ impl App {
                 self.toast(text, false);
                 self.dirty.insert(Reload::Strategies);
             }
-            Done::StrategyEdited { name } => {
+            Done::StrategyEdited {
+                name,
+                changed: true,
+            } => {
                 self.toast(format!("rules of \"{name}\" saved"), false);
                 self.dirty.insert(Reload::Strategies);
+            }
+            Done::StrategyEdited {
+                name,
+                changed: false,
+            } => {
+                self.toast(
+                    format!("rules of \"{name}\" unchanged: nothing was written"),
+                    false,
+                );
             }
             Done::StrategyEditAbandoned { name } => {
                 self.toast(

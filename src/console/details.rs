@@ -2,8 +2,10 @@
 
 use super::dialog::Dialog;
 use crate::domain::Outcome;
+use crate::domain::strategy::RulesInWords;
 use crate::store::approve::Approval;
 use crate::store::ideas::Idea;
+use crate::store::strategies::Strategy;
 use crate::store::timeline::Decision;
 
 /// The dialog that shows what an approval came to.
@@ -49,6 +51,39 @@ pub fn approval_outcome(approval: &Approval, lot: &str) -> Dialog {
             }
         }
     }
+}
+
+/// A strategy's rules in plain words, then its documents as stored.
+pub fn strategy_details(s: &Strategy, words: Option<&Result<RulesInWords, String>>) -> Vec<String> {
+    let mut lines = vec![
+        format!("symbols    {}", s.allowed_symbols.join(", ")),
+        format!("R:R        {}", s.rr_expectation),
+    ];
+    match words {
+        Some(Ok(w)) => {
+            lines.push(format!("sessions   {}", w.sessions));
+            lines.push(format!("caps       {}", w.caps));
+            lines.push(format!("news       {}", w.news));
+            lines.push(format!("entry      {}", w.entry));
+            lines.push(format!("exit       {}", w.exits));
+            lines.extend(w.notes.iter().map(|n| format!("note       {n}")));
+        }
+        Some(Err(problem)) => {
+            lines.push(format!("MALFORMED  {problem}; the Gate refuses its ideas"));
+        }
+        None => {}
+    }
+    lines.push(String::new());
+    for (name, value) in [
+        ("session_windows", &s.session_windows),
+        ("entry_conditions", &s.entry_conditions),
+        ("exit_rules", &s.exit_rules),
+        ("forbidden_conditions", &s.forbidden_conditions),
+        ("risk_caps", &s.risk_caps),
+    ] {
+        lines.push(format!("{name} {value}"));
+    }
+    lines
 }
 
 pub fn idea_details(i: &Idea) -> Vec<String> {

@@ -115,8 +115,9 @@ pub async fn edit_strategy(store: &Store, id: Uuid, operator: &Operator) -> Msg 
                 // The edit is of this strategy, whatever id the text now carries.
                 specs[0].id = Some(id);
                 return match store.import_strategies(&specs, operator).await {
-                    Ok(_) => Msg::Done(Done::StrategyEdited {
+                    Ok(imported) => Msg::Done(Done::StrategyEdited {
                         name: specs[0].name.clone(),
+                        changed: imported.iter().any(|i| i.outcome != "unchanged"),
                     }),
                     Err(e) => failed("edit", &e),
                 };

@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 
 use super::app::{App, risk_value};
-use super::details::{decision_details, idea_details};
+use super::details::{decision_details, idea_details, strategy_details};
 use super::dialog::{self, Approve, Dialog};
 use super::filter::{
     describe_idea_filter, describe_timeline_filter, parse_idea_filter, parse_timeline_filter,
@@ -197,11 +197,7 @@ impl App {
                         s.name,
                         if s.is_active { "active" } else { "disabled" }
                     ),
-                    serde_json::to_string_pretty(&s.to_document())
-                        .unwrap_or_default()
-                        .lines()
-                        .map(str::to_string)
-                        .collect(),
+                    strategy_details(s, self.strategy_words.get(&s.id)),
                 ),
                 None => return,
             },

@@ -84,8 +84,11 @@ pub enum Done {
         active: bool,
         changed: bool,
     },
+    /// The edit was saved; `changed` is false when the saved rules equal the stored ones
+    /// (nothing was written).
     StrategyEdited {
         name: String,
+        changed: bool,
     },
     /// The operator left the editor without saving valid rules.
     StrategyEditAbandoned {

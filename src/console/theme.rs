@@ -47,7 +47,7 @@ impl Theme {
             .add_modifier(Modifier::BOLD | Modifier::SLOW_BLINK)
     }
 
-    /// A trade idea's or decision's status, in the colours traders know (PLATFORM.md §4).
+    /// A trade idea's or decision's status, in the colours traders know (docs/platform.md §5).
     pub fn status(&self, status: &str) -> Style {
         match status {
             "auto_executed" | "human_approved" | "ai_auto_executed" | "ai_resumed" => {

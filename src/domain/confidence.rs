@@ -1,4 +1,4 @@
-//! The deterministic confidence score, 0–100 (PLATFORM.md §3): how well an idea fits its
+//! The deterministic confidence score, 0–100 (docs/platform.md §3): how well an idea fits its
 //! strategy, how calm the market is for its symbol, and how comfortable the account is.
 //! The language model never sets it; the same inputs always give the same score.
 //!
@@ -127,17 +127,14 @@ fn market_risk(i: &ConfidenceInputs<'_>) -> Decimal {
     let minutes = forbidden
         .and_then(|f| f.block_high_impact_news_minutes)
         .unwrap_or(DEFAULT_NEWS_MINUTES);
-    let symbol = i.symbol.trim();
-    let any_currency = forbidden
-        .and_then(|f| f.blocked_symbols_during_news.as_ref())
-        .is_some_and(|list| list.iter().any(|s| s.eq_ignore_ascii_case(symbol)));
-    let exposure = symbol_exposure(symbol);
+    // The platform's rule: news for the symbol's own currencies (docs/platform.md).
+    let exposure = symbol_exposure(i.symbol.trim());
     let window = TimeDelta::minutes(i64::from(minutes));
     let medium_or_high = nearest_event(i.calendar, i.now, window, Impact::Medium, |e| {
-        any_currency || exposure.touches(&e.currency)
+        exposure.touches(&e.currency)
     });
     let high = nearest_event(i.calendar, i.now, window, Impact::High, |e| {
-        any_currency || exposure.touches(&e.currency)
+        exposure.touches(&e.currency)
     });
     match (high, medium_or_high) {
         (Some(_), _) => Decimal::ZERO,
@@ -187,11 +184,11 @@ mod tests {
 
     fn rules() -> StrategyRules {
         RulesJson {
-            session_windows: json!([{"start": "07:00Z", "end": "11:00Z", "days": ["tue"]}]),
-            entry_conditions: json!({"breakout_of": "asian_range", "min_atr": 0.0008, "rsi_above": 55}),
-            exit_rules: json!({}),
+            session_windows: json!([{"start": "07:00Z", "end": "11:00Z", "days": ["Tue"]}]),
+            entry_conditions: json!({"trend_alignment": "bullish", "rsi_below": 40, "price_rejects_level": true}),
+            exit_rules: json!({"stop_loss": "swing_low - 5 pips", "take_profit": "RR>=2"}),
             forbidden_conditions: json!({"block_high_impact_news_minutes": 30,
-                                         "blocked_symbols_during_news": ["GBPUSD"]}),
+                                         "blocked_symbols_during_news": ["EUR", "GBP", "USD"]}),
             risk_caps: json!({}),
         }
         .parse()

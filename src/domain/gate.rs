@@ -1,4 +1,4 @@
-//! The Risk & Autonomy Gate (PLATFORM.md §3): the deterministic checks an idea must pass to
+//! The Risk & Autonomy Gate (docs/platform.md §3): the deterministic checks an idea must pass to
 //! execute, every rule judged every time, in one stable order.
 //!
 //! Two purposes share the rules:

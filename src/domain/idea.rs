@@ -1,5 +1,5 @@
 //! Trade ideas and the audit trail's words: statuses, directions and decision actions,
-//! spelled exactly as the database enums spell them (PLATFORM.md §1).
+//! spelled exactly as the database enums spell them (docs/platform.md §1).
 //!
 //! The store maps these to SQL; this module only knows the labels and which status may
 //! follow which, so a buggy caller cannot move an idea backwards or out of a final state.

@@ -1,5 +1,5 @@
 //! Economic-calendar events and the currencies a symbol is exposed to: what the news rules
-//! of the gate and of the confidence score need (`snapshot_calendar`, PLATFORM.md §1, §3).
+//! of the gate and of the confidence score need (`snapshot_calendar`, docs/platform.md §1, §3).
 
 use std::fmt;
 use std::str::FromStr;

@@ -2,7 +2,7 @@
 //!
 //! PostgreSQL silently rounds a value with more decimal places than a `NUMERIC(p, s)`
 //! column holds. tradedesk refuses such a value instead, so what the operator typed is
-//! exactly what gets stored (PLATFORM.md §1 gives the scales).
+//! exactly what gets stored (docs/platform.md §1 gives the scales).
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,5 +1,5 @@
 //! The trading day's P/L and drawdown, from account snapshots, and the halts they trigger
-//! (PLATFORM.md §3: `max_drawdown`, `daily_target_reached`).
+//! (docs/platform.md §3: `max_drawdown`, `daily_target_reached`).
 //!
 //! Decisions:
 //! - The day starts at UTC midnight plus an offset ([`TradingDay`]); 22:00 UTC (an offset of

@@ -1,7 +1,7 @@
-//! The global risk controls: the single `risk_config` row (PLATFORM.md §1, §3).
+//! The global risk controls: the single `risk_config` row (docs/platform.md §1, §3).
 //!
 //! [`RiskConfig::validate`] holds the ranges the platform validates its inputs against
-//! (§4) and the column scales of §1; [`RiskChangeSet`] is an operator's `FIELD=VALUE`
+//! (§5) and the column scales of §1; [`RiskChangeSet`] is an operator's `FIELD=VALUE`
 //! edit, typed, so the store never writes a value it has not checked.
 
 mod edit;
@@ -164,7 +164,7 @@ impl RiskConfig {
     /// Checks every limit against its allowed range and its column; lists every problem.
     ///
     /// Ranges: confidence threshold 0–100, lot > 0, concurrent trades ≥ 1, daily target and
-    /// drawdown ≥ 0 (PLATFORM.md §4); decimals must also fit their `NUMERIC` columns.
+    /// drawdown ≥ 0 (docs/platform.md §5); decimals must also fit their `NUMERIC` columns.
     pub fn validate(&self) -> Result<(), RiskConfigErrors> {
         let hundred = Decimal::ONE_HUNDRED;
         let checks = [

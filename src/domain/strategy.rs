@@ -1,24 +1,30 @@
-//! A strategy's rules, typed: the five JSON columns of `strategies` read against a strict
-//! schema, so malformed rules are caught when read and never reach the gate (PLATFORM.md §4).
+//! A strategy's rules, typed: the five JSON columns of `strategies` read against the
+//! platform's own documents (docs/platform.md, "Strategy documents"), so malformed rules are
+//! caught when read and never reach the Gate.
+//!
+//! The documents are the truth: tradedesk writes back what it was given, never a
+//! re-generated document, so key order, number spelling and keys it does not know survive
+//! every round trip. [`StrategyRules`] is a typed view for the Gate, the confidence score
+//! and the screens.
 //!
 //! Reading is all or nothing: a rule set with any problem yields every problem, each with
-//! its JSON path (`session_windows[0].start: expected "HH:MMZ" …`), and no rules at all.
-//! Unknown keys are problems too, except in `entry_conditions`, which is an open map (see
-//! [`EntryConditions`]). [`StrategyRules::to_json`] writes the same documents back.
+//! its JSON path (`session_windows[0].days[0]: expected Mon, got "mon" …`), and no rules.
+//! Keys of the evaluator's vocabulary that tradedesk does not know are kept and listed as
+//! [`StrategyRules::notes`], never problems.
 
 mod json;
+pub mod legacy;
 mod rules;
 mod session;
+mod words;
 
 use std::fmt;
 
 use serde_json::Value;
 
-pub use rules::{
-    ConditionValue, EntryConditions, ExitRules, ForbiddenConditions, MAX_HOLD_MINUTES,
-    MAX_NEWS_MINUTES, RiskCaps,
-};
+pub use rules::{EntryConditions, ExitRules, ForbiddenConditions, MAX_NEWS_MINUTES, RiskCaps};
 pub use session::{DAY_NAMES, SessionWindow, TimeOfDay, day_name};
+pub use words::RulesInWords;
 
 /// The five rule documents of one `strategies` row, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,9 +45,12 @@ pub struct StrategyRules {
     pub exit_rules: ExitRules,
     pub forbidden_conditions: ForbiddenConditions,
     pub risk_caps: RiskCaps,
+    /// Keys of the evaluator's documents tradedesk does not know, kept as written.
+    pub notes: Vec<RuleProblem>,
 }
 
-/// One thing wrong in a rule document, where it is and what was expected.
+/// One thing wrong (or, as a note, unknown) in a rule document, where it is and what was
+/// expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleProblem {
     /// JSON path from the column name: `session_windows[0].start`.
@@ -91,6 +100,7 @@ impl RulesJson {
                     exit_rules: ex,
                     forbidden_conditions: f,
                     risk_caps: r,
+                    notes: problems.1,
                 })
             }
             _ => Err(StrategyRulesError {
@@ -101,22 +111,6 @@ impl RulesJson {
 }
 
 impl StrategyRules {
-    /// The rules as the five JSON documents the `strategies` row stores.
-    pub fn to_json(&self) -> RulesJson {
-        RulesJson {
-            session_windows: Value::Array(
-                self.session_windows
-                    .iter()
-                    .map(SessionWindow::to_json)
-                    .collect(),
-            ),
-            entry_conditions: self.entry_conditions.to_json(),
-            exit_rules: self.exit_rules.to_json(),
-            forbidden_conditions: self.forbidden_conditions.to_json(),
-            risk_caps: self.risk_caps.to_json(),
-        }
-    }
-
     /// True when `now` is inside one of the session windows.
     pub fn in_session(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
         self.session_windows.iter().any(|w| w.contains(now))
@@ -129,117 +123,220 @@ mod tests {
     use rust_decimal::Decimal;
     use serde_json::json;
 
-    /// The "London breakout" row of tests/fixtures/phase1_rows.sql, verbatim.
-    fn london_breakout() -> RulesJson {
-        let doc = |s: &str| serde_json::from_str::<Value>(s).unwrap();
-        RulesJson {
-            session_windows: doc(
-                r#"[{"start": "07:00Z", "end": "11:00Z", "days": ["mon", "tue", "wed", "thu", "fri"]}]"#,
-            ),
-            entry_conditions: doc(r#"{"breakout_of": "asian_range", "min_atr": 0.0008}"#),
-            exit_rules: doc(r#"{"take_profit_r": [1.5, 3.0], "trail_after_r": 1.0}"#),
-            forbidden_conditions: doc(
-                r#"{"block_high_impact_news_minutes": 30, "blocked_symbols_during_news": ["GBPUSD"]}"#,
-            ),
-            risk_caps: doc(r#"{"max_lot_size": 0.50, "max_concurrent_positions": 2}"#),
-        }
+    /// Every example of the platform's strategy documents, with variations (a window across
+    /// midnight, one day, `take_profit` as one string, unknown evaluator keys).
+    const PLATFORM: &str = include_str!("../../tests/fixtures/platform_strategies.json");
+
+    fn platform() -> Vec<(String, RulesJson)> {
+        let doc: Value = serde_json::from_str(PLATFORM).unwrap();
+        doc["strategies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["name"].as_str().unwrap().to_owned(),
+                    RulesJson {
+                        session_windows: s["session_windows"].clone(),
+                        entry_conditions: s["entry_conditions"].clone(),
+                        exit_rules: s["exit_rules"].clone(),
+                        forbidden_conditions: s["forbidden_conditions"].clone(),
+                        risk_caps: s["risk_caps"].clone(),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn gold() -> RulesJson {
+        platform().remove(0).1
     }
 
     fn dec(s: &str) -> Decimal {
         s.parse().unwrap()
     }
 
+    fn problems(rules: &RulesJson) -> Vec<String> {
+        rules
+            .parse()
+            .unwrap_err()
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
     #[test]
-    fn the_fixture_strategy_parses() {
-        let rules = london_breakout().parse().unwrap();
-        assert_eq!(rules.session_windows.len(), 1);
-        assert_eq!(rules.session_windows[0].start.to_string(), "07:00Z");
-        assert_eq!(rules.session_windows[0].days.len(), 5);
+    fn every_platform_document_reads_as_valid() {
+        for (name, rules) in platform() {
+            let parsed = rules.parse().unwrap_or_else(|e| panic!("{name}: {e}"));
+            let notes: Vec<_> = parsed.notes.iter().map(|n| n.path.as_str()).collect();
+            let expected: &[&str] = if name == "Friday NFP fade" {
+                &["entry_conditions.volume_spike_x", "exit_rules.trail_stop"]
+            } else {
+                &[]
+            };
+            assert_eq!(notes, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_gates_parts_are_typed_from_the_platform_example() {
+        let rules = gold().parse().unwrap();
+        let w = &rules.session_windows[0];
         assert_eq!(
-            rules.entry_conditions.0["min_atr"],
-            ConditionValue::Number(dec("0.0008"))
+            (w.start.to_string().as_str(), w.end.to_string().as_str()),
+            ("07:00Z", "11:00Z")
         );
-        assert_eq!(
-            rules.entry_conditions.0["breakout_of"].to_string(),
-            "asian_range"
-        );
-        assert_eq!(
-            rules.exit_rules.take_profit_r,
-            Some(vec![dec("1.5"), dec("3.0")])
-        );
-        assert_eq!(rules.exit_rules.trail_after_r, Some(Decimal::ONE));
+        assert_eq!(w.days.len(), 5);
         assert_eq!(
             rules.forbidden_conditions.block_high_impact_news_minutes,
-            Some(30)
+            Some(5)
         );
-        assert_eq!(rules.risk_caps.max_lot_size, Some(dec("0.5")));
-        assert_eq!(rules.risk_caps.max_concurrent_positions, Some(2));
-    }
-
-    #[test]
-    fn fixture_round_trips_through_json_unchanged() {
-        let stored = london_breakout();
-        let rules = stored.parse().unwrap();
-        assert_eq!(rules.to_json(), stored);
-        assert_eq!(rules.to_json().parse(), Ok(rules));
-    }
-
-    #[test]
-    fn a_full_rule_set_round_trips() {
-        let stored = RulesJson {
-            session_windows: json!([
-                {"start": "22:00Z", "end": "02:00Z", "days": ["sun", "mon"]},
-                {"start": "00:00Z", "end": "24:00Z", "days": ["sat"]}
-            ]),
-            entry_conditions: json!({"sides": ["buy", "sell"], "need_volume": true, "levels": [1, 2.5]}),
-            exit_rules: json!({"take_profit_r": [1, 2], "trail_after_r": 1.2,
-                               "break_even_after_r": 0.8, "max_hold_minutes": 240}),
-            forbidden_conditions: json!({"block_high_impact_news_minutes": 0}),
-            risk_caps: json!({}),
-        };
-        let rules = stored.parse().unwrap();
-        assert_eq!(rules.to_json(), stored);
-    }
-
-    #[test]
-    fn malformed_rules_report_every_problem_with_its_path_and_no_rules() {
-        let stored = RulesJson {
-            session_windows: json!([{"start": "7am", "end": "11:00Z", "days": ["mon"]}]),
-            entry_conditions: json!({"nested": {"a": 1}, "ok": 1, "bad_list": [[1]]}),
-            exit_rules: json!({"take_profit_r": [3.0, 1.5, -1], "trail": 1}),
-            forbidden_conditions: json!({"block_high_impact_news_minutes": -5,
-                                         "blocked_symbols_during_news": ["GBP USD"]}),
-            risk_caps: json!({"max_lot_size": 0, "max_concurrent_positions": 0}),
-        };
-        let err = stored.parse().unwrap_err();
-        let msgs: Vec<_> = err.problems.iter().map(ToString::to_string).collect();
         assert_eq!(
-            msgs,
+            rules.forbidden_conditions.blocked_currencies,
+            Some(vec!["USD".to_owned(), "GBP".to_owned()])
+        );
+        assert_eq!(rules.risk_caps.max_lot_size, Some(dec("1.0")));
+        assert_eq!(rules.risk_caps.max_concurrent_positions, Some(2));
+        assert_eq!(
+            rules.exit_rules.stop_loss.as_deref(),
+            Some("recent_swing_low - 50 cents")
+        );
+        assert_eq!(
+            rules.exit_rules.take_profit,
+            ["RR>=2", "key_resistance_zone"]
+        );
+        assert_eq!(rules.entry_conditions.len(), 3);
+    }
+
+    #[test]
+    fn take_profit_may_be_one_string() {
+        let (_, scalper) = platform().remove(1);
+        let rules = scalper.parse().unwrap();
+        assert_eq!(rules.exit_rules.take_profit, ["RR>=2"]);
+        assert_eq!(rules.exit_rules.time_limit_min, Some(30));
+        assert!(rules.session_windows[0].crosses_midnight());
+    }
+
+    #[test]
+    fn the_evaluators_documents_keep_key_order_and_unknown_keys() {
+        let (_, fade) = platform().remove(2);
+        let rules = fade.parse().unwrap();
+        let keys: Vec<_> = rules
+            .exit_rules
+            .written
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(keys, ["take_profit", "stop_loss", "trail_stop"]);
+        assert_eq!(rules.exit_rules.written[2].1, json!("after RR>=1"));
+        let keys: Vec<_> = rules
+            .entry_conditions
+            .0
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(
+            keys,
+            ["price_rejects_level", "volume_spike_x", "trend_alignment"]
+        );
+        assert_eq!(
+            rules.notes[0].to_string(),
+            "entry_conditions.volume_spike_x: not a key tradedesk knows; kept for the evaluator"
+        );
+        // The stored text keeps the order too (serde_json's preserve_order).
+        assert!(
+            fade.exit_rules
+                .to_string()
+                .starts_with(r#"{"take_profit":"#)
+        );
+    }
+
+    #[test]
+    fn lower_case_days_are_refused_with_the_reason() {
+        let mut rules = gold();
+        rules.session_windows =
+            json!([{"start": "07:00Z", "end": "11:00Z", "days": ["mon", "Tue"]}]);
+        assert_eq!(
+            problems(&rules),
             [
-                "session_windows[0].start: expected \"HH:MMZ\" from 00:00Z to 23:59Z, got \"7am\"",
-                "entry_conditions.bad_list[0]: expected text, a number, true/false or a flat list of them, got [1]",
-                "entry_conditions.nested: expected text, a number, true/false or a flat list of them, got {\"a\":1}",
-                "exit_rules.trail: unknown key; expected one of take_profit_r, trail_after_r, break_even_after_r, max_hold_minutes",
-                "exit_rules.take_profit_r[2]: expected a number greater than 0, got -1",
+                "session_windows[0].days[0]: expected Mon, got \"mon\": the platform compares day \
+              names as written (Mon … Sun), so it would never trade on \"mon\""
+            ]
+        );
+    }
+
+    #[test]
+    fn known_evaluator_keys_are_checked_for_type() {
+        let mut rules = gold();
+        rules.entry_conditions = json!({"rsi_below": "40", "trend_alignment": 1,
+                                        "price_rejects_level": "yes", "anything": {"deep": [1]}});
+        rules.exit_rules = json!({"stop_loss": "", "take_profit": [], "time_limit_min": 0});
+        assert_eq!(
+            problems(&rules),
+            [
+                "entry_conditions.rsi_below: expected a number from 0 to 100, got \"40\"",
+                "entry_conditions.trend_alignment: expected a non-empty string, got 1",
+                "entry_conditions.price_rejects_level: expected true or false, got \"yes\"",
+                "exit_rules.stop_loss: expected a non-empty string, got \"\"",
+                "exit_rules.take_profit: expected an expression such as \"RR>=2\", or a non-empty list of them, got []",
+                "exit_rules.time_limit_min: expected a whole number of minutes, at least 1, got 0",
+            ]
+        );
+        rules.exit_rules = json!({"take_profit": ["RR>=2", 3], "time_limit_min": 1.5});
+        assert_eq!(problems(&rules).len(), 2 + 3);
+    }
+
+    #[test]
+    fn the_news_block_names_currencies() {
+        let mut rules = gold();
+        rules.forbidden_conditions = json!({"block_high_impact_news_minutes": 30,
+            "blocked_symbols_during_news": ["GBPUSD", "usd", "EUR", "EUR", "US 30"]});
+        assert_eq!(
+            problems(&rules),
+            [
+                "forbidden_conditions.blocked_symbols_during_news[0]: \"GBPUSD\" is a symbol, but \
+                 this list names currencies (the key says symbols; the platform reads currencies): \
+                 write \"GBP\", \"USD\"",
+                "forbidden_conditions.blocked_symbols_during_news[1]: expected \"USD\", got \
+                 \"usd\": the calendar writes currencies in upper case, so \"usd\" would never \
+                 match a release",
+                "forbidden_conditions.blocked_symbols_during_news[3]: \"EUR\" is listed twice",
+                "forbidden_conditions.blocked_symbols_during_news[4]: expected a currency such as \
+                 \"USD\", got \"US 30\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_gates_documents_refuse_unknown_keys_and_wrong_types() {
+        let mut rules = gold();
+        rules.forbidden_conditions =
+            json!({"block_high_impact_news_minutes": -5, "block_all": true});
+        rules.risk_caps = json!({"max_lot_size": 0, "max_concurrent_positions": 0, "max_lots": 1});
+        assert_eq!(
+            problems(&rules),
+            [
+                "forbidden_conditions.block_all: unknown key; expected one of block_high_impact_news_minutes, blocked_symbols_during_news",
                 "forbidden_conditions.block_high_impact_news_minutes: expected a whole number from 0 to 1440, got -5",
-                "forbidden_conditions.blocked_symbols_during_news[0]: expected a symbol such as \"GBPUSD\", got \"GBP USD\"",
+                "risk_caps.max_lots: unknown key; expected one of max_lot_size, max_concurrent_positions",
                 "risk_caps.max_lot_size: expected a number greater than 0, got 0",
                 "risk_caps.max_concurrent_positions: expected a whole number from 1 to 2147483647, got 0",
             ]
         );
-        assert!(
-            err.to_string()
-                .starts_with("the strategy's rules are malformed: session_windows[0].start")
-        );
     }
 
     #[test]
-    fn an_unknown_key_alone_makes_the_rules_malformed() {
-        let mut stored = london_breakout();
-        stored.risk_caps = json!({"max_lot_size": 0.5, "max_lots": 1});
-        let err = stored.parse().unwrap_err();
-        assert_eq!(err.problems.len(), 1);
-        assert_eq!(err.problems[0].path, "risk_caps.max_lots");
+    fn currencies_need_a_news_window() {
+        let mut rules = gold();
+        rules.forbidden_conditions = json!({"blocked_symbols_during_news": ["USD"]});
+        assert_eq!(
+            problems(&rules),
+            [
+                "forbidden_conditions.blocked_symbols_during_news: needs block_high_impact_news_minutes to say how long the block lasts"
+            ]
+        );
     }
 
     #[test]
@@ -271,33 +368,11 @@ mod tests {
     }
 
     #[test]
-    fn falling_profit_targets_are_refused() {
-        let mut stored = london_breakout();
-        stored.exit_rules = json!({"take_profit_r": [3.0, 1.5]});
-        let err = stored.parse().unwrap_err();
-        assert_eq!(
-            err.problems[0].to_string(),
-            "exit_rules.take_profit_r[1]: targets must rise: 1.5 is not above 3.0"
-        );
-    }
-
-    #[test]
-    fn blocked_symbols_need_a_news_window() {
-        let mut stored = london_breakout();
-        stored.forbidden_conditions = json!({"blocked_symbols_during_news": ["GBPUSD"]});
-        let err = stored.parse().unwrap_err();
-        assert_eq!(
-            err.problems[0].path,
-            "forbidden_conditions.blocked_symbols_during_news"
-        );
-    }
-
-    #[test]
     fn in_session_checks_every_window() {
-        let mut stored = london_breakout();
+        let mut stored = gold();
         stored.session_windows = json!([
-            {"start": "07:00Z", "end": "11:00Z", "days": ["mon"]},
-            {"start": "13:00Z", "end": "16:00Z", "days": ["tue"]}
+            {"start": "07:00Z", "end": "11:00Z", "days": ["Mon"]},
+            {"start": "13:00Z", "end": "16:00Z", "days": ["Tue"]}
         ]);
         let rules = stored.parse().unwrap();
         assert!(rules.in_session("2025-10-28T14:00:00Z".parse().unwrap()));

@@ -55,26 +55,26 @@ const ANN: &str = "ann@desk.example";
 const RAJ: &str = "raj@desk.example";
 
 /// The strategies, as `tradedesk strategies import` reads them (and checked by the same
-/// strict parser when seeding). "Round-the-clock FX" is open every hour of every day and its
-/// news blackout (10 minutes) is narrow, so its ideas can be approved at any time.
+/// strict parser when seeding), in the platform's documents. "Round-the-clock FX" is open
+/// every hour of every day, so its ideas can be approved at any time.
 const STRATEGIES: &str = r#"[
  {"name": "London breakout", "is_active": false, "allowed_symbols": ["EURUSD", "GBPUSD"],
-  "session_windows": [{"start": "07:00Z", "end": "11:00Z", "days": ["mon", "tue", "wed", "thu", "fri"]}],
-  "entry_conditions": {"breakout_of": "asian_range", "min_atr": 0.0008},
-  "exit_rules": {"take_profit_r": [1.5, 3.0], "trail_after_r": 1.0},
-  "forbidden_conditions": {"block_high_impact_news_minutes": 30, "blocked_symbols_during_news": ["GBPUSD"]},
+  "session_windows": [{"start": "07:00Z", "end": "11:00Z", "days": ["Mon", "Tue", "Wed", "Thu", "Fri"]}],
+  "entry_conditions": {"trend_alignment": "bullish", "rsi_below": 70},
+  "exit_rules": {"stop_loss": "asian_range_low - 3 pips", "take_profit": ["RR>=1.5", "RR>=3"], "time_limit_min": 240},
+  "forbidden_conditions": {"block_high_impact_news_minutes": 30, "blocked_symbols_during_news": ["GBP", "EUR"]},
   "risk_caps": {"max_lot_size": 0.50, "max_concurrent_positions": 2}, "rr_expectation": "2.50"},
  {"name": "Gold momentum", "is_active": true, "allowed_symbols": ["XAUUSD"],
-  "session_windows": [{"start": "06:00Z", "end": "21:00Z", "days": ["mon", "tue", "wed", "thu", "fri"]}],
-  "entry_conditions": {"trend": "sma_50_above_sma_200", "rsi_range": [45, 70], "pullback_to": "sma_50"},
-  "exit_rules": {"take_profit_r": [1.5, 3.0], "break_even_after_r": 1.0, "max_hold_minutes": 1440},
-  "forbidden_conditions": {"block_high_impact_news_minutes": 45},
+  "session_windows": [{"start": "06:00Z", "end": "21:00Z", "days": ["Mon", "Tue", "Wed", "Thu", "Fri"]}],
+  "entry_conditions": {"trend_alignment": "bullish", "rsi_below": 70, "price_rejects_level": true},
+  "exit_rules": {"stop_loss": "recent_swing_low - 50 cents", "take_profit": ["RR>=2", "key_resistance_zone"]},
+  "forbidden_conditions": {"block_high_impact_news_minutes": 45, "blocked_symbols_during_news": ["USD"]},
   "risk_caps": {"max_lot_size": 0.20, "max_concurrent_positions": 2}, "rr_expectation": "2.00"},
  {"name": "Round-the-clock FX", "is_active": true, "allowed_symbols": ["EURUSD", "USDJPY", "USDCAD", "AUDUSD"],
-  "session_windows": [{"start": "00:00Z", "end": "24:00Z", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}],
-  "entry_conditions": {"signal": "macd_cross", "confirm_with": ["rsi_14", "sma_50"], "min_atr": 0.0005},
-  "exit_rules": {"take_profit_r": [1.5, 2.5], "max_hold_minutes": 90},
-  "forbidden_conditions": {"block_high_impact_news_minutes": 10},
+  "session_windows": [{"start": "00:00Z", "end": "24:00Z", "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}],
+  "entry_conditions": {"trend_alignment": "bearish", "rsi_below": 75},
+  "exit_rules": {"stop_loss": "swing_low - 5 pips", "take_profit": "RR>=1.5", "time_limit_min": 90},
+  "forbidden_conditions": {"block_high_impact_news_minutes": 10, "blocked_symbols_during_news": ["USD", "EUR", "JPY", "CAD", "AUD"]},
   "risk_caps": {"max_lot_size": 0.30, "max_concurrent_positions": 3}, "rr_expectation": "1.50"}
 ]"#;
 /// Each strategy's (created, last updated) in hours ago: London breakout was switched off

@@ -125,7 +125,7 @@ fn list(mismatches: &[Mismatch]) -> String {
         .join("\n")
 }
 
-/// The platform's error codes (PLATFORM.md §4) plus NOT_FOUND and CONFLICT, for scripts.
+/// The platform's error codes (docs/platform.md §5) plus NOT_FOUND and CONFLICT, for scripts.
 /// STRATEGY_BLOCKED and SNAPSHOT_NOT_FOUND are part of the documented contract but no act
 /// raises them yet (the decision replay will raise SNAPSHOT_NOT_FOUND).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

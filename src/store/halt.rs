@@ -140,7 +140,7 @@ pub(crate) async fn halt_locked(
         .execute(&mut *conn)
         .await
         .map_err(Error::Database)?;
-        // The flip of the switch: one row, as every flip writes (PLATFORM.md §3).
+        // The flip of the switch: one row, as every flip writes (docs/platform.md §3).
         let rationale = match cancelled.len() {
             0 => reason.clone(),
             n => format!("{reason} ({n} pending order{} cancelled)", plural(n)),

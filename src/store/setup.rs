@@ -8,8 +8,10 @@ use super::connect::{classify, ensure_server, open};
 use super::embedded::Ensured;
 use super::error::Error;
 use super::migrate::{self, UpReport};
+use super::strategies::{Converted, convert_legacy};
 use super::target::Target;
 use crate::domain::RiskConfig;
+use crate::operator::Operator;
 
 /// What setup found and did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -32,6 +34,7 @@ impl SetupReport {
             || p.migrations.adopted.is_some()
             || !p.migrations.applied.is_empty()
             || p.risk_config_written
+            || !p.strategies_converted.is_empty()
     }
 }
 
@@ -44,12 +47,15 @@ pub struct Prepared {
     pub migrations: UpReport,
     /// Whether the default `risk_config` row was written (there was none).
     pub risk_config_written: bool,
+    /// Strategies converted from tradedesk's old shapes to the platform's documents.
+    pub strategies_converted: Vec<Converted>,
 }
 
 /// Makes the target's database ready for this tradedesk and returns a pool on it: starts
 /// the embedded cluster, creates the database if needed (always for the embedded
-/// cluster, else only with `create_db`), migrates it (adopting a Phase-1 database), and
-/// writes the platform's default risk limits if there are none.
+/// cluster, else only with `create_db`), migrates it (adopting a Phase-1 database),
+/// writes the platform's default risk limits if there are none, and converts strategies
+/// an earlier tradedesk wrote in its own shapes to the platform's documents.
 pub async fn prepare(
     target: &Target,
     create_db: bool,
@@ -66,6 +72,8 @@ pub async fn prepare(
     };
     let migrations = migrate::up(&pool).await?;
     let risk_config_written = write_default_risk_config(&pool).await?;
+    // Who converts: the account running setup, as for every act of the CLI.
+    let strategies_converted = convert_legacy(&pool, &Operator::from_os()).await?;
     Ok((
         pool,
         Prepared {
@@ -73,6 +81,7 @@ pub async fn prepare(
             database_created,
             migrations,
             risk_config_written,
+            strategies_converted,
         },
     ))
 }

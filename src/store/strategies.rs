@@ -5,14 +5,15 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use sqlx::{Acquire as _, PgConnection};
+use sqlx::{Acquire as _, PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::Store;
 use super::error::Error;
 use super::ids::{self, Kind};
-use crate::domain::RulesJson;
 use crate::domain::numeric::{NumericColumn, parse_plain_decimal};
+use crate::domain::strategy::legacy;
+use crate::domain::{RulesJson, StrategyRules, StrategyRulesError};
 use crate::operator::Operator;
 
 /// `rr_expectation NUMERIC(5,2)`.
@@ -61,8 +62,22 @@ pub struct StrategySpec {
     pub name: String,
     pub is_active: bool,
     pub allowed_symbols: Vec<String>,
+    /// Written back exactly as given: the platform's evaluator reads them.
     pub rules: RulesJson,
     pub rr_expectation: Decimal,
+    /// Keys of the evaluator's documents tradedesk does not know (kept), with their paths.
+    pub notes: Vec<String>,
+}
+
+impl StrategySpec {
+    /// True when saving this over `row` would change nothing.
+    fn same_as(&self, row: &Strategy) -> bool {
+        self.name == row.name
+            && self.is_active == row.is_active
+            && self.allowed_symbols == row.allowed_symbols
+            && self.rules == row.rules()
+            && self.rr_expectation == row.rr_expectation
+    }
 }
 
 impl Strategy {
@@ -80,6 +95,11 @@ impl Strategy {
             "risk_caps": self.risk_caps,
             "rr_expectation": self.rr_expectation.to_string(),
         })
+    }
+
+    /// The rules read against the platform's documents.
+    pub fn parse_rules(&self) -> Result<StrategyRules, StrategyRulesError> {
+        self.rules().parse()
     }
 
     /// The five rule documents.
@@ -173,7 +193,7 @@ fn parse_spec(value: &Value, path: &str) -> Result<StrategySpec, Vec<String>> {
         }
     };
     let name = match map.get("name") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
         _ => {
             problems.push(format!("{path}name: expected a non-empty string"));
             String::new()
@@ -190,7 +210,7 @@ fn parse_spec(value: &Value, path: &str) -> Result<StrategySpec, Vec<String>> {
         }
     };
     let allowed_symbols = symbols(map, path, &mut problems);
-    let rules = rules(map, path, &mut problems);
+    let (rules, notes) = rules(map, path, &mut problems);
     let rr_expectation = rr(map, path, &mut problems);
     if problems.is_empty() {
         Ok(StrategySpec {
@@ -200,6 +220,7 @@ fn parse_spec(value: &Value, path: &str) -> Result<StrategySpec, Vec<String>> {
             allowed_symbols,
             rules,
             rr_expectation,
+            notes,
         })
     } else {
         Err(problems)
@@ -220,13 +241,14 @@ fn symbols(map: &Map<String, Value>, path: &str, problems: &mut Vec<String>) -> 
     }
     let mut out = Vec::new();
     for (n, item) in items.iter().enumerate() {
-        match item.as_str().map(str::trim) {
+        match item.as_str() {
+            // Kept as written: the platform matches symbols as its collectors spell them.
             Some(s)
                 if !s.is_empty()
                     && s.chars()
                         .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)) =>
             {
-                out.push(s.to_ascii_uppercase());
+                out.push(s.to_owned());
             }
             _ => problems.push(format!(
                 "{path}allowed_symbols[{n}]: expected a symbol such as \"EURUSD\", got {item}"
@@ -236,7 +258,11 @@ fn symbols(map: &Map<String, Value>, path: &str, problems: &mut Vec<String>) -> 
     out
 }
 
-fn rules(map: &Map<String, Value>, path: &str, problems: &mut Vec<String>) -> RulesJson {
+fn rules(
+    map: &Map<String, Value>,
+    path: &str,
+    problems: &mut Vec<String>,
+) -> (RulesJson, Vec<String>) {
     let get = |key: &str| map.get(key).cloned().unwrap_or(Value::Null);
     let rules = RulesJson {
         session_windows: get("session_windows"),
@@ -245,10 +271,14 @@ fn rules(map: &Map<String, Value>, path: &str, problems: &mut Vec<String>) -> Ru
         forbidden_conditions: get("forbidden_conditions"),
         risk_caps: get("risk_caps"),
     };
-    if let Err(e) = rules.parse() {
-        problems.extend(e.problems.iter().map(|p| format!("{path}{p}")));
-    }
-    rules
+    let notes = match rules.parse() {
+        Ok(parsed) => parsed.notes.iter().map(|n| format!("{path}{n}")).collect(),
+        Err(e) => {
+            problems.extend(e.problems.iter().map(|p| format!("{path}{p}")));
+            Vec::new()
+        }
+    };
+    (rules, notes)
 }
 
 fn rr(map: &Map<String, Value>, path: &str, problems: &mut Vec<String>) -> Decimal {
@@ -274,8 +304,17 @@ fn rr(map: &Map<String, Value>, path: &str, problems: &mut Vec<String>) -> Decim
 pub struct Imported {
     pub id: Uuid,
     pub name: String,
-    /// `created` or `updated`.
+    /// `created`, `updated`, or `unchanged` (nothing written, no audit row).
     pub outcome: &'static str,
+}
+
+/// A strategy `tradedesk setup` converted from tradedesk's old shapes to the platform's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Converted {
+    pub id: Uuid,
+    pub name: String,
+    /// What changed, one line each (`session_windows[0].days: mon → Mon`).
+    pub changes: Vec<String>,
 }
 
 impl Store {
@@ -375,6 +414,14 @@ impl Store {
                 None => None,
             };
             let id = spec.id.unwrap_or_else(Uuid::now_v7);
+            if let Some(row) = existing.as_ref().filter(|row| spec.same_as(row)) {
+                out.push(Imported {
+                    id,
+                    name: row.name.clone(),
+                    outcome: "unchanged",
+                });
+                continue;
+            }
             let json = |v: &Value| v.to_string();
             let r = &spec.rules;
             let sql = if existing.is_some() {
@@ -428,6 +475,63 @@ impl Store {
         tx.commit().await.map_err(Error::Database)?;
         Ok(out)
     }
+}
+
+/// Converts every strategy written in tradedesk's old shapes (lower-case days, the
+/// R-multiple exit keys, symbols in the news block) to the platform's documents, in one
+/// transaction with an audit row each. Strategies already in the platform's shapes, and
+/// old ones that would still not read after conversion, are left as they are.
+pub async fn convert_legacy(pool: &PgPool, operator: &Operator) -> Result<Vec<Converted>, Error> {
+    super::retrying(|| async {
+        let mut tx = pool.begin().await.map_err(Error::Database)?;
+        let conn = tx.acquire().await.map_err(Error::Database)?;
+        let rows: Vec<Strategy> =
+            sqlx::query_as(&format!("{SELECT} ORDER BY id FOR NO KEY UPDATE"))
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(Error::Database)?;
+        let mut converted = Vec::new();
+        for before in rows {
+            let Some(conversion) = legacy::convert(&before.rules()) else {
+                continue;
+            };
+            if conversion.rules.parse().is_err() {
+                tracing::warn!(strategy = %before.id, "old-shape strategy does not read after conversion; left as it is");
+                continue;
+            }
+            let r = &conversion.rules;
+            sqlx::query(
+                "UPDATE strategies SET session_windows = $2::json, exit_rules = $3::json,
+                        forbidden_conditions = $4::json, updated_at = now()
+                  WHERE id = $1",
+            )
+            .bind(before.id)
+            .bind(r.session_windows.to_string())
+            .bind(r.exit_rules.to_string())
+            .bind(r.forbidden_conditions.to_string())
+            .execute(&mut *conn)
+            .await
+            .map_err(Error::Database)?;
+            let after = fetch(conn, before.id, Lock::None).await?;
+            audit(
+                conn,
+                operator,
+                &after,
+                "converted to the platform's documents",
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+            converted.push(Converted {
+                id: before.id,
+                name: before.name,
+                changes: conversion.changes,
+            });
+        }
+        tx.commit().await.map_err(Error::Database)?;
+        Ok(converted)
+    })
+    .await
 }
 
 /// How to lock a strategy row read for a change.

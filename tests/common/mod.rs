@@ -4,6 +4,8 @@
 //! other's rows.
 #![allow(dead_code)]
 
+pub mod cli;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -127,7 +129,8 @@ pub mod platform {
     pub const SNAPSHOT: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 
     /// The London breakout strategy on EURUSD and GBPUSD, open at every hour of every day
-    /// so that tests do not depend on the clock; at most 0.50 lots and 2 positions.
+    /// so that tests do not depend on the clock; at most 0.50 lots and 2 positions. Its
+    /// documents are the platform's own examples, as its json.dumps writes them.
     pub async fn insert_strategy(pool: &PgPool) {
         sqlx::raw_sql(&format!(
             "INSERT INTO strategies (id, name, is_active, allowed_symbols, session_windows,
@@ -135,8 +138,10 @@ pub mod platform {
                                      rr_expectation, created_at, updated_at)
              VALUES ('{STRATEGY}', 'London breakout', true, '{{EURUSD,GBPUSD}}',
                      '[{{\"start\": \"00:00Z\", \"end\": \"24:00Z\",
-                        \"days\": [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\",\"sat\",\"sun\"]}}]',
-                     '{{}}', '{{}}', '{{}}',
+                        \"days\": [\"Mon\", \"Tue\", \"Wed\", \"Thu\", \"Fri\", \"Sat\", \"Sun\"]}}]',
+                     '{{\"trend_alignment\": \"bullish\", \"rsi_below\": 40, \"price_rejects_level\": true}}',
+                     '{{\"stop_loss\": \"swing_low - 5 pips\", \"take_profit\": \"RR>=2\", \"time_limit_min\": 30}}',
+                     '{{}}',
                      '{{\"max_lot_size\": 0.5, \"max_concurrent_positions\": 2}}', 2.50, now(), now())"
         ))
         .execute(pool)

@@ -1,7 +1,7 @@
 //! The four panes.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
@@ -12,6 +12,7 @@ use crate::console::list::List;
 use crate::console::msg::Pane;
 use crate::console::theme::Theme;
 use crate::domain::RiskField;
+use crate::store::strategies::Strategy;
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, pane: Pane, area: Rect) {
     let focused = app.focus == pane;
@@ -130,16 +131,43 @@ fn risk(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
+/// The strategies table, and below it the selected strategy's rules in plain words (when
+/// the pane has room for them).
 fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let selected = app.strategies.selected();
+    let words = selected.map_or_else(Vec::new, |s| strategy_words(app, theme, s));
+    // The table takes the rows it needs; the selected strategy's words follow under a line
+    // naming it, if at least one of them fits.
+    let table_rows = app.strategies.items.len() as u16 + 1;
+    let free = inner.height.saturating_sub(table_rows);
+    let words_height = if free >= 2 {
+        (free - 1).min(words.len() as u16)
+    } else {
+        0
+    };
+    let table_height = if words_height > 0 {
+        table_rows
+    } else {
+        inner.height
+    };
+    let [table_area, name_area, words_area] = Layout::vertical([
+        Constraint::Length(table_height),
+        Constraint::Length(u16::from(words_height > 0)),
+        Constraint::Length(words_height),
+    ])
+    .areas(inner);
     let rows: Vec<Row> = app
         .strategies
         .items
         .iter()
         .map(|s| {
-            let (state, style) = if s.is_active {
-                ("active", theme.ok())
-            } else {
-                ("disabled", theme.dim())
+            let malformed = matches!(app.strategy_words.get(&s.id), Some(Err(_)));
+            let (state, style) = match (malformed, s.is_active) {
+                (true, _) => ("MALFORMED", theme.error()),
+                (false, true) => ("active", theme.ok()),
+                (false, false) => ("disabled", theme.dim()),
             };
             Row::new(vec![
                 Cell::from(Span::styled(state, style)),
@@ -152,7 +180,7 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
     let table = Table::new(
         rows,
         [
-            Constraint::Length(8),
+            Constraint::Length(9),
             Constraint::Min(16),
             Constraint::Min(14),
             Constraint::Length(6),
@@ -160,10 +188,55 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
     )
     .header(Row::new(["STATE", "NAME", "SYMBOLS", "R:R"]).style(theme.title()))
     .row_highlight_style(theme.selected())
-    .highlight_symbol("▶")
-    .block(block);
+    .highlight_symbol("▶");
     let mut state = table_state(&app.strategies, app.focus == Pane::Strategies);
-    frame.render_stateful_widget(table, area, &mut state);
+    frame.render_stateful_widget(table, table_area, &mut state);
+    if let (Some(s), true) = (selected, words_height > 0) {
+        let rule = "─".repeat(usize::from(name_area.width));
+        let name = Line::from(vec![
+            Span::styled(format!("── {} ", s.name), theme.title()),
+            Span::styled(rule, theme.border()),
+        ]);
+        frame.render_widget(Paragraph::new(name), name_area);
+        frame.render_widget(Paragraph::new(words), words_area);
+    }
+}
+
+/// The strategy's rules in plain words, a line a part, or why they do not read.
+fn strategy_words<'a>(app: &App, theme: &Theme, s: &Strategy) -> Vec<Line<'a>> {
+    let label = |name: &str| Span::styled(format!("{name:<9}"), theme.dim());
+    match app.strategy_words.get(&s.id) {
+        Some(Ok(w)) => {
+            let mut lines: Vec<Line> = [
+                ("sessions", &w.sessions),
+                ("caps", &w.caps),
+                ("news", &w.news),
+                ("exit", &w.exits),
+                ("entry", &w.entry),
+            ]
+            .into_iter()
+            .map(|(name, text)| Line::from(vec![label(name), Span::raw(text.clone())]))
+            .collect();
+            if !w.notes.is_empty() {
+                lines.push(Line::from(vec![
+                    label("notes"),
+                    Span::styled(
+                        format!(
+                            "{} key(s) tradedesk does not know, kept for the evaluator (Enter)",
+                            w.notes.len()
+                        ),
+                        theme.dim(),
+                    ),
+                ]));
+            }
+            lines
+        }
+        Some(Err(problem)) => vec![Line::from(Span::styled(
+            format!("{problem}; the Gate refuses its ideas"),
+            theme.error(),
+        ))],
+        None => Vec::new(),
+    }
 }
 
 /// A status as a word that reads the same in any colour: the column is never truncated.

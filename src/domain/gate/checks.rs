@@ -218,7 +218,7 @@ fn news_blackout(i: &GateInput<'_>) -> (bool, String) {
         return (
             false,
             format!(
-                "{}, so its news blackout cannot be checked",
+                "{}, so its news block cannot be checked",
                 malformed(&strategy)
             ),
         );
@@ -227,24 +227,24 @@ fn news_blackout(i: &GateInput<'_>) -> (bool, String) {
     let Some(minutes) = forbidden.block_high_impact_news_minutes else {
         return (
             true,
-            format!("strategy '{}' sets no news blackout", strategy.name),
+            format!("strategy '{}' sets no news block", strategy.name),
         );
     };
-    let symbol = i.idea.symbol.trim();
-    let any_currency = forbidden
-        .blocked_symbols_during_news
-        .iter()
-        .flatten()
-        .any(|s| s.eq_ignore_ascii_case(symbol));
-    let exposure = symbol_exposure(symbol);
+    let exposure = symbol_exposure(i.idea.symbol.trim());
     let window = TimeDelta::minutes(i64::from(minutes));
-    let relevant =
-        |e: &crate::domain::market::CalendarEvent| any_currency || exposure.touches(&e.currency);
+    // The listed currencies block, whatever the symbol; with no list, the symbol's own.
+    let listed = forbidden.blocked_currencies.as_deref();
+    let relevant = |e: &crate::domain::market::CalendarEvent| match listed {
+        Some(list) => list
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(e.currency.trim())),
+        None => exposure.touches(&e.currency),
+    };
     match nearest_event(i.calendar, i.now, window, Impact::High, relevant) {
         Some(e) => (
             false,
             format!(
-                "high-impact {} news \"{}\" at {} is within strategy '{}''s {minutes}-minute blackout",
+                "high-impact {} news \"{}\" at {} is within strategy '{}''s {minutes}-minute news block",
                 e.currency,
                 e.title,
                 clock(e.event_time),
@@ -252,10 +252,15 @@ fn news_blackout(i: &GateInput<'_>) -> (bool, String) {
             ),
         ),
         None => {
-            let whose = if any_currency {
-                "any currency".to_owned()
-            } else {
-                exposure.to_string()
+            let whose = match listed {
+                Some([]) => "the listed currencies (none)".to_owned(),
+                Some(list) => {
+                    // Sorted, so the reason reads the same whatever the list's order.
+                    let mut sorted = list.to_vec();
+                    sorted.sort();
+                    sorted.join(" or ")
+                }
+                None => exposure.to_string(),
             };
             (
                 true,

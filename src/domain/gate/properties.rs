@@ -11,7 +11,7 @@ use crate::domain::gate::OpenTrades;
 use crate::domain::idea::IdeaStatus;
 use crate::domain::market::{CalendarEvent, Impact};
 use crate::domain::risk::RiskConfig;
-use crate::domain::strategy::{SessionWindow, TimeOfDay};
+use crate::domain::strategy::{DAY_NAMES, RulesJson, SessionWindow, TimeOfDay};
 
 const SYMBOLS: [&str; 5] = ["EURUSD", "GBPUSD", "XAUUSD", "US500", "WEIRD"];
 const CURRENCIES: [&str; 5] = ["EUR", "USD", "GBP", "JPY", "XAU"];
@@ -43,7 +43,7 @@ fn arb_strategy() -> impl Strategy<Value = Option<Strat>> {
     let rules = (
         prop::collection::vec(arb_window(), 1..4),
         prop::option::of(0u32..120),
-        prop::collection::vec(prop::sample::select(SYMBOLS.to_vec()), 0..3),
+        prop::collection::vec(prop::sample::select(CURRENCIES.to_vec()), 0..3),
         prop::option::of(cents(1..=300)),
         prop::option::of(1u32..4),
     )
@@ -51,9 +51,13 @@ fn arb_strategy() -> impl Strategy<Value = Option<Strat>> {
             let mut rules = world().strategy.unwrap().rules.unwrap();
             rules.session_windows = windows;
             rules.forbidden_conditions.block_high_impact_news_minutes = minutes;
-            let mut b: Vec<String> = blocked.into_iter().map(str::to_owned).collect();
-            b.dedup();
-            rules.forbidden_conditions.blocked_symbols_during_news = minutes.map(|_| b);
+            let mut b: Vec<String> = Vec::new();
+            for c in blocked {
+                if !b.iter().any(|x| x == c) {
+                    b.push(c.to_owned());
+                }
+            }
+            rules.forbidden_conditions.blocked_currencies = minutes.map(|_| b);
             rules.risk_caps.max_lot_size = lot_cap;
             rules.risk_caps.max_concurrent_positions = pos_cap;
             rules
@@ -168,7 +172,7 @@ proptest! {
             permute(&mut s.symbols, seed.rotate_left(7));
             if let Some(r) = s.rules.as_mut() {
                 permute(&mut r.session_windows, seed.rotate_left(13));
-                if let Some(b) = r.forbidden_conditions.blocked_symbols_during_news.as_mut() {
+                if let Some(b) = r.forbidden_conditions.blocked_currencies.as_mut() {
                     permute(b, seed.rotate_left(29));
                 }
             }
@@ -225,5 +229,105 @@ proptest! {
         let mut shuffled = w.clone();
         permute(&mut shuffled.calendar, seed);
         prop_assert_eq!(w.report(), shuffled.report());
+    }
+}
+
+/// A minute of the week (Monday 00:00 = 0) as an instant in the week of 2025-10-27 (a
+/// Monday), plus `seconds`.
+fn week_instant(minute_of_week: i64, seconds: i64) -> DateTime<Utc> {
+    at("2025-10-27T00:00:00Z") + TimeDelta::minutes(minute_of_week) + TimeDelta::seconds(seconds)
+}
+
+/// The session rule computed independently of `SessionWindow::contains`: a window opening
+/// on day `d` at `start` lasts `end - start` minutes, or until `end` on the next day when it
+/// crosses midnight; an instant is inside when it lies in one such span (modulo a week).
+fn oracle_inside(start: i64, end: i64, days: &[i64], t: DateTime<Utc>) -> bool {
+    let week = 7 * 1440 * 60;
+    let since_monday = (t - at("2025-10-27T00:00:00Z"))
+        .num_seconds()
+        .rem_euclid(week);
+    let length = if end > start {
+        end - start
+    } else {
+        1440 - start + end
+    };
+    days.iter().any(|d| {
+        let open = (d * 1440 + start) * 60;
+        (since_monday - open).rem_euclid(week) < length * 60
+    })
+}
+
+proptest! {
+    #[test]
+    fn the_session_rule_on_platform_documents_bites_exactly_at_the_window_edges(
+        start in 0i64..1440, end in 0i64..=1440,
+        days in prop::sample::subsequence((0i64..7).collect::<Vec<_>>(), 1..=7),
+        day in 0i64..7, edge in 0usize..5, seconds in 0i64..60,
+    ) {
+        prop_assume!(start != end);
+        let hhmm = |m: i64| format!("{:02}:{:02}Z", m / 60, m % 60);
+        let names: Vec<&str> = days.iter().map(|d| DAY_NAMES[*d as usize]).collect();
+        let mut w = world();
+        w.purpose = Purpose::HumanApproval;
+        let documents = RulesJson {
+            session_windows: serde_json::json!([{"start": hhmm(start), "end": hhmm(end), "days": names}]),
+            entry_conditions: serde_json::json!({}),
+            exit_rules: serde_json::json!({}),
+            forbidden_conditions: serde_json::json!({}),
+            risk_caps: serde_json::json!({}),
+        };
+        let rules = documents.parse().unwrap();
+        w.strategy.as_mut().unwrap().rules = Some(rules);
+        let length = if end > start { end - start } else { 1440 - start + end };
+        let open = day * 1440 + start;
+        // Just before the opening, the opening, inside, the last second, the closing.
+        w.now = match edge {
+            0 => week_instant(open, -1),
+            1 => week_instant(open, 0),
+            2 => week_instant(open + length / 2, seconds),
+            3 => week_instant(open + length, -1),
+            _ => week_instant(open + length, 0),
+        };
+        let inside = oracle_inside(start, end, &days, w.now);
+        let verdict = w.report().verdict(Rule::SessionClosed).unwrap().outcome;
+        prop_assert_eq!(verdict == Outcome::Pass, inside, "at {}", w.now);
+        if days.contains(&day) && (1..=3).contains(&edge) {
+            prop_assert!(inside, "an instant of a listed day's window is inside");
+        }
+    }
+
+    #[test]
+    fn the_news_block_bites_exactly_within_its_minutes_for_the_listed_currencies(
+        minutes in 0u32..=120, offset in -1i64..=1, before in any::<bool>(),
+        currency in prop::sample::select(CURRENCIES.to_vec()),
+        listed in prop::sample::subsequence(CURRENCIES.to_vec(), 0..=3),
+    ) {
+        let mut w = world();
+        let list: Vec<String> = listed.iter().map(|c| (*c).to_owned()).collect();
+        let documents = RulesJson {
+            session_windows: serde_json::json!([{"start": "00:00Z", "end": "24:00Z", "days": DAY_NAMES}]),
+            entry_conditions: serde_json::json!({}),
+            exit_rules: serde_json::json!({}),
+            forbidden_conditions: serde_json::json!({
+                "block_high_impact_news_minutes": minutes,
+                "blocked_symbols_during_news": list,
+            }),
+            risk_caps: serde_json::json!({}),
+        };
+        w.strategy.as_mut().unwrap().rules = Some(documents.parse().unwrap());
+        let release = w.now + TimeDelta::hours(1);
+        w.calendar = vec![CalendarEvent {
+            event_time: release,
+            currency: currency.to_owned(),
+            impact: Impact::High,
+            title: "release".to_owned(),
+        }];
+        // The edge of the block, a second inside it, or a second outside it.
+        let distance = TimeDelta::minutes(i64::from(minutes)) + TimeDelta::seconds(offset);
+        prop_assume!(distance >= TimeDelta::zero());
+        w.now = if before { release - distance } else { release + distance };
+        let blocked = offset <= 0 && listed.contains(&currency);
+        let verdict = w.report().verdict(Rule::NewsBlackout).unwrap().outcome;
+        prop_assert_eq!(verdict == Outcome::Fail, blocked);
     }
 }

@@ -93,11 +93,13 @@ fn event(time: &str, currency: &str, impact: Impact) -> CalendarEvent {
 pub(super) fn world() -> World {
     let rules = RulesJson {
         session_windows: json!([{"start": "07:00Z", "end": "11:00Z",
-                                 "days": ["mon", "tue", "wed", "thu", "fri"]}]),
-        entry_conditions: json!({"breakout_of": "asian_range", "min_atr": 0.0008}),
-        exit_rules: json!({"take_profit_r": [1.5, 3.0], "trail_after_r": 1.0}),
+                                 "days": ["Mon", "Tue", "Wed", "Thu", "Fri"]}]),
+        entry_conditions: json!({"trend_alignment": "bullish", "rsi_below": 40,
+                                 "price_rejects_level": true}),
+        exit_rules: json!({"stop_loss": "swing_low - 5 pips", "take_profit": "RR>=2",
+                           "time_limit_min": 30}),
         forbidden_conditions: json!({"block_high_impact_news_minutes": 30,
-                                     "blocked_symbols_during_news": ["GBPUSD"]}),
+                                     "blocked_symbols_during_news": ["EUR", "GBP", "USD"]}),
         risk_caps: json!({"max_lot_size": 0.50, "max_concurrent_positions": 2}),
     }
     .parse()
@@ -323,7 +325,7 @@ fn outside_every_session_window_is_rejected() {
 }
 
 #[test]
-fn high_impact_news_in_a_symbol_currency_blocks_inside_the_window() {
+fn high_impact_news_in_a_listed_currency_blocks_inside_the_window() {
     let mut w = world();
     w.calendar = vec![event("2025-10-28T08:30:00Z", "USD", Impact::High)];
     let r = w.report();
@@ -332,14 +334,14 @@ fn high_impact_news_in_a_symbol_currency_blocks_inside_the_window() {
     assert_eq!(
         reason(&r, Rule::NewsBlackout),
         "high-impact USD news \"Core PCE Price Index m/m\" at Tue 08:30 UTC is within strategy \
-         'London breakout''s 30-minute blackout"
+         'London breakout''s 30-minute news block"
     );
     w.calendar = vec![event("2025-10-28T07:29:00Z", "EUR", Impact::High)];
     assert_eq!(w.report().risk_check_result(), "pass", "31 minutes after");
 }
 
 #[test]
-fn medium_impact_or_other_currency_news_does_not_block() {
+fn medium_impact_or_unlisted_currency_news_does_not_block() {
     let mut w = world();
     w.calendar = vec![
         event("2025-10-28T08:10:00Z", "USD", Impact::Medium),
@@ -349,11 +351,39 @@ fn medium_impact_or_other_currency_news_does_not_block() {
 }
 
 #[test]
-fn symbols_blocked_during_news_are_blocked_by_any_currency() {
+fn a_listed_currency_blocks_whatever_the_symbol() {
+    // The platform's rule: the list names the currencies whose releases block the
+    // strategy's new trades; GBP news blocks its EURUSD idea too.
     let mut w = world();
-    w.symbol = "GBPUSD".to_owned();
-    w.calendar = vec![event("2025-10-28T08:10:00Z", "JPY", Impact::High)];
+    w.calendar = vec![event("2025-10-28T08:10:00Z", "GBP", Impact::High)];
     assert_eq!(w.report().risk_check_result(), "fail:news_blackout");
+    w.rules_mut().forbidden_conditions.blocked_currencies = Some(vec!["JPY".to_owned()]);
+    assert_eq!(
+        w.report().risk_check_result(),
+        "pass",
+        "GBP is no longer listed"
+    );
+    w.calendar = vec![event("2025-10-28T08:10:00Z", "USD", Impact::High)];
+    assert_eq!(
+        w.report().risk_check_result(),
+        "pass",
+        "USD is the symbol's, but the list decides"
+    );
+}
+
+#[test]
+fn without_a_list_the_symbols_own_currencies_block() {
+    let mut w = world();
+    w.rules_mut().forbidden_conditions.blocked_currencies = None;
+    w.calendar = vec![event("2025-10-28T08:10:00Z", "GBP", Impact::High)];
+    assert_eq!(w.report().risk_check_result(), "pass");
+    w.calendar = vec![event("2025-10-28T08:10:00Z", "USD", Impact::High)];
+    assert_eq!(w.report().risk_check_result(), "fail:news_blackout");
+    assert_eq!(
+        reason(&w.report(), Rule::NewsBlackout),
+        "high-impact USD news \"Core PCE Price Index m/m\" at Tue 08:10 UTC is within strategy \
+         'London breakout''s 30-minute news block"
+    );
 }
 
 #[test]

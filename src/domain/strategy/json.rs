@@ -8,11 +8,20 @@ use serde_json::{Map, Number, Value};
 
 use super::RuleProblem;
 
-/// The problems found so far while reading one rule set.
+/// The problems found so far while reading one rule set (`.0`), and the notes: keys of
+/// the evaluator's vocabulary tradedesk does not know, kept as written.
 #[derive(Debug, Default)]
-pub(super) struct Problems(pub(super) Vec<RuleProblem>);
+pub(super) struct Problems(pub(super) Vec<RuleProblem>, pub(super) Vec<RuleProblem>);
 
 impl Problems {
+    /// Notes that the key at `path` is not one tradedesk knows, and is kept.
+    pub(super) fn note_unknown(&mut self, path: &str) {
+        self.1.push(RuleProblem {
+            path: path.to_owned(),
+            message: "not a key tradedesk knows; kept for the evaluator".to_owned(),
+        });
+    }
+
     /// Records that the value at `path` is wrong, and why.
     pub(super) fn push(&mut self, path: &str, message: impl Into<String>) {
         self.0.push(RuleProblem {
@@ -95,13 +104,6 @@ pub(super) fn number_to_decimal(number: &Number) -> Option<Decimal> {
         .or_else(|| Decimal::from_scientific(&text).ok())
 }
 
-/// A decimal as a JSON number, written from its exact text. The scale is kept, so a value
-/// read from `3.0` is written back as `3.0` (a JSON float) and one read from `3` as `3`.
-pub(super) fn decimal_to_json(value: Decimal) -> Value {
-    let text = value.to_string();
-    Number::from_str(&text).map_or(Value::String(text), Value::Number)
-}
-
 /// A number greater than zero at `path`.
 pub(super) fn positive_decimal(
     value: &Value,
@@ -148,9 +150,10 @@ mod tests {
         let v = json!(0.0008);
         let Value::Number(n) = &v else { unreachable!() };
         assert_eq!(number_to_decimal(n), Some(Decimal::new(8, 4)));
-        assert_eq!(decimal_to_json(Decimal::new(50, 2)), json!(0.5));
-        assert_eq!(decimal_to_json(Decimal::new(30, 1)), json!(3.0));
-        assert_eq!(decimal_to_json(Decimal::new(3, 0)), json!(3));
+        let Value::Number(n) = json!(1.0) else {
+            unreachable!()
+        };
+        assert_eq!(number_to_decimal(&n), Some(Decimal::new(10, 1)));
     }
 
     #[test]

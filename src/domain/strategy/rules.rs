@@ -1,93 +1,69 @@
-//! The four rule objects beside the session windows: entry conditions, exit rules,
-//! forbidden conditions and risk caps.
-
-use std::collections::BTreeMap;
-use std::fmt;
+//! The four rule documents beside the session windows, in the platform's shapes
+//! (docs/platform.md, "Strategy documents").
+//!
+//! Two kinds of document:
+//! - The Gate's: `forbidden_conditions` and `risk_caps` are typed exactly; an unknown key or
+//!   a wrong type is an error, because a rule tradedesk cannot read is a rule it cannot
+//!   enforce.
+//! - The evaluator's: `entry_conditions` and `exit_rules` belong to the platform's strategy
+//!   evaluator, whose vocabulary grows. They are kept exactly as written (key order, values,
+//!   unknown keys); keys tradedesk knows are checked for type, and an unknown key is a note,
+//!   never an error.
 
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use super::json::{
-    Problems, array, child, decimal_to_json, item, number_to_decimal, object, positive_decimal,
-    whole,
+    Problems, array, child, item, number_to_decimal, object, positive_decimal, whole,
 };
 
-/// The longest news blackout a strategy may set, in minutes (a day).
+/// The longest news block a strategy may set, in minutes (a day).
 pub const MAX_NEWS_MINUTES: u32 = 24 * 60;
-/// The longest hold a strategy may set, in minutes (30 days).
-pub const MAX_HOLD_MINUTES: u32 = 30 * 24 * 60;
 
-/// The named conditions an entry must meet, as the platform's evaluator reads them.
-///
-/// This is an open map on purpose: the conditions are evaluated by the platform's strategy
-/// evaluator, whose vocabulary grows (`breakout_of`, `min_atr`, …); tradedesk shows and
-/// counts them but never evaluates them, so a closed list would refuse valid platform rows.
-/// The values are still strict: text, numbers, booleans or flat lists of those, so every
-/// condition can be shown on one line and nothing opaque hides inside.
+/// The entry conditions as written: the evaluator's vocabulary, in the document's order.
+/// tradedesk never evaluates them; it shows them and counts them for the confidence score.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EntryConditions(pub BTreeMap<String, ConditionValue>);
+pub struct EntryConditions(pub Vec<(String, Value)>);
 
-/// The value of one entry condition.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConditionValue {
-    Text(String),
-    Number(Decimal),
-    Flag(bool),
-    /// A flat list: its items are never lists themselves.
-    List(Vec<ConditionValue>),
-}
+impl EntryConditions {
+    /// How many conditions there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
 
-impl fmt::Display for ConditionValue {
-    /// `asian_range`, `0.0008`, `true`, `[EURUSD, GBPUSD]`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Text(s) => f.write_str(s),
-            Self::Number(d) => write!(f, "{}", d.normalize()),
-            Self::Flag(b) => write!(f, "{b}"),
-            Self::List(items) => {
-                let shown: Vec<_> = items.iter().map(ToString::to_string).collect();
-                write!(f, "[{}]", shown.join(", "))
-            }
-        }
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
-impl ConditionValue {
-    fn to_json(&self) -> Value {
-        match self {
-            Self::Text(s) => Value::String(s.clone()),
-            Self::Number(d) => decimal_to_json(*d),
-            Self::Flag(b) => Value::Bool(*b),
-            Self::List(items) => Value::Array(items.iter().map(Self::to_json).collect()),
-        }
-    }
-}
-
-/// How a position is closed, in multiples of the initial risk (R). All keys are optional.
+/// The exit rules: level expressions in the trader's words, read by the platform's
+/// evaluator. The known keys are typed here; `written` holds every key as written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExitRules {
-    /// Profit targets in R, rising, each greater than 0: `[1.5, 3.0]`.
-    pub take_profit_r: Option<Vec<Decimal>>,
-    /// Start trailing the stop once the trade is this many R in profit.
-    pub trail_after_r: Option<Decimal>,
-    /// Move the stop to entry once the trade is this many R in profit.
-    pub break_even_after_r: Option<Decimal>,
-    /// Close the trade after this many minutes whatever its state (1 to 30 days).
-    pub max_hold_minutes: Option<u32>,
+    /// `"recent_swing_low - 50 cents"`.
+    pub stop_loss: Option<String>,
+    /// One expression or several (`"RR>=2"`, `["RR>=2", "key_resistance_zone"]`); empty
+    /// when the key is absent.
+    pub take_profit: Vec<String>,
+    /// Close the trade after this many minutes.
+    pub time_limit_min: Option<u32>,
+    /// Every key and value in the document's order, known or not.
+    pub written: Vec<(String, Value)>,
 }
 
-/// When the strategy must not open a trade. All keys are optional.
+/// When the strategy must not open a trade (the Gate enforces this).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ForbiddenConditions {
-    /// No entry this many minutes before or after a high-impact release in one of the
-    /// symbol's currencies (0 to 1440).
+    /// No new trade this many minutes before or after a high-impact release (0 to 1440).
     pub block_high_impact_news_minutes: Option<u32>,
-    /// Symbols blocked inside that same window around ANY high-impact release, whatever its
-    /// currency. Needs `block_high_impact_news_minutes` to say how long.
-    pub blocked_symbols_during_news: Option<Vec<String>>,
+    /// The currencies whose high-impact releases block (the key is
+    /// `blocked_symbols_during_news`, but its values are currencies: `["USD", "GBP"]`).
+    /// `None`: the symbol's own currencies.
+    pub blocked_currencies: Option<Vec<String>>,
 }
 
-/// The strategy's own caps, tighter than or equal to the global `risk_config`.
+/// The strategy's own caps, beside the global `risk_config` (the Gate enforces these).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RiskCaps {
     /// Largest lot the strategy may trade, greater than 0.
@@ -96,108 +72,117 @@ pub struct RiskCaps {
     pub max_concurrent_positions: Option<u32>,
 }
 
-/// Reads `entry_conditions`.
-pub(super) fn parse_entry(value: &Value, problems: &mut Problems) -> Option<EntryConditions> {
-    let path = "entry_conditions";
-    let map = object(value, path, &[], problems)?;
-    let mut conditions = BTreeMap::new();
-    let mut ok = true;
-    for (name, v) in map {
-        let at = child(path, name);
-        if name.trim().is_empty() {
-            problems.push(&at, "a condition needs a name");
-            ok = false;
-            continue;
-        }
-        let parsed = match v {
-            Value::Array(items) => {
-                let list: Vec<_> = items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| scalar(x, &item(&at, i), problems))
-                    .collect();
-                list.into_iter()
-                    .collect::<Option<Vec<_>>>()
-                    .map(ConditionValue::List)
-            }
-            other => scalar(other, &at, problems),
-        };
-        match parsed {
-            Some(c) => {
-                conditions.insert(name.clone(), c);
-            }
-            None => ok = false,
-        }
-    }
-    ok.then_some(EntryConditions(conditions))
+/// The type a known key of the evaluator's vocabulary must have.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    /// A non-blank string.
+    Text,
+    /// A number within the range.
+    Number { min: u32, max: u32 },
+    /// true or false.
+    Flag,
+    /// A non-blank string or a non-empty list of them.
+    Expressions,
+    /// A whole number of minutes, at least 1.
+    Minutes,
 }
 
-/// A text, number or boolean condition value.
-fn scalar(value: &Value, path: &str, problems: &mut Problems) -> Option<ConditionValue> {
-    let parsed = match value {
-        Value::String(s) => Some(ConditionValue::Text(s.clone())),
-        Value::Bool(b) => Some(ConditionValue::Flag(*b)),
-        Value::Number(n) => number_to_decimal(n).map(ConditionValue::Number),
-        _ => None,
+/// The entry-condition keys tradedesk knows, from the platform's own examples.
+const ENTRY_KEYS: &[(&str, Expect)] = &[
+    ("trend_alignment", Expect::Text),
+    ("rsi_below", Expect::Number { min: 0, max: 100 }),
+    ("price_rejects_level", Expect::Flag),
+];
+
+/// The exit-rule keys tradedesk knows, from the platform's own examples.
+const EXIT_KEYS: &[(&str, Expect)] = &[
+    ("stop_loss", Expect::Text),
+    ("take_profit", Expect::Expressions),
+    ("time_limit_min", Expect::Minutes),
+];
+
+/// Checks a value of a known key; records a problem and returns false when it is wrong.
+fn check(expect: Expect, value: &Value, path: &str, problems: &mut Problems) -> bool {
+    let text = |v: &Value| v.as_str().is_some_and(|s| !s.trim().is_empty());
+    let ok = match expect {
+        Expect::Text => text(value),
+        Expect::Number { min, max } => match value {
+            Value::Number(n) => number_to_decimal(n)
+                .is_some_and(|d| d >= Decimal::from(min) && d <= Decimal::from(max)),
+            _ => false,
+        },
+        Expect::Flag => value.is_boolean(),
+        Expect::Expressions => match value {
+            Value::Array(items) => !items.is_empty() && items.iter().all(text),
+            other => text(other),
+        },
+        Expect::Minutes => value
+            .as_u64()
+            .is_some_and(|n| n >= 1 && n <= u64::from(i32::MAX as u32)),
     };
-    if parsed.is_none() {
-        problems.expected(
-            path,
-            "text, a number, true/false or a flat list of them",
-            value,
-        );
+    if !ok {
+        let what = match expect {
+            Expect::Text => "a non-empty string".to_owned(),
+            Expect::Number { min, max } => format!("a number from {min} to {max}"),
+            Expect::Flag => "true or false".to_owned(),
+            Expect::Expressions => {
+                "an expression such as \"RR>=2\", or a non-empty list of them".to_owned()
+            }
+            Expect::Minutes => "a whole number of minutes, at least 1".to_owned(),
+        };
+        problems.expected(path, &what, value);
     }
-    parsed
+    ok
+}
+
+/// Reads one of the evaluator's documents: every key kept in order, known keys checked.
+fn vocabulary(
+    value: &Value,
+    path: &str,
+    known: &[(&str, Expect)],
+    problems: &mut Problems,
+) -> Option<Vec<(String, Value)>> {
+    let before = problems.0.len();
+    let map = object(value, path, &[], problems)?;
+    for (key, v) in map {
+        let at = child(path, key);
+        match known.iter().find(|(k, _)| k == key) {
+            Some((_, expect)) => {
+                check(*expect, v, &at, problems);
+            }
+            None if key.trim().is_empty() => problems.push(&at, "a key needs a name"),
+            None => problems.note_unknown(&at),
+        }
+    }
+    (problems.0.len() == before).then(|| map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+/// Reads `entry_conditions`.
+pub(super) fn parse_entry(value: &Value, problems: &mut Problems) -> Option<EntryConditions> {
+    vocabulary(value, "entry_conditions", ENTRY_KEYS, problems).map(EntryConditions)
 }
 
 /// Reads `exit_rules`.
 pub(super) fn parse_exit(value: &Value, problems: &mut Problems) -> Option<ExitRules> {
-    let path = "exit_rules";
-    let keys = [
-        "take_profit_r",
-        "trail_after_r",
-        "break_even_after_r",
-        "max_hold_minutes",
-    ];
-    let before = problems.0.len();
-    let map = object(value, path, &keys, problems)?;
-    let rules = ExitRules {
-        take_profit_r: map
-            .get("take_profit_r")
-            .and_then(|v| parse_targets(v, &child(path, "take_profit_r"), problems)),
-        trail_after_r: optional(map, path, "trail_after_r", problems, positive_decimal),
-        break_even_after_r: optional(map, path, "break_even_after_r", problems, positive_decimal),
-        max_hold_minutes: optional(map, path, "max_hold_minutes", problems, |v, at, p| {
-            whole(v, at, 1, MAX_HOLD_MINUTES, p)
-        }),
+    let written = vocabulary(value, "exit_rules", EXIT_KEYS, problems)?;
+    let get = |key: &str| written.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+    let take_profit = match get("take_profit") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
     };
-    (problems.0.len() == before).then_some(rules)
-}
-
-/// Reads a non-empty, strictly rising list of positive R multiples.
-fn parse_targets(value: &Value, path: &str, problems: &mut Problems) -> Option<Vec<Decimal>> {
-    let items = array(value, path, "a list of numbers greater than 0", problems)?;
-    if items.is_empty() {
-        problems.push(path, "expected at least one target");
-        return None;
-    }
-    let targets: Vec<_> = items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| positive_decimal(v, &item(path, i), problems))
-        .collect();
-    let targets: Vec<Decimal> = targets.into_iter().collect::<Option<_>>()?;
-    let mut rising = true;
-    for (i, pair) in targets.windows(2).enumerate() {
-        if pair[1] <= pair[0] {
-            problems.push(
-                &item(path, i + 1),
-                format!("targets must rise: {} is not above {}", pair[1], pair[0]),
-            );
-            rising = false;
-        }
-    }
-    rising.then_some(targets)
+    Some(ExitRules {
+        stop_loss: get("stop_loss").and_then(Value::as_str).map(str::to_owned),
+        take_profit,
+        time_limit_min: get("time_limit_min")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok()),
+        written,
+    })
 }
 
 /// Reads `forbidden_conditions`.
@@ -206,56 +191,100 @@ pub(super) fn parse_forbidden(
     problems: &mut Problems,
 ) -> Option<ForbiddenConditions> {
     let path = "forbidden_conditions";
-    let keys = [
-        "block_high_impact_news_minutes",
-        "blocked_symbols_during_news",
-    ];
     let before = problems.0.len();
-    let map = object(value, path, &keys, problems)?;
-    let minutes = optional(map, path, keys[0], problems, |v, at, p| {
-        whole(v, at, 0, MAX_NEWS_MINUTES, p)
-    });
-    let symbols = optional(map, path, keys[1], problems, parse_symbols);
-    if map.contains_key(keys[1]) && !map.contains_key(keys[0]) {
+    let map = object(
+        value,
+        path,
+        &[
+            "block_high_impact_news_minutes",
+            "blocked_symbols_during_news",
+        ],
+        problems,
+    )?;
+    let minutes = optional(
+        map,
+        path,
+        "block_high_impact_news_minutes",
+        problems,
+        |v, at, p| whole(v, at, 0, MAX_NEWS_MINUTES, p),
+    );
+    let currencies = optional(
+        map,
+        path,
+        "blocked_symbols_during_news",
+        problems,
+        parse_currencies,
+    );
+    if map.contains_key("blocked_symbols_during_news")
+        && !map.contains_key("block_high_impact_news_minutes")
+    {
         problems.push(
-            &child(path, keys[1]),
+            &child(path, "blocked_symbols_during_news"),
             "needs block_high_impact_news_minutes to say how long the block lasts",
         );
     }
     (problems.0.len() == before).then_some(ForbiddenConditions {
         block_high_impact_news_minutes: minutes,
-        blocked_symbols_during_news: symbols,
+        blocked_currencies: currencies,
     })
 }
 
-/// Reads a list of distinct, non-blank symbols without spaces.
-fn parse_symbols(value: &Value, path: &str, problems: &mut Problems) -> Option<Vec<String>> {
+/// Reads a list of distinct currency codes as the calendar writes them (`USD`).
+fn parse_currencies(value: &Value, path: &str, problems: &mut Problems) -> Option<Vec<String>> {
     let items = array(
         value,
         path,
-        "a list of symbols such as [\"GBPUSD\"]",
+        "a list of currencies such as [\"USD\", \"GBP\"]",
         problems,
     )?;
-    let mut symbols: Vec<String> = Vec::new();
+    let mut currencies: Vec<String> = Vec::new();
     let mut ok = true;
     for (i, v) in items.iter().enumerate() {
         let at = item(path, i);
         match v.as_str() {
-            Some(s) if !s.is_empty() && !s.chars().any(char::is_whitespace) => {
-                if symbols.iter().any(|x| x.eq_ignore_ascii_case(s)) {
-                    problems.push(&at, format!("{s} is listed twice"));
+            Some(s) if is_currency(s) => {
+                if currencies.iter().any(|c| c == s) {
+                    problems.push(&at, format!("\"{s}\" is listed twice"));
                     ok = false;
                 } else {
-                    symbols.push(s.to_owned());
+                    currencies.push(s.to_owned());
                 }
             }
+            Some(s) if s.len() == 3 && s.chars().all(|c| c.is_ascii_alphabetic()) => {
+                problems.push(
+                    &at,
+                    format!(
+                        "expected \"{}\", got \"{s}\": the calendar writes currencies in upper \
+                         case, so \"{s}\" would never match a release",
+                        s.to_ascii_uppercase()
+                    ),
+                );
+                ok = false;
+            }
+            Some(s) if s.len() == 6 && s.chars().all(|c| c.is_ascii_alphabetic()) => {
+                let upper = s.to_ascii_uppercase();
+                let (base, quote) = upper.split_at(3);
+                problems.push(
+                    &at,
+                    format!(
+                        "\"{s}\" is a symbol, but this list names currencies (the key says \
+                         symbols; the platform reads currencies): write \"{base}\", \"{quote}\""
+                    ),
+                );
+                ok = false;
+            }
             _ => {
-                problems.expected(&at, "a symbol such as \"GBPUSD\"", v);
+                problems.expected(&at, "a currency such as \"USD\"", v);
                 ok = false;
             }
         }
     }
-    ok.then_some(symbols)
+    ok.then_some(currencies)
+}
+
+/// Three upper-case ASCII letters, as `snapshot_calendar.currency` holds them.
+pub(super) fn is_currency(s: &str) -> bool {
+    s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase())
 }
 
 /// Reads `risk_caps`.
@@ -291,74 +320,4 @@ fn optional<T>(
 ) -> Option<T> {
     map.get(key)
         .and_then(|v| read(v, &child(path, key), problems))
-}
-
-/// Builds a JSON object from the keys that are set.
-fn object_of(entries: impl IntoIterator<Item = (&'static str, Option<Value>)>) -> Value {
-    let map: Map<String, Value> = entries
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
-        .collect();
-    Value::Object(map)
-}
-
-impl EntryConditions {
-    /// The conditions as a JSON object.
-    pub fn to_json(&self) -> Value {
-        Value::Object(
-            self.0
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_json()))
-                .collect(),
-        )
-    }
-}
-
-impl ExitRules {
-    /// The exit rules as a JSON object, with only the keys that are set.
-    pub fn to_json(&self) -> Value {
-        object_of([
-            (
-                "take_profit_r",
-                self.take_profit_r
-                    .as_ref()
-                    .map(|t| Value::Array(t.iter().copied().map(decimal_to_json).collect())),
-            ),
-            ("trail_after_r", self.trail_after_r.map(decimal_to_json)),
-            (
-                "break_even_after_r",
-                self.break_even_after_r.map(decimal_to_json),
-            ),
-            ("max_hold_minutes", self.max_hold_minutes.map(Value::from)),
-        ])
-    }
-}
-
-impl ForbiddenConditions {
-    /// The forbidden conditions as a JSON object, with only the keys that are set.
-    pub fn to_json(&self) -> Value {
-        object_of([
-            (
-                "block_high_impact_news_minutes",
-                self.block_high_impact_news_minutes.map(Value::from),
-            ),
-            (
-                "blocked_symbols_during_news",
-                self.blocked_symbols_during_news.clone().map(Value::from),
-            ),
-        ])
-    }
-}
-
-impl RiskCaps {
-    /// The caps as a JSON object, with only the keys that are set.
-    pub fn to_json(&self) -> Value {
-        object_of([
-            ("max_lot_size", self.max_lot_size.map(decimal_to_json)),
-            (
-                "max_concurrent_positions",
-                self.max_concurrent_positions.map(Value::from),
-            ),
-        ])
-    }
 }

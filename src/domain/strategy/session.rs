@@ -2,14 +2,18 @@
 //!
 //! A window is half-open, `[start, end)`, and `days` name the day the window OPENS. When
 //! `end` is earlier than `start` the window crosses midnight: `{"start": "22:00Z", "end":
-//! "02:00Z", "days": ["sun"]}` runs from Sunday 22:00 to Monday 02:00. `"24:00Z"` (or
+//! "02:00Z", "days": ["Sun"]}` runs from Sunday 22:00 to Monday 02:00. `"24:00Z"` (or
 //! `"00:00Z"`) as the end means midnight at the end of the day; `start == end` is refused as
 //! ambiguous (empty or all day?): a whole day is written `00:00Z`–`24:00Z`.
+//!
+//! Days are the platform's: `Mon` … `Sun`, as Python's `strftime("%a")` prints them. The
+//! platform's evaluator compares them as written, so `"mon"` is refused, never corrected:
+//! a strategy saved that way would never trade on the platform.
 
 use std::fmt;
 
 use chrono::{DateTime, Datelike, Timelike, Utc, Weekday};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::json::{Problems, array, child, item, object, shown};
 
@@ -67,10 +71,10 @@ pub struct SessionWindow {
     pub days: Vec<Weekday>,
 }
 
-/// The three-letter lowercase day names the rules use, Monday first.
-pub const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+/// The day names the platform writes, Monday first.
+pub const DAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
-/// The lowercase three-letter name of `day`.
+/// The platform's three-letter name of `day`: `Mon`.
 pub fn day_name(day: Weekday) -> &'static str {
     DAY_NAMES[day.num_days_from_monday() as usize]
 }
@@ -93,15 +97,6 @@ impl SessionWindow {
         } else {
             opens_on(today) && second >= start && second < end
         }
-    }
-
-    /// The window as JSON, keys as the platform writes them.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "start": self.start.to_string(),
-            "end": self.end.to_string(),
-            "days": self.days.iter().map(|d| day_name(*d)).collect::<Vec<_>>(),
-        })
     }
 }
 
@@ -164,12 +159,12 @@ fn parse_window(value: &Value, path: &str, problems: &mut Problems) -> Option<Se
     Some(SessionWindow { start, end, days })
 }
 
-/// Reads `days`: a non-empty list of distinct three-letter lowercase day names.
+/// Reads `days`: a non-empty list of distinct day names, `Mon` … `Sun`.
 fn parse_days(value: &Value, path: &str, problems: &mut Problems) -> Option<Vec<Weekday>> {
     let items = array(
         value,
         path,
-        "a list of days such as [\"mon\", \"tue\"]",
+        "a list of days such as [\"Mon\", \"Tue\"]",
         problems,
     )?;
     if items.is_empty() {
@@ -190,7 +185,21 @@ fn parse_days(value: &Value, path: &str, problems: &mut Problems) -> Option<Vec<
             }
             Some(day) => days.push(day),
             None => {
-                problems.expected(&at, &format!("one of {}", DAY_NAMES.join(", ")), v);
+                match v
+                    .as_str()
+                    .and_then(|s| DAY_NAMES.iter().find(|d| d.eq_ignore_ascii_case(s)))
+                {
+                    Some(day) => problems.push(
+                        &at,
+                        format!(
+                            "expected {day}, got {}: the platform compares day names as written \
+                             (Mon … Sun), so it would never trade on {}",
+                            shown(v),
+                            shown(v)
+                        ),
+                    ),
+                    None => problems.expected(&at, &format!("one of {}", DAY_NAMES.join(", ")), v),
+                }
                 ok = false;
             }
         }
@@ -201,6 +210,7 @@ fn parse_days(value: &Value, path: &str, problems: &mut Problems) -> Option<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -266,12 +276,12 @@ mod tests {
     #[test]
     fn window_ending_at_24_00_runs_to_midnight() {
         let mut p = Problems::default();
-        let v = json!([{"start": "20:00Z", "end": "24:00Z", "days": ["fri"]}]);
+        let v = json!([{"start": "20:00Z", "end": "24:00Z", "days": ["Fri"]}]);
         let w = &parse_windows(&v, &mut p).unwrap()[0];
         assert!(w.contains(at("2025-10-31T23:59:59Z")));
         assert!(!w.contains(at("2025-11-01T00:00:00Z")));
-        assert_eq!(w.to_json()["end"], json!("24:00Z"));
-        let whole_day = json!([{"start": "00:00Z", "end": "24:00Z", "days": ["mon"]}]);
+        assert_eq!(w.end, TimeOfDay::END_OF_DAY);
+        let whole_day = json!([{"start": "00:00Z", "end": "24:00Z", "days": ["Mon"]}]);
         let w = &parse_windows(&whole_day, &mut p).unwrap()[0];
         assert!(w.contains(at("2025-10-27T00:00:00Z")) && w.contains(at("2025-10-27T23:59:59Z")));
         assert!(p.0.is_empty());
@@ -280,7 +290,7 @@ mod tests {
     #[test]
     fn every_problem_in_the_windows_is_reported_with_its_path() {
         let v = json!([
-            {"start": "7am", "end": "11:00Z", "days": ["mon", "Monday", "mon"]},
+            {"start": "7am", "end": "11:00Z", "days": ["Mon", "Monday", "Mon", "tue"]},
             {"start": "24:00Z", "days": [], "tz": "CET"}
         ]);
         let mut p = Problems::default();
@@ -290,8 +300,9 @@ mod tests {
             msgs,
             [
                 "session_windows[0].start: expected \"HH:MMZ\" from 00:00Z to 23:59Z, got \"7am\"",
-                "session_windows[0].days[1]: expected one of mon, tue, wed, thu, fri, sat, sun, got \"Monday\"",
-                "session_windows[0].days[2]: \"mon\" is listed twice",
+                "session_windows[0].days[1]: expected one of Mon, Tue, Wed, Thu, Fri, Sat, Sun, got \"Monday\"",
+                "session_windows[0].days[2]: \"Mon\" is listed twice",
+                "session_windows[0].days[3]: expected Tue, got \"tue\": the platform compares day names as written (Mon … Sun), so it would never trade on \"tue\"",
                 "session_windows[1].tz: unknown key; expected one of start, end, days",
                 "session_windows[1].start: expected \"HH:MMZ\" from 00:00Z to 23:59Z, got \"24:00Z\"",
                 "session_windows[1].end: missing",
@@ -303,7 +314,7 @@ mod tests {
     #[test]
     fn empty_window_and_empty_list_are_refused() {
         let mut p = Problems::default();
-        let same = json!([{"start": "07:00Z", "end": "07:00Z", "days": ["mon"]}]);
+        let same = json!([{"start": "07:00Z", "end": "07:00Z", "days": ["Mon"]}]);
         assert_eq!(parse_windows(&same, &mut p), None);
         assert_eq!(parse_windows(&json!([]), &mut p), None);
         assert_eq!(p.0.len(), 2);
