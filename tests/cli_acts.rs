@@ -375,11 +375,12 @@ async fn strategies_export_import_toggle_and_delete() {
     assert_eq!(r.code, 0, "{}", r.err);
     let r = cli.run(&["strategies", "show", &copy_id]);
     assert_eq!(r.code, 4);
-    let audits: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM config_changes WHERE subject = 'strategy'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let audits: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM tradedesk.config_changes WHERE subject = 'strategy'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(
         audits, 5,
         "copy created, London updated, disabled, enabled, copy deleted"

@@ -155,7 +155,7 @@ async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
     assert_eq!(
         scalar(
             &pool,
-            "SELECT count(*) FROM executions WHERE state = 'pending'"
+            "SELECT count(*) FROM tradedesk.executions WHERE state = 'pending'"
         )
         .await,
         1
@@ -183,7 +183,7 @@ async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
     assert_eq!(
         scalar(
             &pool,
-            "SELECT count(*) FROM executions WHERE state = 'cancelled'"
+            "SELECT count(*) FROM tradedesk.executions WHERE state = 'cancelled'"
         )
         .await,
         1
@@ -374,7 +374,7 @@ async fn strategy_rules_are_edited_in_the_editor_until_they_are_valid() {
     .unwrap();
     assert_eq!(start, "05:30Z");
     let audits: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM config_changes WHERE subject = 'strategy' AND subject_name = 'Gold momentum'",
+        "SELECT count(*) FROM tradedesk.config_changes WHERE subject = 'strategy' AND subject_name = 'Gold momentum'",
     )
     .fetch_one(&pool)
     .await
