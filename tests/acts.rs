@@ -45,7 +45,7 @@ async fn history(pool: &PgPool) -> Vec<Row> {
 
 async fn execution(pool: &PgPool, idea: &str, state: &str) {
     sqlx::query(&format!(
-        "INSERT INTO executions (id, trade_idea_id, lot_size, requested_by, state)
+        "INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by, state)
          VALUES (gen_random_uuid(), $1::uuid, 0.10, 'bob@desk', '{state}')"
     ))
     .bind(idea)
@@ -86,7 +86,7 @@ async fn halt_switches_ai_off_and_sweeps_waiting_ideas_and_pending_orders_at_onc
     }
     assert_eq!(status_of(&pool, &pending_approval).await, "needs_approval");
     let states: Vec<String> =
-        sqlx::query_scalar("SELECT state::text FROM executions ORDER BY state::text")
+        sqlx::query_scalar("SELECT state::text FROM tradedesk.executions ORDER BY state::text")
             .fetch_all(&pool)
             .await
             .unwrap();
@@ -124,10 +124,11 @@ async fn halt_switches_ai_off_and_sweeps_waiting_ideas_and_pending_orders_at_onc
         && r.2.as_deref() == Some("ann@desk")));
 
     // A pulled order stays pulled, whoever reports on it later.
-    let err = sqlx::query("UPDATE executions SET state = 'filled' WHERE state = 'cancelled'")
-        .execute(&pool)
-        .await
-        .unwrap_err();
+    let err =
+        sqlx::query("UPDATE tradedesk.executions SET state = 'filled' WHERE state = 'cancelled'")
+            .execute(&pool)
+            .await
+            .unwrap_err();
     assert!(err.to_string().contains("ORDER_CANCELLED"), "{err}");
 }
 
@@ -139,7 +140,7 @@ async fn keep_pending_halts_without_cancelling_orders() {
     execution(&pool, &executed, "pending").await;
     let halted = store.halt("news", &ann(), true).await.unwrap();
     assert_eq!(halted.executions_cancelled, 0);
-    let state: String = sqlx::query_scalar("SELECT state::text FROM executions")
+    let state: String = sqlx::query_scalar("SELECT state::text FROM tradedesk.executions")
         .fetch_one(&pool)
         .await
         .unwrap();
@@ -333,7 +334,7 @@ async fn a_risk_edit_is_validated_whole_and_audited_with_its_operator() {
     assert_eq!(last.operator, "ann@desk");
     assert_eq!(last.changes, "max_lot_size=0.50 max_concurrent_trades=5");
     let before_json: String =
-        sqlx::query_scalar("SELECT before->>'max_lot_size' FROM config_changes")
+        sqlx::query_scalar("SELECT before->>'max_lot_size' FROM tradedesk.config_changes")
             .fetch_one(&pool)
             .await
             .unwrap();
@@ -351,7 +352,7 @@ async fn a_risk_edit_is_validated_whole_and_audited_with_its_operator() {
         "{text}"
     );
     assert_eq!(store.risk_config().await.unwrap().config, update.after);
-    let audits: i64 = sqlx::query_scalar("SELECT count(*) FROM config_changes")
+    let audits: i64 = sqlx::query_scalar("SELECT count(*) FROM tradedesk.config_changes")
         .fetch_one(&pool)
         .await
         .unwrap();

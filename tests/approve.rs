@@ -52,7 +52,7 @@ async fn an_approval_that_passes_records_the_order_and_who_approved_it() {
     assert_eq!(report.risk_check_result(), "pass");
     let (idea, lot_size, by, state): (String, String, String, String) = sqlx::query_as(
         "SELECT trade_idea_id::text, lot_size::text, requested_by, state::text
-           FROM executions WHERE id = $1",
+           FROM tradedesk.executions WHERE id = $1",
     )
     .bind(execution)
     .fetch_one(&pool)
@@ -114,7 +114,10 @@ async fn an_approval_the_checks_refuse_rejects_the_idea_and_names_every_failing_
         rationale.starts_with("approval with lot 2.00 blocked: "),
         "{rationale}"
     );
-    assert_eq!(count(&pool, "SELECT count(*) FROM executions").await, 0);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM tradedesk.executions").await,
+        0
+    );
     let err = store.approve(&id, lot("0.10"), &ann()).await.unwrap_err();
     assert!(
         err.to_string()
@@ -158,7 +161,10 @@ async fn bad_lots_are_refused_in_a_sentence_and_write_nothing() {
         count(&pool, "SELECT count(*) FROM decision_history").await,
         0
     );
-    assert_eq!(count(&pool, "SELECT count(*) FROM executions").await, 0);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM tradedesk.executions").await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -167,7 +173,7 @@ async fn two_approvals_racing_for_the_last_slot_execute_exactly_one() {
     let one_slot = RiskChangeSet::parse(["max_concurrent_trades=1"]).unwrap();
     store.update_risk_config(&one_slot, &ann()).await.unwrap();
     for _round in 0..5 {
-        sqlx::raw_sql("UPDATE executions SET state = 'cancelled'")
+        sqlx::raw_sql("UPDATE tradedesk.executions SET state = 'cancelled'")
             .execute(&pool)
             .await
             .unwrap();
@@ -198,7 +204,7 @@ async fn two_approvals_racing_for_the_last_slot_execute_exactly_one() {
         assert_eq!(
             count(
                 &pool,
-                "SELECT count(*) FROM executions WHERE state = 'pending'"
+                "SELECT count(*) FROM tradedesk.executions WHERE state = 'pending'"
             )
             .await,
             1
@@ -247,7 +253,7 @@ async fn sixteen_consoles_deciding_one_idea_record_exactly_one_human_decision() 
     .unwrap();
     assert_eq!(rows.len(), 1);
     let status = status_of(&pool, &id).await;
-    let executions = count(&pool, "SELECT count(*) FROM executions").await;
+    let executions = count(&pool, "SELECT count(*) FROM tradedesk.executions").await;
     match winners[0] {
         "approved" => {
             assert_eq!(

@@ -67,7 +67,8 @@ fn setup_reports_every_table_and_a_second_run_changes_nothing() {
     };
     for table in [
         "decision_history",
-        "executions",
+        "tradedesk.executions",
+        "tradedesk.config_changes",
         "strategies",
         "trade_ideas",
         "users",
@@ -127,11 +128,12 @@ fn migrate_status_down_and_up() {
     assert!(!out.contains("pending"), "{out}");
     assert!(out.contains("never reverted"), "{out}");
 
-    let (ok, out, _) = migrate(&["down", "3"]);
+    let (ok, out, _) = migrate(&["down", "4"]);
     assert!(ok);
     assert_eq!(
         out,
-        "Reverted migration 4: config changes\nReverted migration 3: last line of defence\n\
+        "Reverted migration 5: audit truncate and fixed search path\n\
+         Reverted migration 4: config changes\nReverted migration 3: last line of defence\n\
          Reverted migration 2: operator and executions\n"
     );
 
@@ -148,7 +150,7 @@ fn migrate_status_down_and_up() {
     assert_eq!(
         out,
         "Applied migration 2: operator and executions\nApplied migration 3: last line of defence\n\
-         Applied migration 4: config changes\n"
+         Applied migration 4: config changes\nApplied migration 5: audit truncate and fixed search path\n"
     );
     let (ok, out, _) = migrate(&["up"]);
     assert!(ok);
@@ -245,6 +247,66 @@ fn help_says_which_database_and_the_exit_codes() {
     let (ok, out, _) = run(&mut tradedesk(home.path(), &["migrate", "down", "--help"]));
     assert!(ok);
     assert!(out.contains("Phase-1 schema is never reverted"), "{out}");
+}
+
+#[test]
+fn setup_says_what_it_moved_out_of_public_in_text_and_json() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let expected = "table executions (0 rows), type executionstate, \
+                    function tradedesk_guard_auto_execution(), \
+                    function tradedesk_refuse_history_change(), \
+                    function tradedesk_keep_cancelled(), function tradedesk_notify_change(), \
+                    table config_changes (0 rows), table _sqlx_migrations (4 rows)";
+
+    let db = runtime.block_on(TestDb::new());
+    runtime.block_on(common::set_up_with_everything_in_public(&db));
+    let (ok, out, err) = run(&mut tradedesk(
+        home.path(),
+        &["--database-url", &db.url, "setup"],
+    ));
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!(
+            "  schema tradedesk: moved tradedesk's own objects out of public, every row kept: \
+             {expected}\n"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("migration 5 applied: audit truncate and fixed search path"),
+        "{out}"
+    );
+
+    let db = runtime.block_on(TestDb::new());
+    runtime.block_on(common::set_up_with_everything_in_public(&db));
+    let (ok, out, err) = run(&mut tradedesk(
+        home.path(),
+        &["--json", "--database-url", &db.url, "migrate", "up"],
+    ));
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let moved = report["moved"].as_array().unwrap();
+    assert_eq!(moved.len(), 8, "{out}");
+    assert_eq!(
+        moved[0],
+        serde_json::json!({"kind": "table", "name": "executions", "rows": 0})
+    );
+    assert_eq!(
+        moved[2],
+        serde_json::json!({"kind": "function", "name": "tradedesk_guard_auto_execution()", "rows": null})
+    );
+    let (ok, out, err) = run(&mut tradedesk(
+        home.path(),
+        &["--json", "--database-url", &db.url, "setup"],
+    ));
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        report["migrations"]["moved"],
+        serde_json::json!([]),
+        "{out}"
+    );
 }
 
 #[test]

@@ -321,11 +321,12 @@ async fn strategies_export_import_toggle_and_delete() {
     assert_eq!(r.code, 0, "{}", r.err);
     let r = cli.run(&["strategies", "show", &copy_id]);
     assert_eq!(r.code, 4);
-    let audits: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM config_changes WHERE subject = 'strategy'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let audits: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM tradedesk.config_changes WHERE subject = 'strategy'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(
         audits, 4,
         "copy created, disabled, enabled, copy deleted (the unchanged re-import wrote none)"

@@ -155,7 +155,7 @@ async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
     assert_eq!(
         scalar(
             &pool,
-            "SELECT count(*) FROM executions WHERE state = 'pending'"
+            "SELECT count(*) FROM tradedesk.executions WHERE state = 'pending'"
         )
         .await,
         1
@@ -183,7 +183,7 @@ async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
     assert_eq!(
         scalar(
             &pool,
-            "SELECT count(*) FROM executions WHERE state = 'cancelled'"
+            "SELECT count(*) FROM tradedesk.executions WHERE state = 'cancelled'"
         )
         .await,
         1

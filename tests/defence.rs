@@ -144,6 +144,99 @@ async fn decision_history_is_append_only() {
 }
 
 #[tokio::test]
+async fn config_changes_is_append_only_against_truncate_too() {
+    let (_db, pool) = ready().await;
+    sqlx::query(
+        "INSERT INTO tradedesk.config_changes (id, operator, subject, change)
+         VALUES ($1::uuid, 'ann@desk', 'risk_config', 'max_lot_size=0.50')",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .execute(&pool)
+    .await
+    .unwrap();
+    for statement in [
+        "UPDATE tradedesk.config_changes SET change = 'edited'",
+        "DELETE FROM tradedesk.config_changes",
+        "TRUNCATE tradedesk.config_changes",
+    ] {
+        let err = sqlx::query(statement).execute(&pool).await.unwrap_err();
+        let message = db_message(err);
+        assert!(
+            message.starts_with("APPEND_ONLY: config_changes is an audit trail"),
+            "{statement}: {message}"
+        );
+    }
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM tradedesk.config_changes")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+}
+
+/// The platform's sessions run with a search_path of their own; the safeguards must read
+/// the platform's tables whatever it is: a session whose path puts another `risk_config`
+/// first (one saying AI trading is on), and one with an empty path, are still halted and
+/// still announce their changes.
+#[tokio::test]
+async fn the_safeguards_do_not_depend_on_the_callers_search_path() {
+    let (db, pool) = ready().await;
+    let mut listener = PgListener::connect(&db.url).await.unwrap();
+    listener.listen("tradedesk").await.unwrap();
+    sqlx::raw_sql(
+        "CREATE SCHEMA decoy;
+         CREATE TABLE decoy.risk_config (id boolean PRIMARY KEY, ai_trading_enabled boolean);
+         INSERT INTO decoy.risk_config VALUES (true, true);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    for path in ["decoy, public", "''"] {
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query(&format!("SET LOCAL search_path = {path}"))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let idea = uuid::Uuid::new_v4().to_string();
+        sqlx::query(&format!(
+            "INSERT INTO public.trade_ideas (id, symbol, direction, entry_price, stop_loss,
+                                             take_profit, expected_hold, rationale,
+                                             confidence_score, status, strategy_id,
+                                             snapshot_ref)
+             VALUES ($1::uuid, 'EURUSD', 'buy', 1.085640, 1.084200, '{{1.087800}}',
+                     'scalp_30m', 'Breakout', 93.00, 'waiting', '{STRATEGY}', '{SNAPSHOT}')"
+        ))
+        .bind(&idea)
+        .execute(&mut *tx)
+        .await
+        .unwrap_or_else(|e| panic!("path {path}: {e}"));
+        let note = tokio::time::timeout(Duration::from_secs(5), async {
+            // The notification is delivered at commit: commit first, then wait.
+            tx.commit().await.unwrap();
+            listener.recv().await
+        })
+        .await
+        .expect("a notification within 5 s")
+        .unwrap();
+        assert!(note.payload().contains(&idea), "{}", note.payload());
+
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query(&format!("SET LOCAL search_path = {path}"))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let err = sqlx::query(
+            "UPDATE public.trade_ideas SET status = 'auto_executed' WHERE id = $1::uuid",
+        )
+        .bind(&idea)
+        .execute(&mut *tx)
+        .await
+        .unwrap_err();
+        let message = db_message(err);
+        assert!(message.starts_with("AI_HALTED"), "path {path}: {message}");
+    }
+}
+
+#[tokio::test]
 async fn an_idea_gets_at_most_one_human_decision() {
     let (_db, pool) = ready().await;
     let idea = engine_inserts_idea(&pool, "needs_approval").await.unwrap();
@@ -187,7 +280,7 @@ async fn every_watched_table_announces_its_changes() {
          INSERT INTO snapshot_account (id, balance, equity, margin_used, margin_free, open_pl,
                                        open_positions, captured_at)
               VALUES ('{SNAPSHOT}', 10000, 10000, 0, 10000, 0, 0, now());
-         INSERT INTO executions (id, trade_idea_id, lot_size, requested_by)
+         INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by)
               VALUES ('5f5f5f5f-0000-4000-8000-000000000001', '{idea}', 0.10, 'ann@desk');
          INSERT INTO decision_history (id, symbol, action, rationale)
               VALUES ('6f6f6f6f-0000-4000-8000-000000000001', NULL, 'ai_resumed', 'r');"

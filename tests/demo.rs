@@ -30,8 +30,8 @@ const TABLES: [&str; 10] = [
     "snapshot_news",
     "trade_ideas",
     "decision_history",
-    "executions",
-    "config_changes",
+    "tradedesk.executions",
+    "tradedesk.config_changes",
 ];
 
 async fn ready() -> (TestDb, Store, PgPool) {
@@ -289,7 +289,7 @@ async fn pending_ideas_come_first_and_at_least_two_can_be_approved_at_any_hour()
     assert_eq!(
         scalar(
             &pool,
-            "SELECT count(*) FROM executions WHERE state = 'pending'"
+            "SELECT count(*) FROM tradedesk.executions WHERE state = 'pending'"
         )
         .await,
         1
@@ -351,7 +351,7 @@ async fn the_account_and_the_market_data_look_live() {
                  WHERE (macd ->> 'hist')::numeric IS NULL OR rsi_14 NOT BETWEEN 0 AND 100";
     assert_eq!(scalar(&pool, macd).await, 0);
     // The one order is filled, none is pending.
-    let filled = "SELECT count(*) FROM executions
+    let filled = "SELECT count(*) FROM tradedesk.executions
                    WHERE state = 'filled' AND broker_order_id IS NOT NULL
                      AND fill_price IS NOT NULL";
     assert_eq!(scalar(&pool, filled).await, 1);

@@ -1,17 +1,20 @@
 //! The schema: tradedesk creates exactly the platform's Phase-1 schema, adopts databases
-//! the platform made without losing a row, refuses ones that differ, and migrates
-//! reversibly. All against real PostgreSQL.
+//! the platform made without losing a row, refuses ones that differ, keeps its own objects
+//! in schema `tradedesk` (moving them there from `public` in databases set up before),
+//! and migrates reversibly. All against real PostgreSQL.
 
 mod common;
 
 use std::collections::BTreeMap;
 
 use common::TestDb;
+use common::platform::{insert_account, insert_idea, insert_strategy};
 use sqlx::{Connection as _, PgConnection, PgPool};
-use tradedesk::store::Error;
+use tradedesk::operator::Operator;
 use tradedesk::store::catalog::Catalog;
-use tradedesk::store::migrate::{self, BOOKKEEPING_TABLES, MIGRATOR, PHASE1_VERSION};
+use tradedesk::store::migrate::{self, BOOKKEEPING_TABLES, MIGRATOR, Moved, PHASE1_VERSION};
 use tradedesk::store::setup::setup;
+use tradedesk::store::{Error, Store};
 
 const PHASE1_TABLES: [&str; 11] = [
     "users",
@@ -32,6 +35,45 @@ async fn catalog(db: &TestDb) -> Catalog {
     migrate::public_catalog(&mut conn).await.unwrap()
 }
 
+/// The catalog of tradedesk's own schema.
+async fn own_catalog(db: &TestDb) -> Catalog {
+    let mut conn = PgConnection::connect(&db.url).await.unwrap();
+    migrate::tradedesk_catalog(&mut conn).await.unwrap()
+}
+
+/// Every function named `tradedesk_*`, in any schema: (schema, name, its settings).
+async fn functions(pool: &PgPool) -> Vec<(String, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT n.nspname::text, p.proname::text, array_to_string(p.proconfig, '; ')
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+          WHERE p.proname LIKE 'tradedesk\\_%'
+          ORDER BY 1, 2",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// Every row of `table` (a name as SQL takes it, qualified or not), whole, as JSON text.
+async fn whole_rows(pool: &PgPool, table: &str) -> String {
+    let json: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT jsonb_agg(to_jsonb(t) ORDER BY to_jsonb(t)::text)::text FROM {table} t"
+    ))
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    json.unwrap_or_default()
+}
+
+/// Whether `name` (qualified) names a table, and a type.
+async fn exists(pool: &PgPool, name: &str) -> (bool, bool) {
+    sqlx::query_as("SELECT to_regclass($1) IS NOT NULL, to_regtype($1) IS NOT NULL")
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
 /// Every row of every table, as JSON text, for before/after comparisons. The column
 /// tradedesk adds to `decision_history` is left out, so rows compare across adoption.
 async fn all_rows(pool: &PgPool, tables: &[&str]) -> BTreeMap<String, String> {
@@ -50,10 +92,12 @@ async fn all_rows(pool: &PgPool, tables: &[&str]) -> BTreeMap<String, String> {
 }
 
 async fn applied_versions(pool: &PgPool) -> Vec<i64> {
-    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-        .fetch_all(pool)
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "SELECT version FROM tradedesk._sqlx_migrations WHERE success ORDER BY version",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
 }
 
 fn all_versions() -> Vec<i64> {
@@ -158,17 +202,15 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
             }
         }
     }
+    // In public, only what must be on the platform's tables.
     assert_eq!(
         added,
         [
-            "enum executionstate",
-            "table config_changes",
             "column decision_history.operator",
             "index idx_decision_history_one_human_decision",
             "trigger decision_history_append_only",
             "trigger decision_history_no_truncate",
             "trigger decision_history_notify",
-            "table executions",
             "trigger risk_config_notify",
             "trigger snapshot_account_notify",
             "trigger strategies_notify",
@@ -179,9 +221,77 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
     // The added column cannot break the platform's inserts.
     let operator = &actual.tables["decision_history"].columns["operator"];
     assert!(!operator.not_null);
+    // The triggers call tradedesk's functions in tradedesk's schema.
+    assert!(
+        actual.tables["trade_ideas"].triggers["trade_ideas_notify"]
+            .ends_with("EXECUTE FUNCTION tradedesk.tradedesk_notify_change()"),
+        "{:?}",
+        actual.tables["trade_ideas"].triggers
+    );
+
+    // Everything else tradedesk owns is in its schema.
+    let own = own_catalog(&fresh).await;
+    assert_eq!(own.enums.keys().collect::<Vec<_>>(), ["executionstate"]);
+    let own_tables: Vec<(&str, Vec<&str>)> = own
+        .tables
+        .iter()
+        .map(|(name, t)| {
+            (
+                name.as_str(),
+                t.triggers.keys().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        own_tables,
+        [
+            (
+                "config_changes",
+                vec!["config_changes_append_only", "config_changes_no_truncate"]
+            ),
+            (
+                "executions",
+                vec!["executions_keep_cancelled", "executions_notify"]
+            ),
+        ]
+    );
+    let pool = fresh.pool().await;
+    let fixed = |path: &str| Some(format!("search_path={path}"));
+    assert_eq!(
+        functions(&pool).await,
+        [
+            (
+                "tradedesk".to_string(),
+                "tradedesk_guard_auto_execution".to_string(),
+                fixed("pg_catalog, public, pg_temp")
+            ),
+            (
+                "tradedesk".to_string(),
+                "tradedesk_keep_cancelled".to_string(),
+                fixed("pg_catalog, pg_temp")
+            ),
+            (
+                "tradedesk".to_string(),
+                "tradedesk_notify_change".to_string(),
+                fixed("pg_catalog, pg_temp")
+            ),
+            (
+                "tradedesk".to_string(),
+                "tradedesk_refuse_history_change".to_string(),
+                fixed("pg_catalog, pg_temp")
+            ),
+        ]
+    );
+    for name in [
+        "public.executions",
+        "public.config_changes",
+        "public._sqlx_migrations",
+        "public.executionstate",
+    ] {
+        assert_eq!(exists(&pool, name).await, (false, false), "{name}");
+    }
 
     // The platform's default risk limits.
-    let pool = fresh.pool().await;
     let row: (
         bool,
         String,
@@ -263,6 +373,8 @@ async fn adopting_a_phase1_database_keeps_every_row() {
     assert_eq!(counts["trade_ideas"], 2);
     assert_eq!(counts["decision_history"], 3);
     assert_eq!(counts["alembic_version"], 1);
+    assert_eq!(counts["tradedesk.executions"], 0);
+    assert!(!counts.contains_key("executions"), "{counts:?}");
 
     // The platform keeps writing the way it always has.
     sqlx::raw_sql(
@@ -305,12 +417,17 @@ async fn a_database_that_differs_from_phase1_is_refused_and_left_untouched() {
     let message = err.to_string();
     assert!(message.contains("changed nothing"), "{message}");
 
-    // Nothing was written: no migration record, no risk row, the same catalog.
-    let sqlx_table: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NULL")
+    // Nothing was written: no schema of tradedesk's, no migration record, no risk row, the
+    // same catalog.
+    let no_schema: bool = sqlx::query_scalar("SELECT to_regnamespace('tradedesk') IS NULL")
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert!(sqlx_table);
+    assert!(no_schema);
+    assert_eq!(
+        exists(&pool, "public._sqlx_migrations").await,
+        (false, false)
+    );
     let risk_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM risk_config")
         .fetch_one(&pool)
         .await
@@ -350,9 +467,11 @@ async fn setup_twice_changes_nothing() {
     assert!(first.changed());
     let pool = db.pool().await;
     let tables: Vec<&str> = first.tables.iter().map(|(t, _)| t.as_str()).collect();
+    assert!(tables.contains(&"tradedesk.config_changes"), "{tables:?}");
     let mut with_bookkeeping = tables.clone();
-    with_bookkeeping.push("_sqlx_migrations");
+    with_bookkeeping.push("tradedesk._sqlx_migrations");
     let catalog_before = catalog(&db).await;
+    let own_before = own_catalog(&db).await;
     let rows_before = all_rows(&pool, &with_bookkeeping).await;
 
     let second = setup(&db.target(), false).await.unwrap();
@@ -361,6 +480,7 @@ async fn setup_twice_changes_nothing() {
     assert!(!second.prepared.risk_config_written);
     assert_eq!(second.tables, first.tables);
     assert_eq!(catalog(&db).await, catalog_before);
+    assert_eq!(own_catalog(&db).await, own_before);
     assert_eq!(all_rows(&pool, &with_bookkeeping).await, rows_before);
 }
 
@@ -370,6 +490,9 @@ async fn migrations_are_reversible_down_to_phase1_and_no_further() {
     setup(&db.target(), false).await.unwrap();
     let pool = db.pool().await;
     let full = catalog(&db).await;
+    let own_full = own_catalog(&db).await;
+    let functions_full = functions(&pool).await;
+    assert_eq!(functions_full.len(), 4);
     let tradedesk_migrations = all_versions().len() - 1;
     assert!(tradedesk_migrations >= 1);
 
@@ -381,6 +504,32 @@ async fn migrations_are_reversible_down_to_phase1_and_no_further() {
     let phase1 = migrate::phase1_reference(&mut conn).await.unwrap();
     drop(conn);
     assert_eq!(catalog(&db).await, phase1);
+    // Nothing of tradedesk's is left but its record that migration 1 is applied: no table,
+    // type or function, in its schema or in public.
+    assert_eq!(own_catalog(&db).await, Catalog::default());
+    let own_objects: Vec<String> = sqlx::query_scalar(
+        "SELECT 'relation ' || c.relname FROM pg_class c
+          WHERE c.relnamespace = 'tradedesk'::regnamespace
+         UNION ALL
+         SELECT 'type ' || t.typname FROM pg_type t
+          WHERE t.typnamespace = 'tradedesk'::regnamespace
+            AND t.typrelid = 0 AND t.typcategory <> 'A'
+         UNION ALL
+         SELECT 'function ' || p.proname FROM pg_proc p
+          WHERE p.pronamespace = 'tradedesk'::regnamespace
+         ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        own_objects,
+        [
+            "relation _sqlx_migrations",
+            "relation _sqlx_migrations_pkey"
+        ]
+    );
+    assert_eq!(functions(&pool).await, []);
 
     // The Phase-1 schema is never reverted.
     let err = migrate::down(&pool, 1).await.unwrap_err();
@@ -390,6 +539,8 @@ async fn migrations_are_reversible_down_to_phase1_and_no_further() {
     let report = migrate::up(&pool).await.unwrap();
     assert_eq!(report.applied.len(), tradedesk_migrations);
     assert_eq!(catalog(&db).await, full);
+    assert_eq!(own_catalog(&db).await, own_full);
+    assert_eq!(functions(&pool).await, functions_full);
 
     // One step at a time, too.
     for _ in 0..tradedesk_migrations {
@@ -397,6 +548,8 @@ async fn migrations_are_reversible_down_to_phase1_and_no_further() {
     }
     migrate::up(&pool).await.unwrap();
     assert_eq!(catalog(&db).await, full);
+    assert_eq!(own_catalog(&db).await, own_full);
+    assert_eq!(functions(&pool).await, functions_full);
 }
 
 #[tokio::test]
@@ -414,7 +567,7 @@ async fn a_migration_changed_after_it_was_applied_is_refused() {
     let db = TestDb::new().await;
     setup(&db.target(), false).await.unwrap();
     let pool = db.pool().await;
-    sqlx::query("UPDATE _sqlx_migrations SET checksum = '\\x00' WHERE version = $1")
+    sqlx::query("UPDATE tradedesk._sqlx_migrations SET checksum = '\\x00' WHERE version = $1")
         .bind(PHASE1_VERSION)
         .execute(&pool)
         .await
@@ -426,16 +579,278 @@ async fn a_migration_changed_after_it_was_applied_is_refused() {
     );
 
     sqlx::query(
-        "INSERT INTO _sqlx_migrations VALUES (99999, 'from the future', now(), true, '\\x00', 0)",
+        "INSERT INTO tradedesk._sqlx_migrations VALUES (99999, 'from the future', now(), true, '\\x00', 0)",
     )
     .execute(&pool)
     .await
     .unwrap();
-    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
+    sqlx::query("DELETE FROM tradedesk._sqlx_migrations WHERE version = $1")
         .bind(PHASE1_VERSION)
         .execute(&pool)
         .await
         .unwrap();
     let err = migrate::up(&pool).await.unwrap_err();
     assert!(err.to_string().contains("upgrade tradedesk"), "{err}");
+}
+
+#[tokio::test]
+async fn a_database_set_up_with_everything_in_public_moves_to_the_tradedesk_schema_with_every_row()
+{
+    let db = TestDb::new().await;
+    common::set_up_with_everything_in_public(&db).await;
+    let pool = db.pool().await;
+    for name in [
+        "public.executions",
+        "public.config_changes",
+        "public._sqlx_migrations",
+    ] {
+        assert!(exists(&pool, name).await.0, "{name} before the move");
+    }
+    insert_strategy(&pool).await;
+    let idea = insert_idea(&pool, "needs_approval").await.unwrap();
+    let other = insert_idea(&pool, "needs_approval").await.unwrap();
+    sqlx::raw_sql(&format!(
+        "INSERT INTO executions (id, trade_idea_id, lot_size, requested_by, state, fill_price)
+         VALUES ('5f5f5f5f-0000-4000-8000-000000000001', '{idea}', 0.30, 'ann@desk', 'filled',
+                 1.085700),
+                ('5f5f5f5f-0000-4000-8000-000000000002', '{other}', 0.10, 'bob@desk',
+                 'cancelled', NULL);
+         INSERT INTO config_changes (id, operator, subject, change, before, after)
+         VALUES ('7a7a7a7a-0000-4000-8000-000000000001', 'ann@desk', 'risk_config',
+                 'max_lot_size=0.50', '{{\"max_lot_size\": \"1.00\"}}',
+                 '{{\"max_lot_size\": \"0.50\"}}'),
+                ('7a7a7a7a-0000-4000-8000-000000000002', 'bob@desk', 'strategy', 'disabled',
+                 NULL, NULL);
+         INSERT INTO decision_history (id, symbol, action, rationale, trade_idea_id,
+                                       human_override, operator)
+         VALUES ('6f6f6f6f-0000-4000-8000-000000000001', 'EURUSD', 'human_approved', 'ok',
+                 '{idea}', true, 'ann@desk');"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let moving = ["executions", "config_changes", "_sqlx_migrations"];
+    let mut before = BTreeMap::new();
+    for table in moving {
+        before.insert(table, whole_rows(&pool, &format!("public.{table}")).await);
+    }
+    let history_before = whole_rows(&pool, "decision_history").await;
+
+    let report = setup(&db.target(), false).await.unwrap();
+    let moved = |kind: &'static str, name: &str, rows: Option<i64>| Moved {
+        kind,
+        name: name.to_string(),
+        rows,
+    };
+    assert_eq!(
+        report.prepared.migrations.moved,
+        [
+            moved("table", "executions", Some(2)),
+            moved("type", "executionstate", None),
+            moved("function", "tradedesk_guard_auto_execution()", None),
+            moved("function", "tradedesk_refuse_history_change()", None),
+            moved("function", "tradedesk_keep_cancelled()", None),
+            moved("function", "tradedesk_notify_change()", None),
+            moved("table", "config_changes", Some(2)),
+            moved("table", "_sqlx_migrations", Some(4)),
+        ]
+    );
+    assert!(report.changed());
+    assert_eq!(report.prepared.migrations.adopted, None);
+    let run: Vec<i64> = report
+        .prepared
+        .migrations
+        .applied
+        .iter()
+        .map(|a| a.0)
+        .collect();
+    assert_eq!(run, [5]);
+    assert_eq!(
+        report.prepared.migrations.moved[0].to_string(),
+        "table executions (2 rows)"
+    );
+
+    // Every row moved, the record of migrations 1-4 (with when they were applied) too;
+    // migration 5 was recorded after them.
+    for table in moving {
+        let only = match table {
+            "_sqlx_migrations" => " WHERE version <= 4",
+            _ => "",
+        };
+        assert_eq!(
+            whole_rows(&pool, &format!("(SELECT * FROM tradedesk.{table}{only})")).await,
+            before[table],
+            "rows of {table}"
+        );
+        assert!(
+            !exists(&pool, &format!("public.{table}")).await.0,
+            "{table}"
+        );
+    }
+    assert!(!exists(&pool, "public.executionstate").await.1);
+    assert!(
+        functions(&pool).await.iter().all(|f| f.0 == "tradedesk"),
+        "{:?}",
+        functions(&pool).await
+    );
+    assert_eq!(whole_rows(&pool, "decision_history").await, history_before);
+    assert_eq!(applied_versions(&pool).await, all_versions());
+
+    // The same schema as a database set up by this tradedesk, in both schemas.
+    let fresh = TestDb::new().await;
+    setup(&fresh.target(), false).await.unwrap();
+    assert_eq!(catalog(&db).await, catalog(&fresh).await);
+    assert_eq!(own_catalog(&db).await, own_catalog(&fresh).await);
+    assert_eq!(functions(&pool).await, functions(&fresh.pool().await).await);
+
+    // The safeguards hold on the moved tables, and tradedesk's acts work on them.
+    let err = sqlx::query("UPDATE tradedesk.executions SET state = 'filled'")
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("ORDER_CANCELLED"), "{err}");
+    let err = sqlx::query("TRUNCATE tradedesk.config_changes")
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("APPEND_ONLY"), "{err}");
+    let store = Store::open(&db.target(), 2).await.unwrap();
+    let ann = Operator::new("ann@desk").unwrap();
+    let last = store.last_risk_change().await.unwrap().unwrap();
+    assert_eq!(
+        (last.operator.as_str(), last.changes.as_str()),
+        ("ann@desk", "max_lot_size=0.50")
+    );
+    let halted = store.halt("moved", &ann, false).await.unwrap();
+    assert_eq!(halted.executions_cancelled, 0);
+    let audits: i64 = sqlx::query_scalar("SELECT count(*) FROM tradedesk.config_changes")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(audits, 2);
+
+    let again = setup(&db.target(), false).await.unwrap();
+    assert!(!again.changed(), "{again:?}");
+}
+
+#[tokio::test]
+async fn platform_objects_under_names_tradedesk_once_used_are_left_alone() {
+    let db = TestDb::new().await;
+    db.load("phase1_alembic_001.sql").await;
+    let pool = db.pool().await;
+    // The platform's own executions store (another shape, another enum of that name), an
+    // audit table and a migrations table of some other sqlx program, all in public.
+    sqlx::raw_sql(
+        "CREATE TYPE executionstate AS ENUM ('queued', 'sent', 'done');
+         CREATE TABLE executions (
+             id         BIGSERIAL PRIMARY KEY,
+             order_ref  TEXT NOT NULL UNIQUE,
+             state      executionstate NOT NULL,
+             sent_at    TIMESTAMPTZ
+         );
+         INSERT INTO executions (order_ref, state, sent_at)
+         VALUES ('MT5-1', 'done', '2025-10-28 14:00:00+00'), ('MT5-2', 'queued', NULL);
+         CREATE TABLE config_changes (key TEXT PRIMARY KEY, value TEXT);
+         INSERT INTO config_changes VALUES ('broker', 'mt5');
+         CREATE TABLE _sqlx_migrations (
+             version BIGINT PRIMARY KEY, description TEXT NOT NULL,
+             installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL,
+             checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL
+         );
+         INSERT INTO _sqlx_migrations VALUES (20250101000000, 'feeds', now(), true, '\\x01', 1);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    insert_strategy(&pool).await;
+    insert_account(&pool, "10000.00", 0).await;
+    let idea = insert_idea(&pool, "needs_approval").await.unwrap();
+    let platforms = ["executions", "config_changes", "_sqlx_migrations"];
+    let catalog_before = catalog(&db).await;
+    let mut rows_before = BTreeMap::new();
+    for table in platforms {
+        rows_before.insert(table, whole_rows(&pool, &format!("public.{table}")).await);
+    }
+
+    let report = setup(&db.target(), false).await.unwrap();
+    assert_eq!(report.prepared.migrations.moved, []);
+    assert_eq!(
+        report.prepared.migrations.adopted,
+        Some(Some("001".to_string()))
+    );
+    assert_eq!(applied_versions(&pool).await, all_versions());
+    let counts: BTreeMap<String, i64> = report.tables.into_iter().collect();
+    assert_eq!(counts["executions"], 2);
+    assert_eq!(counts["tradedesk.executions"], 0);
+
+    // tradedesk's acts use its own tables.
+    let store = Store::open(&db.target(), 2).await.unwrap();
+    let ann = Operator::new("ann@desk").unwrap();
+    store
+        .approve(&idea, "0.30".parse().unwrap(), &ann)
+        .await
+        .unwrap();
+    let halted = store.halt("test", &ann, false).await.unwrap();
+    assert_eq!(halted.executions_cancelled, 1);
+    let ours: Vec<(String, String)> =
+        sqlx::query_as("SELECT trade_idea_id::text, state::text FROM tradedesk.executions")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(ours, [(idea.clone(), "cancelled".to_string())]);
+
+    // Reverting tradedesk's migrations drops tradedesk's objects of those names, never
+    // the platform's.
+    let tradedesk_migrations = all_versions().len() - 1;
+    migrate::down(&pool, tradedesk_migrations).await.unwrap();
+    assert_eq!(own_catalog(&db).await, Catalog::default());
+    migrate::up(&pool).await.unwrap();
+
+    // The platform's objects: the same shape, the same rows.
+    let catalog_after = catalog(&db).await;
+    for table in platforms {
+        assert_eq!(
+            catalog_after.tables[table], catalog_before.tables[table],
+            "shape of {table}"
+        );
+        assert_eq!(
+            whole_rows(&pool, &format!("public.{table}")).await,
+            rows_before[table],
+            "rows of {table}"
+        );
+    }
+    assert_eq!(
+        catalog_after.enums["executionstate"],
+        ["queued", "sent", "done"]
+    );
+    let again = setup(&db.target(), false).await.unwrap();
+    assert!(!again.changed(), "{again:?}");
+}
+
+#[tokio::test]
+async fn a_record_in_public_mixing_tradedesks_migrations_with_others_is_refused() {
+    let db = TestDb::new().await;
+    common::set_up_with_everything_in_public(&db).await;
+    let pool = db.pool().await;
+    sqlx::raw_sql(
+        "INSERT INTO _sqlx_migrations VALUES (20250101000000, 'feeds', now(), true, '\\x01', 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let before = catalog(&db).await;
+
+    let err = setup(&db.target(), false).await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("migration 20250101000000, which is not this tradedesk's"),
+        "{message}"
+    );
+    assert!(message.contains("nothing was moved"), "{message}");
+    assert_eq!(catalog(&db).await, before);
+    let no_schema: bool = sqlx::query_scalar("SELECT to_regnamespace('tradedesk') IS NULL")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(no_schema);
 }

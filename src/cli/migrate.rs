@@ -37,6 +37,12 @@ pub async fn run(target: &Target, out: Out, command: MigrateCommand) -> Result<(
         }
         MigrateCommand::Up => {
             let report = migrate::up(&pool).await?;
+            if !report.moved.is_empty() {
+                println!(
+                    "Moved tradedesk's own objects out of public to schema tradedesk, every row kept: {}.",
+                    super::setup::moved_list(&report.moved)
+                );
+            }
             if let Some(rev) = &report.adopted {
                 let rev = rev
                     .as_deref()

@@ -3,6 +3,7 @@
 use super::Failure;
 use super::output::Out;
 use crate::store::Target;
+use crate::store::migrate::Moved;
 use crate::store::setup::{SetupReport, setup};
 
 pub async fn run(target: &Target, out: Out, create_db: bool) -> Result<(), Failure> {
@@ -30,6 +31,12 @@ pub fn render(report: &SetupReport) -> String {
     }
     if report.prepared.database_created {
         out.push_str("  database: created\n");
+    }
+    if !report.prepared.migrations.moved.is_empty() {
+        out.push_str(&format!(
+            "  schema tradedesk: moved tradedesk's own objects out of public, every row kept: {}\n",
+            moved_list(&report.prepared.migrations.moved)
+        ));
     }
     match &report.prepared.migrations.adopted {
         Some(Some(rev)) => out.push_str(&format!(
@@ -79,4 +86,13 @@ pub fn render(report: &SetupReport) -> String {
         "\nReady; nothing needed changing.\n"
     });
     out
+}
+
+/// `table executions (2 rows), type executionstate, …`
+pub fn moved_list(moved: &[Moved]) -> String {
+    moved
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

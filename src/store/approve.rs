@@ -190,7 +190,7 @@ impl Store {
             ideas::set_status(conn, id, "auto_executed").await?;
             let execution = Uuid::now_v7();
             sqlx::query(
-                "INSERT INTO executions (id, trade_idea_id, lot_size, requested_by, requested_at)
+                "INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by, requested_at)
                  VALUES ($1, $2, $3, $4, clock_timestamp())",
             )
             .bind(execution)
@@ -384,10 +384,10 @@ async fn open_trades(
               ORDER BY captured_at DESC LIMIT 1
          )
          SELECT coalesce((SELECT open_positions FROM latest), 0)
-                + (SELECT count(*) FROM executions e
+                + (SELECT count(*) FROM tradedesk.executions e
                     WHERE e.state IN ('pending', 'filled')
                       AND e.requested_at > coalesce((SELECT captured_at FROM latest), '-infinity')),
-                (SELECT count(*) FROM executions e JOIN trade_ideas i ON i.id = e.trade_idea_id
+                (SELECT count(*) FROM tradedesk.executions e JOIN trade_ideas i ON i.id = e.trade_idea_id
                   WHERE i.strategy_id = $1 AND e.state IN ('pending', 'filled')
                     AND e.requested_at >= $2)",
     )

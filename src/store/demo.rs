@@ -478,12 +478,12 @@ async fn write(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<DemoSummar
     let requested = ago(approved.map_or(IDEAS[n].9 * 60, |d| d.0));
     let executions = insert(
         conn,
-        "executions (id, trade_idea_id, lot_size, requested_by, requested_at, state,
+        "tradedesk.executions (id, trade_idea_id, lot_size, requested_by, requested_at, state,
                      broker_order_id, fill_price, updated_at)",
         [()],
         |b, ()| {
             push!(b; Uuid::new_v4(), idea_ids[n], dec(lot), by, requested, "filled");
-            b.push_unseparated("::executionstate");
+            b.push_unseparated("::tradedesk.executionstate");
             push!(b; order, dec(fill), requested + TimeDelta::seconds(2));
         },
     )

@@ -118,10 +118,10 @@ pub(crate) async fn halt_locked(
         Vec::new()
     } else {
         sqlx::query_as(
-            "UPDATE executions e SET state = 'cancelled', updated_at = now()
+            "UPDATE tradedesk.executions e SET state = 'cancelled', updated_at = now()
                FROM trade_ideas i
               WHERE i.id = e.trade_idea_id
-                AND e.id IN (SELECT id FROM executions WHERE state = 'pending'
+                AND e.id IN (SELECT id FROM tradedesk.executions WHERE state = 'pending'
                               FOR NO KEY UPDATE SKIP LOCKED)
           RETURNING e.id, e.trade_idea_id, i.symbol, i.strategy_id",
         )

@@ -1,9 +1,23 @@
-//! Schema versions: tradedesk's migrations, and the adoption of databases the platform made.
+//! Schema versions: tradedesk's migrations, the adoption of databases the platform made,
+//! and the schema of tradedesk's own.
 //!
-//! Migration 1 is the platform's Phase-1 schema. On a database the platform already made
-//! (with Alembic revision `001`), it is verified against the catalog and recorded as
-//! applied without running; migrations after it hold only what tradedesk adds and each has
-//! a down script. Migration 1 has none: tradedesk never drops the platform's data.
+//! Migration 1 is the platform's Phase-1 schema, in `public`. On a database the platform
+//! already made (with Alembic revision `001`), it is verified against the catalog and
+//! recorded as applied without running; migrations after it hold only what tradedesk adds
+//! and each has a down script. Migration 1 has none: tradedesk never drops the platform's
+//! data.
+//!
+//! Everything tradedesk owns (its tables, types, functions and the record of its
+//! migrations) lives in schema `tradedesk`, so that no table the platform's later Alembic
+//! revisions create in `public` can collide with one of tradedesk's. Only what must sit on
+//! the platform's tables stays in `public`: the `operator` column of `decision_history`,
+//! the triggers, and the index that allows one human decision per idea. Migrations 2 and
+//! later name their objects unqualified (their text is fixed: databases record their
+//! checksums), so they run on a connection whose search_path is `tradedesk, public`: what
+//! they create lands in `tradedesk`, the first schema of the path, while the platform's
+//! tables they alter or put triggers on are found in `public`. sqlx keeps its
+//! `_sqlx_migrations` table unqualified too, so it is created and read in `tradedesk`.
+//! Databases set up before, with all of this in `public`, are moved on the next [`up`].
 
 use std::collections::BTreeMap;
 
@@ -20,8 +34,69 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 /// The version of the Phase-1 schema migration.
 pub const PHASE1_VERSION: i64 = 1;
 
-/// Tables that record schema versions, not platform data.
-pub const BOOKKEEPING_TABLES: [&str; 2] = ["_sqlx_migrations", "alembic_version"];
+/// The schema of tradedesk's own tables, types, functions and migration records.
+pub const SCHEMA: &str = "tradedesk";
+
+/// The table sqlx's migrator records applied migrations in (in [`SCHEMA`]).
+pub const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
+
+/// The search_path migrations 2 and later run with: see the module's documentation.
+const MIGRATION_SEARCH_PATH: &str = "tradedesk, public";
+
+/// Tables of `public` that record schema versions, not platform data: the platform's
+/// Alembic keeps its revision there. (tradedesk's record, [`MIGRATIONS_TABLE`], is in
+/// [`SCHEMA`].)
+pub const BOOKKEEPING_TABLES: [&str; 1] = ["alembic_version"];
+
+/// What tradedesk's migrations 2-4 created in `public` before tradedesk kept its objects
+/// in a schema of its own, by the migration that created them: what moves to [`SCHEMA`]
+/// with a database set up then. Indexes, constraints and triggers move with their tables,
+/// an enum's array type with the enum, and the triggers on the platform's tables keep
+/// calling the moved functions, which they refer to by OID, not by name.
+const LEGACY_OBJECTS: [(i64, &[(ObjectKind, &str)]); 3] = [
+    (
+        2,
+        &[
+            (ObjectKind::Table, "executions"),
+            (ObjectKind::Type, "executionstate"),
+        ],
+    ),
+    (
+        3,
+        &[
+            (ObjectKind::Function, "tradedesk_guard_auto_execution()"),
+            (ObjectKind::Function, "tradedesk_refuse_history_change()"),
+            (ObjectKind::Function, "tradedesk_keep_cancelled()"),
+            (ObjectKind::Function, "tradedesk_notify_change()"),
+        ],
+    ),
+    (4, &[(ObjectKind::Table, "config_changes")]),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ObjectKind {
+    Table,
+    Type,
+    Function,
+}
+
+impl ObjectKind {
+    fn keyword(self) -> &'static str {
+        match self {
+            ObjectKind::Table => "TABLE",
+            ObjectKind::Type => "TYPE",
+            ObjectKind::Function => "FUNCTION",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            ObjectKind::Table => "table",
+            ObjectKind::Type => "type",
+            ObjectKind::Function => "function",
+        }
+    }
+}
 
 /// Any key will do as long as every tradedesk process uses the same one.
 const ADOPTION_LOCK: i64 = 0x7472_6164_6564_736b; // "tradedsk"
@@ -40,10 +115,35 @@ pub struct MigrationState {
 /// What [`up`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct UpReport {
+    /// tradedesk's objects moved from `public` to schema `tradedesk` (a database set up
+    /// before tradedesk had a schema of its own), in the order they were moved.
+    pub moved: Vec<Moved>,
     /// Set when a Phase-1 database was adopted: its Alembic revision, if it records one.
     pub adopted: Option<Option<String>>,
     /// The migrations run, in order.
     pub applied: Vec<(i64, String)>,
+}
+
+/// One object moved from `public` to schema `tradedesk`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Moved {
+    /// `table`, `type` or `function`.
+    pub kind: &'static str,
+    /// Its name (a function's with its argument list, `()`).
+    pub name: String,
+    /// A table's rows, all of which moved with it.
+    pub rows: Option<i64>,
+}
+
+impl std::fmt::Display for Moved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind, self.name)?;
+        match self.rows {
+            Some(1) => write!(f, " (1 row)"),
+            Some(rows) => write!(f, " ({rows} rows)"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Each migration of this tradedesk with the database's record of it.
@@ -61,21 +161,28 @@ pub async fn status(pool: &PgPool) -> Result<Vec<MigrationState>, Error> {
         .collect())
 }
 
-/// Brings the database to this tradedesk's newest schema, adopting a Phase-1 database
-/// first. A database whose Phase-1 tables differ from the platform's is refused whole.
+/// Brings the database to this tradedesk's newest schema: moves tradedesk's objects out of
+/// `public` if an earlier tradedesk left them there, adopts a Phase-1 database (or creates
+/// the Phase-1 schema in an empty one), then runs the migrations not yet applied. A
+/// database whose Phase-1 tables differ from the platform's is refused whole.
 pub async fn up(pool: &PgPool) -> Result<UpReport, Error> {
     let database = current_database(pool).await?;
+    // First, so that the history read next is where this tradedesk keeps it.
+    let moved = move_out_of_public(pool, &database).await?;
     let before = applied(pool).await?;
     check_history(&database, &before)?;
 
-    let mut report = UpReport::default();
+    let mut report = UpReport {
+        moved,
+        ..UpReport::default()
+    };
     if !before.contains_key(&PHASE1_VERSION) {
-        report.adopted = adopt_if_phase1(pool, &database).await?;
+        report.adopted = establish_phase1(pool, &database).await?;
     }
-    MIGRATOR
-        .run(pool)
-        .await
-        .map_err(|e| migrate_error(&database, e))?;
+    let mut conn = migration_connection(pool).await?;
+    let run = MIGRATOR.run(&mut conn).await;
+    conn.close().await.ok();
+    run.map_err(|e| migrate_error(&database, e))?;
     let after = applied(pool).await?;
     // An adopted migration 1 was recorded, not run.
     let adopted = report.adopted.is_some();
@@ -126,10 +233,11 @@ pub async fn down(pool: &PgPool, steps: usize) -> Result<Vec<(i64, String)>, Err
         .filter(|v| !reverted.contains(v))
         .max()
         .unwrap_or(PHASE1_VERSION);
-    MIGRATOR
-        .undo(pool, target)
-        .await
-        .map_err(|e| migrate_error(&database, e))?;
+    // The down scripts name tradedesk's objects unqualified, like the up scripts.
+    let mut conn = migration_connection(pool).await?;
+    let undone = MIGRATOR.undo(&mut conn, target).await;
+    conn.close().await.ok();
+    undone.map_err(|e| migrate_error(&database, e))?;
     Ok(reverted
         .iter()
         .rev()
@@ -167,10 +275,172 @@ pub async fn public_catalog(conn: &mut PgConnection) -> Result<Catalog, sqlx::Er
     Ok(catalog.without_tables(&BOOKKEEPING_TABLES))
 }
 
-/// If the database holds (any of) the Phase-1 schema without tradedesk's record of it,
-/// verifies it whole and records migration 1 as applied. Returns the Alembic revision
-/// of an adopted database, `None` when there was nothing to adopt.
-async fn adopt_if_phase1(pool: &PgPool, database: &str) -> Result<Option<Option<String>>, Error> {
+/// Reads the catalog of tradedesk's own schema, without its record of migrations.
+pub async fn tradedesk_catalog(conn: &mut PgConnection) -> Result<Catalog, sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    let catalog = Catalog::read(&mut tx, SCHEMA).await?;
+    tx.rollback().await?;
+    Ok(catalog.without_tables(&[MIGRATIONS_TABLE]))
+}
+
+/// A connection of its own for sqlx's migrator, with tradedesk's schema first on its
+/// search_path (see the module's documentation). Never one of the pool's: they keep the
+/// server's default path, and the store names tradedesk's objects qualified.
+async fn migration_connection(pool: &PgPool) -> Result<PgConnection, Error> {
+    let options = (*pool.connect_options()).clone();
+    let mut conn = PgConnection::connect_with(&options)
+        .await
+        .map_err(Error::Database)?;
+    sqlx::query("SELECT set_config('search_path', $1, false)")
+        .bind(MIGRATION_SEARCH_PATH)
+        .execute(&mut conn)
+        .await
+        .map_err(Error::Database)?;
+    // PostgreSQL skips a schema of the path that is missing or that the role may not use,
+    // and the migrations would then create tradedesk's objects in public.
+    let first: Option<String> = sqlx::query_scalar("SELECT current_schema()::text")
+        .fetch_one(&mut conn)
+        .await
+        .map_err(Error::Database)?;
+    if first.as_deref() != Some(SCHEMA) {
+        conn.close().await.ok();
+        return Err(Error::Refused(format!(
+            "schema {SCHEMA} is missing or this role may not use it, so tradedesk's \
+             migrations cannot run; nothing was changed"
+        )));
+    }
+    Ok(conn)
+}
+
+/// Moves the objects an earlier tradedesk created in `public` (and its record of
+/// migrations) to schema `tradedesk`, rows kept, in one transaction. Only a record that
+/// is tradedesk's moves: each of its migrations known to this tradedesk with the same
+/// checksum. An `_sqlx_migrations` in `public` that records none of tradedesk's
+/// migrations belongs to someone else and is left alone; one that mixes tradedesk's with
+/// others is refused.
+async fn move_out_of_public(pool: &PgPool, database: &str) -> Result<Vec<Moved>, Error> {
+    let mut conn = pool.acquire().await.map_err(Error::Database)?;
+    if !in_public(&mut conn).await? {
+        return Ok(Vec::new());
+    }
+    let mut tx = conn.begin().await.map_err(Error::Database)?;
+    // Two setups moving at once: the second waits here and then finds it done.
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(ADOPTION_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::Database)?;
+    if !in_public(&mut tx).await? {
+        return Ok(Vec::new());
+    }
+    let Some(records) = public_records(&mut tx).await? else {
+        return Ok(Vec::new());
+    };
+    let ours = |version: i64, checksum: &[u8]| {
+        MIGRATOR.iter().any(|m| {
+            m.version == version
+                && m.migration_type.is_up_migration()
+                && m.checksum.as_ref() == checksum
+        })
+    };
+    if !records.iter().any(|(v, r)| ours(*v, &r.checksum)) {
+        return Ok(Vec::new());
+    }
+    if let Some((version, _)) = records.iter().find(|(v, r)| !ours(**v, &r.checksum)) {
+        return Err(Error::Refused(format!(
+            "public.{MIGRATIONS_TABLE} records tradedesk's migrations beside migration \
+             {version}, which is not this tradedesk's, so tradedesk cannot tell which \
+             objects of public are its own; nothing was moved or changed"
+        )));
+    }
+    if let Some((version, _)) = records.iter().find(|(_, r)| !r.success) {
+        return Err(Error::DirtyMigration {
+            database: database.to_string(),
+            version: *version,
+        });
+    }
+
+    create_schema(&mut tx).await?;
+    let mut moved = Vec::new();
+    let objects = LEGACY_OBJECTS
+        .iter()
+        .filter(|(version, _)| records.contains_key(version))
+        .flat_map(|(_, objects)| objects.iter())
+        .chain(std::iter::once(&(ObjectKind::Table, MIGRATIONS_TABLE)));
+    for (kind, name) in objects {
+        sqlx::query(&format!(
+            "ALTER {} public.{name} SET SCHEMA {SCHEMA}",
+            kind.keyword()
+        ))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| move_failed(e, *kind, name))?;
+        let rows = if *kind == ObjectKind::Table {
+            Some(
+                sqlx::query_scalar(&format!("SELECT count(*) FROM {SCHEMA}.{name}"))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(Error::Database)?,
+            )
+        } else {
+            None
+        };
+        moved.push(Moved {
+            kind: kind.noun(),
+            name: (*name).to_string(),
+            rows,
+        });
+    }
+    tx.commit().await.map_err(Error::Database)?;
+    Ok(moved)
+}
+
+/// Why moving `name` failed (the transaction then moved nothing), as one sentence.
+fn move_failed(err: sqlx::Error, kind: ObjectKind, name: &str) -> Error {
+    match permission(err, "move tradedesk's objects to its schema") {
+        Error::Database(e) => Error::Refused(format!(
+            "moving tradedesk's {} {name} from public to schema {SCHEMA} failed ({}); \
+             nothing was moved",
+            kind.noun(),
+            db_message(&e)
+        )),
+        other => other,
+    }
+}
+
+/// Whether tradedesk's record of migrations is missing from its schema while `public`
+/// holds one: a database an earlier tradedesk set up, or someone else's table.
+async fn in_public(conn: &mut PgConnection) -> Result<bool, Error> {
+    Ok(!relation_exists(conn, SCHEMA, MIGRATIONS_TABLE).await?
+        && relation_exists(conn, "public", MIGRATIONS_TABLE).await?)
+}
+
+/// The records of `public._sqlx_migrations`, or `None` if that table does not have the
+/// columns sqlx gives it (someone else's table of that name).
+async fn public_records(conn: &mut PgConnection) -> Result<Option<BTreeMap<i64, Applied>>, Error> {
+    let shaped: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_attribute
+          WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped
+            AND (attname::text, format_type(atttypid, atttypmod)) IN (
+                ('version', 'bigint'), ('installed_on', 'timestamp with time zone'),
+                ('success', 'boolean'), ('checksum', 'bytea'))",
+    )
+    .bind(format!("public.{MIGRATIONS_TABLE}"))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    if shaped != 4 {
+        return Ok(None);
+    }
+    read_records(conn, "public").await.map(Some)
+}
+
+/// Records migration 1 unless it is recorded already: adopts the Phase-1 tables if the
+/// database holds (any of) them, after verifying them whole, or else creates them in
+/// `public` by running migration 1, in the same transaction as the record. (sqlx's
+/// migrator would create them in the first schema of its path, `tradedesk`.) Returns the
+/// Alembic revision of an adopted database, `None` when nothing was adopted.
+async fn establish_phase1(pool: &PgPool, database: &str) -> Result<Option<Option<String>>, Error> {
     let mut conn = pool.acquire().await.map_err(Error::Database)?;
     let reference = phase1_reference(&mut conn).await.map_err(|e| {
         permission(
@@ -180,39 +450,60 @@ async fn adopt_if_phase1(pool: &PgPool, database: &str) -> Result<Option<Option<
     })?;
 
     let mut tx = conn.begin().await.map_err(Error::Database)?;
-    // Two setups adopting at once: the second waits here and then finds it done.
+    // Two setups at once: the second waits here and then finds it done.
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(ADOPTION_LOCK)
         .execute(&mut *tx)
         .await
         .map_err(Error::Database)?;
+    if relation_exists(&mut tx, SCHEMA, MIGRATIONS_TABLE).await?
+        && read_records(&mut tx, SCHEMA)
+            .await?
+            .contains_key(&PHASE1_VERSION)
+    {
+        return Ok(None);
+    }
     let actual = Catalog::read(&mut tx, "public")
         .await
         .map_err(Error::Database)?
         .without_tables(&BOOKKEEPING_TABLES);
     let holds_phase1 = reference.shares_tables_with(&actual)
         || reference.enums.keys().any(|e| actual.enums.contains_key(e));
-    if !holds_phase1 {
-        return Ok(None);
-    }
-    let mismatches = reference.mismatches(&actual);
-    if !mismatches.is_empty() {
-        return Err(Error::SchemaMismatch {
-            database: database.to_string(),
-            mismatches,
-        });
-    }
-    let alembic: Option<String> = if table_exists(&mut tx, "alembic_version").await? {
-        sqlx::query_scalar("SELECT version_num::text FROM alembic_version LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(Error::Database)?
+    let phase1 = phase1_migration()?;
+    let started = std::time::Instant::now();
+    let adopted = if holds_phase1 {
+        let mismatches = reference.mismatches(&actual);
+        if !mismatches.is_empty() {
+            return Err(Error::SchemaMismatch {
+                database: database.to_string(),
+                mismatches,
+            });
+        }
+        let alembic: Option<String> =
+            if relation_exists(&mut tx, "public", "alembic_version").await? {
+                sqlx::query_scalar("SELECT version_num::text FROM public.alembic_version LIMIT 1")
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(Error::Database)?
+            } else {
+                None
+            };
+        Some(alembic)
     } else {
+        sqlx::query("SELECT set_config('search_path', 'public', true)")
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::Database)?;
+        sqlx::raw_sql(&phase1.sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| permission(e, "create tables"))?;
         None
     };
+    create_schema(&mut tx).await?;
     // The table sqlx's migrator keeps, created as sqlx creates it.
     sqlx::raw_sql(
-        "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+        "CREATE TABLE IF NOT EXISTS tradedesk._sqlx_migrations (
              version BIGINT PRIMARY KEY,
              description TEXT NOT NULL,
              installed_on TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -224,27 +515,42 @@ async fn adopt_if_phase1(pool: &PgPool, database: &str) -> Result<Option<Option<
     .execute(&mut *tx)
     .await
     .map_err(|e| permission(e, "create tables"))?;
-    let phase1 = phase1_migration();
-    let inserted = sqlx::query(
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
-         VALUES ($1, $2, true, $3, 0) ON CONFLICT (version) DO NOTHING",
+    // The row sqlx writes for a migration it ran (execution_time in nanoseconds; 0 for
+    // one adopted, not run).
+    let nanos = if adopted.is_some() {
+        0
+    } else {
+        i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX)
+    };
+    sqlx::query(
+        "INSERT INTO tradedesk._sqlx_migrations
+                (version, description, success, checksum, execution_time)
+         VALUES ($1, $2, true, $3, $4) ON CONFLICT (version) DO NOTHING",
     )
     .bind(phase1.version)
     .bind(phase1.description.as_ref())
     .bind(phase1.checksum.as_ref())
+    .bind(nanos)
     .execute(&mut *tx)
     .await
-    .map_err(|e| permission(e, "write to _sqlx_migrations"))?
-    .rows_affected();
+    .map_err(|e| permission(e, "write to tradedesk._sqlx_migrations"))?;
     tx.commit().await.map_err(Error::Database)?;
-    Ok((inserted == 1).then_some(alembic))
+    Ok(adopted)
 }
 
-fn phase1_migration() -> &'static Migration {
+async fn create_schema(conn: &mut PgConnection) -> Result<(), Error> {
+    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| permission(e, "create schema tradedesk"))?;
+    Ok(())
+}
+
+fn phase1_migration() -> Result<&'static Migration, Error> {
     MIGRATOR
         .iter()
-        .find(|m| m.version == PHASE1_VERSION)
-        .expect("migrations/0001 is embedded at compile time")
+        .find(|m| m.version == PHASE1_VERSION && m.migration_type.is_up_migration())
+        .ok_or_else(|| Error::Refused("the Phase-1 migration is not embedded".into()))
 }
 
 fn down_script(version: i64) -> Option<&'static Migration> {
@@ -270,12 +576,22 @@ struct Applied {
 /// The database's record of applied migrations (empty when it has none).
 async fn applied(pool: &PgPool) -> Result<BTreeMap<i64, Applied>, Error> {
     let mut conn = pool.acquire().await.map_err(Error::Database)?;
-    if !table_exists(&mut conn, "_sqlx_migrations").await? {
+    if !relation_exists(&mut conn, SCHEMA, MIGRATIONS_TABLE).await? {
         return Ok(BTreeMap::new());
     }
-    let rows: Vec<(i64, DateTime<Utc>, Vec<u8>, bool)> = sqlx::query_as(
-        "SELECT version, installed_on, checksum, success FROM _sqlx_migrations ORDER BY version",
-    )
+    read_records(&mut conn, SCHEMA).await
+}
+
+/// The rows of `<schema>._sqlx_migrations`.
+async fn read_records(
+    conn: &mut PgConnection,
+    schema: &str,
+) -> Result<BTreeMap<i64, Applied>, Error> {
+    let rows: Vec<(i64, DateTime<Utc>, Vec<u8>, bool)> = sqlx::query_as(&format!(
+        "SELECT version, installed_on, checksum, success FROM {}.{MIGRATIONS_TABLE}
+          ORDER BY version",
+        quote_ident(schema)
+    ))
     .fetch_all(&mut *conn)
     .await
     .map_err(Error::Database)?;
@@ -324,9 +640,13 @@ fn check_history(database: &str, applied: &BTreeMap<i64, Applied>) -> Result<(),
     Ok(())
 }
 
-async fn table_exists(conn: &mut PgConnection, table: &str) -> Result<bool, Error> {
+async fn relation_exists(
+    conn: &mut PgConnection,
+    schema: &str,
+    table: &str,
+) -> Result<bool, Error> {
     sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-        .bind(format!("public.{}", quote_ident(table)))
+        .bind(format!("{}.{}", quote_ident(schema), quote_ident(table)))
         .fetch_one(&mut *conn)
         .await
         .map_err(Error::Database)
@@ -366,5 +686,13 @@ fn migrate_error(database: &str, err: MigrateError) -> Error {
             permission(e, "change the schema")
         }
         other => Error::Refused(format!("migrating \"{database}\" failed: {other}")),
+    }
+}
+
+/// The server's message of a database error, or the error itself.
+fn db_message(err: &sqlx::Error) -> String {
+    match err {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        other => other.to_string(),
     }
 }

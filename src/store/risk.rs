@@ -110,7 +110,7 @@ impl super::Store {
     /// The newest edit of the limits, if any.
     pub async fn last_risk_change(&self) -> Result<Option<LastChange>, Error> {
         let row: Option<(String, String, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT operator, change, changed_at FROM config_changes
+            "SELECT operator, change, changed_at FROM tradedesk.config_changes
               WHERE subject = 'risk_config'
               ORDER BY changed_at DESC, id DESC LIMIT 1",
         )
@@ -171,7 +171,7 @@ impl super::Store {
                 .collect::<Vec<_>>()
                 .join(" ");
             sqlx::query(
-                "INSERT INTO config_changes (id, changed_at, operator, subject, change, before, after)
+                "INSERT INTO tradedesk.config_changes (id, changed_at, operator, subject, change, before, after)
                  VALUES ($1, clock_timestamp(), $2, 'risk_config', $3, $4, $5)",
             )
             .bind(uuid::Uuid::now_v7())

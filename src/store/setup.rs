@@ -21,7 +21,8 @@ pub struct SetupReport {
     pub database: String,
     #[serde(flatten)]
     pub prepared: Prepared,
-    /// Every table of the database with its row count, by name.
+    /// Every table of the platform's (`public`) by name, then tradedesk's own as
+    /// `tradedesk.<name>`, each with its row count.
     pub tables: Vec<(String, i64)>,
 }
 
@@ -31,6 +32,7 @@ impl SetupReport {
         let p = &self.prepared;
         p.embedded.is_some_and(|e| e.initialized)
             || p.database_created
+            || !p.migrations.moved.is_empty()
             || p.migrations.adopted.is_some()
             || !p.migrations.applied.is_empty()
             || p.risk_config_written
@@ -167,25 +169,38 @@ async fn write_default_risk_config(pool: &PgPool) -> Result<bool, Error> {
     Ok(written == 1)
 }
 
-/// Every table of the `public` schema with its exact row count.
+/// Every table of the `public` schema (the platform's), then every table of tradedesk's
+/// own schema but its record of migrations, with its exact row count. tradedesk's are
+/// named `tradedesk.<name>`: the platform may have a table of the same name in `public`.
 pub async fn count_rows(pool: &PgPool) -> Result<Vec<(String, i64)>, Error> {
-    let tables: Vec<(String,)> = sqlx::query_as(
-        "SELECT c.relname::text FROM pg_class c
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT n.nspname::text, c.relname::text FROM pg_class c
            JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> '_sqlx_migrations'
-          ORDER BY c.relname",
+          WHERE c.relkind IN ('r', 'p')
+            AND (n.nspname = 'public' OR n.nspname = $1 AND c.relname <> $2)
+          ORDER BY n.nspname <> 'public', c.relname",
     )
+    .bind(migrate::SCHEMA)
+    .bind(migrate::MIGRATIONS_TABLE)
     .fetch_all(pool)
     .await
     .map_err(Error::Database)?;
     let mut counts = Vec::with_capacity(tables.len());
-    for (table,) in tables {
-        let count: i64 =
-            sqlx::query_scalar(&format!("SELECT count(*) FROM {}", quote_ident(&table)))
-                .fetch_one(pool)
-                .await
-                .map_err(|e| migrate::permission(e, "read every table"))?;
-        counts.push((table, count));
+    for (schema, table) in tables {
+        let count: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {}.{}",
+            quote_ident(&schema),
+            quote_ident(&table)
+        ))
+        .fetch_one(pool)
+        .await
+        .map_err(|e| migrate::permission(e, "read every table"))?;
+        let name = if schema == "public" {
+            table
+        } else {
+            format!("{schema}.{table}")
+        };
+        counts.push((name, count));
     }
     Ok(counts)
 }

@@ -571,7 +571,7 @@ async fn audit(
     after: Option<&Strategy>,
 ) -> Result<(), Error> {
     sqlx::query(
-        "INSERT INTO config_changes (id, changed_at, operator, subject, subject_id, subject_name,
+        "INSERT INTO tradedesk.config_changes (id, changed_at, operator, subject, subject_id, subject_name,
                                      change, before, after)
          VALUES ($1, clock_timestamp(), $2, 'strategy', $3, $4, $5, $6, $7)",
     )

@@ -121,6 +121,35 @@ impl Drop for TestDb {
     }
 }
 
+/// Sets `db` up as tradedesk did before it kept its objects in a schema of its own:
+/// migrations 1-4 (the files as they are) run by sqlx's migrator on a connection with
+/// the server's default search_path, so that everything, `_sqlx_migrations` included,
+/// lands in `public`.
+pub async fn set_up_with_everything_in_public(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    for entry in std::fs::read_dir(migrations).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if ["0001_", "0002_", "0003_", "0004_"]
+            .iter()
+            .any(|v| name.starts_with(v))
+        {
+            std::fs::copy(&path, dir.path().join(&name)).unwrap();
+        }
+    }
+    let before = sqlx::migrate::Migrator::new(dir.path()).await.unwrap();
+    let versions: Vec<i64> = before
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .map(|m| m.version)
+        .collect();
+    assert_eq!(versions, [1, 2, 3, 4]);
+    let mut conn = PgConnection::connect(&db.url).await.unwrap();
+    before.run(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
 /// Writes as the platform's Python engine writes: client-side UUIDs, lowercase labels.
 pub mod platform {
     use sqlx::PgPool;
