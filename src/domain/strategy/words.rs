@@ -146,16 +146,17 @@ fn window_in_words(w: &SessionWindow) -> String {
     )
 }
 
-/// Days in week order, runs of three or more shortened: `Mon–Fri`, `Sat, Sun`, `every day`.
+/// Days as runs around the week, runs of three or more shortened: `Mon–Fri`, `Sun–Thu`
+/// (the FX week, which opens on Sunday night), `Tue, Sun`, `every day`. The week is read
+/// from the day after the first day missing, so a run is never cut at Sunday.
 fn days_in_words(days: &[Weekday]) -> String {
-    let mut sorted: Vec<u32> = days.iter().map(|d| d.num_days_from_monday()).collect();
-    sorted.sort_unstable();
-    if sorted.len() == 7 {
+    let listed = |n: u32| days.iter().any(|d| d.num_days_from_monday() == n % 7);
+    let Some(missing) = (0..7).find(|n| !listed(*n)) else {
         return "every day".to_owned();
-    }
-    let name = |n: u32| Weekday::try_from(n as u8).map_or("?", day_name);
+    };
+    let name = |n: u32| Weekday::try_from((n % 7) as u8).map_or("?", day_name);
     let mut runs: Vec<(u32, u32)> = Vec::new();
-    for n in sorted {
+    for n in (missing + 1..missing + 8).filter(|n| listed(*n)) {
         match runs.last_mut() {
             Some((_, end)) if *end + 1 == n => *end = n,
             _ => runs.push((n, n)),
@@ -177,6 +178,20 @@ mod tests {
     use serde_json::json;
 
     use crate::domain::strategy::RulesJson;
+
+    #[test]
+    fn days_read_as_runs_around_the_week() {
+        use chrono::Weekday::*;
+        assert_eq!(super::days_in_words(&[Mon, Tue, Wed, Thu, Fri]), "Mon–Fri");
+        assert_eq!(super::days_in_words(&[Sun, Mon, Tue, Wed, Thu]), "Sun–Thu");
+        assert_eq!(super::days_in_words(&[Fri, Sat, Sun, Mon]), "Fri–Mon");
+        assert_eq!(super::days_in_words(&[Tue, Sun]), "Tue, Sun");
+        assert_eq!(super::days_in_words(&[Sat, Sun]), "Sat, Sun");
+        assert_eq!(
+            super::days_in_words(&[Mon, Tue, Wed, Thu, Fri, Sat, Sun]),
+            "every day"
+        );
+    }
 
     #[test]
     fn the_platform_example_reads_in_plain_words() {
