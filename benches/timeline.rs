@@ -165,7 +165,7 @@ async fn main() {
     .await;
     time("--action human_rejected", || {
         page(TimelineFilter {
-            action: Some("human_rejected".into()),
+            action: Some(tradedesk::domain::DecisionAction::HumanRejected),
             ..base.clone()
         })
     })

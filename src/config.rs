@@ -10,6 +10,20 @@ pub fn project_dirs() -> Option<ProjectDirs> {
     ProjectDirs::from("", "", "tradedesk")
 }
 
+/// The directory of tradedesk's own PostgreSQL cluster, used when no database URL is
+/// configured: `TRADEDESK_PG_DIR` if set; else, for root, `/var/lib/tradedesk/postgres` (the
+/// server runs as `postgres`, which cannot enter root's private home); else
+/// `<user data dir>/tradedesk/postgres`.
+pub fn embedded_cluster_root() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("TRADEDESK_PG_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    if nix::unistd::geteuid().is_root() {
+        return Some(PathBuf::from("/var/lib/tradedesk/postgres"));
+    }
+    project_dirs().map(|dirs| dirs.data_local_dir().join("postgres"))
+}
+
 /// The settings a user may put in `config.toml`. Unknown keys are refused so that a typo
 /// does not silently fall back to a default.
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -8,5 +8,6 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod domain;
+pub mod format;
 pub mod operator;
 pub mod store;

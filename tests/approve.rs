@@ -3,15 +3,12 @@
 
 mod common;
 
-use std::str::FromStr as _;
-
 use common::TestDb;
-use common::platform::{insert_account, insert_idea, insert_strategy, status_of};
-use rust_decimal::Decimal;
+use common::platform::{insert_account, insert_idea, insert_strategy, status_of, uuid};
 use sqlx::PgPool;
-use tradedesk::domain::{Purpose, RiskChangeSet};
+use tradedesk::domain::{Lot, Purpose, RiskChangeSet};
 use tradedesk::operator::Operator;
-use tradedesk::store::approve::{Approval, parse_lot};
+use tradedesk::store::approve::Approval;
 use tradedesk::store::setup::setup;
 use tradedesk::store::{Error, Store};
 
@@ -29,8 +26,8 @@ fn ann() -> Operator {
     Operator::new("ann@desk").unwrap()
 }
 
-fn lot(text: &str) -> Decimal {
-    Decimal::from_str(text).unwrap()
+fn lot(text: &str) -> Lot {
+    Lot::parse(text).unwrap()
 }
 
 async fn count(pool: &PgPool, sql: &str) -> i64 {
@@ -42,7 +39,14 @@ async fn an_approval_that_passes_records_the_order_and_who_approved_it() {
     let (_db, store, pool) = ready().await;
     // AI trading is off (setup's default): a human may still approve.
     let id = insert_idea(&pool, "needs_approval").await.unwrap();
-    let approval = store.approve(&id[..6], lot("0.30"), &ann()).await.unwrap();
+    let approval = store
+        .approve(
+            store.resolve_idea(&id[..6]).await.unwrap(),
+            lot("0.30"),
+            &ann(),
+        )
+        .await
+        .unwrap();
     let Approval::Executed {
         execution, report, ..
     } = approval
@@ -95,7 +99,7 @@ async fn an_approval_the_checks_refuse_rejects_the_idea_and_names_every_failing_
     let (_db, store, pool) = ready().await;
     let id = insert_idea(&pool, "needs_approval").await.unwrap();
     // 2.00 is above both the strategy's cap (0.50) and max_lot_size (1.00).
-    let approval = store.approve(&id, lot("2.00"), &ann()).await.unwrap();
+    let approval = store.approve(uuid(&id), lot("2.00"), &ann()).await.unwrap();
     let Approval::Blocked { report, .. } = &approval else {
         panic!("expected a block, got {approval:?}");
     };
@@ -118,7 +122,10 @@ async fn an_approval_the_checks_refuse_rejects_the_idea_and_names_every_failing_
         count(&pool, "SELECT count(*) FROM tradedesk.executions").await,
         0
     );
-    let err = store.approve(&id, lot("0.10"), &ann()).await.unwrap_err();
+    let err = store
+        .approve(uuid(&id), lot("0.10"), &ann())
+        .await
+        .unwrap_err();
     assert!(
         err.to_string()
             .contains("blocked by the risk checks at approval by ann@desk"),
@@ -133,7 +140,7 @@ async fn a_breached_drawdown_blocks_approval() {
     // past the 1000.00 limit.
     insert_account(&pool, "8900.00", 0).await;
     let id = insert_idea(&pool, "needs_approval").await.unwrap();
-    let approval = store.approve(&id, lot("0.10"), &ann()).await.unwrap();
+    let approval = store.approve(uuid(&id), lot("0.10"), &ann()).await.unwrap();
     let Approval::Blocked { report, .. } = approval else {
         panic!("expected a block");
     };
@@ -142,21 +149,23 @@ async fn a_breached_drawdown_blocks_approval() {
 
 #[tokio::test]
 async fn bad_lots_are_refused_in_a_sentence_and_write_nothing() {
-    let (_db, store, pool) = ready().await;
+    let (_db, _store, pool) = ready().await;
     let id = insert_idea(&pool, "needs_approval").await.unwrap();
+    // A lot that is not one never reaches the store: the type cannot hold it.
     for bad in ["0", "-1", "0.125"] {
-        let err = store.approve(&id, lot(bad), &ann()).await.unwrap_err();
+        let err = tradedesk::store::Error::from(Lot::parse(bad).unwrap_err());
         assert_eq!(err.code().as_str(), "INVALID_INPUT", "{bad}");
     }
     assert_eq!(
-        parse_lot("abc").unwrap_err().to_string(),
+        Lot::parse("abc").unwrap_err().to_string(),
         "lot size `abc` is not a number such as 0.50"
     );
     assert_eq!(
-        parse_lot("0.125").unwrap_err().to_string(),
+        Lot::parse("0.125").unwrap_err().to_string(),
         "lot size 0.125 must have at most 2 decimal places and be at most 99999999.99"
     );
-    assert_eq!(parse_lot(" 0.50 ").unwrap().to_string(), "0.50");
+    assert_eq!(Lot::parse(" 0.50 ").unwrap().to_string(), "0.50");
+    assert_eq!(status_of(&pool, &id).await, "needs_approval");
     assert_eq!(
         count(&pool, "SELECT count(*) FROM decision_history").await,
         0
@@ -184,8 +193,8 @@ async fn two_approvals_racing_for_the_last_slot_execute_exactly_one() {
         let bob = Operator::new("bob@desk").unwrap();
         let ann = ann();
         let (ra, rb) = tokio::join!(
-            a.approve(&first, lot("0.10"), &ann),
-            b.approve(&second, lot("0.10"), &bob)
+            a.approve(uuid(&first), lot("0.10"), &ann),
+            b.approve(uuid(&second), lot("0.10"), &bob)
         );
         let outcomes = [ra.unwrap(), rb.unwrap()];
         let executed = outcomes
@@ -224,12 +233,12 @@ async fn sixteen_consoles_deciding_one_idea_record_exactly_one_human_decision() 
             let operator = Operator::new(format!("op{n}@desk")).unwrap();
             if n % 2 == 0 {
                 store
-                    .approve(&id, lot("0.10"), &operator)
+                    .approve(uuid(&id), lot("0.10"), &operator)
                     .await
                     .map(|_| "approved")
             } else {
                 store
-                    .reject(&id, "race", &operator)
+                    .reject(uuid(&id), "race", &operator)
                     .await
                     .map(|_| "rejected")
             }
@@ -272,7 +281,7 @@ async fn sixteen_consoles_deciding_one_idea_record_exactly_one_human_decision() 
 async fn the_preview_context_judges_like_the_approval_and_offers_the_smaller_cap() {
     let (_db, store, pool) = ready().await;
     let id = insert_idea(&pool, "needs_approval").await.unwrap();
-    let context = store.gate_context(&id).await.unwrap();
+    let context = store.gate_context(uuid(&id)).await.unwrap();
     // The strategy's cap (0.50) is below max_lot_size (1.00).
     assert_eq!(context.default_lot().to_string(), "0.5");
     assert!(context.judge(lot("0.50"), Purpose::HumanApproval).passed());
@@ -301,7 +310,7 @@ async fn an_approval_does_not_wait_for_the_engine_writing_about_the_same_idea() 
     .unwrap();
     let approval = tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        store.approve(&id, lot("0.10"), &ann()),
+        store.approve(uuid(&id), lot("0.10"), &ann()),
     )
     .await
     .expect("the approval is not blocked by the engine's open transaction")

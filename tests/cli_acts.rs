@@ -124,7 +124,11 @@ async fn ideas_list_show_approve_and_reject_with_their_errors() {
     assert!(r.out.contains("FAIL   lot_size"), "{}", r.out);
     let r = cli.run(&["--json", "ideas", "check", &second]);
     assert_eq!(r.code, 0, "the default lot passes: {}", r.out);
-    assert_eq!(json(&r.out)["lot"], "0.5");
+    assert_eq!(
+        json(&r.out)["lot"],
+        "0.50",
+        "the lot as NUMERIC(10,2) stores it"
+    );
     assert_eq!(json(&r.out)["would_pass"], true);
 
     let r = cli.run(&["ideas", "approve", &first[..8], "--lot", "0.20"]);

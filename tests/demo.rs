@@ -11,7 +11,7 @@ use common::TestDb;
 use common::platform::insert_strategy;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
-use tradedesk::domain::{Purpose, TradingDay, day_state};
+use tradedesk::domain::{DecisionAction, Lot, Purpose, TradingDay, day_state};
 use tradedesk::operator::Operator;
 use tradedesk::store::Store;
 use tradedesk::store::approve::Approval;
@@ -177,8 +177,8 @@ async fn the_demo_strategies_pass_the_strict_parser_and_one_trades_around_the_cl
     let mut always_open = Vec::new();
     for s in &strategies {
         let rules = s
-            .rules()
-            .parse()
+            .rules
+            .as_ref()
             .unwrap_or_else(|e| panic!("{}: {e}", s.name));
         assert!(rules.risk_caps.max_lot_size.is_some(), "{}", s.name);
         assert!(
@@ -192,8 +192,9 @@ async fn the_demo_strategies_pass_the_strict_parser_and_one_trades_around_the_cl
         }
         // What export writes, import reads back unchanged.
         let doc = s.to_document().to_string();
-        let specs = tradedesk::store::strategies::parse_documents(&doc).unwrap();
-        assert_eq!(specs[0].rules, s.rules());
+        let specs = tradedesk::domain::strategy::document::parse_documents(&doc).unwrap();
+        assert_eq!(specs[0].rules, s.documents);
+        assert!(specs[0].same_as(s));
     }
     assert_eq!(always_open, ["Round-the-clock FX"]);
 }
@@ -249,9 +250,9 @@ async fn pending_ideas_come_first_and_at_least_two_can_be_approved_at_any_hour()
     let monday: DateTime<Utc> = "2024-06-03T00:00:00Z".parse().unwrap();
     let (mut approvable, mut around_the_clock) = (Vec::new(), Vec::new());
     for idea in pending {
-        let ctx = store.gate_context(&idea.id.to_string()).await.unwrap();
+        let ctx = store.gate_context(idea.id).await.unwrap();
         if ctx
-            .judge(ctx.default_lot(), Purpose::HumanApproval)
+            .judge(Lot::new(ctx.default_lot()).unwrap(), Purpose::HumanApproval)
             .passed()
         {
             approvable.push(idea.id);
@@ -259,7 +260,8 @@ async fn pending_ideas_come_first_and_at_least_two_can_be_approved_at_any_hour()
         let always = (0..7 * 24 * 4).all(|q| {
             let mut at = ctx.clone();
             at.now = monday + TimeDelta::minutes(15 * q);
-            at.judge(at.default_lot(), Purpose::HumanApproval).passed()
+            at.judge(Lot::new(at.default_lot()).unwrap(), Purpose::HumanApproval)
+                .passed()
         });
         if always {
             around_the_clock.push(idea.id);
@@ -274,12 +276,9 @@ async fn pending_ideas_come_first_and_at_least_two_can_be_approved_at_any_hour()
 
     // And the desk works: an approval with the default lot goes through.
     let ann = Operator::new("ann@desk.example").unwrap();
-    let ctx = store
-        .gate_context(&approvable[0].to_string())
-        .await
-        .unwrap();
+    let ctx = store.gate_context(approvable[0]).await.unwrap();
     let approval = store
-        .approve(&approvable[0].to_string(), ctx.default_lot(), &ann)
+        .approve(approvable[0], Lot::new(ctx.default_lot()).unwrap(), &ann)
         .await
         .unwrap();
     assert!(
@@ -311,15 +310,7 @@ async fn the_account_and_the_market_data_look_live() {
     let latest = rows.last().unwrap();
     assert!(now - latest.captured_at <= TimeDelta::minutes(2));
     assert!((1..=2).contains(&latest.open_positions), "{latest:?}");
-    let snapshots: Vec<_> = rows
-        .iter()
-        .map(|r| tradedesk::domain::AccountSnapshot {
-            balance: r.balance,
-            equity: r.equity,
-            captured_at: r.captured_at,
-        })
-        .collect();
-    let day = day_state(&snapshots, TradingDay::UTC_MIDNIGHT, now).unwrap();
+    let day = day_state(&rows, TradingDay::UTC_MIDNIGHT, now).unwrap();
     assert!(
         day.day_pnl >= Decimal::ZERO && day.day_pnl < Decimal::from(2000),
         "{day:?}"
@@ -378,7 +369,9 @@ async fn the_timeline_runs_newest_first_through_a_halt_and_a_resume() {
 
     let halt = rows
         .iter()
-        .position(|d| d.action == "ai_halted" && d.symbol.is_none() && d.operator.is_none())
+        .position(|d| {
+            d.action == DecisionAction::AiHalted && d.symbol.is_none() && d.operator.is_none()
+        })
         .expect("the AI's halt");
     assert_eq!(
         rows[halt].risk_check_result.as_deref(),
@@ -387,26 +380,23 @@ async fn the_timeline_runs_newest_first_through_a_halt_and_a_resume() {
     assert!(rows[halt].rationale.contains("max_drawdown_amount"));
     let resume = rows
         .iter()
-        .position(|d| d.action == "ai_resumed")
+        .position(|d| d.action == DecisionAction::AiResumed)
         .expect("a resume");
     assert!(resume < halt, "the resume comes after the halt");
     assert_eq!(rows[resume].operator.as_deref(), Some("raj@desk.example"));
     assert!(rows[resume].human_override);
 
-    let actions: HashSet<_> = rows.iter().map(|d| d.action.as_str()).collect();
-    for action in [
-        "ai_proposed",
-        "ai_auto_executed",
-        "human_approved",
-        "human_rejected",
-        "risk_rejected",
-        "ai_halted",
-        "ai_resumed",
-    ] {
+    let actions: HashSet<_> = rows.iter().map(|d| d.action).collect();
+    for action in DecisionAction::ALL {
         assert!(actions.contains(action), "no {action}");
     }
     for d in rows {
-        let human = d.action.starts_with("human_") || d.action == "ai_resumed";
+        let human = matches!(
+            d.action,
+            DecisionAction::HumanApproved
+                | DecisionAction::HumanRejected
+                | DecisionAction::AiResumed
+        );
         if human {
             assert!(d.human_override, "{d:?}");
             assert!(
@@ -426,7 +416,7 @@ async fn the_timeline_runs_newest_first_through_a_halt_and_a_resume() {
     }
     let fails: Vec<_> = rows
         .iter()
-        .filter(|d| d.action == "risk_rejected")
+        .filter(|d| d.action == DecisionAction::RiskRejected)
         .filter_map(|d| d.risk_check_result.as_deref())
         .collect();
     assert!(fails.contains(&"fail:lot_size"), "{fails:?}");

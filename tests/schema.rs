@@ -787,7 +787,11 @@ async fn platform_objects_under_names_tradedesk_once_used_are_left_alone() {
     let store = Store::open(&db.target(), 2).await.unwrap();
     let ann = Operator::new("ann@desk").unwrap();
     store
-        .approve(&idea, "0.30".parse().unwrap(), &ann)
+        .approve(
+            uuid::Uuid::parse_str(&idea).unwrap(),
+            tradedesk::domain::Lot::parse("0.30").unwrap(),
+            &ann,
+        )
         .await
         .unwrap();
     let halted = store.halt("test", &ann, false).await.unwrap();

@@ -3,10 +3,10 @@
 use chrono::Utc;
 use serde_json::json;
 
-use super::output::{Out, age};
+use super::output::Out;
 use super::{Failure, open};
-use crate::domain::numeric::signed;
-use crate::domain::{AccountSnapshot, TradingDay, day_state};
+use crate::domain::{TradingDay, day_state};
+use crate::format::{age, signed};
 use crate::operator::Operator;
 use crate::store::Target;
 
@@ -17,16 +17,7 @@ pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
     let pending = store.pending().await?;
     let now = Utc::now();
     let trading_day = TradingDay::UTC_MIDNIGHT;
-    let snapshots: Vec<AccountSnapshot> = store
-        .account_since(trading_day.start_of(now))
-        .await?
-        .into_iter()
-        .map(|a| AccountSnapshot {
-            balance: a.balance,
-            equity: a.equity,
-            captured_at: a.captured_at,
-        })
-        .collect();
+    let snapshots = store.account_since(trading_day.start_of(now)).await?;
     let day = day_state(&snapshots, trading_day, now);
     if out.json {
         return out.json(&json!({

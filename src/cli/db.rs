@@ -10,7 +10,7 @@ pub async fn run(target: &Target, out: Out, command: DbCommand) -> Result<(), Fa
     let cluster = match target.cluster() {
         Some(cluster) => cluster.clone(),
         None => {
-            let root = Cluster::default_root().ok_or(crate::store::Error::NoHome)?;
+            let root = super::embedded_root()?;
             if !out.json {
                 println!(
                     "tradedesk is configured to use {}, not the embedded cluster below.",

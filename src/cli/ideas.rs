@@ -1,18 +1,18 @@
 //! `tradedesk ideas list|show|reject`.
 
 use chrono::Utc;
-use rust_decimal::Decimal;
 use serde_json::json;
 
-use super::output::{Out, age, short};
+use super::output::Out;
 use super::{Failure, IdeasCommand, open};
-use crate::domain::Outcome;
-use crate::domain::numeric::Shown;
+use crate::domain::label::labels;
+use crate::domain::{Idea, IdeaStatus, Lot, Outcome, Purpose};
+use crate::format::{Plain, age, short, timestamp};
 use crate::operator::Operator;
 use crate::store::ErrorCode;
 use crate::store::Target;
-use crate::store::approve::{Approval, parse_lot};
-use crate::store::ideas::{Idea, IdeaFilter};
+use crate::store::approve::Approval;
+use crate::store::ideas::IdeaFilter;
 
 pub async fn run(target: &Target, out: Out, command: IdeasCommand) -> Result<(), Failure> {
     let store = open(target).await?;
@@ -22,6 +22,19 @@ pub async fn run(target: &Target, out: Out, command: IdeasCommand) -> Result<(),
             symbol,
             limit,
         } => {
+            let status = status
+                .map(|s| {
+                    s.parse::<IdeaStatus>().map_err(|_| {
+                        Failure::new(
+                            ErrorCode::InvalidInput,
+                            format!(
+                                "`{s}` is not an idea status: use one of {}",
+                                labels(IdeaStatus::ALL)
+                            ),
+                        )
+                    })
+                })
+                .transpose()?;
             let ideas = store
                 .ideas(&IdeaFilter {
                     status,
@@ -35,21 +48,24 @@ pub async fn run(target: &Target, out: Out, command: IdeasCommand) -> Result<(),
             print_table(&ideas);
         }
         IdeasCommand::Show { id } => {
-            let idea = store.idea(&id).await?;
+            let idea = store.idea(store.resolve_idea(&id).await?).await?;
             if out.json {
                 return out.json(&idea);
             }
             print_one(&idea);
         }
         IdeasCommand::Check { id, lot } => {
-            let lot = lot.as_deref().map(parse_lot).transpose()?;
-            let context = store.gate_context(&id).await?;
-            let lot = lot.unwrap_or_else(|| context.default_lot());
-            let report = context.judge(lot, crate::domain::Purpose::HumanApproval);
+            let lot = lot.as_deref().map(Lot::parse).transpose()?;
+            let context = store.gate_context(store.resolve_idea(&id).await?).await?;
+            let lot = match lot {
+                Some(lot) => lot,
+                None => Lot::new(context.default_lot())?,
+            };
+            let report = context.judge(lot, Purpose::HumanApproval);
             if out.json {
                 out.json(&json!({
                     "idea": context.idea.id,
-                    "lot": lot.to_string(),
+                    "lot": lot.value().to_string(),
                     "would_pass": report.passed(),
                     "risk_check_result": report.risk_check_result(),
                     "verdicts": verdicts_json(&report),
@@ -60,7 +76,7 @@ pub async fn run(target: &Target, out: Out, command: IdeasCommand) -> Result<(),
                     short(context.idea.id),
                     context.idea.symbol,
                     context.idea.direction,
-                    Shown(lot),
+                    lot,
                     if report.passed() {
                         "PASS the risk checks"
                     } else {
@@ -88,16 +104,18 @@ pub async fn run(target: &Target, out: Out, command: IdeasCommand) -> Result<(),
         }
         IdeasCommand::Approve { id, lot } => {
             // Refuse a malformed lot before touching the database.
-            let lot = parse_lot(&lot)?;
-            let approval = store.approve(&id, lot, &Operator::from_os()).await?;
+            let lot = Lot::parse(&lot)?;
+            let id = store.resolve_idea(&id).await?;
+            let approval = store.approve(id, lot, &Operator::from_os()).await?;
             return report_approval(out, &approval, lot);
         }
         IdeasCommand::Reject { id, reason } => {
-            let rejected = store.reject(&id, &reason, &Operator::from_os()).await?;
+            let id = store.resolve_idea(&id).await?;
+            let rejected = store.reject(id, &reason, &Operator::from_os()).await?;
             if out.json {
                 return out.json(&json!({
                     "idea": rejected.idea,
-                    "status": "rejected",
+                    "status": IdeaStatus::Rejected,
                     "decision": rejected.decision,
                 }));
             }
@@ -105,22 +123,6 @@ pub async fn run(target: &Target, out: Out, command: IdeasCommand) -> Result<(),
         }
     }
     Ok(())
-}
-
-fn list(values: &[Decimal]) -> String {
-    values
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn entry(idea: &Idea) -> String {
-    match (&idea.entry_price, &idea.entry_range) {
-        (Some(price), _) => price.to_string(),
-        (None, Some(range)) => list(range).replace(',', "–"),
-        (None, None) => "market".to_string(),
-    }
 }
 
 fn print_table(ideas: &[Idea]) {
@@ -149,9 +151,9 @@ fn print_table(ideas: &[Idea]) {
             short(i.id),
             i.symbol,
             i.direction,
-            entry(i),
-            i.stop_loss,
-            list(&i.take_profit),
+            i.entry().to_string(),
+            Plain(i.stop_loss).to_string(),
+            i.targets(),
             i.reward_to_risk()
                 .map(|r| r.to_string())
                 .unwrap_or_else(|| "—".into()),
@@ -168,9 +170,9 @@ fn print_one(i: &Idea) {
     println!("Idea       {}", i.id);
     println!("Status     {}", i.status);
     println!("Symbol     {} {}", i.symbol, i.direction);
-    println!("Entry      {}", entry(i));
-    println!("Stop       {}", i.stop_loss);
-    println!("Targets    {}", list(&i.take_profit));
+    println!("Entry      {}", i.entry());
+    println!("Stop       {}", Plain(i.stop_loss));
+    println!("Targets    {}", i.targets());
     if let Some(rr) = i.reward_to_risk() {
         println!("R:R        {rr}");
     }
@@ -187,15 +189,15 @@ fn print_one(i: &Idea) {
     }
     println!("Snapshot   {}", i.snapshot_ref);
     println!(
-        "Created    {} ({} ago)",
-        i.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        "Created    {} UTC ({} ago)",
+        timestamp(i.created_at),
         age(i.created_at, now)
     );
     println!("Rationale  {}", i.rationale);
 }
 
 /// Prints what an approval came to; a blocked approval is a RISK_VIOLATION failure.
-fn report_approval(out: Out, approval: &Approval, lot: Decimal) -> Result<(), Failure> {
+fn report_approval(out: Out, approval: &Approval, lot: Lot) -> Result<(), Failure> {
     let (idea, report) = match approval {
         Approval::Executed { idea, report, .. } | Approval::Blocked { idea, report, .. } => {
             (*idea, report)
@@ -206,8 +208,8 @@ fn report_approval(out: Out, approval: &Approval, lot: Decimal) -> Result<(), Fa
         let verdicts = verdicts_json(report);
         let mut value = json!({
             "idea": idea,
-            "lot": lot.to_string(),
-            "status": if executed { "auto_executed" } else { "rejected" },
+            "lot": lot.value().to_string(),
+            "status": if executed { IdeaStatus::AutoExecuted } else { IdeaStatus::Rejected },
             "risk_check_result": report.risk_check_result(),
             "verdicts": verdicts,
         });
@@ -219,7 +221,7 @@ fn report_approval(out: Out, approval: &Approval, lot: Decimal) -> Result<(), Fa
         println!(
             "Approved idea {} with lot {}: order {} handed to execution.",
             short(idea),
-            Shown(lot),
+            lot,
             short(*execution)
         );
         for v in report
@@ -231,8 +233,7 @@ fn report_approval(out: Out, approval: &Approval, lot: Decimal) -> Result<(), Fa
         }
     } else {
         println!(
-            "Blocked: the risk checks refused lot {} for idea {}, which is now rejected.",
-            Shown(lot),
+            "Blocked: the risk checks refused lot {lot} for idea {}, which is now rejected.",
             short(idea)
         );
         for v in report.failures() {

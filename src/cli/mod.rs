@@ -6,8 +6,6 @@ mod db;
 mod ideas;
 mod migrate;
 mod output;
-
-pub use output::{age, parse_time};
 mod risk;
 mod setup;
 mod strategies;
@@ -17,7 +15,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Config;
+use crate::config::{Config, Loaded};
+use crate::store::target::Origin;
 use crate::store::{ErrorCode, Target};
 
 const AFTER_HELP: &str = "\
@@ -303,15 +302,46 @@ macro_rules! failure_from {
 
 failure_from! {
     crate::config::ConfigError => ErrorCode::InvalidInput,
+    crate::domain::LotError => ErrorCode::InvalidInput,
     crate::store::embedded::Error => ErrorCode::Database,
     tokio::task::JoinError => ErrorCode::Database,
     serde_json::Error => ErrorCode::Database,
 }
 
 /// Runs the parsed command line.
+/// The database the user means: `--database-url`, else `DATABASE_URL`, else
+/// `database_url` in config.toml, else the embedded cluster.
+pub fn target(flag: Option<&str>, config: &Loaded) -> Result<Target, Failure> {
+    let env = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
+    let chosen = match (flag, env, &config.config.database_url) {
+        (Some(url), _, _) => Some((url.to_string(), Origin::Flag)),
+        (None, Some(url), _) => Some((url, Origin::Env)),
+        (None, None, Some(url)) => Some((
+            url.clone(),
+            Origin::ConfigFile(config.path.clone().unwrap_or_default()),
+        )),
+        (None, None, None) => None,
+    };
+    match chosen {
+        Some((url, origin)) => Ok(Target::from_url(&url, origin)?),
+        None => Ok(Target::embedded(embedded_root()?)),
+    }
+}
+
+/// Where tradedesk's own cluster lives.
+fn embedded_root() -> Result<std::path::PathBuf, Failure> {
+    crate::config::embedded_cluster_root().ok_or_else(|| {
+        Failure::new(
+            ErrorCode::Database,
+            "no home directory was found for the embedded database: set DATABASE_URL, or \
+             TRADEDESK_PG_DIR to a directory for tradedesk's own PostgreSQL",
+        )
+    })
+}
+
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     let config = Config::load(cli.config.as_deref())?;
-    let target = Target::resolve(cli.database_url.as_deref(), &config)?;
+    let target = target(cli.database_url.as_deref(), &config)?;
     let out = output::Out { json: cli.json };
     let Some(command) = cli.command else {
         return console::run(&target, &config.config, cli.read_only).await;

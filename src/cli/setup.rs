@@ -63,7 +63,7 @@ pub fn render(report: &SetupReport) -> String {
         out.push_str(&format!(
             "  strategy \"{}\" ({}): converted to the platform's documents\n",
             c.name,
-            super::output::short(c.id)
+            crate::format::short(c.id)
         ));
         for change in &c.changes {
             out.push_str(&format!("      {change}\n"));

@@ -4,10 +4,12 @@ use std::io::Read as _;
 
 use serde_json::json;
 
-use super::output::{Out, short};
+use super::output::Out;
 use super::{Failure, StrategiesCommand, open};
+use crate::domain::Strategy;
+use crate::domain::strategy::document::parse_documents;
+use crate::format::short;
 use crate::operator::Operator;
-use crate::store::strategies::{Strategy, parse_documents};
 use crate::store::{ErrorCode, Target};
 
 pub async fn run(target: &Target, out: Out, command: StrategiesCommand) -> Result<(), Failure> {
@@ -31,7 +33,7 @@ pub async fn run(target: &Target, out: Out, command: StrategiesCommand) -> Resul
                     )
                 })?
             };
-            Some(parse_documents(&text)?)
+            Some(parse_documents(&text).map_err(crate::store::Error::from)?)
         }
         _ => None,
     };
@@ -57,7 +59,7 @@ pub async fn run(target: &Target, out: Out, command: StrategiesCommand) -> Resul
             }
         }
         StrategiesCommand::Show { id } => {
-            let s = store.strategy(&id).await?;
+            let s = store.strategy(store.resolve_strategy(&id).await?).await?;
             if out.json {
                 return out.json(&s.to_document());
             }
@@ -68,7 +70,7 @@ pub async fn run(target: &Target, out: Out, command: StrategiesCommand) -> Resul
             );
             println!("Symbols    {}", s.allowed_symbols.join(", "));
             println!("R:R        {}", s.rr_expectation);
-            match s.parse_rules() {
+            match &s.rules {
                 Ok(rules) => {
                     let words = rules.in_words();
                     println!("Sessions   {}", words.sessions);
@@ -83,11 +85,11 @@ pub async fn run(target: &Target, out: Out, command: StrategiesCommand) -> Resul
                 Err(e) => println!("WARNING    {e}; the Gate refuses its ideas"),
             }
             for (name, value) in [
-                ("session_windows", &s.session_windows),
-                ("entry_conditions", &s.entry_conditions),
-                ("exit_rules", &s.exit_rules),
-                ("forbidden_conditions", &s.forbidden_conditions),
-                ("risk_caps", &s.risk_caps),
+                ("session_windows", &s.documents.session_windows),
+                ("entry_conditions", &s.documents.entry_conditions),
+                ("exit_rules", &s.documents.exit_rules),
+                ("forbidden_conditions", &s.documents.forbidden_conditions),
+                ("risk_caps", &s.documents.risk_caps),
             ] {
                 println!("{name}: {}", serde_json::to_string_pretty(value)?);
             }
@@ -95,7 +97,8 @@ pub async fn run(target: &Target, out: Out, command: StrategiesCommand) -> Resul
         StrategiesCommand::Enable { id } => toggle(&store, out, &id, true, &operator).await?,
         StrategiesCommand::Disable { id } => toggle(&store, out, &id, false, &operator).await?,
         StrategiesCommand::Delete { id } => {
-            let deleted = store.delete_strategy(&id, &operator).await?;
+            let id = store.resolve_strategy(&id).await?;
+            let deleted = store.delete_strategy(id, &operator).await?;
             if out.json {
                 return out.json(&json!({"deleted": deleted.id, "name": deleted.name}));
             }
@@ -115,7 +118,7 @@ pub async fn run(target: &Target, out: Out, command: StrategiesCommand) -> Resul
             for i in imported {
                 println!(
                     "{} strategy \"{}\" ({})",
-                    capitalise(i.outcome),
+                    capitalise(i.outcome.as_str()),
                     i.name,
                     short(i.id)
                 );
@@ -126,7 +129,12 @@ pub async fn run(target: &Target, out: Out, command: StrategiesCommand) -> Resul
         }
         StrategiesCommand::Export { id } => {
             let docs = match id {
-                Some(id) => vec![store.strategy(&id).await?.to_document()],
+                Some(id) => vec![
+                    store
+                        .strategy(store.resolve_strategy(&id).await?)
+                        .await?
+                        .to_document(),
+                ],
                 None => store
                     .strategies()
                     .await?
@@ -147,6 +155,7 @@ async fn toggle(
     active: bool,
     operator: &Operator,
 ) -> Result<(), Failure> {
+    let id = store.resolve_strategy(id).await?;
     let (s, changed) = store.set_strategy_active(id, active, operator).await?;
     if out.json {
         return out.json(

@@ -3,8 +3,11 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::output::{Out, csv, parse_time, short};
+use super::output::{Out, csv};
 use super::{Failure, TimelineArgs, open};
+use crate::domain::DecisionAction;
+use crate::domain::label::labels;
+use crate::format::{parse_time, short, timestamp};
 use crate::store::timeline::{Cursor, Page, TimelineFilter};
 use crate::store::{ErrorCode, Target};
 
@@ -37,20 +40,36 @@ fn parse_cursor(text: &str) -> Result<Cursor, Failure> {
 
 pub async fn run(target: &Target, out: Out, args: TimelineArgs) -> Result<(), Failure> {
     let now = Utc::now();
+    let action = args
+        .action
+        .map(|a| {
+            a.parse::<DecisionAction>().map_err(|_| {
+                Failure::new(
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "`{a}` is not a decision action: use one of {}",
+                        labels(DecisionAction::ALL)
+                    ),
+                )
+            })
+        })
+        .transpose()?;
     let filter = TimelineFilter {
         symbol: args.symbol,
-        action: args.action,
+        action,
         operator: args.operator,
         since: args
             .since
             .as_deref()
             .map(|s| parse_time(s, now))
-            .transpose()?,
+            .transpose()
+            .map_err(|e| Failure::new(ErrorCode::InvalidInput, e.to_string()))?,
         until: args
             .until
             .as_deref()
             .map(|s| parse_time(s, now))
-            .transpose()?,
+            .transpose()
+            .map_err(|e| Failure::new(ErrorCode::InvalidInput, e.to_string()))?,
         after: args.after.as_deref().map(parse_cursor).transpose()?,
         limit: args.limit,
     };
@@ -78,7 +97,7 @@ fn print_csv(page: &Page) {
         let fields = [
             d.occurred_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            d.action.clone(),
+            d.action.to_string(),
             d.symbol.clone().unwrap_or_default(),
             d.operator.clone().unwrap_or_default(),
             d.trade_idea_id.map(|i| i.to_string()).unwrap_or_default(),
@@ -106,8 +125,8 @@ fn print_text(page: &Page) {
     for d in &page.decisions {
         println!(
             "{}  {:<16}  {:<7}  {:<8}  {:<20}  {:<24}  {}",
-            d.occurred_at.format("%Y-%m-%d %H:%M:%S"),
-            d.action,
+            timestamp(d.occurred_at),
+            d.action.as_str(),
             d.symbol.as_deref().unwrap_or("—"),
             d.trade_idea_id.map(short).unwrap_or_else(|| "—".into()),
             d.operator.as_deref().unwrap_or("platform"),

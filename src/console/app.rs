@@ -1,24 +1,21 @@
 //! The console's state and its pure `update`: messages in, state changed, commands out.
 //! No IO happens here; tests drive it with keys and messages.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
-use uuid::Uuid;
 
 use super::details::approval_outcome;
 use super::dialog::Dialog;
 use super::keymap::{Keymap, Scope};
 use super::list::List;
-use super::msg::{Change, Cmd, Done, Loaded, Msg, Pane};
-use crate::domain::numeric::Shown;
-use crate::domain::strategy::RulesInWords;
-use crate::domain::{DayState, RiskField};
-use crate::store::account::AccountSnapshot;
-use crate::store::ideas::{Idea, IdeaFilter};
+use super::msg::{Cmd, Done, Loaded, Msg, Pane};
+use crate::domain::{AccountSnapshot, Act, DayState, Decision, Idea, RiskField, Strategy};
+use crate::format::{Shown, short};
+use crate::store::ideas::IdeaFilter;
+use crate::store::listen::Change;
 use crate::store::risk::{LastChange, RiskRow};
-use crate::store::strategies::Strategy;
-use crate::store::timeline::{Cursor, Decision, TimelineFilter};
+use crate::store::timeline::{Cursor, TimelineFilter};
 
 /// How many ideas the pane holds: those awaiting approval come first, so this bounds only
 /// the decided ones shown below them.
@@ -94,9 +91,6 @@ pub struct App {
     pub account: Option<AccountSnapshot>,
     pub day: Option<DayState>,
     pub strategies: List<Strategy>,
-    /// Each strategy's rules in plain words (or why they do not read), made when the
-    /// strategies are loaded.
-    pub strategy_words: HashMap<Uuid, Result<RulesInWords, String>>,
     pub ideas: List<Idea>,
     pub idea_filter: IdeaFilter,
     pub timeline: Timeline,
@@ -138,7 +132,6 @@ impl App {
             account: None,
             day: None,
             strategies: List::default(),
-            strategy_words: HashMap::new(),
             ideas: List::default(),
             idea_filter: IdeaFilter {
                 limit: IDEAS_WINDOW,
@@ -203,7 +196,7 @@ impl App {
     }
 
     /// Why acts are refused now, if they are.
-    pub(super) fn act_refusal(&self, act: &str) -> Option<String> {
+    pub(super) fn act_refusal(&self, act: Act) -> Option<String> {
         if self.read_only {
             return Some(format!(
                 "read-only console: {act} is disabled (opened with --read-only)"
@@ -235,7 +228,7 @@ impl App {
             Msg::Done(done) => self.on_done(done),
             Msg::Failed { act, code, message } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
-                if act == "halt" {
+                if act == Act::Halt {
                     self.halting = false;
                 }
                 self.dialog = Some(Dialog::Outcome {
@@ -276,13 +269,12 @@ impl App {
     }
 
     fn mark_dirty(&mut self, change: &Change) {
-        let reloads: &[Reload] = match change.table.as_str() {
-            "trade_ideas" | "executions" => &[Reload::Ideas],
-            "decision_history" => &[Reload::Timeline],
-            "risk_config" => &[Reload::Risk],
-            "strategies" => &[Reload::Strategies, Reload::Ideas],
-            "snapshot_account" => &[Reload::Account],
-            _ => &[],
+        let reloads: &[Reload] = match change {
+            Change::Idea(_) | Change::Execution(_) => &[Reload::Ideas],
+            Change::Decision(_) => &[Reload::Timeline],
+            Change::Risk => &[Reload::Risk],
+            Change::Strategy(_) => &[Reload::Strategies, Reload::Ideas],
+            Change::Account(_) => &[Reload::Account],
         };
         self.dirty.extend(reloads.iter().copied());
     }
@@ -335,25 +327,12 @@ impl App {
                 self.account = latest;
                 self.day = day;
             }
-            Loaded::Strategies(items) => {
-                self.strategy_words = items
-                    .iter()
-                    .map(|s| {
-                        let words = s.parse_rules().map(|r| r.in_words());
-                        (s.id, words.map_err(|e| e.to_string()))
-                    })
-                    .collect();
-                self.strategies.replace(items, |s| s.id, self.list_rows);
-            }
+            Loaded::Strategies(items) => self.strategies.replace(items, |s| s.id, self.list_rows),
             Loaded::Ideas(items) => {
                 self.ideas.replace(items, |i| i.id, self.list_rows);
                 // After deciding an idea, the next one to decide is the oldest still waiting.
                 if std::mem::take(&mut self.next_pending)
-                    && self
-                        .ideas
-                        .items
-                        .first()
-                        .is_some_and(|i| i.status == "needs_approval")
+                    && self.ideas.items.first().is_some_and(Idea::awaits_approval)
                 {
                     self.ideas.first();
                 }
@@ -394,15 +373,12 @@ impl App {
         self.in_flight = self.in_flight.saturating_sub(1);
         match done {
             Done::Approved { approval, lot } => {
-                self.dialog = Some(approval_outcome(&approval, &lot.to_string()));
+                self.dialog = Some(approval_outcome(&approval, lot));
                 self.next_pending = true;
             }
             Done::Rejected { idea } => {
                 self.next_pending = true;
-                self.toast(
-                    format!("rejected idea {}", crate::store::ids::short(idea)),
-                    false,
-                );
+                self.toast(format!("rejected idea {}", short(idea)), false);
             }
             Done::Halted(halted) => {
                 self.halting = false;
@@ -487,13 +463,16 @@ impl App {
     }
 
     /// Sends an act, unless acts are refused now (then says why).
-    pub(super) fn act(&mut self, cmd: Cmd, what: &str) -> Vec<Cmd> {
-        if let Some(why) = self.act_refusal(what) {
+    pub(super) fn act(&mut self, cmd: Cmd) -> Vec<Cmd> {
+        let Some(act) = cmd.act() else {
+            return vec![cmd];
+        };
+        if let Some(why) = self.act_refusal(act) {
             self.dialog = None;
             self.toast(why, true);
             return Vec::new();
         }
-        if matches!(cmd, Cmd::Halt { .. }) {
+        if act.is_halt() {
             self.halting = true;
         }
         self.in_flight += 1;
@@ -517,7 +496,7 @@ pub fn risk_value(c: &crate::domain::RiskConfig, field: RiskField) -> String {
 }
 
 /// What a failed act looks like as a message (for the loop).
-pub fn failed(act: &'static str, error: &crate::store::Error) -> Msg {
+pub fn failed(act: Act, error: &crate::store::Error) -> Msg {
     Msg::Failed {
         act,
         code: error.code(),

@@ -1,15 +1,12 @@
 //! Texts the console shows about a row or an act: details dialogs and outcomes.
 
 use super::dialog::Dialog;
-use crate::domain::Outcome;
-use crate::domain::strategy::RulesInWords;
+use crate::domain::{Decision, Idea, Lot, Outcome, Strategy};
+use crate::format::{Plain, short, timestamp};
 use crate::store::approve::Approval;
-use crate::store::ideas::Idea;
-use crate::store::strategies::Strategy;
-use crate::store::timeline::Decision;
 
 /// The dialog that shows what an approval came to.
-pub fn approval_outcome(approval: &Approval, lot: &str) -> Dialog {
+pub fn approval_outcome(approval: &Approval, lot: Lot) -> Dialog {
     match approval {
         Approval::Executed {
             execution, report, ..
@@ -17,7 +14,7 @@ pub fn approval_outcome(approval: &Approval, lot: &str) -> Dialog {
             let mut lines = vec![
                 format!(
                     "Order {} for {lot} lots handed to execution.",
-                    crate::store::ids::short(*execution)
+                    short(*execution)
                 ),
                 "The idea is now auto_executed; the timeline records your approval.".to_string(),
             ];
@@ -54,13 +51,14 @@ pub fn approval_outcome(approval: &Approval, lot: &str) -> Dialog {
 }
 
 /// A strategy's rules in plain words, then its documents as stored.
-pub fn strategy_details(s: &Strategy, words: Option<&Result<RulesInWords, String>>) -> Vec<String> {
+pub fn strategy_details(s: &Strategy) -> Vec<String> {
     let mut lines = vec![
         format!("symbols    {}", s.allowed_symbols.join(", ")),
         format!("R:R        {}", s.rr_expectation),
     ];
-    match words {
-        Some(Ok(w)) => {
+    match &s.rules {
+        Ok(rules) => {
+            let w = rules.in_words();
             lines.push(format!("sessions   {}", w.sessions));
             lines.push(format!("caps       {}", w.caps));
             lines.push(format!("news       {}", w.news));
@@ -68,48 +66,35 @@ pub fn strategy_details(s: &Strategy, words: Option<&Result<RulesInWords, String
             lines.push(format!("exit       {}", w.exits));
             lines.extend(w.notes.iter().map(|n| format!("note       {n}")));
         }
-        Some(Err(problem)) => {
+        Err(problem) => {
             lines.push(format!("MALFORMED  {problem}; the Gate refuses its ideas"));
         }
-        None => {}
     }
     lines.push(String::new());
+    let d = &s.documents;
     for (name, value) in [
-        ("session_windows", &s.session_windows),
-        ("entry_conditions", &s.entry_conditions),
-        ("exit_rules", &s.exit_rules),
-        ("forbidden_conditions", &s.forbidden_conditions),
-        ("risk_caps", &s.risk_caps),
+        ("session_windows", &d.session_windows),
+        ("entry_conditions", &d.entry_conditions),
+        ("exit_rules", &d.exit_rules),
+        ("forbidden_conditions", &d.forbidden_conditions),
+        ("risk_caps", &d.risk_caps),
     ] {
         lines.push(format!("{name} {value}"));
     }
     lines
 }
 
+/// An idea in full; prices exact, as the panes show them.
 pub fn idea_details(i: &Idea) -> Vec<String> {
-    let list = |v: &[rust_decimal::Decimal]| {
-        v.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".into());
     vec![
         format!("{} {} — {}", i.symbol, i.direction, i.status),
-        format!(
-            "entry      {}",
-            match (&i.entry_price, &i.entry_range) {
-                (Some(p), _) => p.to_string(),
-                (None, Some(r)) => list(r),
-                _ => "market".into(),
-            }
-        ),
-        format!("stop       {}", i.stop_loss),
-        format!("targets    {}", list(&i.take_profit)),
+        format!("entry      {}", i.entry()),
+        format!("stop       {}", Plain(i.stop_loss)),
+        format!("targets    {}", i.targets()),
         format!(
             "R:R        {}",
-            i.reward_to_risk()
-                .map(|r| r.to_string())
-                .unwrap_or_else(|| "—".into())
+            or_dash(i.reward_to_risk().map(|r| r.to_string()))
         ),
         format!("confidence {}", i.confidence_score),
         format!(
@@ -117,10 +102,7 @@ pub fn idea_details(i: &Idea) -> Vec<String> {
             i.strategy_name.as_deref().unwrap_or("none")
         ),
         format!("hold       {}", i.expected_hold.as_deref().unwrap_or("—")),
-        format!(
-            "created    {}",
-            i.created_at.format("%Y-%m-%d %H:%M:%S UTC")
-        ),
+        format!("created    {} UTC", timestamp(i.created_at)),
         format!("snapshot   {}", i.snapshot_ref),
         String::new(),
         i.rationale.clone(),
@@ -128,12 +110,9 @@ pub fn idea_details(i: &Idea) -> Vec<String> {
 }
 
 pub fn decision_details(d: &Decision) -> Vec<String> {
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".into());
     vec![
-        format!(
-            "{} — {}",
-            d.occurred_at.format("%Y-%m-%d %H:%M:%S UTC"),
-            d.action
-        ),
+        format!("{} UTC — {}", timestamp(d.occurred_at), d.action),
         format!("symbol     {}", d.symbol.as_deref().unwrap_or("— (global)")),
         format!("operator   {}", d.operator.as_deref().unwrap_or("platform")),
         format!(
@@ -142,15 +121,11 @@ pub fn decision_details(d: &Decision) -> Vec<String> {
         ),
         format!(
             "confidence {}",
-            d.confidence_score
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "—".into())
+            or_dash(d.confidence_score.map(|c| c.to_string()))
         ),
         format!(
             "idea       {}",
-            d.trade_idea_id
-                .map(|i| i.to_string())
-                .unwrap_or_else(|| "—".into())
+            or_dash(d.trade_idea_id.map(|i| i.to_string()))
         ),
         format!("override   {}", d.human_override),
         String::new(),

@@ -5,10 +5,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::{Input, InputRequest};
 
 use super::msg::{Cmd, Pane};
-use crate::domain::numeric::Shown;
-use crate::domain::{GateReport, Purpose, RiskChangeSet, RiskConfig, RiskField};
-use crate::store::approve::{GateContext, parse_lot};
-use crate::store::ideas::Idea;
+use crate::domain::{
+    GateContext, GateReport, Idea, Lot, Purpose, RiskChangeSet, RiskConfig, RiskField,
+};
+use crate::format::Shown;
 
 /// An open dialog.
 #[derive(Debug, Clone)]
@@ -28,7 +28,9 @@ pub enum Dialog {
         field: RiskField,
         input: Input,
         current: Box<RiskConfig>,
-        problem: Option<String>,
+        /// The edit as typed, checked against the current limits: what Enter sends, or
+        /// why it cannot be sent.
+        edit: Result<RiskChangeSet, String>,
     },
     Filter {
         pane: Pane,
@@ -54,8 +56,9 @@ pub struct Approve {
     pub lot: Input,
     /// Read when the dialog opened; `None` until it arrives.
     pub context: Option<Box<GateContext>>,
-    /// The verdict for the lot as typed, or why the lot is not a lot.
-    pub verdict: Option<Result<GateReport, String>>,
+    /// The lot as typed with the Gate's verdict on it, or why it is not a lot; `None`
+    /// until the context arrives.
+    pub verdict: Option<Result<(Lot, GateReport), String>>,
 }
 
 impl Approve {
@@ -77,11 +80,12 @@ impl Approve {
         self.rejudge();
     }
 
-    /// Re-runs the Gate on the typed lot: pure, no database.
+    /// Parses the typed lot (once per keystroke) and re-runs the Gate on it: pure, no
+    /// database.
     pub fn rejudge(&mut self) {
         self.verdict = self.context.as_ref().map(|context| {
-            parse_lot(self.lot.value())
-                .map(|lot| context.judge(lot, Purpose::HumanApproval))
+            Lot::parse(self.lot.value())
+                .map(|lot| (lot, context.judge(lot, Purpose::HumanApproval)))
                 .map_err(|e| e.to_string())
         });
     }
@@ -89,13 +93,10 @@ impl Approve {
     /// The command to send, when the lot passes.
     fn submit(&self) -> Option<Cmd> {
         match &self.verdict {
-            Some(Ok(report)) if report.passed() => {
-                let lot = parse_lot(self.lot.value()).ok()?;
-                Some(Cmd::Approve {
-                    idea: self.idea.id,
-                    lot,
-                })
-            }
+            Some(Ok((lot, report))) if report.passed() => Some(Cmd::Approve {
+                idea: self.idea.id,
+                lot: *lot,
+            }),
             _ => None,
         }
     }
@@ -180,21 +181,16 @@ impl Dialog {
                 field,
                 input,
                 current,
-                problem,
+                edit: parsed,
             } => {
-                let edit_text = format!("{field}={}", input.value().trim());
                 if enter {
-                    return match problem {
-                        None => Outcome::Submit(Cmd::SetRisk { edit: edit_text }),
-                        Some(_) => Outcome::Stay,
+                    return match parsed {
+                        Ok(set) => Outcome::Submit(Cmd::SetRisk { edit: set.clone() }),
+                        Err(_) => Outcome::Stay,
                     };
                 }
                 if edit(input, key) {
-                    let edit_text = format!("{field}={}", input.value().trim());
-                    *problem = RiskChangeSet::parse([edit_text.as_str()])
-                        .and_then(|set| set.apply_to(current))
-                        .err()
-                        .map(|e| e.to_string());
+                    *parsed = risk_edit(*field, input.value(), current);
                 }
                 Outcome::Stay
             }
@@ -214,4 +210,16 @@ impl Dialog {
             }
         }
     }
+}
+
+/// `field=value` as an edit of the limits, checked against `current`.
+pub fn risk_edit(
+    field: RiskField,
+    value: &str,
+    current: &RiskConfig,
+) -> Result<RiskChangeSet, String> {
+    let text = format!("{field}={}", value.trim());
+    RiskChangeSet::parse([text.as_str()])
+        .and_then(|set| set.apply_to(current).map(|_| set))
+        .map_err(|e| e.to_string())
 }

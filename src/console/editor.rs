@@ -8,9 +8,11 @@ use uuid::Uuid;
 
 use super::app::failed;
 use super::msg::{Done, Msg};
+use crate::domain::Act;
+use crate::domain::strategy::document::parse_documents;
 use crate::operator::Operator;
 use crate::store::Store;
-use crate::store::strategies::parse_documents;
+use crate::store::strategies::ImportOutcome;
 
 /// Lines starting with this are the editor's notes and are ignored when reading back.
 const NOTE: &str = "//";
@@ -51,9 +53,9 @@ fn run_editor(path: &std::path::Path) -> Result<(), String> {
 /// Opens strategy `id` in the editor until its rules are valid (then saves them, in one
 /// transaction with their audit row) or the operator leaves them unchanged or empty.
 pub async fn edit_strategy(store: &Store, id: Uuid, operator: &Operator) -> Msg {
-    let strategy = match store.strategy(&id.to_string()).await {
+    let strategy = match store.strategy(id).await {
         Ok(s) => s,
-        Err(e) => return failed("edit", &e),
+        Err(e) => return failed(Act::EditStrategy, &e),
     };
     let original = serde_json::to_string_pretty(&strategy.to_document()).unwrap_or_default();
     let dir = match tempfile::Builder::new()
@@ -63,7 +65,7 @@ pub async fn edit_strategy(store: &Store, id: Uuid, operator: &Operator) -> Msg 
         Ok(dir) => dir,
         Err(e) => {
             return failed(
-                "edit",
+                Act::EditStrategy,
                 &crate::store::Error::Refused(format!("cannot make a temporary file: {e}")),
             );
         }
@@ -83,7 +85,7 @@ pub async fn edit_strategy(store: &Store, id: Uuid, operator: &Operator) -> Msg 
         let body = format!("{}\n{text}\n", notes.join("\n"));
         if let Err(e) = std::fs::write(&path, body) {
             return failed(
-                "edit",
+                Act::EditStrategy,
                 &crate::store::Error::Refused(format!("cannot write {}: {e}", path.display())),
             );
         }
@@ -93,14 +95,19 @@ pub async fn edit_strategy(store: &Store, id: Uuid, operator: &Operator) -> Msg 
         };
         match run {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => return failed("edit", &crate::store::Error::Refused(e)),
-            Err(e) => return failed("edit", &crate::store::Error::Refused(e.to_string())),
+            Ok(Err(e)) => return failed(Act::EditStrategy, &crate::store::Error::Refused(e)),
+            Err(e) => {
+                return failed(
+                    Act::EditStrategy,
+                    &crate::store::Error::Refused(e.to_string()),
+                );
+            }
         }
         let edited = match std::fs::read_to_string(&path) {
             Ok(t) => strip_notes(&t),
             Err(e) => {
                 return failed(
-                    "edit",
+                    Act::EditStrategy,
                     &crate::store::Error::Refused(format!("cannot read {}: {e}", path.display())),
                 );
             }
@@ -117,9 +124,11 @@ pub async fn edit_strategy(store: &Store, id: Uuid, operator: &Operator) -> Msg 
                 return match store.import_strategies(&specs, operator).await {
                     Ok(imported) => Msg::Done(Done::StrategyEdited {
                         name: specs[0].name.clone(),
-                        changed: imported.iter().any(|i| i.outcome != "unchanged"),
+                        changed: imported
+                            .iter()
+                            .any(|i| i.outcome != ImportOutcome::Unchanged),
                     }),
-                    Err(e) => failed("edit", &e),
+                    Err(e) => failed(Act::EditStrategy, &e),
                 };
             }
             Ok(_) => {

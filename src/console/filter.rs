@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use super::app::{IDEAS_WINDOW, TIMELINE_PAGE};
-use crate::domain::idea::labels;
+use crate::domain::label::labels;
 use crate::domain::{DecisionAction, IdeaStatus};
+use crate::format::parse_time;
 use crate::store::ideas::IdeaFilter;
 use crate::store::timeline::TimelineFilter;
 
@@ -29,15 +30,15 @@ pub fn parse_idea_filter(text: &str) -> Result<IdeaFilter, String> {
     for word in text.split_whitespace() {
         match word.split_once(':') {
             Some(("symbol", v)) => filter.symbol = Some(v.to_ascii_uppercase()),
-            Some(("status", v)) if v.parse::<IdeaStatus>().is_ok() => {
-                filter.status = Some(v.to_string())
-            }
-            Some(("status", v)) => {
-                return Err(format!(
-                    "`{v}` is not an idea status: use one of {}",
-                    labels(IdeaStatus::ALL)
-                ));
-            }
+            Some(("status", v)) => match v.parse::<IdeaStatus>() {
+                Ok(status) => filter.status = Some(status),
+                Err(_) => {
+                    return Err(format!(
+                        "`{v}` is not an idea status: use one of {}",
+                        labels(IdeaStatus::ALL)
+                    ));
+                }
+            },
             Some((k, _)) => {
                 return Err(format!(
                     "`{k}` is not an idea filter: use symbol:X or status:S"
@@ -76,19 +77,19 @@ pub fn parse_timeline_filter(text: &str, now: DateTime<Utc>) -> Result<TimelineF
         limit: TIMELINE_PAGE,
         ..TimelineFilter::default()
     };
-    let time = |v: &str| crate::cli::parse_time(v, now).map_err(|f| f.message);
+    let time = |v: &str| parse_time(v, now).map_err(|e| e.to_string());
     for word in text.split_whitespace() {
         match word.split_once(':') {
             Some(("symbol", v)) => filter.symbol = Some(v.to_ascii_uppercase()),
-            Some(("action", v)) if v.parse::<DecisionAction>().is_ok() => {
-                filter.action = Some(v.to_string())
-            }
-            Some(("action", v)) => {
-                return Err(format!(
-                    "`{v}` is not a decision action: use one of {}",
-                    labels(DecisionAction::ALL)
-                ));
-            }
+            Some(("action", v)) => match v.parse::<DecisionAction>() {
+                Ok(action) => filter.action = Some(action),
+                Err(_) => {
+                    return Err(format!(
+                        "`{v}` is not a decision action: use one of {}",
+                        labels(DecisionAction::ALL)
+                    ));
+                }
+            },
             Some(("operator", v)) => filter.operator = Some(v.to_string()),
             Some(("since", v)) => filter.since = Some(time(v)?),
             Some(("until", v)) => filter.until = Some(time(v)?),

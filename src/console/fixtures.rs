@@ -9,12 +9,13 @@ use uuid::Uuid;
 use super::app::App;
 use super::keymap::Keymap;
 use super::msg::{Loaded, Msg};
-use crate::domain::{DayState, RiskConfig};
-use crate::store::account::AccountSnapshot;
-use crate::store::ideas::Idea;
+use crate::domain::strategy::StrategyFields;
+use crate::domain::{
+    AccountSnapshot, DayState, Decision, DecisionAction, Direction, Idea, IdeaStatus, RiskConfig,
+    RulesJson, Strategy,
+};
 use crate::store::risk::{LastChange, RiskRow};
-use crate::store::strategies::Strategy;
-use crate::store::timeline::{Decision, Page};
+use crate::store::timeline::Page;
 
 pub fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-25T10:30:00Z")
@@ -45,11 +46,15 @@ pub fn risk(enabled: bool, reason: Option<&str>) -> RiskRow {
     }
 }
 
-pub fn idea(n: u128, symbol: &str, status: &str, minutes_ago: i64) -> Idea {
+pub fn idea(n: u128, symbol: &str, status: IdeaStatus, minutes_ago: i64) -> Idea {
     Idea {
         id: id(n),
         symbol: symbol.into(),
-        direction: if n.is_multiple_of(2) { "buy" } else { "sell" }.into(),
+        direction: if n.is_multiple_of(2) {
+            Direction::Buy
+        } else {
+            Direction::Sell
+        },
         entry_price: Some(dec("1.085640")),
         entry_range: None,
         stop_loss: dec("1.084200"),
@@ -57,7 +62,7 @@ pub fn idea(n: u128, symbol: &str, status: &str, minutes_ago: i64) -> Idea {
         expected_hold: Some("scalp_30m".into()),
         rationale: format!("Breakout of the Asian range on {symbol}"),
         confidence_score: dec("92.50"),
-        status: status.into(),
+        status,
         strategy_id: Some(strategy_id()),
         strategy_name: Some("London breakout".into()),
         snapshot_ref: id(900),
@@ -67,19 +72,23 @@ pub fn idea(n: u128, symbol: &str, status: &str, minutes_ago: i64) -> Idea {
 }
 
 pub fn strategies() -> Vec<Strategy> {
-    let make = |n: u128, name: &str, active: bool, symbols: &[&str]| Strategy {
-        id: if n == 0 { strategy_id() } else { id(500 + n) },
-        name: name.into(),
-        is_active: active,
-        allowed_symbols: symbols.iter().map(|s| s.to_string()).collect(),
-        session_windows: json!([{"start": "07:00Z", "end": "11:00Z", "days": ["Mon", "Tue", "Wed", "Thu", "Fri"]}]),
-        entry_conditions: json!({"trend_alignment": "bullish", "rsi_below": 40}),
-        exit_rules: json!({"stop_loss": "swing_low - 5 pips", "take_profit": ["RR>=2", "RR>=3"]}),
-        forbidden_conditions: json!({"block_high_impact_news_minutes": 30, "blocked_symbols_during_news": ["EUR", "GBP", "USD"]}),
-        risk_caps: json!({"max_lot_size": 0.5, "max_concurrent_positions": 2}),
-        rr_expectation: dec("2.50"),
-        created_at: now() - Duration::days(30),
-        updated_at: now() - Duration::days(1),
+    let make = |n: u128, name: &str, active: bool, symbols: &[&str]| {
+        Strategy::new(StrategyFields {
+            id: if n == 0 { strategy_id() } else { id(500 + n) },
+            name: name.into(),
+            is_active: active,
+            allowed_symbols: symbols.iter().map(|s| s.to_string()).collect(),
+            documents: RulesJson {
+                session_windows: json!([{"start": "07:00Z", "end": "11:00Z", "days": ["Mon", "Tue", "Wed", "Thu", "Fri"]}]),
+                entry_conditions: json!({"trend_alignment": "bullish", "rsi_below": 40}),
+                exit_rules: json!({"stop_loss": "swing_low - 5 pips", "take_profit": ["RR>=2", "RR>=3"]}),
+                forbidden_conditions: json!({"block_high_impact_news_minutes": 30, "blocked_symbols_during_news": ["EUR", "GBP", "USD"]}),
+                risk_caps: json!({"max_lot_size": 0.5, "max_concurrent_positions": 2}),
+            },
+            rr_expectation: dec("2.50"),
+            created_at: now() - Duration::days(30),
+            updated_at: now() - Duration::days(1),
+        })
     };
     vec![
         make(0, "London breakout", true, &["EURUSD", "GBPUSD"]),
@@ -91,7 +100,7 @@ pub fn strategies() -> Vec<Strategy> {
 pub fn decisions() -> Vec<Decision> {
     let make = |n: u128,
                 minutes_ago: i64,
-                action: &str,
+                action: DecisionAction,
                 symbol: Option<&str>,
                 operator: Option<&str>,
                 result: &str,
@@ -99,7 +108,7 @@ pub fn decisions() -> Vec<Decision> {
         id: id(700 + n),
         occurred_at: now() - Duration::minutes(minutes_ago),
         symbol: symbol.map(str::to_string),
-        action: action.into(),
+        action,
         rationale: rationale.into(),
         confidence_score: None,
         risk_check_result: Some(result.into()),
@@ -113,7 +122,7 @@ pub fn decisions() -> Vec<Decision> {
         make(
             1,
             2,
-            "human_approved",
+            DecisionAction::HumanApproved,
             Some("EURUSD"),
             Some("ann@desk.example"),
             "pass",
@@ -122,7 +131,7 @@ pub fn decisions() -> Vec<Decision> {
         make(
             2,
             9,
-            "ai_proposed",
+            DecisionAction::AiProposed,
             Some("GBPUSD"),
             None,
             "fail:confidence",
@@ -131,7 +140,7 @@ pub fn decisions() -> Vec<Decision> {
         make(
             3,
             31,
-            "ai_resumed",
+            DecisionAction::AiResumed,
             None,
             Some("raj@desk.example"),
             "pass",
@@ -140,7 +149,7 @@ pub fn decisions() -> Vec<Decision> {
         make(
             4,
             75,
-            "ai_halted",
+            DecisionAction::AiHalted,
             None,
             None,
             "fail:max_drawdown",
@@ -149,7 +158,7 @@ pub fn decisions() -> Vec<Decision> {
         make(
             5,
             80,
-            "risk_rejected",
+            DecisionAction::RiskRejected,
             Some("XAUUSD"),
             None,
             "fail:lot_size",
@@ -200,11 +209,11 @@ pub fn loaded_app(enabled: bool) -> App {
         },
         Loaded::Strategies(strategies()),
         Loaded::Ideas(vec![
-            idea(1, "EURUSD", "needs_approval", 38),
-            idea(2, "GBPUSD", "needs_approval", 12),
-            idea(3, "XAUUSD", "needs_approval", 3),
-            idea(4, "USDJPY", "auto_executed", 90),
-            idea(5, "EURUSD", "rejected", 140),
+            idea(1, "EURUSD", IdeaStatus::NeedsApproval, 38),
+            idea(2, "GBPUSD", IdeaStatus::NeedsApproval, 12),
+            idea(3, "XAUUSD", IdeaStatus::NeedsApproval, 3),
+            idea(4, "USDJPY", IdeaStatus::AutoExecuted, 90),
+            idea(5, "EURUSD", IdeaStatus::Rejected, 140),
         ]),
         Loaded::Timeline {
             page: Page {

@@ -11,8 +11,7 @@ use super::filter::{
 };
 use super::keymap::Action;
 use super::msg::{Cmd, Pane};
-use crate::domain::RiskField;
-use crate::store::ideas::Idea;
+use crate::domain::{Act, Idea, RiskField};
 use crate::store::timeline::TimelineFilter;
 
 impl App {
@@ -35,8 +34,7 @@ impl App {
                 }
                 dialog::Outcome::Submit(cmd) => {
                     self.dialog = None;
-                    let what = act_name(&cmd);
-                    self.act(cmd, what)
+                    self.act(cmd)
                 }
                 dialog::Outcome::Filter(pane, text) => {
                     self.dialog = None;
@@ -75,7 +73,7 @@ impl App {
             Action::Pane3 => self.focus = Pane::Ideas,
             Action::Pane4 => self.focus = Pane::Timeline,
             Action::Halt => {
-                if let Some(why) = self.act_refusal("the kill switch") {
+                if let Some(why) = self.act_refusal(Act::Halt) {
                     self.toast(why, true);
                 } else {
                     self.dialog = Some(Dialog::Halt {
@@ -84,7 +82,7 @@ impl App {
                 }
             }
             Action::Resume => {
-                if let Some(why) = self.act_refusal("resume") {
+                if let Some(why) = self.act_refusal(Act::Resume) {
                     self.toast(why, true);
                 } else {
                     self.dialog = Some(Dialog::Resume);
@@ -107,13 +105,13 @@ impl App {
                         id: s.id,
                         active: !s.is_active,
                     };
-                    return self.act(cmd, "enabling or disabling a strategy");
+                    return self.act(cmd);
                 }
             }
             Action::EditStrategy => {
                 if let Some(s) = self.strategies.selected() {
                     let cmd = Cmd::EditStrategy { id: s.id };
-                    return self.act(cmd, "editing a strategy");
+                    return self.act(cmd);
                 }
             }
         }
@@ -197,7 +195,7 @@ impl App {
                         s.name,
                         if s.is_active { "active" } else { "disabled" }
                     ),
-                    strategy_details(s, self.strategy_words.get(&s.id)),
+                    strategy_details(s),
                 ),
                 None => return,
             },
@@ -255,13 +253,13 @@ impl App {
     }
 
     /// The selected idea, if a human may decide it now; otherwise says why not.
-    fn decidable_idea(&mut self, act: &str) -> Option<Idea> {
+    fn decidable_idea(&mut self, act: Act) -> Option<Idea> {
         let idea = self.ideas.selected().cloned()?;
         let refusal = self.act_refusal(act).or_else(|| {
-            (idea.status != "needs_approval").then(|| {
+            (!idea.awaits_approval()).then(|| {
                 format!(
                     "this idea is {}, not awaiting approval",
-                    idea.status.replace('_', " ")
+                    idea.status.as_str().replace('_', " ")
                 )
             })
         });
@@ -275,7 +273,7 @@ impl App {
     }
 
     fn open_approve(&mut self) -> Vec<Cmd> {
-        let Some(idea) = self.decidable_idea("approval") else {
+        let Some(idea) = self.decidable_idea(Act::Approve) else {
             return Vec::new();
         };
         let id = idea.id;
@@ -284,7 +282,7 @@ impl App {
     }
 
     fn open_reject(&mut self) {
-        if let Some(idea) = self.decidable_idea("rejection") {
+        if let Some(idea) = self.decidable_idea(Act::Reject) {
             self.dialog = Some(Dialog::Reject {
                 idea,
                 reason: Input::default(),
@@ -297,7 +295,7 @@ impl App {
         let Some(field) = RiskField::ALL.get(self.risk_selected).copied() else {
             return;
         };
-        if let Some(why) = self.act_refusal("editing a limit") {
+        if let Some(why) = self.act_refusal(Act::EditRisk) {
             self.toast(why, true);
             return;
         }
@@ -315,23 +313,9 @@ impl App {
         let value = risk_value(&row.config, field);
         self.dialog = Some(Dialog::EditRisk {
             field,
+            edit: dialog::risk_edit(field, &value, &row.config),
             input: Input::new(value),
             current: Box::new(row.config.clone()),
-            problem: None,
         });
-    }
-}
-
-/// The short name of an act, for messages.
-fn act_name(cmd: &Cmd) -> &'static str {
-    match cmd {
-        Cmd::Approve { .. } => "approval",
-        Cmd::Reject { .. } => "rejection",
-        Cmd::Halt { .. } => "the kill switch",
-        Cmd::Resume => "resume",
-        Cmd::SetRisk { .. } => "editing a limit",
-        Cmd::SetStrategyActive { .. } => "enabling or disabling a strategy",
-        Cmd::EditStrategy { .. } => "editing a strategy",
-        _ => "this",
     }
 }

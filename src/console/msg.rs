@@ -4,17 +4,18 @@
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::domain::DayState;
+use crate::domain::{
+    AccountSnapshot, Act, DayState, GateContext, Idea, Lot, RiskChangeSet, Strategy,
+};
 use crate::store::ErrorCode;
-use crate::store::account::AccountSnapshot;
-use crate::store::approve::{Approval, GateContext};
+use crate::store::approve::Approval;
 use crate::store::halt::{Halted, Resumed};
-use crate::store::ideas::{Idea, IdeaFilter};
-use crate::store::risk::{LastChange, RiskRow, RiskUpdate};
-use crate::store::strategies::Strategy;
+use crate::store::ideas::IdeaFilter;
+use crate::store::limits::RiskUpdate;
+use crate::store::listen::Change;
+use crate::store::risk::{LastChange, RiskRow};
 use crate::store::timeline::{Page, TimelineFilter};
 
 /// The four panes, in their `1`–`4` order.
@@ -37,12 +38,6 @@ impl Pane {
             Pane::Timeline => "Decision timeline",
         }
     }
-}
-
-/// A change another writer made, announced on the `tradedesk` channel.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    pub table: String,
 }
 
 /// Data read for a pane.
@@ -71,7 +66,7 @@ pub enum Loaded {
 pub enum Done {
     Approved {
         approval: Approval,
-        lot: Decimal,
+        lot: Lot,
     },
     Rejected {
         idea: Uuid,
@@ -110,7 +105,7 @@ pub enum Msg {
     LoadFailed(String),
     Done(Done),
     Failed {
-        act: &'static str,
+        act: Act,
         code: ErrorCode,
         message: String,
     },
@@ -137,7 +132,7 @@ pub enum Cmd {
     LoadGateContext(Uuid),
     Approve {
         idea: Uuid,
-        lot: Decimal,
+        lot: Lot,
     },
     Reject {
         idea: Uuid,
@@ -148,7 +143,7 @@ pub enum Cmd {
     },
     Resume,
     SetRisk {
-        edit: String,
+        edit: RiskChangeSet,
     },
     SetStrategyActive {
         id: Uuid,
@@ -160,4 +155,26 @@ pub enum Cmd {
         id: Uuid,
     },
     Quit,
+}
+
+impl Cmd {
+    /// The act this command carries out, if it is one (reads are not).
+    pub fn act(&self) -> Option<Act> {
+        match self {
+            Cmd::Approve { .. } => Some(Act::Approve),
+            Cmd::Reject { .. } => Some(Act::Reject),
+            Cmd::Halt { .. } => Some(Act::Halt),
+            Cmd::Resume => Some(Act::Resume),
+            Cmd::SetRisk { .. } => Some(Act::EditRisk),
+            Cmd::SetStrategyActive { .. } => Some(Act::ToggleStrategy),
+            Cmd::EditStrategy { .. } => Some(Act::EditStrategy),
+            Cmd::LoadRisk
+            | Cmd::LoadAccount
+            | Cmd::LoadStrategies
+            | Cmd::LoadIdeas(_)
+            | Cmd::LoadTimeline { .. }
+            | Cmd::LoadGateContext(_)
+            | Cmd::Quit => None,
+        }
+    }
 }

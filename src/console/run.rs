@@ -14,25 +14,23 @@ use crossterm::terminal::{
 use futures::StreamExt as _;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use sqlx::postgres::PgListener;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::unbounded_channel;
 
 use super::app::{App, failed};
 use super::editor;
-use super::msg::{Change, Cmd, Done, Loaded, Msg};
+use super::msg::{Cmd, Done, Loaded, Msg};
 use super::theme::Theme;
 use super::view;
-use crate::domain::{AccountSnapshot as DaySnapshot, TradingDay, day_state};
+use crate::domain::{Act, TradingDay, day_state};
 use crate::operator::Operator;
 use crate::store::Store;
+use crate::store::listen;
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
 
 /// How often time moves on screen and coalesced live changes are read.
 const TICK: Duration = Duration::from_millis(200);
-/// How often the listener checks that the database still answers.
-const HEARTBEAT: Duration = Duration::from_secs(3);
 
 /// Puts the terminal in the console's mode.
 pub fn enter() -> io::Result<Term> {
@@ -77,7 +75,17 @@ async fn event_loop(
     operator: &Operator,
 ) -> io::Result<()> {
     let (tx, mut rx) = unbounded_channel::<Msg>();
-    let listener = tokio::spawn(watch(store.clone(), tx.clone()));
+    let listener = {
+        let tx = tx.clone();
+        tokio::spawn(listen::watch(store.clone(), move |event| {
+            tx.send(match event {
+                listen::Event::Connected => Msg::Connected,
+                listen::Event::Changed(change) => Msg::Changed(change),
+                listen::Event::Lost(reason) => Msg::Disconnected(reason),
+            })
+            .is_ok()
+        }))
+    };
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -144,188 +152,82 @@ async fn event_loop(
 
 /// Runs one command against the store and says what came of it.
 pub async fn exec(store: &Store, cmd: Cmd, operator: &Operator) -> Msg {
-    let loaded = |r: Result<Loaded, crate::store::Error>| match r {
-        Ok(l) => Msg::Loaded(l),
-        Err(e) => Msg::LoadFailed(e.to_string()),
-    };
-    let done = |act: &'static str, r: Result<Done, crate::store::Error>| match r {
-        Ok(d) => Msg::Done(d),
-        Err(e) => failed(act, &e),
-    };
-    match cmd {
-        Cmd::LoadRisk => loaded(
-            async {
-                let row = store.risk_config().await?;
-                let last = store.last_risk_change().await?;
-                Ok(Loaded::Risk { row, last })
-            }
-            .await,
-        ),
-        Cmd::LoadAccount => loaded(
-            async {
-                let now = Utc::now();
-                let day = TradingDay::UTC_MIDNIGHT;
-                let snapshots = store.account_since(day.start_of(now)).await?;
-                let latest = snapshots.last().cloned();
-                let points: Vec<DaySnapshot> = snapshots
-                    .iter()
-                    .map(|a| DaySnapshot {
-                        balance: a.balance,
-                        equity: a.equity,
-                        captured_at: a.captured_at,
-                    })
-                    .collect();
-                Ok(Loaded::Account {
-                    latest,
-                    day: day_state(&points, day, now),
-                })
-            }
-            .await,
-        ),
-        Cmd::LoadStrategies => loaded(store.strategies().await.map(Loaded::Strategies)),
-        Cmd::LoadIdeas(filter) => loaded(store.ideas(&filter).await.map(Loaded::Ideas)),
-        Cmd::LoadTimeline { filter, append } => loaded(
-            store
-                .timeline(&filter)
-                .await
-                .map(|page| Loaded::Timeline { page, append }),
-        ),
-        Cmd::LoadGateContext(id) => loaded(
-            store
-                .gate_context(&id.to_string())
-                .await
-                .map(|c| Loaded::GateContext(Box::new(c))),
-        ),
-        Cmd::Approve { idea, lot } => done(
-            "approval",
-            store
-                .approve(&idea.to_string(), lot, operator)
-                .await
-                .map(|approval| Done::Approved { approval, lot }),
-        ),
-        Cmd::Reject { idea, reason } => done(
-            "rejection",
-            store
-                .reject(&idea.to_string(), &reason, operator)
-                .await
-                .map(|r| Done::Rejected { idea: r.idea }),
-        ),
-        Cmd::Halt { reason } => done(
-            "halt",
-            store.halt(&reason, operator, false).await.map(Done::Halted),
-        ),
-        Cmd::Resume => done(
-            "resume",
-            store.resume(operator, "").await.map(Done::Resumed),
-        ),
-        Cmd::SetRisk { edit } => done(
-            "edit",
-            async {
-                let set = crate::domain::RiskChangeSet::parse([edit.as_str()])
-                    .map_err(|e| crate::store::Error::InvalidInput(e.to_string()))?;
-                store
-                    .update_risk_config(&set, operator)
-                    .await
-                    .map(|u| Done::RiskSet(Box::new(u)))
-            }
-            .await,
-        ),
-        Cmd::SetStrategyActive { id, active } => done(
-            "strategy",
-            store
-                .set_strategy_active(&id.to_string(), active, operator)
-                .await
-                .map(|(s, changed)| Done::StrategyToggled {
-                    name: s.name,
-                    active,
-                    changed,
-                }),
-        ),
-        // These need the terminal: the loop runs them in the foreground.
-        Cmd::EditStrategy { .. } | Cmd::Quit => Msg::LoadFailed("not a background command".into()),
+    match cmd.act() {
+        Some(act) => match perform(store, cmd, operator).await {
+            Ok(done) => Msg::Done(done),
+            Err(e) => failed(act, &e),
+        },
+        None => match read(store, cmd).await {
+            Ok(loaded) => Msg::Loaded(loaded),
+            Err(e) => Msg::LoadFailed(e.to_string()),
+        },
     }
 }
 
-/// Watches the database: forwards notifications, notices a lost connection (a dropped
-/// LISTEN connection, or a heartbeat that gets no answer), and reconnects with backoff.
-async fn watch(store: Store, tx: UnboundedSender<Msg>) {
-    let mut failures: u32 = 0;
-    loop {
-        let started = std::time::Instant::now();
-        match listen(&store, &tx).await {
-            Ok(()) => return,
-            Err(reason) => {
-                if tx.send(Msg::Disconnected(reason)).is_err() {
-                    return;
-                }
+/// A read for a pane.
+async fn read(store: &Store, cmd: Cmd) -> Result<Loaded, crate::store::Error> {
+    Ok(match cmd {
+        Cmd::LoadRisk => Loaded::Risk {
+            row: store.risk_config().await?,
+            last: store.last_risk_change().await?,
+        },
+        Cmd::LoadAccount => {
+            let now = Utc::now();
+            let day = TradingDay::UTC_MIDNIGHT;
+            let snapshots = store.account_since(day.start_of(now)).await?;
+            Loaded::Account {
+                latest: snapshots.last().copied(),
+                day: day_state(&snapshots, day, now),
             }
         }
-        // A session that lasted resets the backoff; quick failures double it, up to 5 s.
-        failures = if started.elapsed() > Duration::from_secs(30) {
-            0
-        } else {
-            failures.saturating_add(1)
-        };
-        let wait = Duration::from_millis(250) * 2u32.saturating_pow(failures.min(5));
-        tokio::time::sleep(wait.min(Duration::from_secs(5))).await;
-    }
+        Cmd::LoadStrategies => Loaded::Strategies(store.strategies().await?),
+        Cmd::LoadIdeas(filter) => Loaded::Ideas(store.ideas(&filter).await?),
+        Cmd::LoadTimeline { filter, append } => Loaded::Timeline {
+            page: store.timeline(&filter).await?,
+            append,
+        },
+        Cmd::LoadGateContext(id) => Loaded::GateContext(Box::new(store.gate_context(id).await?)),
+        other => {
+            return Err(crate::store::Error::Refused(format!(
+                "{other:?} is not a read"
+            )));
+        }
+    })
 }
 
-/// One listening session; returns `Err(reason)` when the connection is lost, `Ok` when
-/// the console is gone.
-async fn listen(store: &Store, tx: &UnboundedSender<Msg>) -> Result<(), String> {
-    let mut listener = PgListener::connect_with(store.pool())
-        .await
-        .map_err(|e| e.to_string())?;
-    listener
-        .listen("tradedesk")
-        .await
-        .map_err(|e| e.to_string())?;
-    if tx.send(Msg::Connected).is_err() {
-        return Ok(());
-    }
-    // The heartbeat runs beside the listener, so that waiting for a notification is never
-    // cancelled while the connection is kept: only when it is given up.
-    let (lost_tx, mut lost) = tokio::sync::oneshot::channel::<String>();
-    let pool = store.pool().clone();
-    let heartbeat = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(HEARTBEAT);
-        loop {
-            tick.tick().await;
-            let ping = tokio::time::timeout(
-                Duration::from_secs(2),
-                sqlx::query("SELECT 1").execute(&pool),
-            )
-            .await;
-            let reason = match ping {
-                Ok(Ok(_)) => continue,
-                Ok(Err(e)) => e.to_string(),
-                Err(_) => "the database did not answer within 2 s".to_string(),
-            };
-            let _ = lost_tx.send(reason);
-            return;
+/// An act, one transaction of the store.
+async fn perform(
+    store: &Store,
+    cmd: Cmd,
+    operator: &Operator,
+) -> Result<Done, crate::store::Error> {
+    Ok(match cmd {
+        Cmd::Approve { idea, lot } => Done::Approved {
+            approval: store.approve(idea, lot, operator).await?,
+            lot,
+        },
+        Cmd::Reject { idea, reason } => Done::Rejected {
+            idea: store.reject(idea, &reason, operator).await?.idea,
+        },
+        Cmd::Halt { reason } => Done::Halted(store.halt(&reason, operator, false).await?),
+        Cmd::Resume => Done::Resumed(store.resume(operator, "").await?),
+        Cmd::SetRisk { edit } => {
+            Done::RiskSet(Box::new(store.update_risk_config(&edit, operator).await?))
         }
-    });
-    let result = loop {
-        tokio::select! {
-            note = listener.try_recv() => match note {
-                Ok(Some(note)) => {
-                    let table = serde_json::from_str::<serde_json::Value>(note.payload())
-                        .ok()
-                        .and_then(|v| v["table"].as_str().map(str::to_string))
-                        .unwrap_or_default();
-                    if tx.send(Msg::Changed(Change { table })).is_err() {
-                        break Ok(());
-                    }
-                }
-                Ok(None) => break Err("the database connection was closed".into()),
-                Err(e) => break Err(e.to_string()),
-            },
-            reason = &mut lost => {
-                break Err(reason.unwrap_or_else(|_| "the heartbeat stopped".into()));
+        Cmd::SetStrategyActive { id, active } => {
+            let (s, changed) = store.set_strategy_active(id, active, operator).await?;
+            Done::StrategyToggled {
+                name: s.name,
+                active,
+                changed,
             }
         }
-    };
-    heartbeat.abort();
-    result
+        // The editor needs the terminal: the loop runs it in the foreground.
+        other => {
+            return Err(crate::store::Error::Refused(format!(
+                "{} cannot run in the background",
+                other.act().map_or("this", Act::noun)
+            )));
+        }
+    })
 }

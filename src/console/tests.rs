@@ -7,9 +7,11 @@ use rust_decimal::Decimal;
 use super::app::{App, Connection};
 use super::dialog::Dialog;
 use super::fixtures::{self, loaded_app, now};
-use super::msg::{Change, Cmd, Done, Loaded, Msg, Pane};
+use super::msg::{Cmd, Done, Loaded, Msg, Pane};
 use crate::domain::Outcome;
+use crate::domain::{Act, IdeaStatus, Lot, RiskChangeSet};
 use crate::store::halt::Halted;
+use crate::store::listen::Change;
 
 fn key(app: &mut App, code: KeyCode) -> Vec<Cmd> {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
@@ -73,7 +75,7 @@ fn approval_sends_the_typed_lot_once_the_risk_checks_pass() {
     let Some(Dialog::Approve(dialog)) = &app.dialog else {
         panic!()
     };
-    let report = dialog.verdict.clone().unwrap().unwrap();
+    let (_, report) = dialog.verdict.clone().unwrap().unwrap();
     assert_eq!(
         report.risk_check_result(),
         "fail:lot_size",
@@ -92,7 +94,7 @@ fn approval_sends_the_typed_lot_once_the_risk_checks_pass() {
         cmds,
         vec![Cmd::Approve {
             idea: first,
-            lot: dec("0.30")
+            lot: Lot::parse("0.30").unwrap()
         }]
     );
     assert!(app.dialog.is_none());
@@ -120,7 +122,10 @@ fn a_lot_that_is_not_a_number_is_named_and_never_sent() {
 fn the_outcome_of_an_approval_is_shown_until_dismissed() {
     let mut app = loaded_app(false);
     let ctx = context(&app);
-    let report = ctx.judge(dec("0.75"), crate::domain::Purpose::HumanApproval);
+    let report = ctx.judge(
+        Lot::parse("0.75").unwrap(),
+        crate::domain::Purpose::HumanApproval,
+    );
     app.in_flight = 1;
     app.update(Msg::Done(Done::Approved {
         approval: crate::store::approve::Approval::Blocked {
@@ -128,7 +133,7 @@ fn the_outcome_of_an_approval_is_shown_until_dismissed() {
             decision: uuid::Uuid::nil(),
             report,
         },
-        lot: dec("0.75"),
+        lot: Lot::parse("0.75").unwrap(),
     }));
     let Some(Dialog::Outcome { title, lines, ok }) = &app.dialog else {
         panic!("no outcome shown")
@@ -171,7 +176,7 @@ fn reject_needs_a_reason_and_sends_it() {
 fn only_ideas_awaiting_approval_can_be_decided() {
     let mut app = loaded_app(false);
     ch(&mut app, 'G');
-    assert_eq!(app.ideas.selected().unwrap().status, "rejected");
+    assert_eq!(app.ideas.selected().unwrap().status, IdeaStatus::Rejected);
     assert_eq!(ch(&mut app, 'a'), vec![]);
     assert!(app.dialog.is_none());
     assert!(toast(&app).contains("not awaiting approval"));
@@ -230,7 +235,7 @@ fn a_failed_halt_is_shown_and_clears_halting() {
     ch(&mut app, 'K');
     key(&mut app, KeyCode::Enter);
     app.update(Msg::Failed {
-        act: "halt",
+        act: Act::Halt,
         code: crate::store::ErrorCode::Database,
         message: "connection reset".into(),
     });
@@ -239,7 +244,7 @@ fn a_failed_halt_is_shown_and_clears_halting() {
         panic!()
     };
     assert!(!ok);
-    assert!(title.starts_with("halt failed"));
+    assert!(title.starts_with("the kill switch failed"), "{title}");
 }
 
 #[test]
@@ -302,16 +307,17 @@ fn live_changes_keep_the_cursor_on_its_row_and_are_read_once_per_tick() {
     ch(&mut app, 'j');
     let on = app.ideas.selected().unwrap().id;
     for _ in 0..5 {
-        app.update(Msg::Changed(Change {
-            table: "trade_ideas".into(),
-        }));
+        app.update(Msg::Changed(Change::Idea(uuid::Uuid::nil())));
     }
     let cmds = app.update(Msg::Tick(now()));
     assert_eq!(cmds.len(), 1, "a burst is one read: {cmds:?}");
     assert!(matches!(cmds[0], Cmd::LoadIdeas(_)));
     // A new idea arrives above the operator's row.
     let mut items = app.ideas.items.clone();
-    items.insert(0, fixtures::idea(9, "AUDUSD", "needs_approval", 60));
+    items.insert(
+        0,
+        fixtures::idea(9, "AUDUSD", IdeaStatus::NeedsApproval, 60),
+    );
     app.update(Msg::Loaded(Loaded::Ideas(items)));
     assert_eq!(app.ideas.selected().unwrap().id, on);
     assert_eq!(app.update(Msg::Tick(now())), vec![]);
@@ -384,13 +390,12 @@ fn risk_edits_are_validated_as_typed_and_the_switch_is_not_a_field() {
     assert_eq!(input.value(), "1.00");
     ctrl(&mut app, 'u');
     typed(&mut app, "0.505");
-    let Some(Dialog::EditRisk { problem, .. }) = &app.dialog else {
+    let Some(Dialog::EditRisk { edit, .. }) = &app.dialog else {
         panic!()
     };
     assert!(
-        problem
-            .as_deref()
-            .unwrap()
+        edit.as_ref()
+            .unwrap_err()
             .contains("at most 2 decimal places")
     );
     assert_eq!(key(&mut app, KeyCode::Enter), vec![]);
@@ -398,7 +403,7 @@ fn risk_edits_are_validated_as_typed_and_the_switch_is_not_a_field() {
     assert_eq!(
         key(&mut app, KeyCode::Enter),
         vec![Cmd::SetRisk {
-            edit: "max_lot_size=0.50".into()
+            edit: RiskChangeSet::parse(["max_lot_size=0.50"]).unwrap()
         }]
     );
 }
@@ -414,7 +419,7 @@ fn filters_reload_the_pane_and_bad_ones_say_why() {
         panic!("{cmds:?}")
     };
     assert_eq!(filter.symbol.as_deref(), Some("GBPUSD"));
-    assert_eq!(filter.status.as_deref(), Some("needs_approval"));
+    assert_eq!(filter.status, Some(IdeaStatus::NeedsApproval));
 
     ch(&mut app, '4');
     ch(&mut app, '/');
@@ -444,7 +449,7 @@ fn waived_rules_are_listed_in_the_preview() {
     let Some(Dialog::Approve(dialog)) = &app.dialog else {
         panic!()
     };
-    let report = dialog.verdict.clone().unwrap().unwrap();
+    let (_, report) = dialog.verdict.clone().unwrap().unwrap();
     assert!(report.passed(), "confidence binds the AI, not a human");
     assert!(report.verdicts.iter().any(|v| v.outcome == Outcome::Waived));
 }
@@ -453,23 +458,19 @@ fn waived_rules_are_listed_in_the_preview() {
 fn new_decisions_appear_at_the_top_of_the_timeline_and_none_is_missed() {
     let mut app = loaded_app(true);
     ch(&mut app, '4');
-    app.update(Msg::Changed(Change {
-        table: "decision_history".into(),
-    }));
+    app.update(Msg::Changed(Change::Decision(uuid::Uuid::nil())));
     let cmds = app.update(Msg::Tick(now()));
     assert!(
         matches!(cmds.as_slice(), [Cmd::LoadTimeline { append: false, .. }]),
         "{cmds:?}"
     );
     // Another decision lands while that read is in flight: it is read next, not dropped.
-    app.update(Msg::Changed(Change {
-        table: "decision_history".into(),
-    }));
+    app.update(Msg::Changed(Change::Decision(uuid::Uuid::nil())));
     assert_eq!(app.update(Msg::Tick(now())), vec![]);
     let mut rows = fixtures::decisions();
     let mut newest = rows[0].clone();
     newest.id = uuid::Uuid::from_u128(1);
-    newest.action = "human_rejected".into();
+    newest.action = crate::domain::DecisionAction::HumanRejected;
     rows.insert(0, newest);
     app.update(Msg::Loaded(Loaded::Timeline {
         page: crate::store::timeline::Page {
@@ -479,7 +480,10 @@ fn new_decisions_appear_at_the_top_of_the_timeline_and_none_is_missed() {
         append: false,
     }));
     assert_eq!(app.timeline.list.offset, 0, "the new row is in view");
-    assert_eq!(app.timeline.list.items[0].action, "human_rejected");
+    assert_eq!(
+        app.timeline.list.items[0].action,
+        crate::domain::DecisionAction::HumanRejected
+    );
     let cmds = app.update(Msg::Tick(now()));
     assert!(
         matches!(cmds.as_slice(), [Cmd::LoadTimeline { append: false, .. }]),

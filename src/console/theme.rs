@@ -3,6 +3,8 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
+use crate::domain::label::Tone;
+
 /// The styles of one console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
@@ -47,17 +49,13 @@ impl Theme {
             .add_modifier(Modifier::BOLD | Modifier::SLOW_BLINK)
     }
 
-    /// A trade idea's or decision's status, in the colours traders know (docs/platform.md §5).
-    pub fn status(&self, status: &str) -> Style {
-        match status {
-            "auto_executed" | "human_approved" | "ai_auto_executed" | "ai_resumed" => {
-                self.fg(Color::Green)
-            }
-            "needs_approval" | "ai_proposed" => self.fg(Color::Yellow),
-            "rejected" | "halted_by_risk" | "human_rejected" | "risk_rejected" | "ai_halted" => {
-                self.fg(Color::Red)
-            }
-            _ => Style::new(),
+    /// A trade idea's status or a decision's action, in the colours traders know.
+    pub fn tone(&self, tone: Tone) -> Style {
+        match tone {
+            Tone::Good => self.fg(Color::Green),
+            Tone::Waiting => self.fg(Color::Yellow),
+            Tone::Bad => self.fg(Color::Red),
+            Tone::Neutral => Style::new(),
         }
     }
 
@@ -114,6 +112,7 @@ mod tests {
     use ratatui::style::Color;
 
     use super::*;
+    use crate::domain::{DecisionAction, IdeaStatus};
 
     #[test]
     fn no_color_set_to_anything_turns_colour_off_but_not_emphasis() {
@@ -131,18 +130,27 @@ mod tests {
             off.add_modifier
                 .contains(Modifier::REVERSED | Modifier::BOLD)
         );
-        assert_eq!(mono.status("rejected").fg, None);
+        let colour = Theme { color: true };
+        assert_eq!(mono.tone(IdeaStatus::Rejected.tone()).fg, None);
         assert_eq!(
-            Theme { color: true }.status("rejected").fg,
+            colour.tone(IdeaStatus::Rejected.tone()).fg,
             Some(Color::Red)
         );
         assert_eq!(
-            Theme { color: true }.status("needs_approval").fg,
+            colour.tone(IdeaStatus::HaltedByRisk.tone()).fg,
+            Some(Color::Red)
+        );
+        assert_eq!(
+            colour.tone(IdeaStatus::NeedsApproval.tone()).fg,
             Some(Color::Yellow)
         );
         assert_eq!(
-            Theme { color: true }.status("auto_executed").fg,
+            colour.tone(IdeaStatus::AutoExecuted.tone()).fg,
             Some(Color::Green)
+        );
+        assert_eq!(
+            colour.tone(DecisionAction::RiskRejected.tone()).fg,
+            Some(Color::Red)
         );
     }
 }

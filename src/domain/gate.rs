@@ -26,6 +26,7 @@
 //! The most severe failure wins: halting over hard over soft.
 
 mod checks;
+mod context;
 #[cfg(test)]
 mod properties;
 #[cfg(test)]
@@ -36,11 +37,14 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::idea::{DecisionAction, Direction, IdeaStatus};
+use super::decision::DecisionAction;
+use super::idea::{Direction, IdeaStatus};
 use super::market::CalendarEvent;
 use super::pnl::DayState;
 use super::risk::RiskConfig;
-use super::strategy::StrategyRules;
+use super::strategy::Strategy;
+
+pub use context::GateContext;
 
 /// Why the gate is asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,16 +64,6 @@ pub struct GateIdea<'a> {
     pub confidence: Decimal,
 }
 
-/// The strategy the idea names, as the gate needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GateStrategy<'a> {
-    pub name: &'a str,
-    pub is_active: bool,
-    pub allowed_symbols: &'a [String],
-    /// `None` when the row's rules did not parse: such a strategy cannot trade.
-    pub rules: Option<&'a StrategyRules>,
-}
-
 /// Positions open now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct OpenTrades {
@@ -85,8 +79,9 @@ pub struct GateInput<'a> {
     pub idea: GateIdea<'a>,
     pub lot: Decimal,
     pub config: &'a RiskConfig,
-    /// `None` when the idea names no strategy.
-    pub strategy: Option<GateStrategy<'a>>,
+    /// `None` when the idea names no strategy (or names one that no longer exists). A
+    /// strategy whose documents do not read cannot trade.
+    pub strategy: Option<&'a Strategy>,
     /// The day's P/L and drawdown; `None` when there is no account snapshot yet.
     pub day: Option<&'a DayState>,
     pub open_trades: OpenTrades,

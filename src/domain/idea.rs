@@ -5,16 +5,14 @@
 //! follow which, so a buggy caller cannot move an idea backwards or out of a final state.
 
 use std::fmt;
-use std::str::FromStr;
 
-/// A label read from the database or typed by an operator that names no known value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("\"{got}\" is not a {kind}; expected one of {expected}")]
-pub struct UnknownLabel {
-    pub kind: &'static str,
-    pub got: String,
-    pub expected: String,
-}
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::label::{Tone, label_enum};
+use super::numeric::Plain;
 
 /// A status change the workflow does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -24,57 +22,7 @@ pub struct IllegalTransition {
     pub to: IdeaStatus,
 }
 
-/// The labels of `all`, comma-separated, for messages that list the valid choices.
-pub fn labels<T: fmt::Display>(all: &[T]) -> String {
-    all.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Defines a label enum with `ALL`, `as_str`, `Display` and `FromStr` over exact labels.
-macro_rules! labels {
-    ($(#[$doc:meta])* $name:ident, $kind:literal { $($(#[$vdoc:meta])* $variant:ident => $label:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),+
-        }
-
-        impl $name {
-            /// Every value, in the database enum's order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The exact database label.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $label),+
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownLabel;
-
-            /// Reads the exact lowercase label; anything else is refused, not guessed.
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| UnknownLabel {
-                    kind: $kind,
-                    got: s.to_owned(),
-                    expected: Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
-                })
-            }
-        }
-    };
-}
-
-labels! {
+label_enum! {
     /// Where an idea is in its life (`tradeideastatus`).
     IdeaStatus, "trade idea status" {
         /// Proposed, not yet through the gate.
@@ -90,7 +38,7 @@ labels! {
     }
 }
 
-labels! {
+label_enum! {
     /// Which way a trade goes (`trade_ideas.direction`, `check_direction`).
     Direction, "direction" {
         Buy => "buy",
@@ -98,20 +46,17 @@ labels! {
     }
 }
 
-labels! {
-    /// What a `decision_history` row records (`decisionaction`).
-    DecisionAction, "decision action" {
-        AiProposed => "ai_proposed",
-        AiAutoExecuted => "ai_auto_executed",
-        HumanApproved => "human_approved",
-        HumanRejected => "human_rejected",
-        RiskRejected => "risk_rejected",
-        AiHalted => "ai_halted",
-        AiResumed => "ai_resumed",
-    }
-}
-
 impl IdeaStatus {
+    /// How the status reads at a glance.
+    pub fn tone(self) -> Tone {
+        match self {
+            Self::AutoExecuted => Tone::Good,
+            Self::NeedsApproval => Tone::Waiting,
+            Self::Rejected | Self::HaltedByRisk => Tone::Bad,
+            Self::Waiting => Tone::Neutral,
+        }
+    }
+
     /// The statuses this one may become. From `waiting` the gate decides; from
     /// `needs_approval` a human does (approval → `auto_executed`, refusal or a failed
     /// re-check → `rejected`); the other three are final.
@@ -143,9 +88,166 @@ impl IdeaStatus {
     }
 }
 
+/// A trade idea as the engine proposed it (`trade_ideas`), with its strategy's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Idea {
+    pub id: Uuid,
+    pub symbol: String,
+    pub direction: Direction,
+    /// The entry as the platform wrote it: a price, or `[low, high]` of a zone; read it
+    /// through [`Idea::entry`].
+    pub entry_price: Option<Decimal>,
+    pub entry_range: Option<Vec<Decimal>>,
+    pub stop_loss: Decimal,
+    /// One or more targets.
+    pub take_profit: Vec<Decimal>,
+    /// `scalp_30m`, `swing_1d`, …
+    pub expected_hold: Option<String>,
+    pub rationale: String,
+    /// 0–100.
+    pub confidence_score: Decimal,
+    pub status: IdeaStatus,
+    pub strategy_id: Option<Uuid>,
+    pub strategy_name: Option<String>,
+    pub snapshot_ref: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where an idea enters the market.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Price(Decimal),
+    Zone {
+        low: Decimal,
+        high: Decimal,
+    },
+    /// Neither a price nor a zone: at the market.
+    Market,
+}
+
+impl Entry {
+    /// The price to measure risk from: the price, or the middle of the zone.
+    pub fn reference(self) -> Option<Decimal> {
+        match self {
+            Entry::Price(p) => Some(p),
+            Entry::Zone { low, high } => Some((low + high) / Decimal::TWO),
+            Entry::Market => None,
+        }
+    }
+}
+
+impl fmt::Display for Entry {
+    /// `2648.5`, `2648.5–2651`, `market`: exact, without the zeros NUMERIC(18,6) pads.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Entry::Price(p) => write!(f, "{}", Plain(*p)),
+            Entry::Zone { low, high } => write!(f, "{}–{}", Plain(*low), Plain(*high)),
+            Entry::Market => f.write_str("market"),
+        }
+    }
+}
+
+impl Idea {
+    /// The entry: the price if there is one, else the zone (a range of other than two
+    /// values is read as its lowest to its highest).
+    pub fn entry(&self) -> Entry {
+        match (self.entry_price, self.entry_range.as_deref()) {
+            (Some(price), _) => Entry::Price(price),
+            (None, Some([only])) => Entry::Price(*only),
+            (None, Some(range)) if !range.is_empty() => {
+                let low = range.iter().copied().fold(range[0], Decimal::min);
+                let high = range.iter().copied().fold(range[0], Decimal::max);
+                Entry::Zone { low, high }
+            }
+            _ => Entry::Market,
+        }
+    }
+
+    /// Reward to risk at the first target: |target − entry| / |entry − stop|, 2 places.
+    pub fn reward_to_risk(&self) -> Option<Decimal> {
+        let entry = self.entry().reference()?;
+        let target = self.take_profit.first()?;
+        let risk = (entry - self.stop_loss).abs();
+        if risk.is_zero() {
+            return None;
+        }
+        Some(((target - entry).abs() / risk).round_dp(2))
+    }
+
+    /// The targets, exact, comma-separated: `2668,2684`.
+    pub fn targets(&self) -> String {
+        self.take_profit
+            .iter()
+            .map(|t| Plain(*t).to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// True while a human may approve or reject it.
+    pub fn awaits_approval(&self) -> bool {
+        self.status == IdeaStatus::NeedsApproval
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::decision::DecisionAction;
+
+    fn dec(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn idea(price: Option<&str>, range: Option<&[&str]>) -> Idea {
+        Idea {
+            id: Uuid::nil(),
+            symbol: "XAUUSD".into(),
+            direction: Direction::Buy,
+            entry_price: price.map(dec),
+            entry_range: range.map(|r| r.iter().map(|s| dec(s)).collect()),
+            stop_loss: dec("2638.000000"),
+            take_profit: vec![dec("2668.000000"), dec("2684.000000")],
+            expected_hold: None,
+            rationale: String::new(),
+            confidence_score: dec("88.00"),
+            status: IdeaStatus::NeedsApproval,
+            strategy_id: None,
+            strategy_name: None,
+            snapshot_ref: Uuid::nil(),
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn the_entry_formats_itself_exactly_without_padding() {
+        let zone = idea(None, Some(&["2648.500000", "2651.000000"]));
+        assert_eq!(zone.entry().to_string(), "2648.5–2651");
+        assert_eq!(zone.entry().reference(), Some(dec("2649.75")));
+        assert_eq!(zone.targets(), "2668,2684");
+        let price = idea(Some("1.085640"), None);
+        assert_eq!(price.entry().to_string(), "1.08564");
+        assert_eq!(idea(None, None).entry(), Entry::Market);
+        assert_eq!(
+            idea(None, Some(&["2651", "2648.5", "2650"])).entry(),
+            Entry::Zone {
+                low: dec("2648.5"),
+                high: dec("2651")
+            }
+        );
+    }
+
+    #[test]
+    fn reward_to_risk_is_measured_from_the_entry_to_the_first_target() {
+        // (2668 − 2649.75) / (2649.75 − 2638) = 18.25 / 11.75 = 1.553…
+        let zone = idea(None, Some(&["2648.5", "2651"]));
+        assert_eq!(zone.reward_to_risk(), Some(dec("1.55")));
+        let mut flat = idea(Some("2638"), None);
+        assert_eq!(flat.reward_to_risk(), None, "no risk: no ratio");
+        flat.take_profit.clear();
+        assert_eq!(flat.reward_to_risk(), None);
+    }
 
     #[test]
     fn labels_are_the_database_enum_labels() {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::idea::UnknownLabel;
+use super::label::UnknownLabel;
 
 /// How much a calendar release is expected to move the market (`impact_level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -101,6 +101,16 @@ impl fmt::Display for Shown {
     }
 }
 
+/// A price exactly, without the trailing zeros a NUMERIC column pads it with
+/// (`2638.000000` → `2638`, `1.085640` → `1.08564`).
+pub struct Plain(pub Decimal);
+
+impl fmt::Display for Plain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.normalize())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

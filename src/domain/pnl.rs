@@ -16,15 +16,8 @@
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 
+use super::account::AccountSnapshot;
 use super::risk::RiskConfig;
-
-/// One `snapshot_account` row, the parts the day's figures need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AccountSnapshot {
-    pub balance: Decimal,
-    pub equity: Decimal,
-    pub captured_at: DateTime<Utc>,
-}
 
 /// When a trading day starts: UTC midnight shifted by `start_offset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,11 +185,7 @@ mod tests {
     }
 
     fn snap(time: &str, equity: i64) -> AccountSnapshot {
-        AccountSnapshot {
-            balance: Decimal::from(equity),
-            equity: Decimal::from(equity),
-            captured_at: at(time),
-        }
+        AccountSnapshot::of_equity(Decimal::from(equity), Decimal::from(equity), at(time))
     }
 
     #[test]

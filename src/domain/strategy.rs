@@ -12,6 +12,7 @@
 //! Keys of the evaluator's vocabulary that tradedesk does not know are kept and listed as
 //! [`StrategyRules::notes`], never problems.
 
+pub mod document;
 mod json;
 pub mod legacy;
 mod rules;
@@ -20,11 +21,84 @@ mod words;
 
 use std::fmt;
 
-use serde_json::Value;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use uuid::Uuid;
 
 pub use rules::{EntryConditions, ExitRules, ForbiddenConditions, MAX_NEWS_MINUTES, RiskCaps};
 pub use session::{DAY_NAMES, SessionWindow, TimeOfDay, day_name};
 pub use words::RulesInWords;
+
+/// A strategy (`strategies`): its documents as stored, and those documents read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strategy {
+    pub id: Uuid,
+    pub name: String,
+    pub is_active: bool,
+    pub allowed_symbols: Vec<String>,
+    /// The five documents exactly as stored; what tradedesk writes back.
+    pub documents: RulesJson,
+    pub rr_expectation: Decimal,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The documents read, once, when the strategy was made ([`Strategy::new`]); a strategy
+    /// whose documents do not read cannot trade.
+    pub rules: Result<StrategyRules, StrategyRulesError>,
+}
+
+/// A strategy's fields as stored, before its documents are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrategyFields {
+    pub id: Uuid,
+    pub name: String,
+    pub is_active: bool,
+    pub allowed_symbols: Vec<String>,
+    pub documents: RulesJson,
+    pub rr_expectation: Decimal,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Strategy {
+    /// The strategy, its documents read.
+    pub fn new(f: StrategyFields) -> Strategy {
+        let rules = f.documents.parse();
+        Strategy {
+            id: f.id,
+            name: f.name,
+            is_active: f.is_active,
+            allowed_symbols: f.allowed_symbols,
+            documents: f.documents,
+            rr_expectation: f.rr_expectation,
+            created_at: f.created_at,
+            updated_at: f.updated_at,
+            rules,
+        }
+    }
+
+    /// The rules, when the documents read.
+    pub fn parsed(&self) -> Option<&StrategyRules> {
+        self.rules.as_ref().ok()
+    }
+
+    /// The strategy as a document that `strategies import` reads back.
+    pub fn to_document(&self) -> Value {
+        let d = &self.documents;
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "is_active": self.is_active,
+            "allowed_symbols": self.allowed_symbols,
+            "session_windows": d.session_windows,
+            "entry_conditions": d.entry_conditions,
+            "exit_rules": d.exit_rules,
+            "forbidden_conditions": d.forbidden_conditions,
+            "risk_caps": d.risk_caps,
+            "rr_expectation": self.rr_expectation.to_string(),
+        })
+    }
+}
 
 /// The five rule documents of one `strategies` row, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

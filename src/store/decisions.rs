@@ -7,13 +7,13 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::error::Error;
+use crate::domain::DecisionAction;
 
 /// A decision to record, inside the transaction of the act it belongs to.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewDecision<'a> {
     pub symbol: Option<&'a str>,
-    /// A `decisionaction` label.
-    pub action: &'a str,
+    pub action: DecisionAction,
     pub rationale: &'a str,
     pub confidence_score: Option<Decimal>,
     pub risk_check_result: Option<&'a str>,
@@ -22,6 +22,24 @@ pub struct NewDecision<'a> {
     pub snapshot_ref: Option<Uuid>,
     pub human_override: bool,
     pub operator: Option<&'a str>,
+}
+
+impl<'a> NewDecision<'a> {
+    /// A decision of `action` with `rationale`, every other column empty.
+    pub fn new(action: DecisionAction, rationale: &'a str) -> Self {
+        NewDecision {
+            symbol: None,
+            action,
+            rationale,
+            confidence_score: None,
+            risk_check_result: None,
+            strategy_id: None,
+            trade_idea_id: None,
+            snapshot_ref: None,
+            human_override: false,
+            operator: None,
+        }
+    }
 }
 
 /// Inserts the row and returns its id and time. Ids are UUIDv7: time-ordered, so new rows
@@ -40,7 +58,7 @@ pub async fn record(
     )
     .bind(id)
     .bind(d.symbol)
-    .bind(d.action)
+    .bind(d.action.as_str())
     .bind(d.rationale)
     .bind(d.confidence_score)
     .bind(d.risk_check_result)

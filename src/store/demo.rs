@@ -33,8 +33,9 @@ use uuid::Uuid;
 
 use super::Store;
 use super::error::Error;
-use super::{risk, strategies};
+use super::risk;
 use crate::domain::TradingDay;
+use crate::domain::strategy::document::parse_documents;
 
 /// What [`Store::seed_demo`] wrote, in rows per table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -270,7 +271,7 @@ macro_rules! push {
 async fn write(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<DemoSummary, Error> {
     let ago = |seconds: i64| now - TimeDelta::seconds(seconds);
     let hours = |h: i64| ago(h * 3_600);
-    let specs = strategies::parse_documents(STRATEGIES)?;
+    let specs = parse_documents(STRATEGIES)?;
     let strategy_ids: Vec<Uuid> = specs.iter().map(|_| Uuid::new_v4()).collect();
     let rows = specs.iter().zip(&strategy_ids).zip(STRATEGY_AGES);
     let strategies = insert(

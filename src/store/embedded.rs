@@ -130,20 +130,6 @@ impl Cluster {
         }
     }
 
-    /// The cluster tradedesk uses when no database URL is configured:
-    /// `TRADEDESK_PG_DIR` if set; else, for root, `/var/lib/tradedesk/postgres` (the
-    /// server runs as `postgres`, which cannot enter root's private home); else
-    /// `<user data dir>/tradedesk/postgres`.
-    pub fn default_root() -> Option<PathBuf> {
-        if let Some(dir) = std::env::var_os("TRADEDESK_PG_DIR").filter(|d| !d.is_empty()) {
-            return Some(PathBuf::from(dir));
-        }
-        if nix::unistd::geteuid().is_root() {
-            return Some(PathBuf::from("/var/lib/tradedesk/postgres"));
-        }
-        crate::config::project_dirs().map(|dirs| dirs.data_local_dir().join("postgres"))
-    }
-
     pub fn root(&self) -> &Path {
         &self.root
     }

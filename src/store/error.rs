@@ -2,18 +2,14 @@
 
 use super::catalog::Mismatch;
 use super::embedded;
-use super::target::Origin;
+use crate::domain::LotError;
+use crate::domain::strategy::document::DocumentError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// `origin` says where the URL came from (`--database-url`, `DATABASE_URL`, …).
     #[error("the database URL from {origin} is not valid: {reason}")]
-    BadUrl { origin: Origin, reason: String },
-
-    #[error(
-        "no home directory was found for the embedded database: set DATABASE_URL, or \
-         TRADEDESK_PG_DIR to a directory for tradedesk's own PostgreSQL"
-    )]
-    NoHome,
+    BadUrl { origin: String, reason: String },
 
     #[error(transparent)]
     Embedded(#[from] embedded::Error),
@@ -113,8 +109,24 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
 
+    /// A row the platform wrote that tradedesk cannot read (a label no enum knows).
+    #[error("{what} cannot be read: {reason}")]
+    Unreadable { what: String, reason: String },
+
     #[error("the database failed: {0}")]
     Database(#[source] sqlx::Error),
+}
+
+impl From<LotError> for Error {
+    fn from(e: LotError) -> Self {
+        Error::InvalidInput(e.to_string())
+    }
+}
+
+impl From<DocumentError> for Error {
+    fn from(e: DocumentError) -> Self {
+        Error::InvalidInput(e.to_string())
+    }
 }
 
 fn list(mismatches: &[Mismatch]) -> String {

@@ -1,15 +1,40 @@
 //! The kill switch: halt and resume, each one transaction with its audit rows.
 
+use rust_decimal::Decimal;
 use sqlx::{Acquire as _, PgConnection};
+use uuid::Uuid;
 
 use super::Store;
 use super::decisions::{self, NewDecision};
 use super::error::Error;
 use super::risk::{self, RiskRow};
+use crate::domain::DecisionAction;
+use crate::format::short;
 use crate::operator::Operator;
 
 /// `risk_check_result` of an operator's halt (the automatic ones name their rule).
 pub const MANUAL_HALT: &str = "fail:manual_halt";
+/// `risk_check_result` of an idea or order the halt stopped.
+const HALTED: &str = "fail:ai_halted";
+
+/// A waiting idea the halt stopped.
+#[derive(sqlx::FromRow)]
+struct Swept {
+    id: Uuid,
+    symbol: String,
+    strategy_id: Option<Uuid>,
+    confidence_score: Decimal,
+    snapshot_ref: Uuid,
+}
+
+/// An unexecuted order the halt pulled.
+#[derive(sqlx::FromRow)]
+struct Pulled {
+    id: Uuid,
+    trade_idea_id: Uuid,
+    symbol: String,
+    strategy_id: Option<Uuid>,
+}
 
 /// What a halt did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,13 +121,6 @@ pub(crate) async fn halt_locked(
     // would deadlock (the engine's trigger waits for the risk row this transaction holds);
     // once the halt commits, the engine's auto-execution of that idea is refused by the
     // trigger, and the idea stays `waiting` — it can never execute while AI trading is off.
-    type Swept = (
-        uuid::Uuid,
-        String,
-        Option<uuid::Uuid>,
-        rust_decimal::Decimal,
-        uuid::Uuid,
-    );
     let ideas: Vec<Swept> = sqlx::query_as(
         "UPDATE trade_ideas SET status = 'halted_by_risk', updated_at = now()
           WHERE id IN (SELECT id FROM trade_ideas WHERE status = 'waiting'
@@ -113,7 +131,6 @@ pub(crate) async fn halt_locked(
     .await
     .map_err(Error::Database)?;
     // An order the broker connector holds right now is being executed: it is not pulled.
-    type Pulled = (uuid::Uuid, uuid::Uuid, String, Option<uuid::Uuid>);
     let cancelled: Vec<Pulled> = if keep_pending {
         Vec::new()
     } else {
@@ -148,52 +165,49 @@ pub(crate) async fn halt_locked(
         decisions::record(
             conn,
             &NewDecision {
-                action: "ai_halted",
-                rationale: &rationale,
                 risk_check_result: Some(MANUAL_HALT),
                 human_override: true,
                 operator: Some(operator.as_str()),
-                ..NewDecision::default()
+                ..NewDecision::new(DecisionAction::AiHalted, &rationale)
             },
         )
         .await?;
     }
     // Every idea stopped and every order pulled gets a row of its own, under the reason in
     // force.
-    for (id, symbol, strategy_id, confidence, snapshot_ref) in &ideas {
+    for idea in &ideas {
+        let rationale = format!("waiting idea stopped by the kill switch: {recorded_reason}");
         decisions::record(
             conn,
             &NewDecision {
-                symbol: Some(symbol),
-                action: "ai_halted",
-                rationale: &format!("waiting idea stopped by the kill switch: {recorded_reason}"),
-                confidence_score: Some(*confidence),
-                risk_check_result: Some("fail:ai_halted"),
-                strategy_id: *strategy_id,
-                trade_idea_id: Some(*id),
-                snapshot_ref: Some(*snapshot_ref),
+                symbol: Some(&idea.symbol),
+                confidence_score: Some(idea.confidence_score),
+                risk_check_result: Some(HALTED),
+                strategy_id: idea.strategy_id,
+                trade_idea_id: Some(idea.id),
+                snapshot_ref: Some(idea.snapshot_ref),
                 human_override: true,
                 operator: Some(operator.as_str()),
+                ..NewDecision::new(DecisionAction::AiHalted, &rationale)
             },
         )
         .await?;
     }
-    for (execution, idea, symbol, strategy_id) in &cancelled {
+    for order in &cancelled {
+        let rationale = format!(
+            "unexecuted order {} cancelled by the kill switch: {recorded_reason}",
+            short(order.id)
+        );
         decisions::record(
             conn,
             &NewDecision {
-                symbol: Some(symbol),
-                action: "ai_halted",
-                rationale: &format!(
-                    "unexecuted order {} cancelled by the kill switch: {recorded_reason}",
-                    crate::store::ids::short(*execution)
-                ),
-                risk_check_result: Some("fail:ai_halted"),
-                strategy_id: *strategy_id,
-                trade_idea_id: Some(*idea),
+                symbol: Some(&order.symbol),
+                risk_check_result: Some(HALTED),
+                strategy_id: order.strategy_id,
+                trade_idea_id: Some(order.trade_idea_id),
                 human_override: true,
                 operator: Some(operator.as_str()),
-                ..NewDecision::default()
+                ..NewDecision::new(DecisionAction::AiHalted, &rationale)
             },
         )
         .await?;
@@ -240,12 +254,10 @@ pub(crate) async fn resume_locked(
     decisions::record(
         conn,
         &NewDecision {
-            action: "ai_resumed",
-            rationale: &rationale,
             risk_check_result: Some("pass"),
             human_override: true,
             operator: Some(operator.as_str()),
-            ..NewDecision::default()
+            ..NewDecision::new(DecisionAction::AiResumed, &rationale)
         },
     )
     .await?;

@@ -2,38 +2,65 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
 use sqlx::{Acquire as _, PgConnection};
 use uuid::Uuid;
 
 use super::Store;
 use super::decisions::{self, NewDecision};
 use super::error::Error;
-use super::ids::{self, Kind};
-use crate::domain::IdeaStatus;
-use crate::domain::idea::labels;
+use crate::domain::label::UnknownLabel;
+use crate::domain::{DecisionAction, Idea, IdeaStatus};
+use crate::format::{short, timestamp};
 use crate::operator::Operator;
 
-/// A trade idea as the engine proposed it, with its strategy's name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct Idea {
-    pub id: Uuid,
-    pub symbol: String,
-    pub direction: String,
-    pub entry_price: Option<Decimal>,
-    /// `[low, high]` of an entry zone.
-    pub entry_range: Option<Vec<Decimal>>,
-    pub stop_loss: Decimal,
-    pub take_profit: Vec<Decimal>,
-    pub expected_hold: Option<String>,
-    pub rationale: String,
-    pub confidence_score: Decimal,
-    pub status: String,
-    pub strategy_id: Option<Uuid>,
-    pub strategy_name: Option<String>,
-    pub snapshot_ref: Uuid,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+/// A `trade_ideas` row as read, with its strategy's name; [`Idea`] is made from it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct IdeaRow {
+    id: Uuid,
+    symbol: String,
+    direction: String,
+    entry_price: Option<Decimal>,
+    entry_range: Option<Vec<Decimal>>,
+    stop_loss: Decimal,
+    take_profit: Vec<Decimal>,
+    expected_hold: Option<String>,
+    rationale: String,
+    confidence_score: Decimal,
+    status: String,
+    strategy_id: Option<Uuid>,
+    strategy_name: Option<String>,
+    snapshot_ref: Uuid,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<IdeaRow> for Idea {
+    type Error = Error;
+
+    fn try_from(r: IdeaRow) -> Result<Idea, Error> {
+        let unreadable = |e: UnknownLabel| Error::Unreadable {
+            what: format!("trade idea {}", r.id),
+            reason: e.to_string(),
+        };
+        Ok(Idea {
+            direction: r.direction.parse().map_err(unreadable)?,
+            status: r.status.parse().map_err(unreadable)?,
+            id: r.id,
+            symbol: r.symbol,
+            entry_price: r.entry_price,
+            entry_range: r.entry_range,
+            stop_loss: r.stop_loss,
+            take_profit: r.take_profit,
+            expected_hold: r.expected_hold,
+            rationale: r.rationale,
+            confidence_score: r.confidence_score,
+            strategy_id: r.strategy_id,
+            strategy_name: r.strategy_name,
+            snapshot_ref: r.snapshot_ref,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
 }
 
 const SELECT: &str = "SELECT i.id, i.symbol, i.direction, i.entry_price, i.entry_range,
@@ -45,8 +72,7 @@ const SELECT: &str = "SELECT i.id, i.symbol, i.direction, i.entry_price, i.entry
 /// Which ideas to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IdeaFilter {
-    /// A `tradeideastatus` label.
-    pub status: Option<String>,
+    pub status: Option<IdeaStatus>,
     pub symbol: Option<String>,
     /// At most this many (the table grows without bound).
     pub limit: i64,
@@ -55,7 +81,7 @@ pub struct IdeaFilter {
 /// A human decision already taken on an idea.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PriorDecision {
-    pub action: String,
+    pub action: DecisionAction,
     pub operator: Option<String>,
     pub occurred_at: DateTime<Utc>,
 }
@@ -71,15 +97,7 @@ impl Store {
     /// Ideas awaiting approval first (oldest on top: they have waited longest), then the
     /// rest, newest first.
     pub async fn ideas(&self, filter: &IdeaFilter) -> Result<Vec<Idea>, Error> {
-        if let Some(status) = &filter.status
-            && status.parse::<IdeaStatus>().is_err()
-        {
-            return Err(Error::InvalidInput(format!(
-                "`{status}` is not an idea status: use one of {}",
-                labels(IdeaStatus::ALL)
-            )));
-        }
-        sqlx::query_as(&format!(
+        let rows: Vec<IdeaRow> = sqlx::query_as(&format!(
             "{SELECT}
               WHERE ($1::text IS NULL OR i.status = $1::tradeideastatus)
                 AND ($2::text IS NULL OR i.symbol = $2)
@@ -88,18 +106,18 @@ impl Store {
                        i.created_at DESC, i.id
               LIMIT $3"
         ))
-        .bind(&filter.status)
+        .bind(filter.status.map(IdeaStatus::as_str))
         .bind(filter.symbol.as_ref().map(|s| s.to_ascii_uppercase()))
         .bind(filter.limit.max(1))
         .fetch_all(self.pool())
         .await
-        .map_err(Error::Database)
+        .map_err(Error::Database)?;
+        rows.into_iter().map(Idea::try_from).collect()
     }
 
-    /// One idea by id or unique id prefix.
-    pub async fn idea(&self, id: &str) -> Result<Idea, Error> {
+    /// One idea.
+    pub async fn idea(&self, id: Uuid) -> Result<Idea, Error> {
         let mut conn = self.pool().acquire().await.map_err(Error::Database)?;
-        let id = ids::resolve(&mut conn, Kind::Idea, id).await?;
         fetch(&mut conn, id, false).await
     }
 
@@ -107,7 +125,7 @@ impl Store {
     /// same idea at once, one wins and the others are told who decided it and when.
     pub async fn reject(
         &self,
-        id: &str,
+        id: Uuid,
         reason: &str,
         operator: &Operator,
     ) -> Result<Rejected, Error> {
@@ -122,29 +140,26 @@ impl Store {
 
     async fn reject_once(
         &self,
-        id: &str,
+        id: Uuid,
         reason: &str,
         operator: &Operator,
     ) -> Result<Rejected, Error> {
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
-        let id = ids::resolve(conn, Kind::Idea, id).await?;
         let idea = fetch(conn, id, true).await?;
         ensure_awaiting_approval(conn, &idea).await?;
-        set_status(conn, id, "rejected").await?;
+        set_status(conn, &idea, IdeaStatus::Rejected).await?;
         let (decision, _) = decisions::record(
             conn,
             &NewDecision {
                 symbol: Some(&idea.symbol),
-                action: "human_rejected",
-                rationale: reason,
                 confidence_score: Some(idea.confidence_score),
                 strategy_id: idea.strategy_id,
                 trade_idea_id: Some(id),
                 snapshot_ref: Some(idea.snapshot_ref),
                 human_override: true,
                 operator: Some(operator.as_str()),
-                ..NewDecision::default()
+                ..NewDecision::new(DecisionAction::HumanRejected, reason)
             },
         )
         .await
@@ -164,27 +179,34 @@ pub(crate) async fn fetch(conn: &mut PgConnection, id: Uuid, lock: bool) -> Resu
     } else {
         format!("{SELECT} WHERE i.id = $1")
     };
-    sqlx::query_as(&sql)
+    let row: Option<IdeaRow> = sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(&mut *conn)
         .await
-        .map_err(Error::Database)?
+        .map_err(Error::Database)?;
+    row.map(Idea::try_from)
+        .transpose()?
         .ok_or_else(|| Error::NotFound {
             what: "trade idea",
             id: id.to_string(),
         })
 }
 
+/// Moves `idea` (read under lock in this transaction) to `to`, if its workflow allows it.
 pub(crate) async fn set_status(
     conn: &mut PgConnection,
-    id: Uuid,
-    status: &str,
+    idea: &Idea,
+    to: IdeaStatus,
 ) -> Result<(), Error> {
+    let to = idea
+        .status
+        .transition(to)
+        .map_err(|e| Error::Conflict(format!("idea {}: {e}", short(idea.id))))?;
     sqlx::query(
         "UPDATE trade_ideas SET status = $2::tradeideastatus, updated_at = now() WHERE id = $1",
     )
-    .bind(id)
-    .bind(status)
+    .bind(idea.id)
+    .bind(to.as_str())
     .execute(&mut *conn)
     .await
     .map_err(Error::Database)?;
@@ -196,21 +218,34 @@ pub(crate) async fn prior_decision(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<PriorDecision>, Error> {
+    let human: Vec<&str> = DecisionAction::HUMAN_DECISIONS
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
     let row: Option<(String, Option<String>, DateTime<Utc>)> = sqlx::query_as(
         "SELECT action::text, operator, occurred_at FROM decision_history
-          WHERE trade_idea_id = $1 AND operator IS NOT NULL
-            AND action IN ('human_approved', 'human_rejected', 'risk_rejected')
+          WHERE trade_idea_id = $1 AND operator IS NOT NULL AND action::text = ANY($2)
           ORDER BY occurred_at DESC LIMIT 1",
     )
     .bind(id)
+    .bind(&human)
     .fetch_optional(&mut *conn)
     .await
     .map_err(Error::Database)?;
-    Ok(row.map(|(action, operator, occurred_at)| PriorDecision {
-        action,
-        operator,
-        occurred_at,
-    }))
+    row.map(|(action, operator, occurred_at)| {
+        let action = action
+            .parse()
+            .map_err(|e: UnknownLabel| Error::Unreadable {
+                what: format!("the decision on idea {}", short(id)),
+                reason: e.to_string(),
+            })?;
+        Ok(PriorDecision {
+            action,
+            operator,
+            occurred_at,
+        })
+    })
+    .transpose()
 }
 
 /// Refuses a decision on an idea that is not awaiting one, saying who decided it and when.
@@ -218,26 +253,22 @@ pub(crate) async fn ensure_awaiting_approval(
     conn: &mut PgConnection,
     idea: &Idea,
 ) -> Result<(), Error> {
-    if idea.status == "needs_approval" {
+    if idea.awaits_approval() {
         return Ok(());
     }
-    let short = crate::store::ids::short(idea.id);
+    let id = short(idea.id);
     let message = match prior_decision(conn, idea.id).await? {
         Some(prior) => format!(
-            "idea {short} ({}) was already decided: {} by {} at {}",
+            "idea {id} ({}) was already decided: {} by {} at {} UTC",
             idea.symbol,
-            match prior.action.as_str() {
-                "human_approved" => "approved",
-                "human_rejected" => "rejected",
-                _ => "blocked by the risk checks at approval",
-            },
+            prior.action.in_words(),
             prior.operator.as_deref().unwrap_or("the platform"),
-            prior.occurred_at.format("%Y-%m-%d %H:%M:%S UTC")
+            timestamp(prior.occurred_at)
         ),
         None => format!(
-            "idea {short} ({}) is {}, not awaiting approval",
+            "idea {id} ({}) is {}, not awaiting approval",
             idea.symbol,
-            idea.status.replace('_', " ")
+            idea.status.as_str().replace('_', " ")
         ),
     };
     Err(Error::Conflict(message))
@@ -251,32 +282,10 @@ pub(crate) fn lost_race(err: Error, idea: &Idea) -> Error {
         {
             Error::Conflict(format!(
                 "idea {} ({}) was decided by someone else at the same moment",
-                crate::store::ids::short(idea.id),
+                short(idea.id),
                 idea.symbol
             ))
         }
         _ => err,
-    }
-}
-
-impl Idea {
-    /// The entry: the price, or the middle of the zone.
-    pub fn entry(&self) -> Option<Decimal> {
-        match (&self.entry_price, self.entry_range.as_deref()) {
-            (Some(price), _) => Some(*price),
-            (None, Some([low, high])) => Some((low + high) / Decimal::TWO),
-            _ => None,
-        }
-    }
-
-    /// Reward to risk at the first target: |target − entry| / |entry − stop|, 2 places.
-    pub fn reward_to_risk(&self) -> Option<Decimal> {
-        let entry = self.entry()?;
-        let target = self.take_profit.first()?;
-        let risk = (entry - self.stop_loss).abs();
-        if risk.is_zero() {
-            return None;
-        }
-        Some(((target - entry).abs() / risk).round_dp(2))
     }
 }

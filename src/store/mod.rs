@@ -14,8 +14,10 @@ pub mod embedded;
 pub mod error;
 pub mod halt;
 pub mod ideas;
-pub mod ids;
+pub mod limits;
+pub mod listen;
 pub mod migrate;
+pub mod resolve;
 pub mod risk;
 pub mod setup;
 pub mod strategies;
@@ -30,22 +32,21 @@ pub use target::Target;
 /// Runs a transaction again when PostgreSQL aborted it as a deadlock victim or a
 /// serialisation failure (a few times, briefly spaced): such an abort wrote nothing, and
 /// an act the operator asked for must not fail because another writer collided with it.
-pub(crate) async fn retrying<T, F, Fut>(mut act: F) -> Result<T, Error>
+pub(crate) async fn retrying<T, F, Fut>(act: F) -> Result<T, Error>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, Error>>,
 {
-    let mut attempt: u32 = 0;
-    loop {
-        match act().await {
-            Err(e) if e.is_transient() && attempt < 4 => {
-                attempt += 1;
-                tracing::warn!(attempt, error = %e, "transaction aborted by a collision; retrying");
-                tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
-            }
-            result => return result,
-        }
-    }
+    use backon::Retryable as _;
+    let backoff = backon::ExponentialBuilder::default()
+        .with_min_delay(std::time::Duration::from_millis(20))
+        .with_max_times(4);
+    act.retry(backoff)
+        .when(Error::is_transient)
+        .notify(|e, wait| {
+            tracing::warn!(error = %e, ?wait, "transaction aborted by a collision; retrying");
+        })
+        .await
 }
 
 /// An open database that holds this tradedesk's whole schema.
@@ -80,5 +81,14 @@ impl Store {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Asks the database to answer.
+    pub async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(Error::Database)
     }
 }

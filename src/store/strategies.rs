@@ -4,308 +4,87 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use sqlx::{Acquire as _, PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::Store;
 use super::error::Error;
-use super::ids::{self, Kind};
-use crate::domain::numeric::{NumericColumn, parse_plain_decimal};
-use crate::domain::strategy::legacy;
-use crate::domain::{RulesJson, StrategyRules, StrategyRulesError};
+use crate::domain::strategy::document::StrategySpec;
+use crate::domain::strategy::{RulesJson, Strategy, StrategyFields, legacy};
+use crate::format::short;
 use crate::operator::Operator;
 
-/// `rr_expectation NUMERIC(5,2)`.
-const RR: NumericColumn = NumericColumn::new(5, 2);
-
-/// A strategy row.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-pub struct Strategy {
-    pub id: Uuid,
-    pub name: String,
-    pub is_active: bool,
-    pub allowed_symbols: Vec<String>,
-    pub session_windows: Value,
-    pub entry_conditions: Value,
-    pub exit_rules: Value,
-    pub forbidden_conditions: Value,
-    pub risk_caps: Value,
-    pub rr_expectation: Decimal,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+/// A `strategies` row as read; [`Strategy`] is made from it.
+#[derive(sqlx::FromRow)]
+struct StrategyRow {
+    id: Uuid,
+    name: String,
+    is_active: bool,
+    allowed_symbols: Vec<String>,
+    session_windows: Value,
+    entry_conditions: Value,
+    exit_rules: Value,
+    forbidden_conditions: Value,
+    risk_caps: Value,
+    rr_expectation: Decimal,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
-const SELECT: &str = "SELECT id, name, is_active, allowed_symbols, session_windows,
+impl From<StrategyRow> for Strategy {
+    fn from(r: StrategyRow) -> Strategy {
+        Strategy::new(StrategyFields {
+            id: r.id,
+            name: r.name,
+            is_active: r.is_active,
+            allowed_symbols: r.allowed_symbols,
+            documents: RulesJson {
+                session_windows: r.session_windows,
+                entry_conditions: r.entry_conditions,
+                exit_rules: r.exit_rules,
+                forbidden_conditions: r.forbidden_conditions,
+                risk_caps: r.risk_caps,
+            },
+            rr_expectation: r.rr_expectation,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+pub(crate) const SELECT: &str = "SELECT id, name, is_active, allowed_symbols, session_windows,
                              entry_conditions, exit_rules, forbidden_conditions, risk_caps,
                              rr_expectation, created_at, updated_at
                         FROM strategies";
-
-/// The fields of a strategy document (`strategies import` / `export`).
-const FIELDS: [&str; 10] = [
-    "id",
-    "name",
-    "is_active",
-    "allowed_symbols",
-    "session_windows",
-    "entry_conditions",
-    "exit_rules",
-    "forbidden_conditions",
-    "risk_caps",
-    "rr_expectation",
-];
-
-/// A strategy document that passed every check.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StrategySpec {
-    pub id: Option<Uuid>,
-    pub name: String,
-    pub is_active: bool,
-    pub allowed_symbols: Vec<String>,
-    /// Written back exactly as given: the platform's evaluator reads them.
-    pub rules: RulesJson,
-    pub rr_expectation: Decimal,
-    /// Keys of the evaluator's documents tradedesk does not know (kept), with their paths.
-    pub notes: Vec<String>,
-}
-
-impl StrategySpec {
-    /// True when saving this over `row` would change nothing.
-    fn same_as(&self, row: &Strategy) -> bool {
-        self.name == row.name
-            && self.is_active == row.is_active
-            && self.allowed_symbols == row.allowed_symbols
-            && self.rules == row.rules()
-            && self.rr_expectation == row.rr_expectation
-    }
-}
-
-impl Strategy {
-    /// The row as a document that `strategies import` reads back.
-    pub fn to_document(&self) -> Value {
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "is_active": self.is_active,
-            "allowed_symbols": self.allowed_symbols,
-            "session_windows": self.session_windows,
-            "entry_conditions": self.entry_conditions,
-            "exit_rules": self.exit_rules,
-            "forbidden_conditions": self.forbidden_conditions,
-            "risk_caps": self.risk_caps,
-            "rr_expectation": self.rr_expectation.to_string(),
-        })
-    }
-
-    /// The rules read against the platform's documents.
-    pub fn parse_rules(&self) -> Result<StrategyRules, StrategyRulesError> {
-        self.rules().parse()
-    }
-
-    /// The five rule documents.
-    pub fn rules(&self) -> RulesJson {
-        RulesJson {
-            session_windows: self.session_windows.clone(),
-            entry_conditions: self.entry_conditions.clone(),
-            exit_rules: self.exit_rules.clone(),
-            forbidden_conditions: self.forbidden_conditions.clone(),
-            risk_caps: self.risk_caps.clone(),
-        }
-    }
-}
-
-/// Reads a strategy document, or a list of them (`[…]` or `{"strategies": […]}`), and
-/// checks every field. Every problem is reported with its JSON path; any problem means
-/// nothing is returned. A document without `is_active` makes a disabled strategy: a rule
-/// set starts trading only when someone says so.
-pub fn parse_documents(text: &str) -> Result<Vec<StrategySpec>, Error> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| Error::InvalidInput(format!("the file is not JSON: {e}")))?;
-    let (items, prefix): (Vec<&Value>, &str) = match &value {
-        Value::Array(items) => (items.iter().collect(), "[]"),
-        Value::Object(map) if map.contains_key("strategies") && map.len() == 1 => {
-            match &map["strategies"] {
-                Value::Array(items) => (items.iter().collect(), "strategies[]"),
-                _ => {
-                    return Err(Error::InvalidInput(
-                        "strategies: expected a list of strategy objects".into(),
-                    ));
-                }
-            }
-        }
-        Value::Object(_) => (vec![&value], ""),
-        _ => {
-            return Err(Error::InvalidInput(
-                "expected a strategy object, or a list of them".into(),
-            ));
-        }
-    };
-    let mut specs = Vec::new();
-    let mut problems = Vec::new();
-    for (n, item) in items.iter().enumerate() {
-        let path = match prefix {
-            "" => String::new(),
-            p => format!("{}[{n}].", p.trim_end_matches("[]")),
-        };
-        match parse_spec(item, &path) {
-            Ok(spec) => specs.push(spec),
-            Err(mut found) => problems.append(&mut found),
-        }
-    }
-    if specs.is_empty() && problems.is_empty() {
-        problems.push("the file holds no strategy".into());
-    }
-    if problems.is_empty() {
-        Ok(specs)
-    } else {
-        Err(Error::InvalidInput(format!(
-            "nothing was imported: {}",
-            problems.join("; ")
-        )))
-    }
-}
-
-fn parse_spec(value: &Value, path: &str) -> Result<StrategySpec, Vec<String>> {
-    let mut problems = Vec::new();
-    let Some(map) = value.as_object() else {
-        return Err(vec![format!("{path}: expected a strategy object")]);
-    };
-    for key in map.keys() {
-        if !FIELDS.contains(&key.as_str()) {
-            problems.push(format!(
-                "{path}{key}: unknown field (the fields are {})",
-                FIELDS.join(", ")
-            ));
-        }
-    }
-    let id = match map.get("id") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => match Uuid::parse_str(s) {
-            Ok(id) => Some(id),
-            Err(_) => {
-                problems.push(format!("{path}id: expected a UUID, got \"{s}\""));
-                None
-            }
-        },
-        Some(other) => {
-            problems.push(format!("{path}id: expected a UUID string, got {other}"));
-            None
-        }
-    };
-    let name = match map.get("name") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-        _ => {
-            problems.push(format!("{path}name: expected a non-empty string"));
-            String::new()
-        }
-    };
-    let is_active = match map.get("is_active") {
-        None => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            problems.push(format!(
-                "{path}is_active: expected true or false, got {other}"
-            ));
-            false
-        }
-    };
-    let allowed_symbols = symbols(map, path, &mut problems);
-    let (rules, notes) = rules(map, path, &mut problems);
-    let rr_expectation = rr(map, path, &mut problems);
-    if problems.is_empty() {
-        Ok(StrategySpec {
-            id,
-            name,
-            is_active,
-            allowed_symbols,
-            rules,
-            rr_expectation,
-            notes,
-        })
-    } else {
-        Err(problems)
-    }
-}
-
-fn symbols(map: &Map<String, Value>, path: &str, problems: &mut Vec<String>) -> Vec<String> {
-    let Some(Value::Array(items)) = map.get("allowed_symbols") else {
-        problems.push(format!(
-            "{path}allowed_symbols: expected a list of symbols such as [\"EURUSD\"]"
-        ));
-        return Vec::new();
-    };
-    if items.is_empty() {
-        problems.push(format!(
-            "{path}allowed_symbols: expected at least one symbol"
-        ));
-    }
-    let mut out = Vec::new();
-    for (n, item) in items.iter().enumerate() {
-        match item.as_str() {
-            // Kept as written: the platform matches symbols as its collectors spell them.
-            Some(s)
-                if !s.is_empty()
-                    && s.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)) =>
-            {
-                out.push(s.to_owned());
-            }
-            _ => problems.push(format!(
-                "{path}allowed_symbols[{n}]: expected a symbol such as \"EURUSD\", got {item}"
-            )),
-        }
-    }
-    out
-}
-
-fn rules(
-    map: &Map<String, Value>,
-    path: &str,
-    problems: &mut Vec<String>,
-) -> (RulesJson, Vec<String>) {
-    let get = |key: &str| map.get(key).cloned().unwrap_or(Value::Null);
-    let rules = RulesJson {
-        session_windows: get("session_windows"),
-        entry_conditions: get("entry_conditions"),
-        exit_rules: get("exit_rules"),
-        forbidden_conditions: get("forbidden_conditions"),
-        risk_caps: get("risk_caps"),
-    };
-    let notes = match rules.parse() {
-        Ok(parsed) => parsed.notes.iter().map(|n| format!("{path}{n}")).collect(),
-        Err(e) => {
-            problems.extend(e.problems.iter().map(|p| format!("{path}{p}")));
-            Vec::new()
-        }
-    };
-    (rules, notes)
-}
-
-fn rr(map: &Map<String, Value>, path: &str, problems: &mut Vec<String>) -> Decimal {
-    let text = match map.get("rr_expectation") {
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) => s.clone(),
-        _ => String::new(),
-    };
-    let value = parse_plain_decimal(&text)
-        .filter(|d| *d >= Decimal::ZERO)
-        .and_then(|d| RR.fit(d).ok());
-    value.unwrap_or_else(|| {
-        problems.push(format!(
-            "{path}rr_expectation: expected a reward-to-risk ratio from 0 to 999.99 with at \
-             most 2 decimal places, such as 2.50"
-        ));
-        Decimal::ZERO
-    })
-}
 
 /// How an import treated one strategy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Imported {
     pub id: Uuid,
     pub name: String,
-    /// `created`, `updated`, or `unchanged` (nothing written, no audit row).
-    pub outcome: &'static str,
+    pub outcome: ImportOutcome,
+}
+
+/// What an import did to one strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportOutcome {
+    Created,
+    Updated,
+    /// Equal to the stored strategy: nothing written, no audit row.
+    Unchanged,
+}
+
+impl ImportOutcome {
+    /// `created`, `updated`, `unchanged`: also the audit row's `change`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportOutcome::Created => "created",
+            ImportOutcome::Updated => "updated",
+            ImportOutcome::Unchanged => "unchanged",
+        }
+    }
 }
 
 /// A strategy `tradedesk setup` converted from tradedesk's old shapes to the platform's.
@@ -320,29 +99,28 @@ pub struct Converted {
 impl Store {
     /// Every strategy, by name.
     pub async fn strategies(&self) -> Result<Vec<Strategy>, Error> {
-        sqlx::query_as(&format!("{SELECT} ORDER BY name, id"))
+        let rows: Vec<StrategyRow> = sqlx::query_as(&format!("{SELECT} ORDER BY name, id"))
             .fetch_all(self.pool())
             .await
-            .map_err(Error::Database)
+            .map_err(Error::Database)?;
+        Ok(rows.into_iter().map(Strategy::from).collect())
     }
 
-    /// One strategy by id or unique id prefix.
-    pub async fn strategy(&self, id: &str) -> Result<Strategy, Error> {
+    /// One strategy.
+    pub async fn strategy(&self, id: Uuid) -> Result<Strategy, Error> {
         let mut conn = self.pool().acquire().await.map_err(Error::Database)?;
-        let id = ids::resolve(&mut conn, Kind::Strategy, id).await?;
         fetch(&mut conn, id, Lock::None).await
     }
 
     /// Enables or disables a strategy. Returns it, and whether anything changed.
     pub async fn set_strategy_active(
         &self,
-        id: &str,
+        id: Uuid,
         active: bool,
         operator: &Operator,
     ) -> Result<(Strategy, bool), Error> {
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
-        let id = ids::resolve(conn, Kind::Strategy, id).await?;
         let before = fetch(conn, id, Lock::Edit).await?;
         if before.is_active == active {
             return Ok((before, false));
@@ -361,10 +139,9 @@ impl Store {
     }
 
     /// Deletes a strategy no idea or decision refers to; otherwise says to disable it.
-    pub async fn delete_strategy(&self, id: &str, operator: &Operator) -> Result<Strategy, Error> {
+    pub async fn delete_strategy(&self, id: Uuid, operator: &Operator) -> Result<Strategy, Error> {
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
-        let id = ids::resolve(conn, Kind::Strategy, id).await?;
         let before = fetch(conn, id, Lock::Delete).await?;
         let (ideas, decisions): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT count(*) FROM trade_ideas WHERE strategy_id = $1),
@@ -379,7 +156,7 @@ impl Store {
                 "strategy \"{}\" is referenced by {ideas} idea(s) and {decisions} decision(s), \
                  which must keep it: disable it instead (`tradedesk strategies disable {}`)",
                 before.name,
-                crate::store::ids::short(id)
+                short(id)
             )));
         }
         sqlx::query("DELETE FROM strategies WHERE id = $1")
@@ -418,7 +195,7 @@ impl Store {
                 out.push(Imported {
                     id,
                     name: row.name.clone(),
-                    outcome: "unchanged",
+                    outcome: ImportOutcome::Unchanged,
                 });
                 continue;
             }
@@ -453,15 +230,15 @@ impl Store {
                 .map_err(Error::Database)?;
             let after = fetch(conn, id, Lock::None).await?;
             let outcome = if existing.is_some() {
-                "updated"
+                ImportOutcome::Updated
             } else {
-                "created"
+                ImportOutcome::Created
             };
             audit(
                 conn,
                 operator,
                 &after,
-                outcome,
+                outcome.as_str(),
                 existing.as_ref(),
                 Some(&after),
             )
@@ -485,14 +262,14 @@ pub async fn convert_legacy(pool: &PgPool, operator: &Operator) -> Result<Vec<Co
     super::retrying(|| async {
         let mut tx = pool.begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
-        let rows: Vec<Strategy> =
+        let rows: Vec<StrategyRow> =
             sqlx::query_as(&format!("{SELECT} ORDER BY id FOR NO KEY UPDATE"))
                 .fetch_all(&mut *conn)
                 .await
                 .map_err(Error::Database)?;
         let mut converted = Vec::new();
-        for before in rows {
-            let Some(conversion) = legacy::convert(&before.rules()) else {
+        for before in rows.into_iter().map(Strategy::from) {
+            let Some(conversion) = legacy::convert(&before.documents) else {
                 continue;
             };
             if conversion.rules.parse().is_err() {
@@ -536,8 +313,10 @@ pub async fn convert_legacy(pool: &PgPool, operator: &Operator) -> Result<Vec<Co
 
 /// How to lock a strategy row read for a change.
 #[derive(Clone, Copy)]
-enum Lock {
+pub(crate) enum Lock {
     None,
+    /// For an approval: the rules judged cannot change until it commits.
+    Share,
     /// For edits: does not block the engine's foreign-key checks (`FOR KEY SHARE`) when it
     /// inserts ideas for the strategy, so edits and the engine never deadlock.
     Edit,
@@ -545,21 +324,26 @@ enum Lock {
     Delete,
 }
 
-async fn fetch(conn: &mut PgConnection, id: Uuid, lock: Lock) -> Result<Strategy, Error> {
+pub(crate) async fn fetch(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lock: Lock,
+) -> Result<Strategy, Error> {
     let sql = match lock {
         Lock::None => format!("{SELECT} WHERE id = $1"),
+        Lock::Share => format!("{SELECT} WHERE id = $1 FOR SHARE"),
         Lock::Edit => format!("{SELECT} WHERE id = $1 FOR NO KEY UPDATE"),
         Lock::Delete => format!("{SELECT} WHERE id = $1 FOR UPDATE"),
     };
-    sqlx::query_as(&sql)
+    let row: Option<StrategyRow> = sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(&mut *conn)
         .await
-        .map_err(Error::Database)?
-        .ok_or_else(|| Error::NotFound {
-            what: "strategy",
-            id: id.to_string(),
-        })
+        .map_err(Error::Database)?;
+    row.map(Strategy::from).ok_or_else(|| Error::NotFound {
+        what: "strategy",
+        id: id.to_string(),
+    })
 }
 
 async fn audit(

@@ -1,7 +1,6 @@
 //! Which database tradedesk works on, and how to name it without revealing a password.
-//!
-//! Precedence: `--database-url`, else `DATABASE_URL`, else `database_url` in `config.toml`,
-//! else the embedded cluster.
+//! Which one the user meant (flag, environment, config file, else the embedded cluster) is
+//! decided by the caller; see `cli::target`.
 
 use std::path::PathBuf;
 use std::str::FromStr as _;
@@ -48,27 +47,11 @@ pub enum Target {
 }
 
 impl Target {
-    /// Resolves the target from the flag, the environment and the configuration file.
-    pub fn resolve(flag: Option<&str>, config: &crate::config::Loaded) -> Result<Target, Error> {
-        let env = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
-        let chosen = match (flag, env, &config.config.database_url) {
-            (Some(url), _, _) => Some((url.to_string(), Origin::Flag)),
-            (None, Some(url), _) => Some((url, Origin::Env)),
-            (None, None, Some(url)) => Some((
-                url.clone(),
-                Origin::ConfigFile(config.path.clone().unwrap_or_default()),
-            )),
-            (None, None, None) => None,
-        };
-        match chosen {
-            Some((url, origin)) => Self::from_url(&url, origin),
-            None => {
-                let root = Cluster::default_root().ok_or(Error::NoHome)?;
-                Ok(Target::Embedded {
-                    cluster: Cluster::new(root),
-                    database: DEFAULT_DATABASE.to_string(),
-                })
-            }
+    /// tradedesk's own cluster at `root`, holding the platform's database name.
+    pub fn embedded(root: PathBuf) -> Target {
+        Target::Embedded {
+            cluster: Cluster::new(root),
+            database: DEFAULT_DATABASE.to_string(),
         }
     }
 
@@ -76,12 +59,12 @@ impl Target {
     pub fn from_url(url: &str, origin: Origin) -> Result<Target, Error> {
         let redacted = redact(url);
         let parsed = url::Url::parse(url).map_err(|e| Error::BadUrl {
-            origin: origin.clone(),
+            origin: origin.to_string(),
             reason: e.to_string(),
         })?;
         if !matches!(parsed.scheme(), "postgres" | "postgresql") {
             return Err(Error::BadUrl {
-                origin,
+                origin: origin.to_string(),
                 reason: format!(
                     "it starts with `{}:` where `postgres://` or `postgresql://` belongs",
                     parsed.scheme()
@@ -89,7 +72,7 @@ impl Target {
             });
         }
         let mut options = PgConnectOptions::from_str(url).map_err(|e| Error::BadUrl {
-            origin: origin.clone(),
+            origin: origin.to_string(),
             // sqlx's configuration errors describe the fault, not the URL.
             reason: e.to_string(),
         })?;

@@ -13,24 +13,51 @@ use uuid::Uuid;
 
 use super::Store;
 use super::error::Error;
-use crate::domain::DecisionAction;
-use crate::domain::idea::labels;
+use crate::domain::label::UnknownLabel;
+use crate::domain::{Decision, DecisionAction};
 
-/// One row of the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct Decision {
-    pub id: Uuid,
-    pub occurred_at: DateTime<Utc>,
-    pub symbol: Option<String>,
-    pub action: String,
-    pub rationale: String,
-    pub confidence_score: Option<Decimal>,
-    pub risk_check_result: Option<String>,
-    pub strategy_id: Option<Uuid>,
-    pub trade_idea_id: Option<Uuid>,
-    pub snapshot_ref: Option<Uuid>,
-    pub human_override: bool,
-    pub operator: Option<String>,
+/// A `decision_history` row as read; [`Decision`] is made from it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct DecisionRow {
+    id: Uuid,
+    occurred_at: DateTime<Utc>,
+    symbol: Option<String>,
+    action: String,
+    rationale: String,
+    confidence_score: Option<Decimal>,
+    risk_check_result: Option<String>,
+    strategy_id: Option<Uuid>,
+    trade_idea_id: Option<Uuid>,
+    snapshot_ref: Option<Uuid>,
+    human_override: bool,
+    operator: Option<String>,
+}
+
+impl TryFrom<DecisionRow> for Decision {
+    type Error = Error;
+
+    fn try_from(r: DecisionRow) -> Result<Decision, Error> {
+        Ok(Decision {
+            action: r
+                .action
+                .parse()
+                .map_err(|e: UnknownLabel| Error::Unreadable {
+                    what: format!("decision {}", r.id),
+                    reason: e.to_string(),
+                })?,
+            id: r.id,
+            occurred_at: r.occurred_at,
+            symbol: r.symbol,
+            rationale: r.rationale,
+            confidence_score: r.confidence_score,
+            risk_check_result: r.risk_check_result,
+            strategy_id: r.strategy_id,
+            trade_idea_id: r.trade_idea_id,
+            snapshot_ref: r.snapshot_ref,
+            human_override: r.human_override,
+            operator: r.operator,
+        })
+    }
 }
 
 /// Where a page ends: the next page starts strictly after (older than) this row.
@@ -44,8 +71,7 @@ pub struct Cursor {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TimelineFilter {
     pub symbol: Option<String>,
-    /// A `decisionaction` label.
-    pub action: Option<String>,
+    pub action: Option<DecisionAction>,
     pub operator: Option<String>,
     /// Inclusive.
     pub since: Option<DateTime<Utc>>,
@@ -67,14 +93,6 @@ pub struct Page {
 impl Store {
     /// One page of decisions, newest first.
     pub async fn timeline(&self, filter: &TimelineFilter) -> Result<Page, Error> {
-        if let Some(action) = &filter.action
-            && action.parse::<DecisionAction>().is_err()
-        {
-            return Err(Error::InvalidInput(format!(
-                "`{action}` is not a decision action: use one of {}",
-                labels(DecisionAction::ALL)
-            )));
-        }
         if let (Some(since), Some(until)) = (filter.since, filter.until)
             && since >= until
         {
@@ -93,9 +111,9 @@ impl Store {
             q.push(" AND symbol = ")
                 .push_bind(symbol.to_ascii_uppercase());
         }
-        if let Some(action) = &filter.action {
+        if let Some(action) = filter.action {
             q.push(" AND action = ")
-                .push_bind(action.clone())
+                .push_bind(action.as_str())
                 .push("::decisionaction");
         }
         if let Some(operator) = &filter.operator {
@@ -120,11 +138,15 @@ impl Store {
         // One row more than asked tells whether another page follows.
         q.push(" ORDER BY occurred_at DESC, id DESC LIMIT ")
             .push_bind(limit + 1);
-        let mut decisions: Vec<Decision> = q
+        let rows: Vec<DecisionRow> = q
             .build_query_as()
             .fetch_all(self.pool())
             .await
             .map_err(Error::Database)?;
+        let mut decisions = rows
+            .into_iter()
+            .map(Decision::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         let next = if decisions.len() as i64 > limit {
             decisions.truncate(limit as usize);
             decisions.last().map(|d| Cursor {

@@ -192,6 +192,11 @@ pub mod platform {
         .expect("insert an account snapshot");
     }
 
+    /// An id as the store takes it.
+    pub fn uuid(id: &str) -> uuid::Uuid {
+        uuid::Uuid::parse_str(id).expect("a UUID")
+    }
+
     /// The status of idea `id`.
     pub async fn status_of(pool: &PgPool, id: &str) -> String {
         sqlx::query_scalar("SELECT status::text FROM trade_ideas WHERE id = $1::uuid")

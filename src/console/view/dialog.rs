@@ -6,11 +6,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use tui_input::Input;
 
+use ratatui::style::Style;
+
 use crate::console::app::App;
-use crate::console::dialog::Dialog;
+use crate::console::dialog::{Approve, Dialog};
 use crate::console::keymap::{Action, Scope};
 use crate::console::theme::Theme;
-use crate::domain::Outcome;
+use crate::domain::{Idea, Outcome, RiskChangeSet, RiskField};
 
 /// A rectangle of at most `width`×`height` in the middle of `area`.
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -31,131 +33,25 @@ fn input_line<'a>(label: &'a str, input: &'a Input, theme: &Theme) -> Line<'a> {
     ])
 }
 
+/// A dialog's title, lines and border style.
+type Drawn<'a> = (String, Vec<Line<'a>>, Style);
+
 pub fn draw(dialog: &Dialog, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let (title, lines, style): (String, Vec<Line>, _) = match dialog {
-        Dialog::Approve(a) => {
-            let i = &a.idea;
-            let mut lines = vec![
-                Line::from(format!(
-                    "{} {} · confidence {} · {}",
-                    i.symbol,
-                    i.direction,
-                    i.confidence_score,
-                    i.strategy_name.as_deref().unwrap_or("no strategy")
-                )),
-                input_line("Lot size: ", &a.lot, theme),
-                Line::from(""),
-            ];
-            match &a.verdict {
-                None => lines.push(Line::from(Span::styled(
-                    "reading the risk state…",
-                    theme.dim(),
-                ))),
-                Some(Err(e)) => lines.push(Line::from(Span::styled(e.clone(), theme.error()))),
-                Some(Ok(report)) => {
-                    // The answer first, then what decides it: failures, waived rules, passes.
-                    lines.push(if report.passed() {
-                        Line::from(Span::styled("PASSES the risk checks — Enter approves and hands the order to execution · Esc cancels", theme.ok()))
-                    } else {
-                        Line::from(Span::styled(format!("REFUSED ({}) — change the lot, or Esc", report.risk_check_result()), theme.error()))
-                    });
-                    let order = [Outcome::Fail, Outcome::Waived, Outcome::Pass];
-                    for outcome in order {
-                        for v in report.verdicts.iter().filter(|v| v.outcome == outcome) {
-                            let (mark, style) = match v.outcome {
-                                Outcome::Pass => ("pass  ", theme.dim()),
-                                Outcome::Fail => ("FAIL  ", theme.error()),
-                                Outcome::Waived => ("waived", theme.warn()),
-                            };
-                            lines.push(Line::from(vec![
-                                Span::styled(format!("{mark} {:<21} ", v.rule.as_str()), style),
-                                Span::raw(v.reason.clone()),
-                            ]));
-                        }
-                    }
-                }
-            }
-            ("APPROVE".to_string(), lines, theme.focused_border())
-        }
-        Dialog::Reject { idea, reason } => (
-            "REJECT".to_string(),
-            vec![
-                Line::from(format!(
-                    "{} {} · {}",
-                    idea.symbol, idea.direction, idea.rationale
-                )),
-                input_line("Reason: ", reason, theme),
-                Line::from(""),
-                Line::from(Span::styled(
-                    "Enter: reject (a reason is required) · Esc: cancel",
-                    theme.dim(),
-                )),
-            ],
-            theme.focused_border(),
-        ),
-        Dialog::Halt { reason } => (
-            "KILL SWITCH".to_string(),
-            vec![
-                Line::from(Span::styled("Halt AI trading now?", theme.error())),
-                Line::from("Waiting ideas stop; unexecuted orders are cancelled."),
-                input_line("Reason (optional): ", reason, theme),
-                Line::from(""),
-                Line::from(Span::styled("Enter: HALT · Esc: cancel", theme.error())),
-            ],
-            theme.error(),
-        ),
-        Dialog::Resume => (
-            "RESUME AI TRADING".to_string(),
-            vec![
-                Line::from("Let the AI trade on its own again?"),
-                Line::from(""),
-                Line::from(Span::styled("y: resume · n or Esc: cancel", theme.warn())),
-            ],
-            theme.warn(),
-        ),
+    let (title, lines, style) = match dialog {
+        Dialog::Approve(a) => approve(a, theme),
+        Dialog::Reject { idea, reason } => reject(idea, reason, theme),
+        Dialog::Halt { reason } => halt(reason, theme),
+        Dialog::Resume => resume(theme),
         Dialog::EditRisk {
-            field,
-            input,
-            problem,
-            ..
-        } => {
-            let mut lines = vec![input_line("", input, theme), Line::from("")];
-            match problem {
-                Some(p) => lines.push(Line::from(Span::styled(p.clone(), theme.error()))),
-                None => lines.push(Line::from(Span::styled(
-                    "Enter: save (one transaction) · Esc: cancel",
-                    theme.dim(),
-                ))),
-            }
-            (format!("EDIT {field}"), lines, theme.focused_border())
-        }
-        Dialog::Filter { input, .. } => (
-            "FILTER".to_string(),
-            vec![
-                input_line("", input, theme),
-                Line::from(""),
-                Line::from(Span::styled(
-                    "symbol:X status:S (ideas) · symbol:X action:A operator:O since:2h until:T (timeline) · empty clears",
-                    theme.dim(),
-                )),
-            ],
-            theme.focused_border(),
-        ),
+            field, input, edit, ..
+        } => edit_risk(*field, input, edit, theme),
+        Dialog::Filter { input, .. } => filter(input, theme),
         Dialog::Text { title, body } => (
             title.clone(),
             body.iter().map(|l| Line::from(l.clone())).collect(),
             theme.focused_border(),
         ),
-        Dialog::Outcome { title, lines, ok } => {
-            let mut out: Vec<Line> = lines.iter().map(|l| Line::from(l.clone())).collect();
-            out.push(Line::from(""));
-            out.push(Line::from(Span::styled("Enter or Esc: close", theme.dim())));
-            (
-                title.clone(),
-                out,
-                if *ok { theme.ok() } else { theme.error() },
-            )
-        }
+        Dialog::Outcome { title, lines, ok } => outcome(title, lines, *ok, theme),
     };
     let width = area.width.saturating_sub(4).min(100);
     let height = (lines.len() as u16 + 2).min(area.height);
@@ -170,6 +66,148 @@ pub fn draw(dialog: &Dialog, theme: &Theme, frame: &mut Frame, area: Rect) {
             .wrap(Wrap { trim: false }),
         rect,
     );
+}
+
+/// The idea, the lot as typed, and the Gate's verdict on it: the answer first, then what
+/// decides it (failures, waived rules, passes).
+fn approve<'a>(a: &'a Approve, theme: &Theme) -> Drawn<'a> {
+    let i = &a.idea;
+    let mut lines = vec![
+        Line::from(format!(
+            "{} {} · confidence {} · {}",
+            i.symbol,
+            i.direction,
+            i.confidence_score,
+            i.strategy_name.as_deref().unwrap_or("no strategy")
+        )),
+        input_line("Lot size: ", &a.lot, theme),
+        Line::from(""),
+    ];
+    match &a.verdict {
+        None => lines.push(Line::from(Span::styled(
+            "reading the risk state…",
+            theme.dim(),
+        ))),
+        Some(Err(e)) => lines.push(Line::from(Span::styled(e.clone(), theme.error()))),
+        Some(Ok((_, report))) => {
+            lines.push(if report.passed() {
+                Line::from(Span::styled(
+                    "PASSES the risk checks — Enter approves and hands the order to execution · Esc cancels",
+                    theme.ok(),
+                ))
+            } else {
+                Line::from(Span::styled(
+                    format!(
+                        "REFUSED ({}) — change the lot, or Esc",
+                        report.risk_check_result()
+                    ),
+                    theme.error(),
+                ))
+            });
+            for outcome in [Outcome::Fail, Outcome::Waived, Outcome::Pass] {
+                for v in report.verdicts.iter().filter(|v| v.outcome == outcome) {
+                    let (mark, style) = match v.outcome {
+                        Outcome::Pass => ("pass  ", theme.dim()),
+                        Outcome::Fail => ("FAIL  ", theme.error()),
+                        Outcome::Waived => ("waived", theme.warn()),
+                    };
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("{mark} {:<21} ", v.rule.as_str()), style),
+                        Span::raw(v.reason.clone()),
+                    ]));
+                }
+            }
+        }
+    }
+    ("APPROVE".to_string(), lines, theme.focused_border())
+}
+
+fn reject<'a>(idea: &'a Idea, reason: &'a Input, theme: &Theme) -> Drawn<'a> {
+    (
+        "REJECT".to_string(),
+        vec![
+            Line::from(format!(
+                "{} {} · {}",
+                idea.symbol, idea.direction, idea.rationale
+            )),
+            input_line("Reason: ", reason, theme),
+            Line::from(""),
+            Line::from(Span::styled(
+                "Enter: reject (a reason is required) · Esc: cancel",
+                theme.dim(),
+            )),
+        ],
+        theme.focused_border(),
+    )
+}
+
+fn halt<'a>(reason: &'a Input, theme: &Theme) -> Drawn<'a> {
+    (
+        "KILL SWITCH".to_string(),
+        vec![
+            Line::from(Span::styled("Halt AI trading now?", theme.error())),
+            Line::from("Waiting ideas stop; unexecuted orders are cancelled."),
+            input_line("Reason (optional): ", reason, theme),
+            Line::from(""),
+            Line::from(Span::styled("Enter: HALT · Esc: cancel", theme.error())),
+        ],
+        theme.error(),
+    )
+}
+
+fn resume<'a>(theme: &Theme) -> Drawn<'a> {
+    (
+        "RESUME AI TRADING".to_string(),
+        vec![
+            Line::from("Let the AI trade on its own again?"),
+            Line::from(""),
+            Line::from(Span::styled("y: resume · n or Esc: cancel", theme.warn())),
+        ],
+        theme.warn(),
+    )
+}
+
+fn edit_risk<'a>(
+    field: RiskField,
+    input: &'a Input,
+    edit: &Result<RiskChangeSet, String>,
+    theme: &Theme,
+) -> Drawn<'a> {
+    let mut lines = vec![input_line("", input, theme), Line::from("")];
+    match edit {
+        Err(p) => lines.push(Line::from(Span::styled(p.clone(), theme.error()))),
+        Ok(_) => lines.push(Line::from(Span::styled(
+            "Enter: save (one transaction) · Esc: cancel",
+            theme.dim(),
+        ))),
+    }
+    (format!("EDIT {field}"), lines, theme.focused_border())
+}
+
+fn filter<'a>(input: &'a Input, theme: &Theme) -> Drawn<'a> {
+    (
+        "FILTER".to_string(),
+        vec![
+            input_line("", input, theme),
+            Line::from(""),
+            Line::from(Span::styled(
+                "symbol:X status:S (ideas) · symbol:X action:A operator:O since:2h until:T (timeline) · empty clears",
+                theme.dim(),
+            )),
+        ],
+        theme.focused_border(),
+    )
+}
+
+fn outcome<'a>(title: &str, lines: &[String], ok: bool, theme: &Theme) -> Drawn<'a> {
+    let mut out: Vec<Line> = lines.iter().map(|l| Line::from(l.clone())).collect();
+    out.push(Line::from(""));
+    out.push(Line::from(Span::styled("Enter or Esc: close", theme.dim())));
+    (
+        title.to_string(),
+        out,
+        if ok { theme.ok() } else { theme.error() },
+    )
 }
 
 /// Every binding, from the same table the handlers use: one line a key on a tall

@@ -6,13 +6,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
-use crate::cli::age;
 use crate::console::app::{App, risk_value};
 use crate::console::list::List;
 use crate::console::msg::Pane;
 use crate::console::theme::Theme;
-use crate::domain::RiskField;
-use crate::store::strategies::Strategy;
+use crate::domain::{IdeaStatus, RiskField, Strategy};
+use crate::format::{Plain, age};
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, pane: Pane, area: Rect) {
     let focused = app.focus == pane;
@@ -45,7 +44,7 @@ fn pane_note(app: &App, pane: Pane) -> Option<String> {
                 .ideas
                 .items
                 .iter()
-                .filter(|i| i.status == "needs_approval")
+                .filter(|i| i.awaits_approval())
                 .count();
             let mut note = format!("{waiting} awaiting approval");
             if let Some(s) = &app.idea_filter.symbol {
@@ -137,7 +136,7 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let selected = app.strategies.selected();
-    let words = selected.map_or_else(Vec::new, |s| strategy_words(app, theme, s));
+    let words = selected.map_or_else(Vec::new, |s| strategy_words(theme, s));
     // The table takes the rows it needs; the selected strategy's words follow under a line
     // naming it, if at least one of them fits.
     let table_rows = app.strategies.items.len() as u16 + 1;
@@ -163,7 +162,7 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
         .items
         .iter()
         .map(|s| {
-            let malformed = matches!(app.strategy_words.get(&s.id), Some(Err(_)));
+            let malformed = s.rules.is_err();
             let (state, style) = match (malformed, s.is_active) {
                 (true, _) => ("MALFORMED", theme.error()),
                 (false, true) => ("active", theme.ok()),
@@ -203,10 +202,11 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
 }
 
 /// The strategy's rules in plain words, a line a part, or why they do not read.
-fn strategy_words<'a>(app: &App, theme: &Theme, s: &Strategy) -> Vec<Line<'a>> {
+fn strategy_words<'a>(theme: &Theme, s: &Strategy) -> Vec<Line<'a>> {
     let label = |name: &str| Span::styled(format!("{name:<9}"), theme.dim());
-    match app.strategy_words.get(&s.id) {
-        Some(Ok(w)) => {
+    match &s.rules {
+        Ok(rules) => {
+            let w = rules.in_words();
             let mut lines: Vec<Line> = [
                 ("sessions", &w.sessions),
                 ("caps", &w.caps),
@@ -231,33 +231,26 @@ fn strategy_words<'a>(app: &App, theme: &Theme, s: &Strategy) -> Vec<Line<'a>> {
             }
             lines
         }
-        Some(Err(problem)) => vec![Line::from(Span::styled(
+        Err(problem) => vec![Line::from(Span::styled(
             format!("{problem}; the Gate refuses its ideas"),
             theme.error(),
         ))],
-        None => Vec::new(),
     }
 }
 
 /// A status as a word that reads the same in any colour: the column is never truncated.
-fn status_label(status: &str) -> &'static str {
+fn status_label(status: IdeaStatus) -> &'static str {
     match status {
-        "needs_approval" => "PENDING",
-        "auto_executed" => "EXECUTED",
-        "rejected" => "REJECTED",
-        "halted_by_risk" => "HALTED",
-        "waiting" => "WAITING",
-        _ => "?",
+        IdeaStatus::NeedsApproval => "PENDING",
+        IdeaStatus::AutoExecuted => "EXECUTED",
+        IdeaStatus::Rejected => "REJECTED",
+        IdeaStatus::HaltedByRisk => "HALTED",
+        IdeaStatus::Waiting => "WAITING",
     }
 }
 
 /// Below this inner width the tables drop their least needed columns.
 const NARROW: u16 = 110;
-
-/// Prices exactly, without the trailing zeros NUMERIC(18,6) pads them with.
-fn price(d: &rust_decimal::Decimal) -> String {
-    d.normalize().to_string()
-}
 
 /// The ideas table. Numbers are never cut: each numeric column is as wide as its widest
 /// value, and the strategy name (the only free text) takes what is left, or is dropped
@@ -271,22 +264,13 @@ fn ideas(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) 
         .items
         .iter()
         .map(|i| {
-            let entry = match (&i.entry_price, &i.entry_range) {
-                (Some(p), _) => price(p),
-                (None, Some(r)) => r.iter().map(price).collect::<Vec<_>>().join("–"),
-                _ => "market".into(),
-            };
             [
-                status_label(&i.status).to_string(),
+                status_label(i.status).to_string(),
                 i.symbol.clone(),
-                i.direction.clone(),
-                entry,
-                price(&i.stop_loss),
-                i.take_profit
-                    .iter()
-                    .map(price)
-                    .collect::<Vec<_>>()
-                    .join(","),
+                i.direction.to_string(),
+                i.entry().to_string(),
+                Plain(i.stop_loss).to_string(),
+                i.targets(),
                 i.reward_to_risk()
                     .map(|r| r.to_string())
                     .unwrap_or_else(|| "—".into()),
@@ -318,7 +302,7 @@ fn ideas(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) 
         .zip(&texts)
         .map(|(i, t)| {
             let mut cells: Vec<Cell> = t[..columns].iter().map(|s| Cell::from(s.clone())).collect();
-            cells[0] = Cell::from(Span::styled(t[0].clone(), theme.status(&i.status)));
+            cells[0] = Cell::from(Span::styled(t[0].clone(), theme.tone(i.status.tone())));
             Row::new(cells)
         })
         .collect();
@@ -351,7 +335,7 @@ fn timeline(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bloc
             };
             Row::new(vec![
                 Cell::from(d.occurred_at.format(time).to_string()),
-                Cell::from(Span::styled(d.action.clone(), theme.status(&d.action))),
+                Cell::from(Span::styled(d.action.as_str(), theme.tone(d.action.tone()))),
                 Cell::from(d.symbol.clone().unwrap_or_else(|| "—".into())),
                 Cell::from(d.operator.clone().unwrap_or_else(|| "platform".into())),
                 Cell::from(d.risk_check_result.clone().unwrap_or_default()),

@@ -4,10 +4,10 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 
-use super::{GateInput, GateStrategy, Rule};
+use super::{GateInput, Rule};
 use crate::domain::market::{Impact, nearest_event, symbol_exposure};
 use crate::domain::numeric::Shown;
-use crate::domain::strategy::StrategyRules;
+use crate::domain::strategy::{Strategy, StrategyRules};
 
 /// `(passed, reason)` for `rule`.
 pub(super) fn check(rule: Rule, input: &GateInput<'_>) -> (bool, String) {
@@ -59,12 +59,12 @@ fn strategy_inactive(i: &GateInput<'_>) -> (bool, String) {
     match i.strategy {
         None => (false, "the idea names no strategy".to_owned()),
         Some(s) if !s.is_active => (false, format!("strategy '{}' is inactive", s.name)),
-        Some(s) if s.rules.is_none() => (false, malformed(&s)),
+        Some(s) if s.parsed().is_none() => (false, malformed(s)),
         Some(s) => (true, format!("strategy '{}' is active", s.name)),
     }
 }
 
-fn malformed(s: &GateStrategy<'_>) -> String {
+fn malformed(s: &Strategy) -> String {
     format!("strategy '{}' has malformed rules", s.name)
 }
 
@@ -214,12 +214,12 @@ fn news_blackout(i: &GateInput<'_>) -> (bool, String) {
             "the idea names no strategy, so no news blackout applies".to_owned(),
         );
     };
-    let Some(rules) = strategy.rules else {
+    let Some(rules) = strategy.parsed() else {
         return (
             false,
             format!(
                 "{}, so its news block cannot be checked",
-                malformed(&strategy)
+                malformed(strategy)
             ),
         );
     };
@@ -277,13 +277,10 @@ fn session(i: &GateInput<'_>) -> (bool, String) {
             "the idea names no strategy, so no session window applies".to_owned(),
         );
     };
-    let Some(rules) = strategy.rules else {
+    let Some(rules) = strategy.parsed() else {
         return (
             false,
-            format!(
-                "{}, so its sessions cannot be checked",
-                malformed(&strategy)
-            ),
+            format!("{}, so its sessions cannot be checked", malformed(strategy)),
         );
     };
     let now = clock(i.now);
@@ -308,7 +305,7 @@ fn session(i: &GateInput<'_>) -> (bool, String) {
 
 /// The strategy's parsed rules, when there are some.
 fn rules<'a>(i: &GateInput<'a>) -> Option<&'a StrategyRules> {
-    i.strategy.and_then(|s| s.rules)
+    i.strategy.and_then(Strategy::parsed)
 }
 
 /// `Tue 14:30 UTC`.

@@ -2,9 +2,9 @@ use serde_json::json;
 
 use super::*;
 use crate::domain::market::Impact;
-use crate::domain::strategy::RulesJson;
+use crate::domain::strategy::{RulesJson, Strategy, StrategyRules, StrategyRulesError};
 
-/// An owned strategy, lent to the gate as a [`GateStrategy`].
+/// A strategy as the tests change it, made into a [`Strategy`] for each report.
 #[derive(Debug, Clone)]
 pub(super) struct Strat {
     pub(super) name: String,
@@ -28,8 +28,35 @@ pub(super) struct World {
     pub(super) now: DateTime<Utc>,
 }
 
+impl Strat {
+    fn to_strategy(&self) -> Strategy {
+        let none = || serde_json::Value::Null;
+        Strategy {
+            id: uuid::Uuid::nil(),
+            name: self.name.clone(),
+            is_active: self.active,
+            allowed_symbols: self.symbols.clone(),
+            documents: RulesJson {
+                session_windows: none(),
+                entry_conditions: none(),
+                exit_rules: none(),
+                forbidden_conditions: none(),
+                risk_caps: none(),
+            },
+            rr_expectation: Decimal::TWO,
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            rules: self
+                .rules
+                .clone()
+                .ok_or(StrategyRulesError { problems: vec![] }),
+        }
+    }
+}
+
 impl World {
     pub(super) fn report(&self) -> GateReport {
+        let strategy = self.strategy.as_ref().map(Strat::to_strategy);
         evaluate(&GateInput {
             purpose: self.purpose,
             idea: GateIdea {
@@ -39,12 +66,7 @@ impl World {
             },
             lot: self.lot,
             config: &self.config,
-            strategy: self.strategy.as_ref().map(|s| GateStrategy {
-                name: &s.name,
-                is_active: s.active,
-                allowed_symbols: &s.symbols,
-                rules: s.rules.as_ref(),
-            }),
+            strategy: strategy.as_ref(),
             day: self.day.as_ref(),
             open_trades: self.open,
             calendar: &self.calendar,

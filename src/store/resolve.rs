@@ -1,19 +1,37 @@
-//! Ids given by a unique prefix, like git's object names.
+//! Ids given by a unique prefix, like git's object names. Only the command line names rows
+//! this way; every act of the store takes a whole id.
 
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::Store;
 use super::error::Error;
 
-/// The first 8 hex digits of an id, as tradedesk prints it: short to read, and enough to
-/// name it back (see [`resolve`]).
-pub fn short(id: Uuid) -> String {
-    id.simple().to_string()[..8].to_string()
+impl Store {
+    /// The one trade idea whose id starts with `prefix`.
+    pub async fn resolve_idea(&self, prefix: &str) -> Result<Uuid, Error> {
+        self.resolve(Kind::Idea, prefix).await
+    }
+
+    /// The one strategy whose id starts with `prefix`.
+    pub async fn resolve_strategy(&self, prefix: &str) -> Result<Uuid, Error> {
+        self.resolve(Kind::Strategy, prefix).await
+    }
+
+    /// The one decision whose id starts with `prefix`.
+    pub async fn resolve_decision(&self, prefix: &str) -> Result<Uuid, Error> {
+        self.resolve(Kind::Decision, prefix).await
+    }
+
+    async fn resolve(&self, kind: Kind, prefix: &str) -> Result<Uuid, Error> {
+        let mut conn = self.pool().acquire().await.map_err(Error::Database)?;
+        resolve(&mut conn, kind, prefix).await
+    }
 }
 
 /// Tables whose rows can be named by id prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+enum Kind {
     Idea,
     Strategy,
     Decision,
@@ -28,7 +46,7 @@ impl Kind {
         }
     }
 
-    pub fn noun(self) -> &'static str {
+    fn noun(self) -> &'static str {
         match self {
             Kind::Idea => "trade idea",
             Kind::Strategy => "strategy",
@@ -62,7 +80,7 @@ fn bounds(prefix: &str) -> Result<(Uuid, Uuid), Error> {
 
 /// The one id of `kind` that starts with `prefix`. Uses the primary-key index (a range
 /// scan), never a scan of the table.
-pub async fn resolve(conn: &mut PgConnection, kind: Kind, prefix: &str) -> Result<Uuid, Error> {
+async fn resolve(conn: &mut PgConnection, kind: Kind, prefix: &str) -> Result<Uuid, Error> {
     let (lo, hi) = bounds(prefix)?;
     let ids: Vec<Uuid> = sqlx::query_scalar(&format!(
         "SELECT id FROM {} WHERE id BETWEEN $1 AND $2 ORDER BY id LIMIT 3",
