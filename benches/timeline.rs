@@ -9,38 +9,13 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use sqlx::{Connection as _, PgConnection};
 use tradedesk::store::Store;
-use tradedesk::store::embedded::Cluster;
-use tradedesk::store::setup::setup;
-use tradedesk::store::target::{Origin, Target};
 use tradedesk::store::timeline::{Cursor, TimelineFilter};
+
+mod support;
 
 const DATABASE: &str = "tradedesk_bench";
 const RUNS: usize = 30;
-
-fn server_url() -> String {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            let cluster = Cluster::ephemeral(std::env::temp_dir().join(format!(
-                "tradedesk-bench-pg-{}",
-                nix::unistd::geteuid().as_raw()
-            )));
-            if let Err(e) = cluster.ensure_running() {
-                eprintln!("cannot start the embedded cluster: {e}");
-                std::process::exit(1);
-            }
-            cluster.url("postgres")
-        }
-    }
-}
-
-fn with_database(url: &str, database: &str) -> String {
-    let mut parsed = url::Url::parse(url).expect("the server URL parses");
-    parsed.set_path(&format!("/{database}"));
-    parsed.to_string()
-}
 
 async fn time<F, Fut>(label: &str, mut f: F)
 where
@@ -69,21 +44,7 @@ async fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(2_000_000);
-    let server = server_url();
-    let mut admin = PgConnection::connect(&server)
-        .await
-        .expect("connect to the server");
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .expect("drop the old bench database");
-    sqlx::query(&format!("CREATE DATABASE {DATABASE}"))
-        .execute(&mut admin)
-        .await
-        .expect("create the bench database");
-    let url = with_database(&server, DATABASE);
-    let target = Target::from_url(&url, Origin::Env).expect("a URL");
-    setup(&target, false).await.expect("setup");
+    let (mut admin, _url, target) = support::scratch(DATABASE).await;
     let store = Store::open(&target, 4).await.expect("open");
 
     let start = Instant::now();
@@ -188,8 +149,5 @@ async fn main() {
     .await;
 
     store.pool().close().await;
-    sqlx::query(&format!("DROP DATABASE {DATABASE} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .expect("drop the bench database");
+    support::drop_db(&mut admin, DATABASE).await;
 }

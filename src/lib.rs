@@ -1,8 +1,9 @@
 //! tradedesk: the operator's console of the ai-trader platform.
 //!
-//! Layers, each depending only on those below it (see `ARCHITECTURE.md` in the design notes):
-//! [`domain`] holds the platform's rules as pure Rust; [`store`] is the only module that
-//! speaks SQL; [`cli`] is the headless face of the same store functions.
+//! Layers, each depending only on those below it (see `ARCHITECTURE.md`): [`domain`] holds
+//! the platform's entities and rules as pure Rust; [`format`] shows them one way
+//! everywhere; [`store`] is the only module that speaks SQL; [`console`] and [`cli`] are
+//! the two faces of the same store functions.
 
 pub mod cli;
 pub mod config;

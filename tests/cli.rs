@@ -353,3 +353,84 @@ fn setup_and_migrate_speak_json_too() {
     assert_eq!(error["error"]["code"], "DATABASE");
     assert!(!out.contains(":pw@"), "{out}");
 }
+
+/// A command line that could reach no database and has a broken config.toml: only what
+/// needs neither (completions, the man page) can succeed under it.
+fn nowhere(home: &Path, args: &[&str]) -> Command {
+    let config_dir = home.join("tradedesk");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(config_dir.join("config.toml"), "not toml at all = = =\n").unwrap();
+    let mut cmd = tradedesk(home, args);
+    cmd.env("DATABASE_URL", "postgres://nobody:pw@127.0.0.1:1/ai_trader")
+        .env("TRADEDESK_PG_DIR", home.join("no-cluster-here"));
+    cmd
+}
+
+#[test]
+fn completions_are_printed_for_bash_zsh_and_fish_without_a_database() {
+    let home = tempfile::tempdir().unwrap();
+    let (ok, bash, err) = run(&mut nowhere(home.path(), &["completions", "bash"]));
+    assert!(ok, "{err}");
+    assert!(bash.contains("tradedesk"), "{bash}");
+    for subcommand in ["ideas", "strategies", "timeline", "completions", "man"] {
+        assert!(
+            bash.contains(subcommand),
+            "{subcommand} missing from:\n{bash}"
+        );
+    }
+    assert!(!home.path().join("no-cluster-here").exists());
+
+    let (ok, zsh, err) = run(&mut nowhere(home.path(), &["completions", "zsh"]));
+    assert!(ok, "{err}");
+    assert!(zsh.starts_with("#compdef tradedesk"), "{zsh}");
+
+    let (ok, fish, err) = run(&mut nowhere(home.path(), &["completions", "fish"]));
+    assert!(ok, "{err}");
+    assert!(fish.contains("complete -c tradedesk"), "{fish}");
+
+    // Only the shells it knows, refused by the parser (exit 2) with the choices.
+    let output = nowhere(home.path(), &["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("bash, zsh, fish"), "{err}");
+}
+
+#[test]
+fn the_man_page_is_roff_for_the_whole_command_without_a_database() {
+    let home = tempfile::tempdir().unwrap();
+    let (ok, page, err) = run(&mut nowhere(home.path(), &["man"]));
+    assert!(ok, "{err}");
+    // roff's own preamble (`.ie`/`.el`, defining the apostrophe string) comes before the
+    // title; the first request after it is the page's title.
+    let title = page
+        .lines()
+        .find(|l| !l.starts_with(".ie ") && !l.starts_with(".el "));
+    assert!(
+        title.is_some_and(|t| t.starts_with(".TH tradedesk 1")),
+        "{page}"
+    );
+    for needle in [
+        ".SH NAME",
+        ".SH SYNOPSIS",
+        "ideas",
+        "strategies",
+        "Exit status",
+    ] {
+        assert!(page.contains(needle), "{needle} missing from:\n{page}");
+    }
+}
+
+#[test]
+fn help_names_completions_and_the_man_page() {
+    let home = tempfile::tempdir().unwrap();
+    let (ok, out, _) = run(&mut tradedesk(home.path(), &["--help"]));
+    assert!(ok);
+    assert!(out.contains("completions"), "{out}");
+    assert!(out.contains("man "), "{out}");
+    let (ok, out, _) = run(&mut tradedesk(home.path(), &["completions", "--help"]));
+    assert!(ok);
+    assert!(out.contains("[possible values: bash, zsh, fish]"), "{out}");
+    assert!(out.contains("no database is needed"), "{out}");
+}

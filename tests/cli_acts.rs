@@ -42,18 +42,23 @@ async fn status_halt_and_resume() {
 
     let timeline = cli.run(&["timeline"]);
     let lines: Vec<&str> = timeline.out.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", timeline.out);
+    assert_eq!(lines.len(), 3, "a header and two rows: {}", timeline.out);
     assert!(
-        lines[0].contains("ai_halted") && lines[0].contains("CPI in 5 minutes"),
+        lines[0].starts_with("TIME (UTC)") && lines[0].contains("RATIONALE"),
         "{}",
         lines[0]
     );
-    assert!(lines[1].contains("ai_resumed"), "{}", lines[1]);
+    assert!(
+        lines[1].contains("ai_halted") && lines[1].contains("CPI in 5 minutes"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].contains("ai_resumed"), "{}", lines[2]);
     // Who acted: user@host.
     assert!(
-        lines[0].split_whitespace().any(|w| w.contains('@')),
+        lines[1].split_whitespace().any(|w| w.contains('@')),
         "{}",
-        lines[0]
+        lines[1]
     );
 }
 
@@ -121,7 +126,13 @@ async fn ideas_list_show_approve_and_reject_with_their_errors() {
     let r = cli.run(&["ideas", "check", &second, "--lot", "0.75"]);
     assert_eq!(r.code, 6, "{}", r.out);
     assert!(r.out.contains("would be REFUSED"), "{}", r.out);
-    assert!(r.out.contains("FAIL   lot_size"), "{}", r.out);
+    assert!(
+        r.out
+            .lines()
+            .any(|l| l.split_whitespace().take(2).eq(["FAIL", "lot_size"])),
+        "{}",
+        r.out
+    );
     let r = cli.run(&["--json", "ideas", "check", &second]);
     assert_eq!(r.code, 0, "the default lot passes: {}", r.out);
     assert_eq!(
@@ -348,10 +359,20 @@ async fn the_timeline_pages_filters_and_exports() {
     }
     let page = cli.run(&["timeline", "--limit", "2"]);
     let lines: Vec<&str> = page.out.lines().collect();
-    assert_eq!(lines.len(), 3, "{}", page.out);
-    let cursor = lines[2].strip_prefix("… more: --after ").unwrap();
+    assert_eq!(
+        lines.len(),
+        4,
+        "a header, two rows, the cursor: {}",
+        page.out
+    );
+    let cursor = lines[3].strip_prefix("… more: --after ").unwrap();
     let rest = cli.run(&["timeline", "--limit", "2", "--after", cursor]);
-    assert_eq!(rest.out.lines().count(), 1, "{}", rest.out);
+    assert_eq!(
+        rest.out.lines().count(),
+        2,
+        "a header and one row: {}",
+        rest.out
+    );
 
     let csv = cli.run(&["timeline", "--csv", "--action", "human_rejected"]);
     let lines: Vec<&str> = csv.out.lines().collect();

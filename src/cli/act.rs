@@ -1,14 +1,15 @@
 //! `tradedesk status`, `halt` and `resume`.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::output::Out;
 use super::{Failure, open};
-use crate::domain::{TradingDay, day_state};
+use crate::domain::{AccountSnapshot, DayState, RiskConfig, TradingDay, day_state};
 use crate::format::{age, signed};
 use crate::operator::Operator;
 use crate::store::Target;
+use crate::store::account::Pending;
 
 pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
     let store = open(target).await?;
@@ -41,6 +42,19 @@ pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
             },
         }));
     }
+    print_status(&risk, account.as_ref(), day.as_ref(), &pending, now);
+    Ok(())
+}
+
+/// `status` as text: one line each for the switch, the account, the day, the ideas
+/// waiting and the limits.
+fn print_status(
+    risk: &RiskConfig,
+    account: Option<&AccountSnapshot>,
+    day: Option<&DayState>,
+    pending: &Pending,
+    now: DateTime<Utc>,
+) {
     if risk.ai_trading_enabled {
         println!("AI TRADING: ON");
     } else {
@@ -51,7 +65,7 @@ pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
                 .unwrap_or("no reason recorded")
         );
     }
-    match &account {
+    match account {
         Some(a) => println!(
             "Account   balance {}  equity {}  open P/L {}  open positions {}  (captured {} ago)",
             a.balance,
@@ -88,7 +102,6 @@ pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
         risk.daily_profit_target,
         risk.max_drawdown_amount
     );
-    Ok(())
 }
 
 pub async fn halt(

@@ -1,9 +1,9 @@
-//! `tradedesk ideas list|show|reject`.
+//! `tradedesk ideas list|show|check|approve|reject`.
 
 use chrono::Utc;
 use serde_json::json;
 
-use super::output::Out;
+use super::output::{Align, Out, Table};
 use super::{Failure, IdeasCommand, open};
 use crate::domain::label::labels;
 use crate::domain::{Idea, IdeaStatus, Lot, Outcome, Purpose};
@@ -15,113 +15,144 @@ use crate::store::approve::Approval;
 use crate::store::ideas::IdeaFilter;
 
 pub async fn run(target: &Target, out: Out, command: IdeasCommand) -> Result<(), Failure> {
-    let store = open(target).await?;
     match command {
         IdeasCommand::List {
             status,
             symbol,
             limit,
-        } => {
-            let status = status
-                .map(|s| {
-                    s.parse::<IdeaStatus>().map_err(|_| {
-                        Failure::new(
-                            ErrorCode::InvalidInput,
-                            format!(
-                                "`{s}` is not an idea status: use one of {}",
-                                labels(IdeaStatus::ALL)
-                            ),
-                        )
-                    })
-                })
-                .transpose()?;
-            let ideas = store
-                .ideas(&IdeaFilter {
-                    status,
-                    symbol,
-                    limit,
-                })
-                .await?;
-            if out.json {
-                return out.json(&ideas);
-            }
-            print_table(&ideas);
-        }
-        IdeasCommand::Show { id } => {
-            let idea = store.idea(store.resolve_idea(&id).await?).await?;
-            if out.json {
-                return out.json(&idea);
-            }
-            print_one(&idea);
-        }
-        IdeasCommand::Check { id, lot } => {
-            let lot = lot.as_deref().map(Lot::parse).transpose()?;
-            let context = store.gate_context(store.resolve_idea(&id).await?).await?;
-            let lot = match lot {
-                Some(lot) => lot,
-                None => Lot::new(context.default_lot())?,
-            };
-            let report = context.judge(lot, Purpose::HumanApproval);
-            if out.json {
-                out.json(&json!({
-                    "idea": context.idea.id,
-                    "lot": lot.value().to_string(),
-                    "would_pass": report.passed(),
-                    "risk_check_result": report.risk_check_result(),
-                    "verdicts": verdicts_json(&report),
-                }))?;
-            } else {
-                println!(
-                    "Approving idea {} ({} {}) with lot {} would {}.",
-                    short(context.idea.id),
-                    context.idea.symbol,
-                    context.idea.direction,
-                    lot,
-                    if report.passed() {
-                        "PASS the risk checks"
-                    } else {
-                        "be REFUSED"
-                    }
-                );
-                for v in &report.verdicts {
-                    let mark = match v.outcome {
-                        Outcome::Pass => "pass  ",
-                        Outcome::Fail => "FAIL  ",
-                        Outcome::Waived => "waived",
-                    };
-                    println!("  {mark} {:<22} {}", v.rule.as_str(), v.reason);
-                }
-            }
-            if !report.passed() {
-                return Err(Failure::new(
-                    ErrorCode::RiskViolation,
-                    format!(
-                        "an approval would be refused: {}",
-                        report.risk_check_result()
-                    ),
-                ));
-            }
-        }
-        IdeasCommand::Approve { id, lot } => {
-            // Refuse a malformed lot before touching the database.
-            let lot = Lot::parse(&lot)?;
-            let id = store.resolve_idea(&id).await?;
-            let approval = store.approve(id, lot, &Operator::from_os()).await?;
-            return report_approval(out, &approval, lot);
-        }
-        IdeasCommand::Reject { id, reason } => {
-            let id = store.resolve_idea(&id).await?;
-            let rejected = store.reject(id, &reason, &Operator::from_os()).await?;
-            if out.json {
-                return out.json(&json!({
-                    "idea": rejected.idea,
-                    "status": IdeaStatus::Rejected,
-                    "decision": rejected.decision,
-                }));
-            }
-            println!("Rejected idea {}.", short(rejected.idea));
-        }
+        } => list(target, out, status.as_deref(), symbol, limit).await,
+        IdeasCommand::Show { id } => show(target, out, &id).await,
+        IdeasCommand::Check { id, lot } => check(target, out, &id, lot.as_deref()).await,
+        IdeasCommand::Approve { id, lot } => approve(target, out, &id, &lot).await,
+        IdeasCommand::Reject { id, reason } => reject(target, out, &id, &reason).await,
     }
+}
+
+async fn list(
+    target: &Target,
+    out: Out,
+    status: Option<&str>,
+    symbol: Option<String>,
+    limit: i64,
+) -> Result<(), Failure> {
+    // Refuse an unknown status before connecting: a typo is refused even offline.
+    let status = status
+        .map(|s| {
+            s.parse::<IdeaStatus>().map_err(|_| {
+                Failure::new(
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "`{s}` is not an idea status: use one of {}",
+                        labels(IdeaStatus::ALL)
+                    ),
+                )
+            })
+        })
+        .transpose()?;
+    let ideas = open(target)
+        .await?
+        .ideas(&IdeaFilter {
+            status,
+            symbol,
+            limit,
+        })
+        .await?;
+    if out.json {
+        return out.json(&ideas);
+    }
+    print_table(&ideas);
+    Ok(())
+}
+
+async fn show(target: &Target, out: Out, id: &str) -> Result<(), Failure> {
+    let store = open(target).await?;
+    let idea = store.idea(store.resolve_idea(id).await?).await?;
+    if out.json {
+        return out.json(&idea);
+    }
+    print_one(&idea);
+    Ok(())
+}
+
+/// `ideas check`: the verdict of the risk checks on an approval, written nowhere.
+async fn check(target: &Target, out: Out, id: &str, lot: Option<&str>) -> Result<(), Failure> {
+    let lot = lot.map(Lot::parse).transpose()?;
+    let store = open(target).await?;
+    let context = store.gate_context(store.resolve_idea(id).await?).await?;
+    let lot = match lot {
+        Some(lot) => lot,
+        None => Lot::new(context.default_lot())?,
+    };
+    let report = context.judge(lot, Purpose::HumanApproval);
+    if out.json {
+        out.json(&json!({
+            "idea": context.idea.id,
+            "lot": lot.value().to_string(),
+            "would_pass": report.passed(),
+            "risk_check_result": report.risk_check_result(),
+            "verdicts": verdicts_json(&report),
+        }))?;
+    } else {
+        println!(
+            "Approving idea {} ({} {}) with lot {} would {}.",
+            short(context.idea.id),
+            context.idea.symbol,
+            context.idea.direction,
+            lot,
+            if report.passed() {
+                "PASS the risk checks"
+            } else {
+                "be REFUSED"
+            }
+        );
+        let mut table = Table::new(&[
+            ("RESULT", Align::Left),
+            ("RULE", Align::Left),
+            ("REASON", Align::Left),
+        ]);
+        for v in &report.verdicts {
+            let mark = match v.outcome {
+                Outcome::Pass => "pass",
+                Outcome::Fail => "FAIL",
+                Outcome::Waived => "waived",
+            };
+            table.row([mark, v.rule.as_str(), v.reason.as_str()]);
+        }
+        print!("{}", table.render("  "));
+    }
+    if report.passed() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        ErrorCode::RiskViolation,
+        format!(
+            "an approval would be refused: {}",
+            report.risk_check_result()
+        ),
+    ))
+}
+
+async fn approve(target: &Target, out: Out, id: &str, lot: &str) -> Result<(), Failure> {
+    // Refuse a malformed lot before touching the database.
+    let lot = Lot::parse(lot)?;
+    let store = open(target).await?;
+    let id = store.resolve_idea(id).await?;
+    let approval = store.approve(id, lot, &Operator::from_os()).await?;
+    report_approval(out, &approval, lot)
+}
+
+async fn reject(target: &Target, out: Out, id: &str, reason: &str) -> Result<(), Failure> {
+    let store = open(target).await?;
+    let id = store.resolve_idea(id).await?;
+    let rejected = store.reject(id, reason, &Operator::from_os()).await?;
+    if out.json {
+        return out.json(&json!({
+            "idea": rejected.idea,
+            "status": IdeaStatus::Rejected,
+            "decision": rejected.decision,
+        }));
+    }
+    println!("Rejected idea {}.", short(rejected.idea));
     Ok(())
 }
 
@@ -131,38 +162,37 @@ fn print_table(ideas: &[Idea]) {
         return;
     }
     let now = Utc::now();
-    println!(
-        "{:<8}  {:<7} {:<4}  {:>21}  {:>10}  {:<20}  {:>5}  {:>6}  {:<14}  {:<18}  {:>6}",
-        "ID",
-        "SYMBOL",
-        "SIDE",
-        "ENTRY",
-        "STOP",
-        "TARGETS",
-        "R:R",
-        "CONF",
-        "STATUS",
-        "STRATEGY",
-        "AGE"
-    );
+    let mut table = Table::new(&[
+        ("ID", Align::Left),
+        ("SYMBOL", Align::Left),
+        ("SIDE", Align::Left),
+        ("ENTRY", Align::Right),
+        ("STOP", Align::Right),
+        ("TARGETS", Align::Left),
+        ("R:R", Align::Right),
+        ("CONF", Align::Right),
+        ("STATUS", Align::Left),
+        ("STRATEGY", Align::Left),
+        ("AGE", Align::Right),
+    ]);
     for i in ideas {
-        println!(
-            "{:<8}  {:<7} {:<4}  {:>21}  {:>10}  {:<20}  {:>5}  {:>6}  {:<14}  {:<18}  {:>6}",
+        table.row([
             short(i.id),
-            i.symbol,
-            i.direction,
+            i.symbol.clone(),
+            i.direction.to_string(),
             i.entry().to_string(),
             Plain(i.stop_loss).to_string(),
             i.targets(),
             i.reward_to_risk()
                 .map(|r| r.to_string())
                 .unwrap_or_else(|| "—".into()),
-            i.confidence_score,
-            i.status,
-            i.strategy_name.as_deref().unwrap_or("—"),
-            age(i.created_at, now)
-        );
+            i.confidence_score.to_string(),
+            i.status.to_string(),
+            i.strategy_name.clone().unwrap_or_else(|| "—".into()),
+            age(i.created_at, now),
+        ]);
     }
+    table.print();
 }
 
 fn print_one(i: &Idea) {

@@ -1,6 +1,6 @@
 //! `tradedesk migrate status|up|down N`.
 
-use super::output::Out;
+use super::output::{Align, Out, Table};
 use super::{Failure, MigrateCommand};
 use crate::store::connect::connect;
 use crate::store::{Target, migrate};
@@ -21,7 +21,11 @@ pub async fn run(target: &Target, out: Out, command: MigrateCommand) -> Result<(
     match command {
         MigrateCommand::Status => {
             println!("Database {} at {}", target.database(), target.describe());
-            println!("  {:>7}  {:<28}  state", "version", "migration");
+            let mut table = Table::new(&[
+                ("VERSION", Align::Right),
+                ("MIGRATION", Align::Left),
+                ("STATE", Align::Left),
+            ]);
             for m in migrate::status(&pool).await? {
                 let state = match m.applied_on {
                     Some(at) => format!("applied {}", at.format("%Y-%m-%d %H:%M:%S UTC")),
@@ -32,8 +36,13 @@ pub async fn run(target: &Target, out: Out, command: MigrateCommand) -> Result<(
                 } else {
                     ""
                 };
-                println!("  {:>7}  {:<28}  {state}{note}", m.version, m.description);
+                table.row([
+                    m.version.to_string(),
+                    m.description,
+                    format!("{state}{note}"),
+                ]);
             }
+            print!("{}", table.render("  "));
         }
         MigrateCommand::Up => {
             let report = migrate::up(&pool).await?;

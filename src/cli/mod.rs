@@ -13,9 +13,11 @@ mod timeline;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::config::{Config, Loaded};
+use crate::domain::label::labels;
+use crate::domain::{DecisionAction, IdeaStatus};
 use crate::store::target::Origin;
 use crate::store::{ErrorCode, Target};
 
@@ -112,6 +114,35 @@ pub enum Command {
     /// List, show, enable, disable, delete, import and export strategies.
     #[command(subcommand)]
     Strategies(StrategiesCommand),
+    /// Print a shell completion script to standard output; no database is needed. For
+    /// bash: `tradedesk completions bash > ~/.local/share/bash-completion/completions/tradedesk`;
+    /// zsh: into a directory on $fpath as `_tradedesk`; fish: into
+    /// ~/.config/fish/completions/tradedesk.fish.
+    Completions {
+        /// The shell to complete for.
+        shell: Shell,
+    },
+    /// Print the manual page (roff) to standard output; no database is needed. Read it with
+    /// `tradedesk man | man -l -`, or install it as man1/tradedesk.1.
+    Man,
+}
+
+/// A shell `tradedesk completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+impl From<Shell> for clap_complete::Shell {
+    fn from(shell: Shell) -> Self {
+        match shell {
+            Shell::Bash => clap_complete::Shell::Bash,
+            Shell::Zsh => clap_complete::Shell::Zsh,
+            Shell::Fish => clap_complete::Shell::Fish,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,9 +187,8 @@ pub enum StrategiesCommand {
 pub enum IdeasCommand {
     /// Ideas awaiting approval first (oldest on top), then the rest, newest first.
     List {
-        /// Only ideas with this status (waiting, needs_approval, auto_executed, rejected,
-        /// halted_by_risk).
-        #[arg(long)]
+        // The statuses are listed from the type, so the help cannot drift from the schema.
+        #[arg(long, help = format!("Only ideas with this status ({}).", labels(IdeaStatus::ALL)))]
         status: Option<String>,
         /// Only ideas for this symbol.
         #[arg(long)]
@@ -220,9 +250,8 @@ pub struct TimelineArgs {
     /// Only decisions about this symbol.
     #[arg(long)]
     pub symbol: Option<String>,
-    /// Only this action (ai_proposed, ai_auto_executed, human_approved, human_rejected,
-    /// risk_rejected, ai_halted, ai_resumed).
-    #[arg(long)]
+    // The actions are listed from the type, so the help cannot drift from the schema.
+    #[arg(long, help = format!("Only this action ({}).", labels(DecisionAction::ALL)))]
     pub action: Option<String>,
     /// Only decisions by this operator.
     #[arg(long)]
@@ -308,7 +337,6 @@ failure_from! {
     serde_json::Error => ErrorCode::Database,
 }
 
-/// Runs the parsed command line.
 /// The database the user means: `--database-url`, else `DATABASE_URL`, else
 /// `database_url` in config.toml, else the embedded cluster.
 pub fn target(flag: Option<&str>, config: &Loaded) -> Result<Target, Failure> {
@@ -339,7 +367,15 @@ fn embedded_root() -> Result<std::path::PathBuf, Failure> {
     })
 }
 
+/// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<(), Failure> {
+    // What describes the command line itself needs no configuration and no database, so
+    // it is answered before either is looked for.
+    match cli.command {
+        Some(Command::Completions { shell }) => return completions(shell),
+        Some(Command::Man) => return man(),
+        _ => {}
+    }
     let config = Config::load(cli.config.as_deref())?;
     let target = target(cli.database_url.as_deref(), &config)?;
     let out = output::Out { json: cli.json };
@@ -360,7 +396,30 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Risk(command) => risk::run(&target, out, command).await,
         Command::Timeline(args) => timeline::run(&target, out, args).await,
         Command::Strategies(command) => strategies::run(&target, out, command).await,
+        Command::Completions { shell } => completions(shell),
+        Command::Man => man(),
     }
+}
+
+/// `tradedesk completions SHELL`: the script clap_complete writes for the whole command.
+fn completions(shell: Shell) -> Result<(), Failure> {
+    let mut script = Vec::new();
+    clap_complete::generate(
+        clap_complete::Shell::from(shell),
+        &mut Cli::command(),
+        "tradedesk",
+        &mut script,
+    );
+    output::print_bytes(&script)
+}
+
+/// `tradedesk man`: the roff manual page clap_mangen writes for the whole command.
+fn man() -> Result<(), Failure> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut page)
+        .map_err(output::write_failed)?;
+    output::print_bytes(&page)
 }
 
 /// Opens the store for an act or a query (two connections are plenty for one command).

@@ -1,8 +1,12 @@
 //! Printing: text for people, JSON for scripts, and the small formats both share.
 
+use std::io::Write;
+
+use comfy_table::{Cell, CellAlignment, ContentArrangement, presets};
 use serde::Serialize;
 
 use super::Failure;
+use crate::store::ErrorCode;
 
 /// Whether to print JSON.
 #[derive(Debug, Clone, Copy)]
@@ -17,13 +21,98 @@ impl Out {
     }
 }
 
-/// A field for CSV (RFC 4180): quoted when it holds a comma, quote or line break.
-pub fn csv(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
+/// A failed write of output (a reader closing the pipe ends the process on SIGPIPE before
+/// this is ever reached; see `src/main.rs`). Exit status 1, like any other failure that is
+/// not the operator's input.
+pub fn write_failed(e: impl std::fmt::Display) -> Failure {
+    Failure::new(
+        ErrorCode::Database,
+        format!("cannot write to standard output: {e}"),
+    )
+}
+
+/// Writes `bytes` to standard output as they are (a completion script, a man page).
+pub fn print_bytes(bytes: &[u8]) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(write_failed)
+}
+
+/// How a column's cells line up: numbers to the right, words to the left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// A table for people: a header row, columns two spaces apart, no borders, and nothing
+/// wrapped or cut, so every value (a price, an id, a rationale) is printed whole.
+pub struct Table(comfy_table::Table);
+
+impl Table {
+    /// A table with these columns, named in the header row.
+    pub fn new(columns: &[(&str, Align)]) -> Self {
+        let mut table = comfy_table::Table::new();
+        table
+            .load_style(presets::NOTHING)
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .set_header(columns.iter().map(|(name, _)| *name));
+        for (column, (_, align)) in table.column_iter_mut().zip(columns) {
+            column.set_cell_alignment(match align {
+                Align::Left => CellAlignment::Left,
+                Align::Right => CellAlignment::Right,
+            });
+        }
+        // Flush with the left margin like every other line tradedesk prints: the one
+        // space of padding on each side is kept only between columns.
+        if let Some(first) = table.column_mut(0) {
+            first.set_padding((0, 1));
+        }
+        Self(table)
     }
+
+    /// Adds a row, one cell per column.
+    pub fn row<I>(&mut self, cells: I) -> &mut Self
+    where
+        I: IntoIterator,
+        I::Item: Into<Cell>,
+    {
+        self.0.add_row(cells);
+        self
+    }
+
+    /// The table as lines, each starting with `indent` and ending in a line break, without
+    /// the trailing blanks a borderless last column leaves.
+    pub fn render(&self, indent: &str) -> String {
+        self.0
+            .lines()
+            .map(|line| format!("{indent}{}\n", line.trim_end()))
+            .collect()
+    }
+
+    /// Prints the table flush left.
+    pub fn print(&self) {
+        print!("{}", self.render(""));
+    }
+}
+
+/// Writes `header` and `rows` as CSV (RFC 4180 quoting: a field holding a comma, quote
+/// or line break is quoted, its quotes doubled), one record a line.
+pub fn write_csv<W, R>(to: W, header: &[&str], rows: R) -> Result<(), Failure>
+where
+    W: Write,
+    R: IntoIterator,
+    R::Item: IntoIterator,
+    <R::Item as IntoIterator>::Item: AsRef<[u8]>,
+{
+    let mut writer = csv::Writer::from_writer(to);
+    writer.write_record(header).map_err(write_failed)?;
+    for row in rows {
+        writer.write_record(row).map_err(write_failed)?;
+    }
+    writer.flush().map_err(write_failed)
 }
 
 #[cfg(test)]
@@ -31,9 +120,53 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_quotes_only_when_needed() {
-        assert_eq!(csv("plain"), "plain");
-        assert_eq!(csv("a,b"), "\"a,b\"");
-        assert_eq!(csv("say \"hi\""), "\"say \"\"hi\"\"\"");
+    fn a_field_with_a_comma_a_quote_and_a_line_break_round_trips_through_csv() {
+        let awkward = "too, \"risky\"\nsaid the desk";
+        let mut bytes = Vec::new();
+        write_csv(
+            &mut bytes,
+            &["name", "rationale"],
+            [["first", awkward], ["second", "plain"]],
+        )
+        .unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.contains("\"too, \"\"risky\"\"\nsaid the desk\""),
+            "{text}"
+        );
+
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        assert_eq!(
+            reader.headers().unwrap(),
+            &csv::StringRecord::from(vec!["name", "rationale"])
+        );
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(records.len(), 2);
+        assert_eq!(&records[0][1], awkward);
+        assert_eq!(&records[1][1], "plain");
+    }
+
+    #[test]
+    fn a_table_has_a_header_aligned_columns_and_no_trailing_blanks() {
+        let mut table = Table::new(&[("ID", Align::Left), ("PRICE", Align::Right)]);
+        table.row(["a", "2648.5"]).row(["bbbbbbb", "1.123456"]);
+        assert_eq!(
+            table.render(""),
+            "ID          PRICE\n\
+             a          2648.5\n\
+             bbbbbbb  1.123456\n"
+        );
+        assert_eq!(
+            table.render("  ").lines().next(),
+            Some("  ID          PRICE")
+        );
+    }
+
+    #[test]
+    fn a_table_never_wraps_or_cuts_a_long_value() {
+        let long = "x".repeat(400);
+        let mut table = Table::new(&[("RATIONALE", Align::Left)]);
+        table.row([long.as_str()]);
+        assert_eq!(table.render(""), format!("RATIONALE\n{long}\n"));
     }
 }

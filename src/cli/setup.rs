@@ -1,7 +1,7 @@
 //! `tradedesk setup`.
 
 use super::Failure;
-use super::output::Out;
+use super::output::{Align, Out, Table};
 use crate::store::Target;
 use crate::store::migrate::Moved;
 use crate::store::setup::{SetupReport, setup};
@@ -69,17 +69,12 @@ pub fn render(report: &SetupReport) -> String {
             out.push_str(&format!("      {change}\n"));
         }
     }
-    let width = report
-        .tables
-        .iter()
-        .map(|(t, _)| t.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    out.push_str(&format!("\n  {:<width$}  {:>8}\n", "table", "rows"));
-    for (table, rows) in &report.tables {
-        out.push_str(&format!("  {table:<width$}  {rows:>8}\n"));
+    let mut table = Table::new(&[("TABLE", Align::Left), ("ROWS", Align::Right)]);
+    for (name, rows) in &report.tables {
+        table.row([name.clone(), rows.to_string()]);
     }
+    out.push('\n');
+    out.push_str(&table.render("  "));
     out.push_str(if report.changed() {
         "\nReady.\n"
     } else {

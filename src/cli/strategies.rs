@@ -1,162 +1,178 @@
 //! `tradedesk strategies …`.
 
 use std::io::Read as _;
+use std::path::Path;
 
 use serde_json::json;
 
-use super::output::Out;
+use super::output::{Align, Out, Table};
 use super::{Failure, StrategiesCommand, open};
 use crate::domain::Strategy;
-use crate::domain::strategy::document::parse_documents;
+use crate::domain::strategy::document::{StrategySpec, parse_documents};
 use crate::format::short;
 use crate::operator::Operator;
-use crate::store::{ErrorCode, Target};
+use crate::store::{ErrorCode, Store, Target};
 
 pub async fn run(target: &Target, out: Out, command: StrategiesCommand) -> Result<(), Failure> {
-    // Read and check an import before connecting: a bad file is refused even offline.
-    let specs = match &command {
-        StrategiesCommand::Import { file } => {
-            let text = if file.as_os_str() == "-" {
-                let mut text = String::new();
-                std::io::stdin().read_to_string(&mut text).map_err(|e| {
-                    Failure::new(
-                        ErrorCode::InvalidInput,
-                        format!("cannot read standard input: {e}"),
-                    )
-                })?;
-                text
-            } else {
-                std::fs::read_to_string(file).map_err(|e| {
-                    Failure::new(
-                        ErrorCode::InvalidInput,
-                        format!("cannot read {}: {e}", file.display()),
-                    )
-                })?
-            };
-            Some(parse_documents(&text).map_err(crate::store::Error::from)?)
-        }
-        _ => None,
-    };
-    let store = open(target).await?;
-    let operator = Operator::from_os();
     match command {
-        StrategiesCommand::List => {
-            let all = store.strategies().await?;
-            if out.json {
-                return out.json(&all.iter().map(Strategy::to_document).collect::<Vec<_>>());
-            }
-            if all.is_empty() {
-                println!("No strategies.");
-            }
-            for s in &all {
-                println!(
-                    "{}  {:<8}  {:<28}  {}",
-                    short(s.id),
-                    if s.is_active { "active" } else { "disabled" },
-                    s.name,
-                    s.allowed_symbols.join(",")
-                );
+        StrategiesCommand::List => list(&open(target).await?, out).await,
+        StrategiesCommand::Show { id } => show(&open(target).await?, out, &id).await,
+        StrategiesCommand::Enable { id } => toggle(&open(target).await?, out, &id, true).await,
+        StrategiesCommand::Disable { id } => toggle(&open(target).await?, out, &id, false).await,
+        StrategiesCommand::Delete { id } => delete(&open(target).await?, out, &id).await,
+        StrategiesCommand::Import { file } => {
+            // Read and check the file before connecting: a bad file is refused even offline.
+            let specs = read_import(&file)?;
+            import(&open(target).await?, out, &specs).await
+        }
+        StrategiesCommand::Export { id } => export(&open(target).await?, out, id.as_deref()).await,
+    }
+}
+
+fn state(s: &Strategy) -> &'static str {
+    if s.is_active { "active" } else { "disabled" }
+}
+
+async fn list(store: &Store, out: Out) -> Result<(), Failure> {
+    let all = store.strategies().await?;
+    if out.json {
+        return out.json(&all.iter().map(Strategy::to_document).collect::<Vec<_>>());
+    }
+    if all.is_empty() {
+        println!("No strategies.");
+        return Ok(());
+    }
+    let mut table = Table::new(&[
+        ("ID", Align::Left),
+        ("STATE", Align::Left),
+        ("NAME", Align::Left),
+        ("SYMBOLS", Align::Left),
+    ]);
+    for s in &all {
+        table.row([
+            short(s.id),
+            state(s).to_string(),
+            s.name.clone(),
+            s.allowed_symbols.join(","),
+        ]);
+    }
+    table.print();
+    Ok(())
+}
+
+async fn show(store: &Store, out: Out, id: &str) -> Result<(), Failure> {
+    let s = store.strategy(store.resolve_strategy(id).await?).await?;
+    if out.json {
+        return out.json(&s.to_document());
+    }
+    println!("Strategy   {} ({})", s.name, s.id);
+    println!("State      {}", state(&s));
+    println!("Symbols    {}", s.allowed_symbols.join(", "));
+    println!("R:R        {}", s.rr_expectation);
+    match &s.rules {
+        Ok(rules) => {
+            let words = rules.in_words();
+            println!("Sessions   {}", words.sessions);
+            println!("Caps       {}", words.caps);
+            println!("News       {}", words.news);
+            println!("Entry      {}", words.entry);
+            println!("Exit       {}", words.exits);
+            for note in &words.notes {
+                println!("NOTE       {note}");
             }
         }
-        StrategiesCommand::Show { id } => {
-            let s = store.strategy(store.resolve_strategy(&id).await?).await?;
-            if out.json {
-                return out.json(&s.to_document());
-            }
-            println!("Strategy   {} ({})", s.name, s.id);
-            println!(
-                "State      {}",
-                if s.is_active { "active" } else { "disabled" }
-            );
-            println!("Symbols    {}", s.allowed_symbols.join(", "));
-            println!("R:R        {}", s.rr_expectation);
-            match &s.rules {
-                Ok(rules) => {
-                    let words = rules.in_words();
-                    println!("Sessions   {}", words.sessions);
-                    println!("Caps       {}", words.caps);
-                    println!("News       {}", words.news);
-                    println!("Entry      {}", words.entry);
-                    println!("Exit       {}", words.exits);
-                    for note in &words.notes {
-                        println!("NOTE       {note}");
-                    }
-                }
-                Err(e) => println!("WARNING    {e}; the Gate refuses its ideas"),
-            }
-            for (name, value) in [
-                ("session_windows", &s.documents.session_windows),
-                ("entry_conditions", &s.documents.entry_conditions),
-                ("exit_rules", &s.documents.exit_rules),
-                ("forbidden_conditions", &s.documents.forbidden_conditions),
-                ("risk_caps", &s.documents.risk_caps),
-            ] {
-                println!("{name}: {}", serde_json::to_string_pretty(value)?);
-            }
-        }
-        StrategiesCommand::Enable { id } => toggle(&store, out, &id, true, &operator).await?,
-        StrategiesCommand::Disable { id } => toggle(&store, out, &id, false, &operator).await?,
-        StrategiesCommand::Delete { id } => {
-            let id = store.resolve_strategy(&id).await?;
-            let deleted = store.delete_strategy(id, &operator).await?;
-            if out.json {
-                return out.json(&json!({"deleted": deleted.id, "name": deleted.name}));
-            }
-            println!(
-                "Deleted strategy \"{}\" ({}).",
-                deleted.name,
-                short(deleted.id)
-            );
-        }
-        StrategiesCommand::Import { .. } => {
-            let imported = store
-                .import_strategies(specs.as_deref().unwrap_or_default(), &operator)
-                .await?;
-            if out.json {
-                return out.json(&imported);
-            }
-            for i in imported {
-                println!(
-                    "{} strategy \"{}\" ({})",
-                    capitalise(i.outcome.as_str()),
-                    i.name,
-                    short(i.id)
-                );
-            }
-            for note in specs.iter().flatten().flat_map(|s| &s.notes) {
-                println!("  note: {note}");
-            }
-        }
-        StrategiesCommand::Export { id } => {
-            let docs = match id {
-                Some(id) => vec![
-                    store
-                        .strategy(store.resolve_strategy(&id).await?)
-                        .await?
-                        .to_document(),
-                ],
-                None => store
-                    .strategies()
-                    .await?
-                    .iter()
-                    .map(Strategy::to_document)
-                    .collect(),
-            };
-            out.json(&json!({ "strategies": docs }))?;
-        }
+        Err(e) => println!("WARNING    {e}; the Gate refuses its ideas"),
+    }
+    for (name, value) in [
+        ("session_windows", &s.documents.session_windows),
+        ("entry_conditions", &s.documents.entry_conditions),
+        ("exit_rules", &s.documents.exit_rules),
+        ("forbidden_conditions", &s.documents.forbidden_conditions),
+        ("risk_caps", &s.documents.risk_caps),
+    ] {
+        println!("{name}: {}", serde_json::to_string_pretty(value)?);
     }
     Ok(())
 }
 
-async fn toggle(
-    store: &crate::store::Store,
-    out: Out,
-    id: &str,
-    active: bool,
-    operator: &Operator,
-) -> Result<(), Failure> {
+async fn delete(store: &Store, out: Out, id: &str) -> Result<(), Failure> {
     let id = store.resolve_strategy(id).await?;
-    let (s, changed) = store.set_strategy_active(id, active, operator).await?;
+    let deleted = store.delete_strategy(id, &Operator::from_os()).await?;
+    if out.json {
+        return out.json(&json!({"deleted": deleted.id, "name": deleted.name}));
+    }
+    println!(
+        "Deleted strategy \"{}\" ({}).",
+        deleted.name,
+        short(deleted.id)
+    );
+    Ok(())
+}
+
+/// The strategies in an import file (`-` for standard input), every rule checked.
+fn read_import(file: &Path) -> Result<Vec<StrategySpec>, Failure> {
+    let text = if file.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map_err(|e| {
+            Failure::new(
+                ErrorCode::InvalidInput,
+                format!("cannot read standard input: {e}"),
+            )
+        })?;
+        text
+    } else {
+        std::fs::read_to_string(file).map_err(|e| {
+            Failure::new(
+                ErrorCode::InvalidInput,
+                format!("cannot read {}: {e}", file.display()),
+            )
+        })?
+    };
+    Ok(parse_documents(&text).map_err(crate::store::Error::from)?)
+}
+
+async fn import(store: &Store, out: Out, specs: &[StrategySpec]) -> Result<(), Failure> {
+    let imported = store.import_strategies(specs, &Operator::from_os()).await?;
+    if out.json {
+        return out.json(&imported);
+    }
+    for i in imported {
+        println!(
+            "{} strategy \"{}\" ({})",
+            capitalise(i.outcome.as_str()),
+            i.name,
+            short(i.id)
+        );
+    }
+    for note in specs.iter().flat_map(|s| &s.notes) {
+        println!("  note: {note}");
+    }
+    Ok(())
+}
+
+async fn export(store: &Store, out: Out, id: Option<&str>) -> Result<(), Failure> {
+    let docs = match id {
+        Some(id) => vec![
+            store
+                .strategy(store.resolve_strategy(id).await?)
+                .await?
+                .to_document(),
+        ],
+        None => store
+            .strategies()
+            .await?
+            .iter()
+            .map(Strategy::to_document)
+            .collect(),
+    };
+    out.json(&json!({ "strategies": docs }))
+}
+
+async fn toggle(store: &Store, out: Out, id: &str, active: bool) -> Result<(), Failure> {
+    let id = store.resolve_strategy(id).await?;
+    let (s, changed) = store
+        .set_strategy_active(id, active, &Operator::from_os())
+        .await?;
     if out.json {
         return out.json(
             &json!({"id": s.id, "name": s.name, "is_active": s.is_active, "changed": changed}),

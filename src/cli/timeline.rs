@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::output::{Out, csv};
+use super::output::{Align, Out, Table, write_csv};
 use super::{Failure, TimelineArgs, open};
 use crate::domain::DecisionAction;
 use crate::domain::label::labels;
@@ -82,19 +82,30 @@ pub async fn run(target: &Target, out: Out, args: TimelineArgs) -> Result<(), Fa
         }));
     }
     if args.csv {
-        print_csv(&page);
-    } else {
-        print_text(&page);
+        return print_csv(&page);
     }
+    print_text(&page);
     Ok(())
 }
 
-fn print_csv(page: &Page) {
-    println!(
-        "occurred_at,action,symbol,operator,trade_idea_id,strategy_id,confidence_score,risk_check_result,human_override,rationale,id"
-    );
-    for d in &page.decisions {
-        let fields = [
+/// The CSV columns, in the order `print_csv` writes them.
+const CSV_HEADER: [&str; 11] = [
+    "occurred_at",
+    "action",
+    "symbol",
+    "operator",
+    "trade_idea_id",
+    "strategy_id",
+    "confidence_score",
+    "risk_check_result",
+    "human_override",
+    "rationale",
+    "id",
+];
+
+fn print_csv(page: &Page) -> Result<(), Failure> {
+    let rows = page.decisions.iter().map(|d| {
+        [
             d.occurred_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             d.action.to_string(),
@@ -109,12 +120,9 @@ fn print_csv(page: &Page) {
             d.human_override.to_string(),
             d.rationale.clone(),
             d.id.to_string(),
-        ];
-        println!(
-            "{}",
-            fields.iter().map(|f| csv(f)).collect::<Vec<_>>().join(",")
-        );
-    }
+        ]
+    });
+    write_csv(std::io::stdout().lock(), &CSV_HEADER, rows)
 }
 
 fn print_text(page: &Page) {
@@ -122,18 +130,27 @@ fn print_text(page: &Page) {
         println!("No decisions.");
         return;
     }
+    let mut table = Table::new(&[
+        ("TIME (UTC)", Align::Left),
+        ("ACTION", Align::Left),
+        ("SYMBOL", Align::Left),
+        ("IDEA", Align::Left),
+        ("OPERATOR", Align::Left),
+        ("RISK CHECK", Align::Left),
+        ("RATIONALE", Align::Left),
+    ]);
     for d in &page.decisions {
-        println!(
-            "{}  {:<16}  {:<7}  {:<8}  {:<20}  {:<24}  {}",
+        table.row([
             timestamp(d.occurred_at),
-            d.action.as_str(),
-            d.symbol.as_deref().unwrap_or("—"),
+            d.action.to_string(),
+            d.symbol.clone().unwrap_or_else(|| "—".into()),
             d.trade_idea_id.map(short).unwrap_or_else(|| "—".into()),
-            d.operator.as_deref().unwrap_or("platform"),
-            d.risk_check_result.as_deref().unwrap_or(""),
-            d.rationale
-        );
+            d.operator.clone().unwrap_or_else(|| "platform".into()),
+            d.risk_check_result.clone().unwrap_or_default(),
+            d.rationale.clone(),
+        ]);
     }
+    table.print();
     if let Some(next) = &page.next {
         println!("… more: --after {}", cursor_text(next));
     }

@@ -12,6 +12,7 @@ use super::list::List;
 use super::msg::{Cmd, Done, Loaded, Msg, Pane};
 use crate::domain::{AccountSnapshot, Act, DayState, Decision, Idea, RiskField, Strategy};
 use crate::format::{Shown, short};
+use crate::store::halt::{Halted, Resumed};
 use crate::store::ideas::IdeaFilter;
 use crate::store::listen::Change;
 use crate::store::risk::{LastChange, RiskRow};
@@ -380,41 +381,8 @@ impl App {
                 self.next_pending = true;
                 self.toast(format!("rejected idea {}", short(idea)), false);
             }
-            Done::Halted(halted) => {
-                self.halting = false;
-                let text = if halted.already_halted {
-                    format!(
-                        "AI trading was already off ({}); swept {} idea(s), {} order(s)",
-                        halted.reason, halted.ideas_halted, halted.executions_cancelled
-                    )
-                } else {
-                    format!(
-                        "AI TRADING OFF: {} idea(s) stopped, {} order(s) cancelled",
-                        halted.ideas_halted, halted.executions_cancelled
-                    )
-                };
-                self.toast(text, false);
-                // The commit is the database's confirmation: the header turns red now, and
-                // the row is read again on the next tick (the act is announced like any).
-                if let Some(row) = &mut self.risk {
-                    row.config.ai_trading_enabled = false;
-                    row.config.last_halt_reason = Some(halted.reason);
-                }
-                self.dirty.insert(Reload::Risk);
-            }
-            Done::Resumed(resumed) => {
-                let text = if resumed.already_running {
-                    "AI trading was already on"
-                } else {
-                    "AI TRADING ON"
-                };
-                self.toast(text, false);
-                if let Some(row) = &mut self.risk {
-                    row.config.ai_trading_enabled = true;
-                    row.config.last_halt_reason = None;
-                }
-                self.dirty.insert(Reload::Risk);
-            }
+            Done::Halted(halted) => self.on_halted(halted),
+            Done::Resumed(resumed) => self.on_resumed(resumed),
             Done::RiskSet(update) => {
                 self.toast("risk limits saved", false);
                 if let Some(row) = &mut self.risk {
@@ -422,6 +390,52 @@ impl App {
                 }
                 self.dirty.insert(Reload::Risk);
             }
+            Done::StrategyToggled { .. }
+            | Done::StrategyEdited { .. }
+            | Done::StrategyEditAbandoned { .. } => self.on_strategy_done(done),
+        }
+        Vec::new()
+    }
+
+    /// The database confirmed a halt: the header turns red now, and the row is read again
+    /// on the next tick (the act is announced like any).
+    fn on_halted(&mut self, halted: Halted) {
+        self.halting = false;
+        let text = if halted.already_halted {
+            format!(
+                "AI trading was already off ({}); swept {} idea(s), {} order(s)",
+                halted.reason, halted.ideas_halted, halted.executions_cancelled
+            )
+        } else {
+            format!(
+                "AI TRADING OFF: {} idea(s) stopped, {} order(s) cancelled",
+                halted.ideas_halted, halted.executions_cancelled
+            )
+        };
+        self.toast(text, false);
+        if let Some(row) = &mut self.risk {
+            row.config.ai_trading_enabled = false;
+            row.config.last_halt_reason = Some(halted.reason);
+        }
+        self.dirty.insert(Reload::Risk);
+    }
+
+    fn on_resumed(&mut self, resumed: Resumed) {
+        let text = if resumed.already_running {
+            "AI trading was already on"
+        } else {
+            "AI TRADING ON"
+        };
+        self.toast(text, false);
+        if let Some(row) = &mut self.risk {
+            row.config.ai_trading_enabled = true;
+            row.config.last_halt_reason = None;
+        }
+        self.dirty.insert(Reload::Risk);
+    }
+
+    fn on_strategy_done(&mut self, done: Done) {
+        let (text, changed) = match done {
             Done::StrategyToggled {
                 name,
                 active,
@@ -433,33 +447,29 @@ impl App {
                 } else {
                     format!("strategy \"{name}\" was already {state}")
                 };
-                self.toast(text, false);
-                self.dirty.insert(Reload::Strategies);
+                (text, true)
             }
             Done::StrategyEdited {
                 name,
                 changed: true,
-            } => {
-                self.toast(format!("rules of \"{name}\" saved"), false);
-                self.dirty.insert(Reload::Strategies);
-            }
+            } => (format!("rules of \"{name}\" saved"), true),
             Done::StrategyEdited {
                 name,
                 changed: false,
-            } => {
-                self.toast(
-                    format!("rules of \"{name}\" unchanged: nothing was written"),
-                    false,
-                );
-            }
-            Done::StrategyEditAbandoned { name } => {
-                self.toast(
-                    format!("edit of \"{name}\" abandoned: nothing was saved"),
-                    false,
-                );
-            }
+            } => (
+                format!("rules of \"{name}\" unchanged: nothing was written"),
+                false,
+            ),
+            Done::StrategyEditAbandoned { name } => (
+                format!("edit of \"{name}\" abandoned: nothing was saved"),
+                false,
+            ),
+            _ => return,
+        };
+        self.toast(text, false);
+        if changed {
+            self.dirty.insert(Reload::Strategies);
         }
-        Vec::new()
     }
 
     /// Sends an act, unless acts are refused now (then says why).

@@ -9,10 +9,10 @@ use uuid::Uuid;
 use super::app::failed;
 use super::msg::{Done, Msg};
 use crate::domain::Act;
-use crate::domain::strategy::document::parse_documents;
+use crate::domain::strategy::document::{DocumentError, parse_documents};
 use crate::operator::Operator;
-use crate::store::Store;
 use crate::store::strategies::ImportOutcome;
+use crate::store::{Error, Store};
 
 /// Lines starting with this are the editor's notes and are ignored when reading back.
 const NOTE: &str = "//";
@@ -53,23 +53,19 @@ fn run_editor(path: &std::path::Path) -> Result<(), String> {
 /// Opens strategy `id` in the editor until its rules are valid (then saves them, in one
 /// transaction with their audit row) or the operator leaves them unchanged or empty.
 pub async fn edit_strategy(store: &Store, id: Uuid, operator: &Operator) -> Msg {
-    let strategy = match store.strategy(id).await {
-        Ok(s) => s,
-        Err(e) => return failed(Act::EditStrategy, &e),
-    };
+    match edit(store, id, operator).await {
+        Ok(done) => Msg::Done(done),
+        Err(e) => failed(Act::EditStrategy, &e),
+    }
+}
+
+async fn edit(store: &Store, id: Uuid, operator: &Operator) -> Result<Done, Error> {
+    let strategy = store.strategy(id).await?;
     let original = serde_json::to_string_pretty(&strategy.to_document()).unwrap_or_default();
-    let dir = match tempfile::Builder::new()
+    let dir = tempfile::Builder::new()
         .prefix("tradedesk-strategy-")
         .tempdir()
-    {
-        Ok(dir) => dir,
-        Err(e) => {
-            return failed(
-                Act::EditStrategy,
-                &crate::store::Error::Refused(format!("cannot make a temporary file: {e}")),
-            );
-        }
-    };
+        .map_err(|e| Error::Refused(format!("cannot make a temporary file: {e}")))?;
     let path = dir.path().join("strategy.json");
     let mut notes = vec![
         format!(
@@ -82,38 +78,9 @@ pub async fn edit_strategy(store: &Store, id: Uuid, operator: &Operator) -> Msg 
     ];
     let mut text = original.clone();
     loop {
-        let body = format!("{}\n{text}\n", notes.join("\n"));
-        if let Err(e) = std::fs::write(&path, body) {
-            return failed(
-                Act::EditStrategy,
-                &crate::store::Error::Refused(format!("cannot write {}: {e}", path.display())),
-            );
-        }
-        let run = {
-            let path = path.clone();
-            tokio::task::spawn_blocking(move || run_editor(&path)).await
-        };
-        match run {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return failed(Act::EditStrategy, &crate::store::Error::Refused(e)),
-            Err(e) => {
-                return failed(
-                    Act::EditStrategy,
-                    &crate::store::Error::Refused(e.to_string()),
-                );
-            }
-        }
-        let edited = match std::fs::read_to_string(&path) {
-            Ok(t) => strip_notes(&t),
-            Err(e) => {
-                return failed(
-                    Act::EditStrategy,
-                    &crate::store::Error::Refused(format!("cannot read {}: {e}", path.display())),
-                );
-            }
-        };
+        let edited = open_in_editor(&path, &notes, &text).await?;
         if edited.trim().is_empty() || edited.trim() == original.trim() {
-            return Msg::Done(Done::StrategyEditAbandoned {
+            return Ok(Done::StrategyEditAbandoned {
                 name: strategy.name,
             });
         }
@@ -121,34 +88,60 @@ pub async fn edit_strategy(store: &Store, id: Uuid, operator: &Operator) -> Msg 
             Ok(mut specs) if specs.len() == 1 => {
                 // The edit is of this strategy, whatever id the text now carries.
                 specs[0].id = Some(id);
-                return match store.import_strategies(&specs, operator).await {
-                    Ok(imported) => Msg::Done(Done::StrategyEdited {
-                        name: specs[0].name.clone(),
-                        changed: imported
-                            .iter()
-                            .any(|i| i.outcome != ImportOutcome::Unchanged),
-                    }),
-                    Err(e) => failed(Act::EditStrategy, &e),
-                };
+                let imported = store.import_strategies(&specs, operator).await?;
+                return Ok(Done::StrategyEdited {
+                    name: specs[0].name.clone(),
+                    changed: imported
+                        .iter()
+                        .any(|i| i.outcome != ImportOutcome::Unchanged),
+                });
             }
             Ok(_) => {
                 notes = vec![format!(
                     "{NOTE} ERROR: the file must hold exactly one strategy object."
                 )];
             }
-            Err(e) => {
-                notes = vec![format!(
-                    "{NOTE} The rules were not saved; fix these and save again (or empty the file to abandon):"
-                )];
-                let message = e.to_string();
-                let message = message
-                    .strip_prefix("nothing was imported: ")
-                    .unwrap_or(&message);
-                notes.extend(message.split("; ").map(|p| format!("{NOTE}   - {p}")));
-            }
+            Err(e) => notes = problem_notes(&e),
         }
         text = edited;
     }
+}
+
+/// Writes `notes` and `text` to `path`, runs the editor on it, and reads back what was
+/// saved without the notes.
+async fn open_in_editor(
+    path: &std::path::Path,
+    notes: &[String],
+    text: &str,
+) -> Result<String, Error> {
+    let body = format!("{}\n{text}\n", notes.join("\n"));
+    std::fs::write(path, body)
+        .map_err(|e| Error::Refused(format!("cannot write {}: {e}", path.display())))?;
+    let run = {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || run_editor(&path)).await
+    };
+    match run {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(Error::Refused(e)),
+        Err(e) => return Err(Error::Refused(e.to_string())),
+    }
+    std::fs::read_to_string(path)
+        .map(|t| strip_notes(&t))
+        .map_err(|e| Error::Refused(format!("cannot read {}: {e}", path.display())))
+}
+
+/// The problems of rules that were not saved, as notes at the top of the file.
+fn problem_notes(e: &DocumentError) -> Vec<String> {
+    let mut notes = vec![format!(
+        "{NOTE} The rules were not saved; fix these and save again (or empty the file to abandon):"
+    )];
+    let message = e.to_string();
+    let message = message
+        .strip_prefix("nothing was imported: ")
+        .unwrap_or(&message);
+    notes.extend(message.split("; ").map(|p| format!("{NOTE}   - {p}")));
+    notes
 }
 
 #[cfg(test)]

@@ -96,6 +96,10 @@ pub enum Mismatch {
     },
 }
 
+fn nullability(not_null: bool) -> &'static str {
+    if not_null { "NOT NULL" } else { "nullable" }
+}
+
 fn or_none(value: &Option<String>) -> &str {
     value.as_deref().unwrap_or("no default")
 }
@@ -134,16 +138,8 @@ impl fmt::Display for Mismatch {
             } => write!(
                 f,
                 "table {table}: column {column} is {} where Phase 1 has it {}",
-                if *expected_not_null {
-                    "nullable"
-                } else {
-                    "NOT NULL"
-                },
-                if *expected_not_null {
-                    "NOT NULL"
-                } else {
-                    "nullable"
-                }
+                nullability(!expected_not_null),
+                nullability(*expected_not_null)
             ),
             Mismatch::ColumnDefault {
                 table,
@@ -189,6 +185,55 @@ impl fmt::Display for Mismatch {
     }
 }
 
+const ENUMS: &str = "SELECT t.typname::text, array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
+                       FROM pg_type t
+                       JOIN pg_enum e ON e.enumtypid = t.oid
+                       JOIN pg_namespace n ON n.oid = t.typnamespace
+                      WHERE n.nspname = $1
+                      GROUP BY t.typname";
+
+const TABLES: &str = "SELECT c.relname::text FROM pg_class c
+                        JOIN pg_namespace n ON n.oid = c.relnamespace
+                       WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')";
+
+const COLUMNS: &str =
+    "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod),
+                              a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
+                         FROM pg_attribute a
+                         JOIN pg_class c ON c.oid = a.attrelid
+                         JOIN pg_namespace n ON n.oid = c.relnamespace
+                         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                        WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
+                          AND a.attnum > 0 AND NOT a.attisdropped";
+
+const CONSTRAINTS: &str = "SELECT c.relname::text, con.conname::text, pg_get_constraintdef(con.oid)
+                             FROM pg_constraint con
+                             JOIN pg_class c ON c.oid = con.conrelid
+                             JOIN pg_namespace n ON n.oid = c.relnamespace
+                            WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')";
+
+const INDEXES: &str = "SELECT c.relname::text, i.relname::text, pg_get_indexdef(i.oid)
+                         FROM pg_index x
+                         JOIN pg_class i ON i.oid = x.indexrelid
+                         JOIN pg_class c ON c.oid = x.indrelid
+                         JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')";
+
+const TRIGGERS: &str = "SELECT c.relname::text, t.tgname::text, pg_get_triggerdef(t.oid)
+                          FROM pg_trigger t
+                          JOIN pg_class c ON c.oid = t.tgrelid
+                          JOIN pg_namespace n ON n.oid = c.relnamespace
+                         WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT t.tgisinternal";
+
+/// (table, name, definition) rows of one of the queries above, for `schema`.
+async fn named(
+    conn: &mut PgConnection,
+    sql: &str,
+    schema: &str,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as(sql).bind(schema).fetch_all(&mut *conn).await
+}
+
 /// `"name"` quoted as an SQL identifier.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -206,84 +251,30 @@ impl Catalog {
             .execute(&mut *conn)
             .await?;
         let mut catalog = Catalog::default();
-
-        let enums: Vec<(String, Vec<String>)> = sqlx::query_as(
-            "SELECT t.typname::text, array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
-               FROM pg_type t
-               JOIN pg_enum e ON e.enumtypid = t.oid
-               JOIN pg_namespace n ON n.oid = t.typnamespace
-              WHERE n.nspname = $1
-              GROUP BY t.typname",
-        )
-        .bind(schema)
-        .fetch_all(&mut *conn)
-        .await?;
+        let enums: Vec<(String, Vec<String>)> = sqlx::query_as(ENUMS)
+            .bind(schema)
+            .fetch_all(&mut *conn)
+            .await?;
         catalog.enums.extend(enums);
-
-        let tables: Vec<(String,)> = sqlx::query_as(
-            "SELECT c.relname::text FROM pg_class c
-               JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')",
-        )
-        .bind(schema)
-        .fetch_all(&mut *conn)
-        .await?;
+        let tables: Vec<(String,)> = sqlx::query_as(TABLES)
+            .bind(schema)
+            .fetch_all(&mut *conn)
+            .await?;
         for (table,) in tables {
             catalog.tables.insert(table, Table::default());
         }
-
-        let columns: Vec<(String, String, String, bool, Option<String>)> = sqlx::query_as(
-            "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod),
-                    a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
-               FROM pg_attribute a
-               JOIN pg_class c ON c.oid = a.attrelid
-               JOIN pg_namespace n ON n.oid = c.relnamespace
-               LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-              WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
-                AND a.attnum > 0 AND NOT a.attisdropped",
-        )
-        .bind(schema)
-        .fetch_all(&mut *conn)
-        .await?;
+        let columns: Vec<(String, String, String, bool, Option<String>)> = sqlx::query_as(COLUMNS)
+            .bind(schema)
+            .fetch_all(&mut *conn)
+            .await?;
         for (table, column, data_type, not_null, default) in columns {
-            catalog.table_mut(table).columns.insert(
-                column,
-                Column {
-                    data_type,
-                    not_null,
-                    default,
-                },
-            );
+            let column_def = Column {
+                data_type,
+                not_null,
+                default,
+            };
+            catalog.table_mut(table).columns.insert(column, column_def);
         }
-
-        let constraints: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT c.relname::text, con.conname::text, pg_get_constraintdef(con.oid)
-               FROM pg_constraint con
-               JOIN pg_class c ON c.oid = con.conrelid
-               JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')",
-        )
-        .bind(schema)
-        .fetch_all(&mut *conn)
-        .await?;
-        for (table, name, definition) in constraints {
-            catalog
-                .table_mut(table)
-                .constraints
-                .insert(name, definition);
-        }
-
-        let indexes: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT c.relname::text, i.relname::text, pg_get_indexdef(i.oid)
-               FROM pg_index x
-               JOIN pg_class i ON i.oid = x.indexrelid
-               JOIN pg_class c ON c.oid = x.indrelid
-               JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')",
-        )
-        .bind(schema)
-        .fetch_all(&mut *conn)
-        .await?;
         // pg_get_indexdef and pg_get_triggerdef always qualify the table; drop the schema
         // to compare across schemas.
         let qualified = [
@@ -295,28 +286,19 @@ impl Catalog {
                 .iter()
                 .fold(definition, |def, q| def.replacen(q.as_str(), " ON ", 1))
         };
-        for (table, name, definition) in indexes {
+        for (table, name, definition) in named(conn, CONSTRAINTS, schema).await? {
             catalog
                 .table_mut(table)
-                .indexes
-                .insert(name, unqualify(definition));
+                .constraints
+                .insert(name, definition);
         }
-
-        let triggers: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT c.relname::text, t.tgname::text, pg_get_triggerdef(t.oid)
-               FROM pg_trigger t
-               JOIN pg_class c ON c.oid = t.tgrelid
-               JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT t.tgisinternal",
-        )
-        .bind(schema)
-        .fetch_all(&mut *conn)
-        .await?;
-        for (table, name, definition) in triggers {
-            catalog
-                .table_mut(table)
-                .triggers
-                .insert(name, unqualify(definition));
+        for (table, name, definition) in named(conn, INDEXES, schema).await? {
+            let definition = unqualify(definition);
+            catalog.table_mut(table).indexes.insert(name, definition);
+        }
+        for (table, name, definition) in named(conn, TRIGGERS, schema).await? {
+            let definition = unqualify(definition);
+            catalog.table_mut(table).triggers.insert(name, definition);
         }
         Ok(catalog)
     }

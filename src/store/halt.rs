@@ -99,11 +99,9 @@ pub(crate) async fn halt_locked(
     operator: &Operator,
     keep_pending: bool,
 ) -> Result<Halted, Error> {
-    let reason = reason.trim();
-    let reason = if reason.is_empty() {
-        format!("halted by {operator}")
-    } else {
-        reason.to_string()
+    let reason = match reason.trim() {
+        "" => format!("halted by {operator}"),
+        given => given.to_string(),
     };
     let already_halted = !current.config.ai_trading_enabled;
     // An already-halted system keeps the reason it was halted for.
@@ -116,12 +114,32 @@ pub(crate) async fn halt_locked(
     } else {
         reason.clone()
     };
+    let ideas = sweep_waiting_ideas(conn).await?;
+    let cancelled = if keep_pending {
+        Vec::new()
+    } else {
+        pull_pending_orders(conn).await?
+    };
+    if !already_halted {
+        switch_off(conn, &reason, cancelled.len(), operator).await?;
+    }
+    record_stopped(conn, &ideas, &cancelled, &recorded_reason, operator).await?;
+    Ok(Halted {
+        already_halted,
+        reason: recorded_reason,
+        ideas_halted: ideas.len(),
+        executions_cancelled: cancelled.len(),
+    })
+}
 
-    // SKIP LOCKED: a row the engine is changing right now is left to it. Waiting for it
-    // would deadlock (the engine's trigger waits for the risk row this transaction holds);
-    // once the halt commits, the engine's auto-execution of that idea is refused by the
-    // trigger, and the idea stays `waiting` — it can never execute while AI trading is off.
-    let ideas: Vec<Swept> = sqlx::query_as(
+/// Every idea still waiting for automatic execution becomes `halted_by_risk`.
+///
+/// SKIP LOCKED: a row the engine is changing right now is left to it. Waiting for it would
+/// deadlock (the engine's trigger waits for the risk row this transaction holds); once the
+/// halt commits, the engine's auto-execution of that idea is refused by the trigger, and
+/// the idea stays `waiting` — it can never execute while AI trading is off.
+async fn sweep_waiting_ideas(conn: &mut PgConnection) -> Result<Vec<Swept>, Error> {
+    sqlx::query_as(
         "UPDATE trade_ideas SET status = 'halted_by_risk', updated_at = now()
           WHERE id IN (SELECT id FROM trade_ideas WHERE status = 'waiting'
                         FOR NO KEY UPDATE SKIP LOCKED)
@@ -129,54 +147,69 @@ pub(crate) async fn halt_locked(
     )
     .fetch_all(&mut *conn)
     .await
-    .map_err(Error::Database)?;
-    // An order the broker connector holds right now is being executed: it is not pulled.
-    let cancelled: Vec<Pulled> = if keep_pending {
-        Vec::new()
-    } else {
-        sqlx::query_as(
-            "UPDATE tradedesk.executions e SET state = 'cancelled', updated_at = now()
-               FROM trade_ideas i
-              WHERE i.id = e.trade_idea_id
-                AND e.id IN (SELECT id FROM tradedesk.executions WHERE state = 'pending'
-                              FOR NO KEY UPDATE SKIP LOCKED)
-          RETURNING e.id, e.trade_idea_id, i.symbol, i.strategy_id",
-        )
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(Error::Database)?
-    };
+    .map_err(Error::Database)
+}
 
-    if !already_halted {
-        sqlx::query(
-            "UPDATE risk_config SET ai_trading_enabled = false, last_halt_reason = $1,
-                                    updated_at = now()
-              WHERE id",
-        )
-        .bind(&reason)
-        .execute(&mut *conn)
-        .await
-        .map_err(Error::Database)?;
-        // The flip of the switch: one row, as every flip writes (docs/platform.md §3).
-        let rationale = match cancelled.len() {
-            0 => reason.clone(),
-            n => format!("{reason} ({n} pending order{} cancelled)", plural(n)),
-        };
-        decisions::record(
-            conn,
-            &NewDecision {
-                risk_check_result: Some(MANUAL_HALT),
-                human_override: true,
-                operator: Some(operator.as_str()),
-                ..NewDecision::new(DecisionAction::AiHalted, &rationale)
-            },
-        )
-        .await?;
-    }
-    // Every idea stopped and every order pulled gets a row of its own, under the reason in
-    // force.
-    for idea in &ideas {
-        let rationale = format!("waiting idea stopped by the kill switch: {recorded_reason}");
+/// Every order not yet executed is cancelled. An order the broker connector holds right
+/// now (locked) is being executed: it is not pulled.
+async fn pull_pending_orders(conn: &mut PgConnection) -> Result<Vec<Pulled>, Error> {
+    sqlx::query_as(
+        "UPDATE tradedesk.executions e SET state = 'cancelled', updated_at = now()
+           FROM trade_ideas i
+          WHERE i.id = e.trade_idea_id
+            AND e.id IN (SELECT id FROM tradedesk.executions WHERE state = 'pending'
+                          FOR NO KEY UPDATE SKIP LOCKED)
+      RETURNING e.id, e.trade_idea_id, i.symbol, i.strategy_id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::Database)
+}
+
+/// The flip of the switch, with its one `ai_halted` row (docs/platform.md §3).
+async fn switch_off(
+    conn: &mut PgConnection,
+    reason: &str,
+    cancelled: usize,
+    operator: &Operator,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE risk_config SET ai_trading_enabled = false, last_halt_reason = $1,
+                                updated_at = now()
+          WHERE id",
+    )
+    .bind(reason)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    let rationale = match cancelled {
+        0 => reason.to_string(),
+        n => format!("{reason} ({n} pending order{} cancelled)", plural(n)),
+    };
+    decisions::record(
+        conn,
+        &NewDecision {
+            risk_check_result: Some(MANUAL_HALT),
+            human_override: true,
+            operator: Some(operator.as_str()),
+            ..NewDecision::new(DecisionAction::AiHalted, &rationale)
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Every idea stopped and every order pulled gets a row of its own, under the reason in
+/// force.
+async fn record_stopped(
+    conn: &mut PgConnection,
+    ideas: &[Swept],
+    cancelled: &[Pulled],
+    reason: &str,
+    operator: &Operator,
+) -> Result<(), Error> {
+    for idea in ideas {
+        let rationale = format!("waiting idea stopped by the kill switch: {reason}");
         decisions::record(
             conn,
             &NewDecision {
@@ -193,9 +226,9 @@ pub(crate) async fn halt_locked(
         )
         .await?;
     }
-    for order in &cancelled {
+    for order in cancelled {
         let rationale = format!(
-            "unexecuted order {} cancelled by the kill switch: {recorded_reason}",
+            "unexecuted order {} cancelled by the kill switch: {reason}",
             short(order.id)
         );
         decisions::record(
@@ -212,12 +245,7 @@ pub(crate) async fn halt_locked(
         )
         .await?;
     }
-    Ok(Halted {
-        already_halted,
-        reason: recorded_reason,
-        ideas_halted: ideas.len(),
-        executions_cancelled: cancelled.len(),
-    })
+    Ok(())
 }
 
 /// The resume, inside a transaction that already holds the risk row's lock (`current`).

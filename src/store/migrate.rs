@@ -479,16 +479,7 @@ async fn establish_phase1(pool: &PgPool, database: &str) -> Result<Option<Option
                 mismatches,
             });
         }
-        let alembic: Option<String> =
-            if relation_exists(&mut tx, "public", "alembic_version").await? {
-                sqlx::query_scalar("SELECT version_num::text FROM public.alembic_version LIMIT 1")
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(Error::Database)?
-            } else {
-                None
-            };
-        Some(alembic)
+        Some(alembic_revision(&mut tx).await?)
     } else {
         sqlx::query("SELECT set_config('search_path', 'public', true)")
             .execute(&mut *tx)
@@ -500,8 +491,36 @@ async fn establish_phase1(pool: &PgPool, database: &str) -> Result<Option<Option
             .map_err(|e| permission(e, "create tables"))?;
         None
     };
-    create_schema(&mut tx).await?;
-    // The table sqlx's migrator keeps, created as sqlx creates it.
+    // sqlx's execution_time is in nanoseconds; 0 for a migration adopted, not run.
+    let nanos = if adopted.is_some() {
+        0
+    } else {
+        i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX)
+    };
+    record_phase1(&mut tx, phase1, nanos).await?;
+    tx.commit().await.map_err(Error::Database)?;
+    Ok(adopted)
+}
+
+/// The Alembic revision a platform's database records, if it has the table.
+async fn alembic_revision(conn: &mut PgConnection) -> Result<Option<String>, Error> {
+    if !relation_exists(conn, "public", "alembic_version").await? {
+        return Ok(None);
+    }
+    sqlx::query_scalar("SELECT version_num::text FROM public.alembic_version LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(Error::Database)
+}
+
+/// Records migration 1 as sqlx records a migration it ran, creating sqlx's table as sqlx
+/// creates it, in schema `tradedesk`.
+async fn record_phase1(
+    conn: &mut PgConnection,
+    phase1: &Migration,
+    execution_nanos: i64,
+) -> Result<(), Error> {
+    create_schema(conn).await?;
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS tradedesk._sqlx_migrations (
              version BIGINT PRIMARY KEY,
@@ -512,16 +531,9 @@ async fn establish_phase1(pool: &PgPool, database: &str) -> Result<Option<Option
              execution_time BIGINT NOT NULL
          )",
     )
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await
     .map_err(|e| permission(e, "create tables"))?;
-    // The row sqlx writes for a migration it ran (execution_time in nanoseconds; 0 for
-    // one adopted, not run).
-    let nanos = if adopted.is_some() {
-        0
-    } else {
-        i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX)
-    };
     sqlx::query(
         "INSERT INTO tradedesk._sqlx_migrations
                 (version, description, success, checksum, execution_time)
@@ -530,12 +542,11 @@ async fn establish_phase1(pool: &PgPool, database: &str) -> Result<Option<Option
     .bind(phase1.version)
     .bind(phase1.description.as_ref())
     .bind(phase1.checksum.as_ref())
-    .bind(nanos)
-    .execute(&mut *tx)
+    .bind(execution_nanos)
+    .execute(&mut *conn)
     .await
     .map_err(|e| permission(e, "write to tradedesk._sqlx_migrations"))?;
-    tx.commit().await.map_err(Error::Database)?;
-    Ok(adopted)
+    Ok(())
 }
 
 async fn create_schema(conn: &mut PgConnection) -> Result<(), Error> {

@@ -169,7 +169,8 @@ impl Store {
         Ok(before)
     }
 
-    /// Creates or updates (by `id`) every strategy of `specs` in one transaction.
+    /// Creates or updates (by `id`) every strategy of `specs` in one transaction; one equal
+    /// to the stored strategy is left untouched.
     pub async fn import_strategies(
         &self,
         specs: &[StrategySpec],
@@ -182,76 +183,84 @@ impl Store {
         let mut order: Vec<&StrategySpec> = specs.iter().collect();
         order.sort_by_key(|s| s.id);
         for spec in order {
-            let existing = match spec.id {
-                Some(id) => match fetch(conn, id, Lock::Edit).await {
-                    Ok(found) => Some(found),
-                    Err(Error::NotFound { .. }) => None,
-                    Err(e) => return Err(e),
-                },
-                None => None,
-            };
-            let id = spec.id.unwrap_or_else(Uuid::now_v7);
-            if let Some(row) = existing.as_ref().filter(|row| spec.same_as(row)) {
-                out.push(Imported {
-                    id,
-                    name: row.name.clone(),
-                    outcome: ImportOutcome::Unchanged,
-                });
-                continue;
-            }
-            let json = |v: &Value| v.to_string();
-            let r = &spec.rules;
-            let sql = if existing.is_some() {
-                "UPDATE strategies SET name = $2, is_active = $3, allowed_symbols = $4,
-                        session_windows = $5::json, entry_conditions = $6::json,
-                        exit_rules = $7::json, forbidden_conditions = $8::json,
-                        risk_caps = $9::json, rr_expectation = $10, updated_at = now()
-                  WHERE id = $1"
-            } else {
-                "INSERT INTO strategies (id, name, is_active, allowed_symbols, session_windows,
-                                         entry_conditions, exit_rules, forbidden_conditions,
-                                         risk_caps, rr_expectation, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5::json, $6::json, $7::json, $8::json, $9::json, $10,
-                         now(), now())"
-            };
-            sqlx::query(sql)
-                .bind(id)
-                .bind(&spec.name)
-                .bind(spec.is_active)
-                .bind(&spec.allowed_symbols)
-                .bind(json(&r.session_windows))
-                .bind(json(&r.entry_conditions))
-                .bind(json(&r.exit_rules))
-                .bind(json(&r.forbidden_conditions))
-                .bind(json(&r.risk_caps))
-                .bind(spec.rr_expectation)
-                .execute(&mut *conn)
-                .await
-                .map_err(Error::Database)?;
-            let after = fetch(conn, id, Lock::None).await?;
-            let outcome = if existing.is_some() {
-                ImportOutcome::Updated
-            } else {
-                ImportOutcome::Created
-            };
-            audit(
-                conn,
-                operator,
-                &after,
-                outcome.as_str(),
-                existing.as_ref(),
-                Some(&after),
-            )
-            .await?;
-            out.push(Imported {
-                id,
-                name: after.name,
-                outcome,
-            });
+            out.push(save(conn, spec, operator).await?);
         }
         tx.commit().await.map_err(Error::Database)?;
         Ok(out)
     }
+}
+
+/// Saves one imported strategy with its audit row, unless it equals the stored one.
+async fn save(
+    conn: &mut PgConnection,
+    spec: &StrategySpec,
+    operator: &Operator,
+) -> Result<Imported, Error> {
+    let existing = match spec.id {
+        Some(id) => match fetch(conn, id, Lock::Edit).await {
+            Ok(found) => Some(found),
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let id = spec.id.unwrap_or_else(Uuid::now_v7);
+    if let Some(row) = existing.as_ref().filter(|row| spec.same_as(row)) {
+        return Ok(Imported {
+            id,
+            name: row.name.clone(),
+            outcome: ImportOutcome::Unchanged,
+        });
+    }
+    let sql = if existing.is_some() {
+        "UPDATE strategies SET name = $2, is_active = $3, allowed_symbols = $4,
+                session_windows = $5::json, entry_conditions = $6::json,
+                exit_rules = $7::json, forbidden_conditions = $8::json,
+                risk_caps = $9::json, rr_expectation = $10, updated_at = now()
+          WHERE id = $1"
+    } else {
+        "INSERT INTO strategies (id, name, is_active, allowed_symbols, session_windows,
+                                 entry_conditions, exit_rules, forbidden_conditions,
+                                 risk_caps, rr_expectation, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5::json, $6::json, $7::json, $8::json, $9::json, $10,
+                 now(), now())"
+    };
+    // The documents are written exactly as given: the platform's evaluator reads them.
+    let r = &spec.rules;
+    sqlx::query(sql)
+        .bind(id)
+        .bind(&spec.name)
+        .bind(spec.is_active)
+        .bind(&spec.allowed_symbols)
+        .bind(r.session_windows.to_string())
+        .bind(r.entry_conditions.to_string())
+        .bind(r.exit_rules.to_string())
+        .bind(r.forbidden_conditions.to_string())
+        .bind(r.risk_caps.to_string())
+        .bind(spec.rr_expectation)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::Database)?;
+    let after = fetch(conn, id, Lock::None).await?;
+    let outcome = if existing.is_some() {
+        ImportOutcome::Updated
+    } else {
+        ImportOutcome::Created
+    };
+    audit(
+        conn,
+        operator,
+        &after,
+        outcome.as_str(),
+        existing.as_ref(),
+        Some(&after),
+    )
+    .await?;
+    Ok(Imported {
+        id,
+        name: after.name,
+        outcome,
+    })
 }
 
 /// Converts every strategy written in tradedesk's old shapes (lower-case days, the
