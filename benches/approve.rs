@@ -1,0 +1,199 @@
+//! How fast a human approval is, against the bare SQL floor of the same act.
+//!
+//! `cargo bench --bench approve` makes a scratch database with one strategy open at every
+//! hour, an account snapshot and BENCH_IDEAS ideas awaiting approval (default 2 000), then
+//! approves them one after another, alternating between `Store::approve` (the Gate re-run
+//! on data read under the risk lock, the order and the audit row, one transaction) and the
+//! same statements sent by hand on one connection with nothing in between (the floor). It
+//! prints approvals per second and latency percentiles for each, and their ratio; the goal
+//! is at least 0.75× the floor. It asserts nothing.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use sqlx::{Connection as _, PgConnection};
+use support::{drop_db, ms, scratch, summary};
+use tradedesk::domain::Lot;
+use tradedesk::operator::Operator;
+use tradedesk::store::Store;
+use tradedesk::store::approve::Approval;
+use uuid::Uuid;
+
+const DATABASE: &str = "tradedesk_bench_approve";
+const STRATEGY: &str = "3f0e6a52-1c4d-4e8b-a7f9-2b1c0d9e8f70";
+
+#[tokio::main]
+async fn main() {
+    let ideas: usize = std::env::var("BENCH_IDEAS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2_000);
+    let (mut admin, url, target) = scratch(DATABASE).await;
+    let mut floor = PgConnection::connect(&url).await.expect("connect");
+    seed(&mut floor, ideas).await;
+    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM trade_ideas ORDER BY id")
+        .fetch_all(&mut floor)
+        .await
+        .expect("the ideas");
+    let store = Store::open(&target, 4).await.expect("open");
+    let operator = Operator::new("bench@desk").expect("an operator");
+    let lot = Lot::parse("0.01").expect("a lot");
+
+    // Warm both paths (prepared statements, caches) before measuring.
+    let warm = ids.len().min(20);
+    let (mut ours, mut bare) = (Vec::new(), Vec::new());
+    for (n, id) in ids.iter().enumerate() {
+        let start = Instant::now();
+        if n % 2 == 0 {
+            let approval = store.approve(*id, lot, &operator).await.expect("approve");
+            assert!(
+                matches!(approval, Approval::Executed { .. }),
+                "{approval:?}"
+            );
+            if n >= warm {
+                ours.push(start.elapsed());
+            }
+        } else {
+            bare_approve(&mut floor, *id).await;
+            if n >= warm {
+                bare.push(start.elapsed());
+            }
+        }
+    }
+    let rate = |samples: &[Duration]| {
+        samples.len() as f64 / samples.iter().sum::<Duration>().as_secs_f64()
+    };
+    let (ours_rate, bare_rate) = (rate(&ours), rate(&bare));
+    println!(
+        "{} approvals each way, one after another, on one machine",
+        ours.len()
+    );
+    println!(
+        "Store::approve   {:>7.0} approvals/s   {}",
+        ours_rate,
+        summary(&mut ours)
+    );
+    println!(
+        "bare SQL floor   {:>7.0} approvals/s   {}",
+        bare_rate,
+        summary(&mut bare)
+    );
+    println!(
+        "ratio            {:.2}× the floor (goal ≥ 0.75×)",
+        ours_rate / bare_rate
+    );
+    let mean = |s: &[Duration]| s.iter().sum::<Duration>() / s.len().max(1) as u32;
+    println!(
+        "mean             {:.3} ms vs {:.3} ms",
+        ms(mean(&ours)),
+        ms(mean(&bare))
+    );
+
+    store.pool().close().await;
+    floor.close().await.ok();
+    drop_db(&mut admin, DATABASE).await;
+}
+
+/// One strategy open at every hour, limits that let every idea through, an account, and
+/// `n` ideas awaiting approval, as the platform writes them.
+async fn seed(conn: &mut PgConnection, n: usize) {
+    sqlx::raw_sql(&format!(
+        r#"INSERT INTO strategies (id, name, is_active, allowed_symbols, session_windows,
+                                  entry_conditions, exit_rules, forbidden_conditions, risk_caps,
+                                  rr_expectation, created_at, updated_at)
+           VALUES ('{STRATEGY}', 'Round the clock', true, '{{EURUSD}}',
+                   '[{{"start": "00:00Z", "end": "24:00Z", "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}}]',
+                   '{{"trend_alignment": "bullish"}}', '{{"stop_loss": "swing_low - 5 pips", "take_profit": "RR>=2"}}',
+                   '{{"block_high_impact_news_minutes": 5, "blocked_symbols_during_news": ["USD", "EUR"]}}',
+                   '{{"max_lot_size": 1.0, "max_concurrent_positions": 1000000}}', 2.0, now(), now());
+           UPDATE risk_config SET max_concurrent_trades = 1000000;
+           INSERT INTO snapshot_account (id, balance, equity, margin_used, margin_free, open_pl,
+                                         open_positions, captured_at)
+           VALUES (gen_random_uuid(), 10000, 10000, 0, 10000, 0, 0, now() - interval '1 hour');
+           INSERT INTO trade_ideas (id, symbol, direction, entry_price, stop_loss, take_profit,
+                                    expected_hold, rationale, confidence_score, status,
+                                    strategy_id, snapshot_ref, created_at, updated_at)
+           SELECT gen_random_uuid(), 'EURUSD', 'buy', 1.0856, 1.0842, '{{1.0878}}', 'scalp_30m',
+                  'bench', 92.5, 'needs_approval', '{STRATEGY}', gen_random_uuid(), now(), now()
+             FROM generate_series(1, {n});
+           ANALYZE"#
+    ))
+    .execute(conn)
+    .await
+    .expect("seed the bench database");
+}
+
+/// The statements an approval runs, by hand: the risk lock, the idea under lock, what the
+/// checks read (the clock, the strategy, the day's snapshots, open trades, the calendar),
+/// then the status, the order and the decision row.
+async fn bare_approve(conn: &mut PgConnection, id: Uuid) {
+    let mut tx = conn.begin().await.expect("begin");
+    sqlx::query("SELECT max_lot_size FROM risk_config WHERE id FOR UPDATE")
+        .execute(&mut *tx)
+        .await
+        .expect("lock");
+    sqlx::query("SELECT status::text FROM trade_ideas WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .expect("idea");
+    sqlx::query("SELECT clock_timestamp()")
+        .execute(&mut *tx)
+        .await
+        .expect("clock");
+    sqlx::query("SELECT risk_caps FROM strategies WHERE id = $1::uuid FOR SHARE")
+        .bind(STRATEGY)
+        .execute(&mut *tx)
+        .await
+        .expect("strategy");
+    sqlx::query(
+        "SELECT equity FROM snapshot_account WHERE captured_at >= now() - interval '1 day'",
+    )
+    .execute(&mut *tx)
+    .await
+    .expect("snapshots");
+    sqlx::query("SELECT count(*) FROM tradedesk.executions WHERE state IN ('pending', 'filled')")
+        .execute(&mut *tx)
+        .await
+        .expect("open trades");
+    sqlx::query(
+        "SELECT count(*) FROM snapshot_calendar WHERE event_time > now() - interval '1 day'",
+    )
+    .execute(&mut *tx)
+    .await
+    .expect("calendar");
+    sqlx::query("SELECT set_config('tradedesk.approving_idea', $1, true)")
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .expect("mark");
+    sqlx::query(
+        "UPDATE trade_ideas SET status = 'auto_executed', updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .expect("status");
+    sqlx::query(
+        "INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by, requested_at)
+         VALUES ($1, $2, 0.01, 'bench@desk', clock_timestamp())",
+    )
+    .bind(Uuid::now_v7())
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .expect("order");
+    sqlx::query(
+        "INSERT INTO decision_history (id, occurred_at, symbol, action, rationale,
+                                       risk_check_result, trade_idea_id, human_override, operator)
+         VALUES ($1, clock_timestamp(), 'EURUSD', 'human_approved', 'approved with lot 0.01',
+                 'pass', $2, true, 'bench@desk')",
+    )
+    .bind(Uuid::now_v7())
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .expect("decision");
+    tx.commit().await.expect("commit");
+}
