@@ -490,3 +490,54 @@ fn new_decisions_appear_at_the_top_of_the_timeline_and_none_is_missed() {
         "{cmds:?}"
     );
 }
+
+#[test]
+fn every_act_command_names_its_act_and_reads_name_none() {
+    let id = uuid::Uuid::nil();
+    let acts = [
+        (
+            Cmd::Approve {
+                idea: id,
+                lot: Lot::parse("0.10").unwrap(),
+            },
+            Act::Approve,
+        ),
+        (
+            Cmd::Reject {
+                idea: id,
+                reason: "r".into(),
+            },
+            Act::Reject,
+        ),
+        (
+            Cmd::Halt {
+                reason: String::new(),
+            },
+            Act::Halt,
+        ),
+        (Cmd::Resume, Act::Resume),
+        (
+            Cmd::SetRisk {
+                edit: RiskChangeSet::parse(["max_lot_size=0.50"]).unwrap(),
+            },
+            Act::EditRisk,
+        ),
+        (
+            Cmd::SetStrategyActive { id, active: true },
+            Act::ToggleStrategy,
+        ),
+        (Cmd::EditStrategy { id }, Act::EditStrategy),
+    ];
+    for (cmd, act) in acts {
+        assert_eq!(cmd.act(), Some(act), "{cmd:?}");
+    }
+    for read in [
+        Cmd::LoadRisk,
+        Cmd::LoadStrategies,
+        Cmd::LoadGateContext(id),
+        Cmd::Quit,
+    ] {
+        assert_eq!(read.act(), None, "{read:?}");
+    }
+    assert_eq!(Act::Halt.noun(), "the kill switch");
+}
