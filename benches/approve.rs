@@ -3,10 +3,10 @@
 //! `cargo bench --bench approve` makes a scratch database with one strategy open at every
 //! hour, an account snapshot and BENCH_IDEAS ideas awaiting approval (default 2 000), then
 //! approves them one after another, alternating between `Store::approve` (the Gate re-run
-//! on data read under the risk lock, the order and the audit row, one transaction) and the
-//! same statements sent by hand on one connection with nothing in between (the floor). It
-//! prints approvals per second and latency percentiles for each, and their ratio; the goal
-//! is at least 0.75× the floor. It asserts nothing.
+//! on data read under the risk lock, the order and the audit row, one transaction, from a
+//! pool) and the same SQL statements sent by hand on one connection with nothing in
+//! between (the floor). It prints approvals per second and latency percentiles for each,
+//! and their ratio; the goal is at least 0.75× the floor. It asserts nothing.
 
 mod support;
 
@@ -124,54 +124,92 @@ async fn seed(conn: &mut PgConnection, n: usize) {
     .expect("seed the bench database");
 }
 
-/// The statements an approval runs, by hand: the risk lock, the idea under lock, what the
-/// checks read (the clock, the strategy, the day's snapshots, open trades, the calendar),
-/// then the status, the order and the decision row.
+/// The statements `Store::approve` sends, sent by hand with nothing in between: the risk
+/// lock, the idea under lock, what the checks read (the clock, the strategy, the day's
+/// snapshots, open trades, the calendar), then the status, the order and the decision row.
+/// The same SQL text, so the difference is tradedesk's own cost.
 async fn bare_approve(conn: &mut PgConnection, id: Uuid) {
     let mut tx = conn.begin().await.expect("begin");
-    sqlx::query("SELECT max_lot_size FROM risk_config WHERE id FOR UPDATE")
-        .execute(&mut *tx)
-        .await
-        .expect("lock");
-    sqlx::query("SELECT status::text FROM trade_ideas WHERE id = $1 FOR NO KEY UPDATE")
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .expect("idea");
-    sqlx::query("SELECT clock_timestamp()")
-        .execute(&mut *tx)
-        .await
-        .expect("clock");
-    sqlx::query("SELECT risk_caps FROM strategies WHERE id = $1::uuid FOR SHARE")
-        .bind(STRATEGY)
-        .execute(&mut *tx)
-        .await
-        .expect("strategy");
-    sqlx::query(
-        "SELECT equity FROM snapshot_account WHERE captured_at >= now() - interval '1 day'",
-    )
-    .execute(&mut *tx)
-    .await
-    .expect("snapshots");
-    sqlx::query("SELECT count(*) FROM tradedesk.executions WHERE state IN ('pending', 'filled')")
-        .execute(&mut *tx)
-        .await
-        .expect("open trades");
-    sqlx::query(
-        "SELECT count(*) FROM snapshot_calendar WHERE event_time > now() - interval '1 day'",
-    )
-    .execute(&mut *tx)
-    .await
-    .expect("calendar");
+    let steps: [(&str, Option<Uuid>); 7] = [
+        (
+            "SELECT ai_trading_enabled, min_confidence_threshold, max_lot_size,
+                    max_concurrent_trades, daily_profit_target, stop_after_target,
+                    max_drawdown_amount, halt_on_drawdown, allow_off_watchlist_autotrade,
+                    last_halt_reason, updated_at
+               FROM risk_config WHERE id FOR UPDATE",
+            None,
+        ),
+        (
+            "SELECT i.id, i.symbol, i.direction, i.entry_price, i.entry_range,
+                    i.stop_loss, i.take_profit, i.expected_hold, i.rationale,
+                    i.confidence_score, i.status::text AS status, i.strategy_id,
+                    s.name AS strategy_name, i.snapshot_ref, i.created_at, i.updated_at
+               FROM trade_ideas i LEFT JOIN strategies s ON s.id = i.strategy_id
+              WHERE i.id = $1 FOR NO KEY UPDATE OF i",
+            Some(id),
+        ),
+        ("SELECT clock_timestamp()", None),
+        (
+            "SELECT id, name, is_active, allowed_symbols, session_windows, entry_conditions,
+                    exit_rules, forbidden_conditions, risk_caps, rr_expectation, created_at,
+                    updated_at
+               FROM strategies WHERE id = $1 FOR SHARE",
+            Some(Uuid::parse_str(STRATEGY).expect("a UUID")),
+        ),
+        (
+            "(SELECT id, balance, equity, margin_used, margin_free, open_pl, open_positions,
+                     captured_at FROM snapshot_account
+               WHERE captured_at < date_trunc('day', now()) ORDER BY captured_at DESC LIMIT 1)
+             UNION ALL
+             (SELECT id, balance, equity, margin_used, margin_free, open_pl, open_positions,
+                     captured_at FROM snapshot_account
+               WHERE captured_at >= date_trunc('day', now()) AND captured_at <= now()
+               ORDER BY captured_at)
+             ORDER BY captured_at",
+            None,
+        ),
+        (
+            "WITH latest AS (
+                 SELECT open_positions, captured_at FROM snapshot_account
+                  ORDER BY captured_at DESC LIMIT 1
+             )
+             SELECT coalesce((SELECT open_positions FROM latest), 0)
+                    + (SELECT count(*) FROM tradedesk.executions e
+                        WHERE e.state IN ('pending', 'filled')
+                          AND e.requested_at > coalesce((SELECT captured_at FROM latest), '-infinity')),
+                    (SELECT count(*) FROM tradedesk.executions e JOIN trade_ideas i ON i.id = e.trade_idea_id
+                      WHERE i.strategy_id = $1 AND e.state IN ('pending', 'filled')
+                        AND e.requested_at >= date_trunc('day', now()))",
+            Some(Uuid::parse_str(STRATEGY).expect("a UUID")),
+        ),
+        (
+            "SELECT DISTINCT ON (currency, event_time, title) event_time, currency, impact_level, title
+               FROM snapshot_calendar
+              WHERE event_time BETWEEN now() - interval '24 hours' AND now() + interval '24 hours'
+              ORDER BY currency, event_time, title, captured_at DESC",
+            None,
+        ),
+    ];
+    for (sql, bind) in steps {
+        let mut query = sqlx::query(sql);
+        if let Some(value) = bind {
+            query = query.bind(value);
+        }
+        query
+            .fetch_all(&mut *tx)
+            .await
+            .expect("a read of the checks");
+    }
     sqlx::query("SELECT set_config('tradedesk.approving_idea', $1, true)")
         .bind(id.to_string())
         .execute(&mut *tx)
         .await
         .expect("mark");
     sqlx::query(
-        "UPDATE trade_ideas SET status = 'auto_executed', updated_at = now() WHERE id = $1",
+        "UPDATE trade_ideas SET status = $2::tradeideastatus, updated_at = now() WHERE id = $1",
     )
     .bind(id)
+    .bind("auto_executed")
     .execute(&mut *tx)
     .await
     .expect("status");
@@ -184,15 +222,18 @@ async fn bare_approve(conn: &mut PgConnection, id: Uuid) {
     .execute(&mut *tx)
     .await
     .expect("order");
-    sqlx::query(
+    sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>(
         "INSERT INTO decision_history (id, occurred_at, symbol, action, rationale,
-                                       risk_check_result, trade_idea_id, human_override, operator)
+                                       confidence_score, risk_check_result, strategy_id,
+                                       trade_idea_id, snapshot_ref, human_override, operator)
          VALUES ($1, clock_timestamp(), 'EURUSD', 'human_approved', 'approved with lot 0.01',
-                 'pass', $2, true, 'bench@desk')",
+                 92.5, 'pass', $2::uuid, $3, $3, true, 'bench@desk')
+         RETURNING occurred_at",
     )
     .bind(Uuid::now_v7())
+    .bind(STRATEGY)
     .bind(id)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await
     .expect("decision");
     tx.commit().await.expect("commit");

@@ -36,6 +36,40 @@ pub struct Config {
     /// and the console's `?` screen for the actions).
     #[serde(default)]
     pub keys: std::collections::BTreeMap<String, Vec<String>>,
+    /// Which of the console's alerts to raise, and how.
+    #[serde(default)]
+    pub alerts: AlertSettings,
+}
+
+/// Which alerts to raise and how (config.toml `[alerts]`); everything is on by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertSettings {
+    /// An idea starts awaiting approval.
+    pub approval: bool,
+    /// AI trading is halted.
+    pub halt: bool,
+    /// The day's drawdown crosses 80% of its limit.
+    pub drawdown: bool,
+    /// The connection to the database is lost.
+    pub disconnect: bool,
+    /// Ring the terminal's bell.
+    pub bell: bool,
+    /// Send a desktop notification through the terminal (OSC 9 and OSC 777).
+    pub desktop: bool,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            approval: true,
+            halt: true,
+            drawdown: true,
+            disconnect: true,
+            bell: true,
+            desktop: true,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,7 +164,30 @@ mod tests {
         let config = Config::parse(&uncommented).unwrap();
         assert!(config.database_url.is_some());
         assert_eq!(config.keys["halt"], ["K", "ctrl-k"]);
+        assert_eq!(config.alerts, AlertSettings::default());
         crate::console::keymap::Keymap::with_overrides(&config.keys).unwrap();
+    }
+
+    #[test]
+    fn alerts_are_on_unless_switched_off_one_by_one() {
+        assert_eq!(Config::parse("").unwrap().alerts, AlertSettings::default());
+        let config = Config::parse(
+            "[alerts]
+bell = false
+approval = false
+",
+        )
+        .unwrap();
+        assert!(!config.alerts.bell && !config.alerts.approval);
+        assert!(config.alerts.desktop && config.alerts.halt);
+        assert!(
+            Config::parse(
+                "[alerts]
+beep = false
+"
+            )
+            .is_err()
+        );
     }
 
     #[test]

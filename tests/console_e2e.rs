@@ -206,10 +206,16 @@ async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    // Newest first: the pulled order and the halt, the resume, the rejection, the approval.
-    let actions: Vec<&str> = mine
+    // Newest first: the pulled order and the halt, the resume, the rejection, the approval
+    // (the cursor follows the newest row, marked ▶).
+    let actions: Vec<String> = mine
         .iter()
-        .filter_map(|l| l.split_whitespace().nth(3))
+        .filter_map(|l| {
+            l.replace('▶', " ")
+                .split_whitespace()
+                .nth(3)
+                .map(str::to_string)
+        })
         .collect();
     assert_eq!(
         actions,
@@ -263,26 +269,31 @@ async fn an_act_in_one_console_appears_in_another() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_lost_connection_shows_the_banner_refuses_acts_and_recovers() {
+async fn a_kill_switch_pulled_while_disconnected_is_armed_and_commits_once_on_reconnection() {
     let (db, pool) = demo_db().await;
+    // The AI trades: the halt will have something to switch off.
+    sqlx::query("UPDATE risk_config SET ai_trading_enabled = true, last_halt_reason = NULL")
+        .execute(&pool)
+        .await
+        .unwrap();
     let mut console = Console::start(&db.url);
     console.wait_for("● LIVE");
     // Everything read once, so there is data to keep showing.
     console.wait_for("4 awaiting approval");
-    console.wait_for("AI TRADING: OFF");
+    console.wait_for("AI TRADING: ON");
     // Cut the console off: no new connections, and the open ones terminated.
     let admin = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect(common::server_url())
         .await
         .unwrap();
-    sqlx::query(&format!(
-        "ALTER DATABASE \"{}\" WITH ALLOW_CONNECTIONS false",
-        db.name
-    ))
-    .execute(&admin)
-    .await
-    .unwrap();
+    let allow = |yes: bool| {
+        format!(
+            "ALTER DATABASE \"{}\" WITH ALLOW_CONNECTIONS {yes}",
+            db.name
+        )
+    };
+    sqlx::query(&allow(false)).execute(&admin).await.unwrap();
     pool.close().await;
     sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
         .bind(&db.name)
@@ -295,19 +306,37 @@ async fn a_lost_connection_shows_the_banner_refuses_acts_and_recovers() {
         screen.contains("PENDING"),
         "the last data stays visible:\n{screen}"
     );
+    // An approval is refused, never queued.
+    console.keys("a");
+    console.wait_for("not connected to the database: approval was not sent");
+    // The kill switch is armed, and says so.
     console.keys("K");
-    console.wait_for("not connected to the database: the kill switch was not sent");
+    console.wait_for("KILL SWITCH");
+    console.keys("feed frozen\r");
+    let screen = console.wait_for("HALT PENDING — not confirmed");
+    assert!(screen.contains("halt armed"), "{screen}");
 
-    sqlx::query(&format!(
-        "ALTER DATABASE \"{}\" WITH ALLOW_CONNECTIONS true",
-        db.name
-    ))
-    .execute(&admin)
-    .await
-    .unwrap();
+    sqlx::query(&allow(true)).execute(&admin).await.unwrap();
+    let screen = console.wait_for("AI TRADING: OFF — feed frozen");
+    assert!(!screen.contains("HALT PENDING"), "{screen}");
     console.wait_for("● LIVE");
-    let screen = console.text();
-    assert!(!screen.contains("STALE"), "{screen}");
+    assert!(!console.text().contains("STALE"));
+    let pool = db.pool().await;
+    assert_eq!(
+        scalar(
+            &pool,
+            "SELECT count(*) FROM decision_history WHERE action = 'ai_halted'
+                AND rationale = 'feed frozen' AND operator IS NOT NULL"
+        )
+        .await,
+        1,
+        "committed once"
+    );
+    assert_eq!(
+        scalar(&pool, "SELECT count(*) FROM decision_history WHERE action = 'human_approved' AND occurred_at > now() - interval '1 minute'").await,
+        0,
+        "the refused approval was never sent"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -434,4 +463,123 @@ async fn a_platform_strategy_saved_unchanged_from_the_editor_writes_nothing() {
         .await,
         0
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_followed_timeline_shows_every_row_another_writer_adds() {
+    let (db, pool) = demo_db().await;
+    let mut console = Console::start(&db.url);
+    console.wait_for("● LIVE");
+    console.keys("4");
+    console.wait_for("TIME (UTC)");
+    // Two screenfuls of rows, one at a time, each visible at the top when it lands.
+    let markers: Vec<String> = (0..30).map(|n| format!("#f{n:02}")).collect();
+    let mut seen = std::collections::HashSet::new();
+    for marker in &markers {
+        sqlx::query(
+            "INSERT INTO decision_history (id, occurred_at, symbol, action, rationale)
+             VALUES (gen_random_uuid(), clock_timestamp(), 'EURUSD', 'ai_proposed', $1)",
+        )
+        .bind(marker)
+        .execute(&pool)
+        .await
+        .unwrap();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(60) {
+            let screen = console.text();
+            seen.extend(
+                markers
+                    .iter()
+                    .filter(|m| screen.contains(m.as_str()))
+                    .cloned(),
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let start = Instant::now();
+    while seen.len() < markers.len() && start.elapsed() < Duration::from_secs(5) {
+        let screen = console.text();
+        seen.extend(
+            markers
+                .iter()
+                .filter(|m| screen.contains(m.as_str()))
+                .cloned(),
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let missed: Vec<_> = markers.iter().filter(|m| !seen.contains(*m)).collect();
+    assert!(missed.is_empty(), "never shown: {missed:?}");
+    // The newest is on top, under the cursor.
+    let screen = console.text();
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("▶") && l.contains("#f29")),
+        "{screen}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idea_awaiting_approval_rings_the_bell_and_notifies_the_desktop() {
+    let (db, pool) = demo_db().await;
+    let console = Console::start(&db.url);
+    console.wait_for("4 awaiting approval");
+    let strategy: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM strategies WHERE name = 'Round-the-clock FX'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let before = console.raw.lock().unwrap().len();
+    let start = Instant::now();
+    sqlx::query(
+        "INSERT INTO trade_ideas (id, symbol, direction, entry_price, stop_loss, take_profit,
+                                  expected_hold, rationale, confidence_score, status, strategy_id,
+                                  snapshot_ref, created_at, updated_at)
+         VALUES (gen_random_uuid(), 'AUDUSD', 'buy', 0.6618, 0.6602, '{0.6642}', 'scalp_30m',
+                 'Bounce off the weekly low', 88.50, 'needs_approval', $1, gen_random_uuid(),
+                 now(), now())",
+    )
+    .bind(strategy)
+    .execute(&pool)
+    .await
+    .unwrap();
+    console.wait_for("5 awaiting approval");
+    let raw = loop {
+        let raw = String::from_utf8_lossy(&console.raw.lock().unwrap()[before..]).into_owned();
+        if raw.contains("\u{1b}]777;") || start.elapsed() > Duration::from_secs(5) {
+            break raw;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(start.elapsed() < Duration::from_secs(5), "within 5 seconds");
+    assert!(raw.contains('\u{7}'), "the bell");
+    assert!(
+        raw.contains("\u{1b}]9;Idea awaiting approval: AUDUSD buy (88.50%)\u{7}"),
+        "OSC 9: {raw:?}"
+    );
+    assert!(
+        raw.contains("\u{1b}]777;notify;Idea awaiting approval;AUDUSD buy (88.50%)\u{7}"),
+        "OSC 777: {raw:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_keeps_to_a_few_connections_and_closes_them_when_it_quits() {
+    let (db, pool) = demo_db().await;
+    let mut console = Console::start(&db.url);
+    console.wait_for("4 awaiting approval");
+    let connections = "SELECT count(*) FROM pg_stat_activity
+                        WHERE datname = current_database() AND application_name = 'tradedesk'";
+    let open = scalar(&pool, connections).await;
+    assert!(
+        (1..=3).contains(&open),
+        "the listener and at most two more: {open}"
+    );
+    console.keys("q");
+    let start = Instant::now();
+    while console.child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(5), "q did not quit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(scalar(&pool, connections).await, 0, "all closed");
 }

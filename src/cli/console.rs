@@ -12,6 +12,10 @@ use crate::console::theme::Theme;
 use crate::operator::Operator;
 use crate::store::{ErrorCode, Store, Target};
 
+/// The console's connections: one for the listener, the rest for reads and acts, opened
+/// as they are needed.
+const CONNECTIONS: u32 = 3;
+
 /// Logs go to a file, never to the terminal the console draws on.
 fn start_logging() -> Option<std::path::PathBuf> {
     let dirs = crate::config::project_dirs()?;
@@ -52,23 +56,24 @@ pub async fn run(target: &Target, config: &Config, read_only: bool) -> Result<()
         // tradedesk's own database: make it ready (no row counts: start-up stays quick at
         // any size), and give a newcomer something to see.
         Target::Embedded { .. } => {
-            let (pool, _) = crate::store::setup::prepare(target, false, 8).await?;
+            let (pool, _) = crate::store::setup::prepare(target, false, CONNECTIONS).await?;
             let store = Store::from_pool(pool);
             if let Some(seeded) = store.seed_demo().await? {
                 tracing::info!(?seeded, "demo data seeded into an empty database");
             }
             store
         }
-        Target::Url { .. } => Store::open(target, 8).await?,
+        Target::Url { .. } => Store::open(target, CONNECTIONS).await?,
     };
     let operator = Operator::from_os();
-    let app = App::new(
+    let mut app = App::new(
         operator.to_string(),
         target.describe(),
         read_only,
         keymap,
         Utc::now(),
     );
+    app.alerts.settings = config.alerts;
     crate::console::run::run(store, app, Theme::from_env(), operator)
         .await
         .map_err(|e| Failure::new(ErrorCode::Database, format!("the terminal failed: {e}")))?;

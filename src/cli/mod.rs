@@ -369,6 +369,12 @@ fn embedded_root() -> Result<std::path::PathBuf, Failure> {
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<(), Failure> {
+    let result = dispatch(cli).await;
+    close_opened().await;
+    result
+}
+
+async fn dispatch(cli: Cli) -> Result<(), Failure> {
     // What describes the command line itself needs no configuration and no database, so
     // it is answered before either is looked for.
     match cli.command {
@@ -422,7 +428,23 @@ fn man() -> Result<(), Failure> {
     output::print_bytes(&page)
 }
 
+/// The stores this command opened: closed when it ends, so the server sees their
+/// connections end instead of being reset.
+static OPENED: std::sync::Mutex<Vec<crate::store::Store>> = std::sync::Mutex::new(Vec::new());
+
 /// Opens the store for an act or a query (two connections are plenty for one command).
 async fn open(target: &Target) -> Result<crate::store::Store, Failure> {
-    Ok(crate::store::Store::open(target, 2).await?)
+    let store = crate::store::Store::open(target, 2).await?;
+    OPENED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .push(store.clone());
+    Ok(store)
+}
+
+async fn close_opened() {
+    let opened = std::mem::take(&mut *OPENED.lock().unwrap_or_else(|p| p.into_inner()));
+    for store in opened {
+        store.pool().close().await;
+    }
 }

@@ -5,16 +5,16 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::alerts::Alerts;
 use super::details::approval_outcome;
 use super::dialog::Dialog;
 use super::keymap::{Keymap, Scope};
 use super::list::List;
-use super::msg::{Cmd, Done, Loaded, Msg, Pane};
+use super::msg::{Cmd, Done, Loaded, Msg, Pane, Reload};
 use crate::domain::{AccountSnapshot, Act, DayState, Decision, Idea, RiskField, Strategy};
 use crate::format::{Shown, short};
 use crate::store::halt::{Halted, Resumed};
 use crate::store::ideas::IdeaFilter;
-use crate::store::listen::Change;
 use crate::store::risk::{LastChange, RiskRow};
 use crate::store::timeline::{Cursor, TimelineFilter};
 
@@ -27,16 +27,6 @@ pub const TIMELINE_PAGE: i64 = 100;
 pub const TIMELINE_HELD: usize = 1_000;
 /// How long a toast stays.
 const TOAST_SECONDS: i64 = 6;
-
-/// Data to read again after a change: what the tick turns into reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Reload {
-    Risk,
-    Account,
-    Strategies,
-    Ideas,
-    Timeline,
-}
 
 /// The state of the database connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +57,8 @@ pub struct Timeline {
     pub loading: bool,
     /// Rows above were dropped to bound memory; `g` reads the newest page again.
     pub trimmed: bool,
+    /// Trimmed, and newer decisions have arrived since (shown as `▲ new`).
+    pub newer_above: bool,
 }
 
 /// Everything the console shows and knows.
@@ -102,8 +94,19 @@ pub struct App {
     pub dialog: Option<Dialog>,
     pub help: bool,
     pub toast: Option<Toast>,
-    /// Panes another writer changed since the last tick.
+    /// Panes a writer changed that are not read yet.
     pub dirty: BTreeSet<Reload>,
+    /// Panes being read now: a change to one of them is read when its read is back.
+    pub reading: BTreeSet<Reload>,
+    /// A `Msg::Flush` is due.
+    pub flush_pending: bool,
+    /// The kill switch was pulled while the database was unreachable: the halt (with this
+    /// reason) is sent the moment the connection returns. Never other acts.
+    pub halt_armed: Option<String>,
+    /// The reason of the halt sent and not yet confirmed (re-armed if the connection is
+    /// lost under it).
+    pub halt_sent: Option<String>,
+    pub alerts: Alerts,
     /// This console decided an idea: move to the next one awaiting approval on reload.
     pub next_pending: bool,
     pub quit: bool,
@@ -151,6 +154,11 @@ impl App {
             help: false,
             toast: None,
             dirty: BTreeSet::new(),
+            reading: BTreeSet::new(),
+            flush_pending: false,
+            halt_armed: None,
+            halt_sent: None,
+            alerts: Alerts::default(),
             next_pending: false,
             quit: false,
         }
@@ -158,17 +166,17 @@ impl App {
 
     /// Every read a full refresh needs.
     pub fn load_all(&mut self) -> Vec<Cmd> {
-        self.timeline.loading = true;
-        vec![
-            Cmd::LoadRisk,
-            Cmd::LoadAccount,
-            Cmd::LoadStrategies,
-            Cmd::LoadIdeas(self.idea_filter.clone()),
-            Cmd::LoadTimeline {
-                filter: self.first_timeline_page(),
-                append: false,
-            },
+        self.dirty.clear();
+        [
+            Reload::Risk,
+            Reload::Account,
+            Reload::Strategies,
+            Reload::Ideas,
+            Reload::Timeline,
         ]
+        .into_iter()
+        .map(|r| self.read(r))
+        .collect()
     }
 
     pub(super) fn first_timeline_page(&self) -> TimelineFilter {
@@ -196,14 +204,16 @@ impl App {
         }
     }
 
-    /// Why acts are refused now, if they are.
+    /// Why acts are refused now, if they are. The kill switch is never refused for a lost
+    /// connection: it is armed, and sent when the connection returns (a late halt is
+    /// always safe); every other act must be decided against the database as it is now.
     pub(super) fn act_refusal(&self, act: Act) -> Option<String> {
         if self.read_only {
             return Some(format!(
                 "read-only console: {act} is disabled (opened with --read-only)"
             ));
         }
-        if let Connection::Lost { .. } | Connection::Connecting = self.connection {
+        if !act.is_halt() && self.connection != Connection::Live {
             return Some(format!(
                 "not connected to the database: {act} was not sent and will not be retried"
             ));
@@ -220,47 +230,46 @@ impl App {
                 Vec::new()
             }
             Msg::Tick(now) => self.on_tick(now),
-            Msg::Loaded(loaded) => self.on_loaded(loaded),
-            Msg::LoadFailed(message) => {
-                self.timeline.loading = false;
-                self.toast(format!("reading failed: {message}"), true);
-                Vec::new()
+            Msg::Loaded(loaded) => {
+                let reload = loaded.reload();
+                let mut cmds = self.on_loaded(loaded);
+                cmds.extend(reload.map_or_else(Vec::new, |r| self.read_done(r)));
+                cmds
             }
-            Msg::Done(done) => self.on_done(done),
-            Msg::Failed { act, code, message } => {
-                self.in_flight = self.in_flight.saturating_sub(1);
-                if act == Act::Halt {
-                    self.halting = false;
+            Msg::LoadFailed { reload, message } => {
+                if reload == Some(Reload::Timeline) {
+                    self.timeline.loading = false;
                 }
-                self.dialog = Some(Dialog::Outcome {
-                    title: format!("{act} failed ({})", code.as_str()),
-                    lines: vec![message, "Nothing was changed by this act.".into()],
-                    ok: false,
-                });
-                Vec::new()
+                self.toast(format!("reading failed: {message}"), true);
+                reload.map_or_else(Vec::new, |r| self.read_done(r))
             }
+            Msg::Done(done) => {
+                // An act's own change is read like any other writer's.
+                let mut cmds = self.on_done(done);
+                cmds.extend(self.schedule_flush());
+                cmds
+            }
+            Msg::Failed {
+                act,
+                code,
+                message,
+                connection_lost,
+            } => self.on_failed(act, code, message, connection_lost),
             Msg::Changed(change) => {
                 self.mark_dirty(&change);
-                Vec::new()
+                self.schedule_flush()
             }
-            Msg::Connected => {
-                let was_lost = self.connection != Connection::Live;
-                self.connection = Connection::Live;
-                if was_lost {
-                    // Notifications sent while we were away are lost: read everything.
-                    self.stale = false;
-                    self.dirty.clear();
-                    return self.load_all();
-                }
-                Vec::new()
-            }
+            Msg::Flush => self.on_flush(),
+            Msg::Connected => self.on_connected(),
             Msg::Disconnected(reason) => {
+                let mut cmds = Vec::new();
                 if !matches!(self.connection, Connection::Lost { .. }) {
                     self.connection = Connection::Lost { since: self.now };
                     self.stale = true;
                     self.toast(format!("connection lost: {reason}"), true);
+                    cmds.extend(self.alert_disconnected(&reason));
                 }
-                Vec::new()
+                cmds
             }
             Msg::Terminate => {
                 self.quit = true;
@@ -269,67 +278,79 @@ impl App {
         }
     }
 
-    fn mark_dirty(&mut self, change: &Change) {
-        let reloads: &[Reload] = match change {
-            Change::Idea(_) | Change::Execution(_) => &[Reload::Ideas],
-            Change::Decision(_) => &[Reload::Timeline],
-            Change::Risk => &[Reload::Risk],
-            Change::Strategy(_) => &[Reload::Strategies, Reload::Ideas],
-            Change::Account(_) => &[Reload::Account],
-        };
-        self.dirty.extend(reloads.iter().copied());
-    }
-
     fn on_tick(&mut self, now: DateTime<Utc>) -> Vec<Cmd> {
         self.now = now;
         if self.toast.as_ref().is_some_and(|t| t.until <= now) {
             self.toast = None;
         }
-        if self.connection != Connection::Live {
-            return Vec::new();
-        }
-        // Changes are coalesced per tick: a burst of notifications (and this console's own
-        // acts, which are announced too) is one read of each thing that changed.
-        let mut cmds = Vec::new();
-        for reload in std::mem::take(&mut self.dirty) {
-            match reload {
-                Reload::Risk => cmds.push(Cmd::LoadRisk),
-                Reload::Account => cmds.push(Cmd::LoadAccount),
-                Reload::Strategies => cmds.push(Cmd::LoadStrategies),
-                Reload::Ideas => cmds.push(Cmd::LoadIdeas(self.idea_filter.clone())),
-                Reload::Timeline => {
-                    // New decisions arrive at the top; reread the first page unless the
-                    // operator has scrolled into older pages (then the top is re-read
-                    // when they return to it with `g`).
-                    if self.timeline.list.offset != 0 || self.timeline.trimmed {
-                    } else if self.timeline.loading {
-                        // A read is in flight and may predate this change: try next tick.
-                        self.dirty.insert(Reload::Timeline);
-                    } else {
-                        self.timeline.loading = true;
-                        cmds.push(Cmd::LoadTimeline {
-                            filter: self.first_timeline_page(),
-                            append: false,
-                        });
-                    }
-                }
+        Vec::new()
+    }
+
+    fn on_failed(
+        &mut self,
+        act: Act,
+        code: crate::store::ErrorCode,
+        message: String,
+        connection_lost: bool,
+    ) -> Vec<Cmd> {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        if act.is_halt() {
+            self.halting = false;
+            // The halt never reached the database: arm it again, to go when it is back.
+            if let Some(reason) = self.halt_sent.take().filter(|_| connection_lost) {
+                self.halt_armed = Some(reason);
+                self.toast(
+                    "HALT PENDING: the connection was lost; the halt is sent when it returns",
+                    true,
+                );
+                return Vec::new();
             }
+        }
+        self.dialog = Some(Dialog::Outcome {
+            title: format!("{act} failed ({})", code.as_str()),
+            lines: vec![message, "Nothing was changed by this act.".into()],
+            ok: false,
+        });
+        Vec::new()
+    }
+
+    /// Listening (again): anything announced while away is lost, so everything is read;
+    /// an armed halt goes now.
+    fn on_connected(&mut self) -> Vec<Cmd> {
+        let was_lost = self.connection != Connection::Live;
+        self.connection = Connection::Live;
+        let mut cmds = Vec::new();
+        if let Some(reason) = self.halt_armed.take() {
+            cmds.extend(self.send(Cmd::Halt { reason }));
+        }
+        if was_lost {
+            self.stale = false;
+            cmds.extend(self.load_all());
         }
         cmds
     }
 
     fn on_loaded(&mut self, loaded: Loaded) -> Vec<Cmd> {
+        let mut alerts = Vec::new();
         match loaded {
             Loaded::Risk { row, last } => {
+                let (on, reason) = (
+                    row.config.ai_trading_enabled,
+                    row.config.last_halt_reason.clone(),
+                );
                 self.risk = Some(row);
                 self.last_risk_change = last;
+                alerts.extend(self.alert_ai_switch(on, reason.as_deref()));
+                alerts.extend(self.alert_drawdown());
             }
             Loaded::Account { latest, day } => {
                 self.account = latest;
                 self.day = day;
+                alerts.extend(self.alert_drawdown());
             }
             Loaded::Strategies(items) => self.strategies.replace(items, |s| s.id, self.list_rows),
             Loaded::Ideas(items) => {
+                alerts.extend(self.alert_new_pending(&items));
                 self.ideas.replace(items, |i| i.id, self.list_rows);
                 // After deciding an idea, the next one to decide is the oldest still waiting.
                 if std::mem::take(&mut self.next_pending)
@@ -340,8 +361,8 @@ impl App {
             }
             Loaded::Timeline { page, append } => {
                 self.timeline.loading = false;
-                self.timeline.next = page.next;
                 if append {
+                    self.timeline.next = page.next;
                     self.timeline.list.items.extend(page.decisions);
                     let excess = self.timeline.list.items.len().saturating_sub(TIMELINE_HELD);
                     if excess > 0 {
@@ -353,10 +374,7 @@ impl App {
                         self.timeline.trimmed = true;
                     }
                 } else {
-                    self.timeline.trimmed = false;
-                    self.timeline
-                        .list
-                        .replace(page.decisions, |d| d.id, self.list_rows);
+                    self.merge_first_page(page);
                 }
             }
             Loaded::GateContext(context) => {
@@ -367,7 +385,7 @@ impl App {
                 }
             }
         }
-        Vec::new()
+        alerts
     }
 
     fn on_done(&mut self, done: Done) -> Vec<Cmd> {
@@ -381,7 +399,7 @@ impl App {
                 self.next_pending = true;
                 self.toast(format!("rejected idea {}", short(idea)), false);
             }
-            Done::Halted(halted) => self.on_halted(halted),
+            Done::Halted(halted) => return self.on_halted(halted),
             Done::Resumed(resumed) => self.on_resumed(resumed),
             Done::RiskSet(update) => {
                 self.toast("risk limits saved", false);
@@ -399,8 +417,10 @@ impl App {
 
     /// The database confirmed a halt: the header turns red now, and the row is read again
     /// on the next tick (the act is announced like any).
-    fn on_halted(&mut self, halted: Halted) {
+    fn on_halted(&mut self, halted: Halted) -> Vec<Cmd> {
         self.halting = false;
+        self.halt_sent = None;
+        let alert = self.alert_ai_switch(false, Some(&halted.reason));
         let text = if halted.already_halted {
             format!(
                 "AI trading was already off ({}); swept {} idea(s), {} order(s)",
@@ -418,6 +438,7 @@ impl App {
             row.config.last_halt_reason = Some(halted.reason);
         }
         self.dirty.insert(Reload::Risk);
+        alert
     }
 
     fn on_resumed(&mut self, resumed: Resumed) {
@@ -431,6 +452,7 @@ impl App {
             row.config.ai_trading_enabled = true;
             row.config.last_halt_reason = None;
         }
+        self.alerts_saw_ai_on();
         self.dirty.insert(Reload::Risk);
     }
 
@@ -472,7 +494,8 @@ impl App {
         }
     }
 
-    /// Sends an act, unless acts are refused now (then says why).
+    /// Sends an act, unless acts are refused now (then says why). The kill switch pulled
+    /// without a connection is armed instead, and sent when the connection returns.
     pub(super) fn act(&mut self, cmd: Cmd) -> Vec<Cmd> {
         let Some(act) = cmd.act() else {
             return vec![cmd];
@@ -482,8 +505,24 @@ impl App {
             self.toast(why, true);
             return Vec::new();
         }
-        if act.is_halt() {
+        if let Cmd::Halt { reason } = &cmd
+            && self.connection != Connection::Live
+        {
+            self.halt_armed = Some(reason.clone());
+            self.toast(
+                "HALT PENDING: not connected; the halt is sent the moment the connection returns",
+                true,
+            );
+            return Vec::new();
+        }
+        self.send(cmd)
+    }
+
+    /// Sends an act the state allows now.
+    fn send(&mut self, cmd: Cmd) -> Vec<Cmd> {
+        if let Cmd::Halt { reason } = &cmd {
             self.halting = true;
+            self.halt_sent = Some(reason.clone());
         }
         self.in_flight += 1;
         vec![cmd]
@@ -511,5 +550,6 @@ pub fn failed(act: Act, error: &crate::store::Error) -> Msg {
         act,
         code: error.code(),
         message: error.to_string(),
+        connection_lost: error.is_connection_lost(),
     }
 }

@@ -10,7 +10,7 @@ use super::filter::{
     describe_idea_filter, describe_timeline_filter, parse_idea_filter, parse_timeline_filter,
 };
 use super::keymap::Action;
-use super::msg::{Cmd, Pane};
+use super::msg::{Cmd, Pane, Reload};
 use crate::domain::{Act, Idea, RiskField};
 use crate::store::timeline::TimelineFilter;
 
@@ -55,6 +55,13 @@ impl App {
                 if self.in_flight > 0 {
                     self.toast(
                         "an act is waiting for the database; press Ctrl-C to leave anyway",
+                        true,
+                    );
+                    return Vec::new();
+                }
+                if self.halt_armed.is_some() {
+                    self.toast(
+                        "a halt is armed and not yet sent (no connection); press Ctrl-C to leave anyway",
                         true,
                     );
                     return Vec::new();
@@ -145,14 +152,10 @@ impl App {
             (Pane::Ideas, true) => self.ideas.first(),
             (Pane::Ideas, false) => self.ideas.last(rows),
             (Pane::Timeline, true) => {
-                let was_scrolled = self.timeline.list.offset != 0;
                 self.timeline.list.first();
-                if (self.timeline.trimmed || was_scrolled) && !self.timeline.loading {
-                    self.timeline.loading = true;
-                    return vec![Cmd::LoadTimeline {
-                        filter: self.first_timeline_page(),
-                        append: false,
-                    }];
+                // Rows let go at the top are read again; otherwise the top is live already.
+                if self.timeline.trimmed && !self.timeline.loading {
+                    return vec![self.read(Reload::Timeline)];
                 }
             }
             (Pane::Timeline, false) => {
@@ -226,7 +229,9 @@ impl App {
                 Ok(filter) => {
                     self.idea_filter = filter;
                     self.ideas.first();
-                    vec![Cmd::LoadIdeas(self.idea_filter.clone())]
+                    // Other ideas come into view: they are not new arrivals to alert on.
+                    self.alerts.forget_pending();
+                    vec![self.read(Reload::Ideas)]
                 }
                 Err(e) => {
                     self.toast(e, true);
@@ -236,12 +241,8 @@ impl App {
             Pane::Timeline => match parse_timeline_filter(text, self.now) {
                 Ok(filter) => {
                     self.timeline.filter = filter;
-                    self.timeline.list.first();
-                    self.timeline.loading = true;
-                    vec![Cmd::LoadTimeline {
-                        filter: self.first_timeline_page(),
-                        append: false,
-                    }]
+                    self.timeline.list = Default::default();
+                    vec![self.read(Reload::Timeline)]
                 }
                 Err(e) => {
                     self.toast(e, true);

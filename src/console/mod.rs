@@ -1,6 +1,7 @@
 //! The console: four live panes over the platform's database, in the Elm shape —
 //! `App` (state) + `update` (pure) + `view` (reads only) + `run` (the loop and its IO).
 
+mod alerts;
 pub mod app;
 pub mod details;
 pub mod dialog;
@@ -9,6 +10,7 @@ pub mod filter;
 pub mod keymap;
 mod keys;
 pub mod list;
+mod live;
 pub mod msg;
 pub mod run;
 pub mod theme;

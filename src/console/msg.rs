@@ -40,6 +40,38 @@ impl Pane {
     }
 }
 
+/// Data to read again after a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reload {
+    Risk,
+    Account,
+    Strategies,
+    Ideas,
+    Timeline,
+}
+
+/// Something the operator should notice even when looking elsewhere: the terminal's bell
+/// and a desktop notification (OSC 9 / OSC 777), which reach a trader over SSH too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub kind: AlertKind,
+    pub title: String,
+    pub body: String,
+}
+
+/// What an alert is about; each kind can be switched off in config.toml's `[alerts]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AlertKind {
+    /// An idea started awaiting approval.
+    Approval,
+    /// AI trading was halted, by anyone or by a limit.
+    Halt,
+    /// The day's drawdown crossed 80% of its limit.
+    Drawdown,
+    /// The connection to the database was lost.
+    Disconnect,
+}
+
 /// Data read for a pane.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Loaded {
@@ -102,13 +134,21 @@ pub enum Msg {
     /// Time passes: ages, toasts, and coalesced live reloads.
     Tick(DateTime<Utc>),
     Loaded(Loaded),
-    LoadFailed(String),
+    /// A read failed; `reload` names what it was reading, if a pane.
+    LoadFailed {
+        reload: Option<Reload>,
+        message: String,
+    },
     Done(Done),
     Failed {
         act: Act,
         code: ErrorCode,
         message: String,
+        /// The connection was lost under the act (it may be tried again once it returns).
+        connection_lost: bool,
     },
+    /// The changes of the last few milliseconds are gathered: read what they touched.
+    Flush,
     Changed(Change),
     /// The listener connected (or reconnected).
     Connected,
@@ -154,6 +194,11 @@ pub enum Cmd {
     EditStrategy {
         id: Uuid,
     },
+    /// Send `Msg::Flush` in a few milliseconds (unless one is already due): a burst of
+    /// changes becomes one read of each pane it touched.
+    Coalesce,
+    /// Ring the bell and notify the desktop.
+    Alert(Alert),
     Quit,
 }
 
@@ -174,7 +219,35 @@ impl Cmd {
             | Cmd::LoadIdeas(_)
             | Cmd::LoadTimeline { .. }
             | Cmd::LoadGateContext(_)
+            | Cmd::Coalesce
+            | Cmd::Alert(_)
             | Cmd::Quit => None,
+        }
+    }
+
+    /// The pane this command reads, if it is a pane's read.
+    pub fn reload(&self) -> Option<Reload> {
+        match self {
+            Cmd::LoadRisk => Some(Reload::Risk),
+            Cmd::LoadAccount => Some(Reload::Account),
+            Cmd::LoadStrategies => Some(Reload::Strategies),
+            Cmd::LoadIdeas(_) => Some(Reload::Ideas),
+            Cmd::LoadTimeline { .. } => Some(Reload::Timeline),
+            _ => None,
+        }
+    }
+}
+
+impl Loaded {
+    /// The pane this read was for, if a pane's.
+    pub fn reload(&self) -> Option<Reload> {
+        match self {
+            Loaded::Risk { .. } => Some(Reload::Risk),
+            Loaded::Account { .. } => Some(Reload::Account),
+            Loaded::Strategies(_) => Some(Reload::Strategies),
+            Loaded::Ideas(_) => Some(Reload::Ideas),
+            Loaded::Timeline { .. } => Some(Reload::Timeline),
+            Loaded::GateContext(_) => None,
         }
     }
 }

@@ -2,8 +2,8 @@
 //! command results, a tick and signals. Commands run on tasks; their results come back as
 //! messages. The screen is restored on every way out.
 
-use std::io::{self, Stdout};
-use std::time::Duration;
+use std::io::{self, Stdout, Write as _};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use crossterm::event::{Event, EventStream, KeyEventKind};
@@ -15,8 +15,10 @@ use futures::StreamExt as _;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::mpsc::unbounded_channel;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::task::JoinSet;
 
+use super::alerts::{self, AlertSettings};
 use super::app::{App, failed};
 use super::editor;
 use super::msg::{Cmd, Done, Loaded, Msg};
@@ -29,8 +31,13 @@ use crate::store::listen;
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
 
-/// How often time moves on screen and coalesced live changes are read.
-const TICK: Duration = Duration::from_millis(200);
+/// How often time moves on screen (ages, toasts).
+const TICK: Duration = Duration::from_millis(500);
+/// How long changes are gathered before they are read: long enough that a burst of
+/// notifications (one per row of a transaction) is one read, short enough not to be seen.
+const COALESCE: Duration = Duration::from_millis(4);
+/// How long closing the connections may take when the console ends.
+const CLOSE_WITHIN: Duration = Duration::from_secs(2);
 
 /// Puts the terminal in the console's mode.
 pub fn enter() -> io::Result<Term> {
@@ -58,13 +65,31 @@ pub fn install_panic_hook() {
     }));
 }
 
-/// Runs the console until the operator quits or a signal ends it.
+/// Runs the console until the operator quits or a signal ends it, then closes its
+/// connections (so the server sees them end, not reset).
 pub async fn run(store: Store, mut app: App, theme: Theme, operator: Operator) -> io::Result<()> {
     install_panic_hook();
     let mut terminal = enter()?;
     let result = event_loop(&mut terminal, &store, &mut app, theme, &operator).await;
     leave();
+    if tokio::time::timeout(CLOSE_WITHIN, store.pool().close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the database connections did not close within {CLOSE_WITHIN:?}");
+    }
     result
+}
+
+/// The loop's own state: where messages come from and what runs.
+struct Loop<'a> {
+    store: &'a Store,
+    operator: &'a Operator,
+    tx: UnboundedSender<Msg>,
+    tasks: JoinSet<()>,
+    /// When the gathered changes are to be read (a `Msg::Flush` is due).
+    flush_at: Option<Instant>,
+    alerts: AlertSettings,
 }
 
 async fn event_loop(
@@ -90,31 +115,24 @@ async fn event_loop(
     let mut tick = tokio::time::interval(TICK);
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
-
+    let mut looping = Loop {
+        store,
+        operator,
+        tx,
+        tasks: JoinSet::new(),
+        flush_at: None,
+        alerts: app.alerts.settings,
+    };
     let size = terminal.size()?;
+    // The first read happens when the listener reports Connected.
     let mut pending = vec![Msg::Resize {
         list_rows: view::list_rows(size.width, size.height),
     }];
-    // The first read happens when the listener reports Connected.
-    let mut tasks = tokio::task::JoinSet::new();
-    'outer: loop {
+    loop {
         for msg in pending.drain(..) {
             for cmd in app.update(msg) {
-                match cmd {
-                    Cmd::Quit => break 'outer,
-                    Cmd::EditStrategy { id } => {
-                        // The editor owns the terminal while it runs.
-                        leave();
-                        let done = editor::edit_strategy(store, id, operator).await;
-                        *terminal = enter()?;
-                        let _ = tx.send(done);
-                    }
-                    cmd => {
-                        let (store, operator, tx) = (store.clone(), operator.clone(), tx.clone());
-                        tasks.spawn(async move {
-                            let _ = tx.send(exec(&store, cmd, &operator).await);
-                        });
-                    }
+                if !looping.run(cmd, terminal).await? {
+                    app.quit = true;
                 }
             }
         }
@@ -122,8 +140,9 @@ async fn event_loop(
             break;
         }
         // Finished commands have sent their message; let their handles go.
-        while tasks.try_join_next().is_some() {}
+        while looping.tasks.try_join_next().is_some() {}
         terminal.draw(|frame| view::draw(app, &theme, frame))?;
+        let flush_at = looping.flush_at;
         let msg = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => Msg::Key(key),
@@ -133,6 +152,10 @@ async fn event_loop(
                 Some(Err(_)) | None => Msg::Terminate,
             },
             Some(msg) = rx.recv() => msg,
+            _ = sleep_until(flush_at), if flush_at.is_some() => {
+                looping.flush_at = None;
+                Msg::Flush
+            }
             _ = tick.tick() => Msg::Tick(Utc::now()),
             _ = sigterm.recv() => Msg::Terminate,
             _ = sighup.recv() => Msg::Terminate,
@@ -146,8 +169,52 @@ async fn event_loop(
     listener.abort();
     // Acts still running are dropped with their connections: PostgreSQL rolls their
     // transactions back, so nothing half-written remains.
-    tasks.abort_all();
+    looping.tasks.abort_all();
+    while looping.tasks.join_next().await.is_some() {}
+    let _ = listener.await;
     Ok(())
+}
+
+/// Sleeps until `at` (never called without one).
+async fn sleep_until(at: Option<Instant>) {
+    if let Some(at) = at {
+        tokio::time::sleep_until(at.into()).await;
+    }
+}
+
+impl Loop<'_> {
+    /// Carries out one command; `false` to leave.
+    async fn run(&mut self, cmd: Cmd, terminal: &mut Term) -> io::Result<bool> {
+        match cmd {
+            Cmd::Quit => return Ok(false),
+            Cmd::EditStrategy { id } => {
+                // The editor owns the terminal while it runs.
+                leave();
+                let done = editor::edit_strategy(self.store, id, self.operator).await;
+                *terminal = enter()?;
+                let _ = self.tx.send(done);
+            }
+            Cmd::Coalesce => {
+                self.flush_at
+                    .get_or_insert_with(|| Instant::now() + COALESCE);
+            }
+            Cmd::Alert(alert) => {
+                let bytes = alerts::terminal_bytes(&alert, &self.alerts);
+                let mut out = io::stdout();
+                out.write_all(bytes.as_bytes())?;
+                out.flush()?;
+                tracing::info!(kind = ?alert.kind, title = %alert.title, body = %alert.body, "alert");
+            }
+            cmd => {
+                let (store, operator, tx) =
+                    (self.store.clone(), self.operator.clone(), self.tx.clone());
+                self.tasks.spawn(async move {
+                    let _ = tx.send(exec(&store, cmd, &operator).await);
+                });
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// Runs one command against the store and says what came of it.
@@ -157,10 +224,16 @@ pub async fn exec(store: &Store, cmd: Cmd, operator: &Operator) -> Msg {
             Ok(done) => Msg::Done(done),
             Err(e) => failed(act, &e),
         },
-        None => match read(store, cmd).await {
-            Ok(loaded) => Msg::Loaded(loaded),
-            Err(e) => Msg::LoadFailed(e.to_string()),
-        },
+        None => {
+            let reload = cmd.reload();
+            match read(store, cmd).await {
+                Ok(loaded) => Msg::Loaded(loaded),
+                Err(e) => Msg::LoadFailed {
+                    reload,
+                    message: e.to_string(),
+                },
+            }
+        }
     }
 }
 

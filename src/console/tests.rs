@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::app::{App, Connection};
 use super::dialog::Dialog;
 use super::fixtures::{self, loaded_app, now};
-use super::msg::{Cmd, Done, Loaded, Msg, Pane};
+use super::msg::{AlertKind, Cmd, Done, Loaded, Msg, Pane};
 use crate::domain::Outcome;
 use crate::domain::{Act, IdeaStatus, Lot, RiskChangeSet};
 use crate::store::halt::Halted;
@@ -211,12 +211,15 @@ fn the_kill_switch_works_from_any_pane_with_one_confirm_and_shows_halting_until_
             executions_cancelled: 1,
         })));
         assert!(!app.halting);
-        assert_eq!(cmds, vec![]);
         let risk = &app.risk.as_ref().unwrap().config;
         assert!(!risk.ai_trading_enabled, "red once the database committed");
         assert_eq!(risk.last_halt_reason.as_deref(), Some("CPI"));
-        // ...and the row itself is read again on the next tick.
-        assert_eq!(app.update(Msg::Tick(now())), vec![Cmd::LoadRisk]);
+        // The halt is alerted, and the row itself is read again a moment later.
+        assert!(
+            matches!(cmds.as_slice(), [Cmd::Alert(a), Cmd::Coalesce] if a.title == "AI trading halted"),
+            "{cmds:?}"
+        );
+        assert_eq!(app.update(Msg::Flush), vec![Cmd::LoadRisk]);
     }
     // Ctrl-K too, and the reason may be skipped.
     let mut app = loaded_app(true);
@@ -237,7 +240,8 @@ fn a_failed_halt_is_shown_and_clears_halting() {
     app.update(Msg::Failed {
         act: Act::Halt,
         code: crate::store::ErrorCode::Database,
-        message: "connection reset".into(),
+        message: "the database refused it".into(),
+        connection_lost: false,
     });
     assert!(!app.halting);
     let Some(Dialog::Outcome { title, ok, .. }) = &app.dialog else {
@@ -266,14 +270,19 @@ fn resume_is_its_own_key_and_asks_to_confirm() {
 #[test]
 fn acts_are_refused_while_disconnected_and_never_queued() {
     let mut app = loaded_app(true);
-    app.update(Msg::Disconnected("connection reset".into()));
+    let cmds = app.update(Msg::Disconnected("connection reset".into()));
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::Alert(a)] if a.kind == AlertKind::Disconnect),
+        "{cmds:?}"
+    );
     assert!(app.stale);
     assert_eq!(toast(&app), "connection lost: connection reset");
     assert!(matches!(app.connection, Connection::Lost { .. }));
-    assert_eq!(ch(&mut app, 'K'), vec![]);
-    assert!(app.dialog.is_none());
-    assert!(toast(&app).starts_with("not connected to the database"));
-    assert_eq!(ch(&mut app, 'a'), vec![]);
+    for refused in ['a', 'r', 'R'] {
+        assert_eq!(ch(&mut app, refused), vec![]);
+        assert!(app.dialog.is_none());
+        assert!(toast(&app).starts_with("not connected to the database"));
+    }
     // A dialog confirmed after the connection dropped is refused too.
     let mut app = loaded_app(true);
     ch(&mut app, 'r');
@@ -302,16 +311,27 @@ fn read_only_consoles_explain_every_disabled_act() {
 }
 
 #[test]
-fn live_changes_keep_the_cursor_on_its_row_and_are_read_once_per_tick() {
+fn a_burst_of_changes_is_one_read_of_each_pane_it_touched() {
     let mut app = loaded_app(true);
     ch(&mut app, 'j');
     let on = app.ideas.selected().unwrap().id;
-    for _ in 0..5 {
-        app.update(Msg::Changed(Change::Idea(uuid::Uuid::nil())));
+    // The first change asks for a flush a few milliseconds later; the rest wait for it.
+    assert_eq!(
+        app.update(Msg::Changed(Change::Idea(uuid::Uuid::nil()))),
+        vec![Cmd::Coalesce]
+    );
+    for n in 0..100 {
+        let change = if n % 2 == 0 {
+            Change::Idea(uuid::Uuid::from_u128(n))
+        } else {
+            Change::Decision(uuid::Uuid::from_u128(n))
+        };
+        assert_eq!(app.update(Msg::Changed(change)), vec![]);
     }
-    let cmds = app.update(Msg::Tick(now()));
-    assert_eq!(cmds.len(), 1, "a burst is one read: {cmds:?}");
+    let cmds = app.update(Msg::Flush);
+    assert_eq!(cmds.len(), 2, "a burst is one read a pane: {cmds:?}");
     assert!(matches!(cmds[0], Cmd::LoadIdeas(_)));
+    assert!(matches!(cmds[1], Cmd::LoadTimeline { append: false, .. }));
     // A new idea arrives above the operator's row.
     let mut items = app.ideas.items.clone();
     items.insert(
@@ -320,7 +340,7 @@ fn live_changes_keep_the_cursor_on_its_row_and_are_read_once_per_tick() {
     );
     app.update(Msg::Loaded(Loaded::Ideas(items)));
     assert_eq!(app.ideas.selected().unwrap().id, on);
-    assert_eq!(app.update(Msg::Tick(now())), vec![]);
+    assert_eq!(app.update(Msg::Flush), vec![]);
 }
 
 #[test]
@@ -459,14 +479,17 @@ fn new_decisions_appear_at_the_top_of_the_timeline_and_none_is_missed() {
     let mut app = loaded_app(true);
     ch(&mut app, '4');
     app.update(Msg::Changed(Change::Decision(uuid::Uuid::nil())));
-    let cmds = app.update(Msg::Tick(now()));
+    let cmds = app.update(Msg::Flush);
     assert!(
         matches!(cmds.as_slice(), [Cmd::LoadTimeline { append: false, .. }]),
         "{cmds:?}"
     );
     // Another decision lands while that read is in flight: it is read next, not dropped.
-    app.update(Msg::Changed(Change::Decision(uuid::Uuid::nil())));
-    assert_eq!(app.update(Msg::Tick(now())), vec![]);
+    assert_eq!(
+        app.update(Msg::Changed(Change::Decision(uuid::Uuid::nil()))),
+        vec![Cmd::Coalesce]
+    );
+    assert_eq!(app.update(Msg::Flush), vec![], "not twice at once");
     let mut rows = fixtures::decisions();
     let mut newest = rows[0].clone();
     newest.id = uuid::Uuid::from_u128(1);
@@ -484,11 +507,146 @@ fn new_decisions_appear_at_the_top_of_the_timeline_and_none_is_missed() {
         app.timeline.list.items[0].action,
         crate::domain::DecisionAction::HumanRejected
     );
-    let cmds = app.update(Msg::Tick(now()));
+    assert_eq!(
+        app.timeline.list.selected, 0,
+        "following: on the newest row"
+    );
+    let cmds = app.update(Msg::Flush);
     assert!(
         matches!(cmds.as_slice(), [Cmd::LoadTimeline { append: false, .. }]),
+        "the waiting change is read now: {cmds:?}"
+    );
+}
+
+#[test]
+fn the_kill_switch_pulled_without_a_connection_is_armed_and_sent_when_it_returns() {
+    let mut app = loaded_app(true);
+    app.update(Msg::Disconnected("connection reset".into()));
+    ch(&mut app, 'K');
+    assert!(
+        matches!(app.dialog, Some(Dialog::Halt { .. })),
+        "not refused"
+    );
+    typed(&mut app, "feed frozen");
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![],
+        "nothing can be sent yet"
+    );
+    assert_eq!(app.halt_armed.as_deref(), Some("feed frozen"));
+    assert_eq!(app.in_flight, 0);
+    // It cannot be forgotten by quitting.
+    assert_eq!(ch(&mut app, 'q'), vec![]);
+    assert!(toast(&app).starts_with("a halt is armed"));
+    // Back: the halt goes first, then everything is read again.
+    let cmds = app.update(Msg::Connected);
+    assert_eq!(
+        cmds[0],
+        Cmd::Halt {
+            reason: "feed frozen".into()
+        }
+    );
+    assert_eq!(cmds.len(), 6, "{cmds:?}");
+    assert!(app.halt_armed.is_none() && app.halting);
+    // Lost again under it: armed again, sent once more when the connection returns.
+    app.update(Msg::Failed {
+        act: Act::Halt,
+        code: crate::store::ErrorCode::Database,
+        message: "connection reset".into(),
+        connection_lost: true,
+    });
+    assert_eq!(app.halt_armed.as_deref(), Some("feed frozen"));
+    assert!(app.dialog.is_none(), "no failure shown: it is still coming");
+    app.update(Msg::Disconnected("gone".into()));
+    let cmds = app.update(Msg::Connected);
+    assert_eq!(
+        cmds.iter()
+            .filter(|c| matches!(c, Cmd::Halt { .. }))
+            .count(),
+        1
+    );
+    app.update(Msg::Done(Done::Halted(Halted {
+        already_halted: false,
+        reason: "feed frozen".into(),
+        ideas_halted: 0,
+        executions_cancelled: 0,
+    })));
+    assert!(app.halt_armed.is_none() && app.halt_sent.is_none() && !app.halting);
+}
+
+#[test]
+fn alerts_fire_once_at_their_transitions_and_can_be_switched_off() {
+    let mut app = loaded_app(true);
+    // A new idea awaiting approval.
+    let mut items = app.ideas.items.clone();
+    items.push(fixtures::idea(9, "AUDUSD", IdeaStatus::NeedsApproval, 1));
+    let cmds = app.update(Msg::Loaded(Loaded::Ideas(items.clone())));
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::Alert(a), ..] if a.kind == AlertKind::Approval
+            && a.body.starts_with("AUDUSD")),
         "{cmds:?}"
     );
+    let cmds = app.update(Msg::Loaded(Loaded::Ideas(items)));
+    assert!(!cmds.iter().any(|c| matches!(c, Cmd::Alert(_))), "once");
+    // Drawdown past 80% of its 1000.00 limit, once; again only after falling back.
+    let mut day = app.day.unwrap();
+    for (drawdown, alerted) in [
+        ("799", false),
+        ("800", true),
+        ("950", false),
+        ("100", false),
+        ("850", true),
+    ] {
+        day.drawdown = drawdown.parse().unwrap();
+        let cmds = app.update(Msg::Loaded(Loaded::Account {
+            latest: app.account,
+            day: Some(day),
+        }));
+        let fired = cmds
+            .iter()
+            .any(|c| matches!(c, Cmd::Alert(a) if a.kind == AlertKind::Drawdown));
+        assert_eq!(fired, alerted, "at {drawdown}");
+    }
+    // AI trading halted by another writer (a limit, here).
+    let mut row = app.risk.clone().unwrap();
+    row.config.ai_trading_enabled = false;
+    row.config.last_halt_reason = Some("max_drawdown".into());
+    let cmds = app.update(Msg::Loaded(Loaded::Risk {
+        row: row.clone(),
+        last: None,
+    }));
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::Alert(a), ..] if a.body == "AI trading: OFF — max_drawdown"),
+        "{cmds:?}"
+    );
+    // Switched off: none.
+    let mut quiet = loaded_app(true);
+    quiet.alerts.settings.halt = false;
+    let cmds = quiet.update(Msg::Loaded(Loaded::Risk { row, last: None }));
+    assert!(!cmds.iter().any(|c| matches!(c, Cmd::Alert(_))), "{cmds:?}");
+}
+
+#[test]
+fn the_bell_and_desktop_notifications_are_terminal_escapes_that_text_cannot_end() {
+    let alert = crate::console::msg::Alert {
+        kind: AlertKind::Halt,
+        title: "AI trading halted".into(),
+        body: "OFF — evil\x07;text".into(),
+    };
+    let all = crate::config::AlertSettings::default();
+    let bytes = super::alerts::terminal_bytes(&alert, &all);
+    assert_eq!(
+        bytes,
+        "\x07\x1b]9;AI trading halted: OFF — evil,text\x07\x1b]777;notify;AI trading halted;OFF — evil,text\x07"
+    );
+    let quiet = crate::config::AlertSettings { bell: false, ..all };
+    assert!(super::alerts::terminal_bytes(&alert, &quiet).starts_with("\x1b]9;"));
+    let silent = crate::config::AlertSettings {
+        bell: false,
+        desktop: false,
+        ..all
+    };
+    assert_eq!(super::alerts::terminal_bytes(&alert, &silent), "");
 }
 
 #[test]

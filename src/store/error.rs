@@ -196,6 +196,21 @@ impl Error {
         }
     }
 
+    /// The database could not be reached, or the connection broke under the act: it may
+    /// never have reached the database, or its answer was lost.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(
+            self,
+            Error::Unreachable { .. }
+                | Error::Database(
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::WorkerCrashed
+                )
+        )
+    }
+
     /// A deadlock or serialisation failure: the transaction wrote nothing and may be run
     /// again.
     pub fn is_transient(&self) -> bool {

@@ -30,8 +30,13 @@ fn switch_line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
         Connection::Connecting => Span::styled("○ connecting…", theme.warn()),
         Connection::Lost { since, .. } => Span::styled(
             format!(
-                "DISCONNECTED — retrying {}s · STALE · acts refused",
-                (app.now - *since).num_seconds().max(0)
+                "DISCONNECTED — retrying {}s · STALE · {}",
+                (app.now - *since).num_seconds().max(0),
+                if app.halt_armed.is_some() {
+                    "halt armed"
+                } else {
+                    "acts refused"
+                }
             ),
             theme.error(),
         ),
@@ -42,6 +47,9 @@ fn switch_line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
         tail.push(Span::styled("  READ-ONLY", theme.warn()));
     }
     let switch = match &app.risk {
+        _ if app.halt_armed.is_some() => {
+            Span::styled(" HALT PENDING — not confirmed ", theme.halting())
+        }
         _ if app.halting => Span::styled(" HALTING… ", theme.halting()),
         Some(r) if r.config.ai_trading_enabled => Span::styled(" AI TRADING: ON ", theme.ai_on()),
         Some(r) => {

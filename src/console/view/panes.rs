@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
 use crate::console::app::{App, risk_value};
+use crate::console::keymap::Action;
 use crate::console::list::List;
 use crate::console::msg::Pane;
 use crate::console::theme::Theme;
@@ -21,6 +22,9 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, pane: Pane, area: Rect)
     }
     if let Some(extra) = pane_note(app, pane) {
         title.push(Span::styled(format!("{extra} "), theme.dim()));
+    }
+    if let Some(new) = unseen_note(app, pane) {
+        title.push(Span::styled(format!("{new} "), theme.warn()));
     }
     let block = Block::bordered()
         .title(Line::from(title))
@@ -65,7 +69,8 @@ fn pane_note(app: &App, pane: Pane) -> Option<String> {
                     .map(|t| format!("since {}", t.format("%m-%d %H:%M"))),
                 f.until
                     .map(|t| format!("until {}", t.format("%m-%d %H:%M"))),
-                app.timeline.loading.then(|| "reading…".to_string()),
+                (app.timeline.loading && app.timeline.list.items.is_empty())
+                    .then(|| "reading…".to_string()),
             ]
             .into_iter()
             .flatten()
@@ -73,6 +78,22 @@ fn pane_note(app: &App, pane: Pane) -> Option<String> {
             (!parts.is_empty()).then(|| parts.join(" · "))
         }
         _ => None,
+    }
+}
+
+/// `▲ 3 new · g`: rows that arrived above the screen while the operator reads further
+/// down, and the key that goes to them.
+fn unseen_note(app: &App, pane: Pane) -> Option<String> {
+    let top = app.keymap.key_of(Action::Top);
+    let (unseen, unknown) = match pane {
+        Pane::Ideas => (app.ideas.unseen, false),
+        Pane::Timeline => (app.timeline.list.unseen, app.timeline.newer_above),
+        _ => (0, false),
+    };
+    match (unseen, unknown) {
+        (0, false) => None,
+        (0, true) => Some(format!("▲ new · {top}")),
+        (n, _) => Some(format!("▲ {n} new · {top}")),
     }
 }
 
