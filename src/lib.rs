@@ -11,4 +11,5 @@ pub mod console;
 pub mod domain;
 pub mod format;
 pub mod operator;
+pub mod sim;
 pub mod store;

@@ -128,11 +128,12 @@ fn migrate_status_down_and_up() {
     assert!(!out.contains("pending"), "{out}");
     assert!(out.contains("never reverted"), "{out}");
 
-    let (ok, out, _) = migrate(&["down", "4"]);
+    let (ok, out, _) = migrate(&["down", "5"]);
     assert!(ok);
     assert_eq!(
         out,
-        "Reverted migration 5: audit truncate and fixed search path\n\
+        "Reverted migration 6: positions and simulations\n\
+         Reverted migration 5: audit truncate and fixed search path\n\
          Reverted migration 4: config changes\nReverted migration 3: last line of defence\n\
          Reverted migration 2: operator and executions\n"
     );
@@ -150,7 +151,8 @@ fn migrate_status_down_and_up() {
     assert_eq!(
         out,
         "Applied migration 2: operator and executions\nApplied migration 3: last line of defence\n\
-         Applied migration 4: config changes\nApplied migration 5: audit truncate and fixed search path\n"
+         Applied migration 4: config changes\nApplied migration 5: audit truncate and fixed search path\n\
+         Applied migration 6: positions and simulations\n"
     );
     let (ok, out, _) = migrate(&["up"]);
     assert!(ok);

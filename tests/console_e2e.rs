@@ -142,7 +142,8 @@ async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
     let (db, pool) = demo_db().await;
     let mut console = Console::start(&db.url);
     console.wait_for("4 awaiting approval");
-    console.wait_for("AI TRADING: OFF");
+    // The demo's story ends with ann's resume after US CPI.
+    console.wait_for("AI TRADING: ON");
 
     // Approve the oldest pending idea with the default lot.
     console.keys("a");
@@ -168,11 +169,7 @@ async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
     console.wait_for("2 awaiting approval");
     assert_eq!(scalar(&pool, "SELECT count(*) FROM decision_history WHERE action = 'human_rejected' AND rationale = 'spread too wide'").await, 1);
 
-    // Resume (its own key and confirmation), then pull the kill switch.
-    console.keys("R");
-    console.wait_for("RESUME AI TRADING");
-    console.keys("y");
-    console.wait_for("AI TRADING: ON");
+    // Pull the kill switch, then resume (its own key and confirmation).
     console.keys("K");
     console.wait_for("KILL SWITCH");
     console.keys("lunch\r");
@@ -188,6 +185,10 @@ async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
         .await,
         1
     );
+    console.keys("R");
+    console.wait_for("RESUME AI TRADING");
+    console.keys("y");
+    console.wait_for("AI TRADING: ON");
 
     // The timeline shows each of this console's acts with its operator, live.
     console.keys("4");
@@ -206,7 +207,7 @@ async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    // Newest first: the pulled order and the halt, the resume, the rejection, the approval
+    // Newest first: the resume, the pulled order and the halt, the rejection, the approval
     // (the cursor follows the newest row, marked ▶).
     let actions: Vec<String> = mine
         .iter()
@@ -220,9 +221,9 @@ async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
     assert_eq!(
         actions,
         [
-            "ai_halted",
-            "ai_halted",
             "ai_resumed",
+            "ai_halted",
+            "ai_halted",
             "human_rejected",
             "human_approved"
         ],

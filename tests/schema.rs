@@ -253,6 +253,7 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
                 "executions",
                 vec!["executions_keep_cancelled", "executions_notify"]
             ),
+            ("simulations", vec![]),
         ]
     );
     let pool = fresh.pool().await;
@@ -664,21 +665,27 @@ async fn a_database_set_up_with_everything_in_public_moves_to_the_tradedesk_sche
         .iter()
         .map(|a| a.0)
         .collect();
-    assert_eq!(run, [5]);
+    assert_eq!(run, [5, 6]);
     assert_eq!(
         report.prepared.migrations.moved[0].to_string(),
         "table executions (2 rows)"
     );
 
     // Every row moved, the record of migrations 1-4 (with when they were applied) too;
-    // migration 5 was recorded after them.
+    // migrations 5 and 6 were recorded after them.
     for table in moving {
-        let only = match table {
-            "_sqlx_migrations" => " WHERE version <= 4",
-            _ => "",
+        // Migration 6 added columns to executions after the move; the moved rows are the
+        // same without them.
+        let rows = match table {
+            "_sqlx_migrations" => "(SELECT * FROM tradedesk._sqlx_migrations WHERE version <= 4)",
+            "executions" => {
+                "(SELECT id, trade_idea_id, state, lot_size, requested_by, requested_at, \
+                         broker_order_id, fill_price, updated_at FROM tradedesk.executions)"
+            }
+            _ => "tradedesk.config_changes",
         };
         assert_eq!(
-            whole_rows(&pool, &format!("(SELECT * FROM tradedesk.{table}{only})")).await,
+            whole_rows(&pool, rows).await,
             before[table],
             "rows of {table}"
         );

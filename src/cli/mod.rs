@@ -6,8 +6,10 @@ mod db;
 mod ideas;
 mod migrate;
 mod output;
+mod replay;
 mod risk;
 mod setup;
+mod simulate;
 mod strategies;
 mod timeline;
 
@@ -26,7 +28,8 @@ Which database: --database-url, else DATABASE_URL, else database_url in config.t
 (in the user's config directory, e.g. ~/.config/tradedesk/config.toml), else tradedesk's
 own embedded PostgreSQL (created and started on first use; see `tradedesk db status`).
 
-Ids: a trade idea or strategy may be named by any unique prefix of its id, like git.
+Ids: a trade idea, strategy or decision may be named by any unique prefix of its id, like
+git.
 
 Exit status (with --json, errors are printed as {\"error\":{\"code\",\"message\"}}):
   0  success
@@ -38,7 +41,7 @@ Exit status (with --json, errors are printed as {\"error\":{\"code\",\"message\"
   6  RISK_VIOLATION      an approval was blocked by the risk checks (idea rejected)
   7  AI_HALTED           refused because AI trading is off
   8  STRATEGY_BLOCKED    the strategy does not allow it
-  9  SNAPSHOT_NOT_FOUND  the snapshot an idea refers to is missing";
+  9  SNAPSHOT_NOT_FOUND  rows of the snapshot a decision was made on are gone (replay)";
 
 /// tradedesk: supervise the ai-trader platform from a terminal. Without a command it opens
 /// the console: four live panes (risk controls, strategies, trade ideas, the decision
@@ -114,6 +117,20 @@ pub enum Command {
     /// List, show, enable, disable, delete, import and export strategies.
     #[command(subcommand)]
     Strategies(StrategiesCommand),
+    /// What the AI saw when a decision was made: the symbol's candles, the indicators, the
+    /// calendar and headlines around it, the account, the strategy and the risk checks
+    /// re-run as they were then, and what came of it. Exits 9 (SNAPSHOT_NOT_FOUND) when
+    /// some of its rows no longer exist, after printing the rest.
+    Replay {
+        /// The decision's id or a unique prefix of it (see `tradedesk timeline`).
+        id: String,
+    },
+    /// The simulated platform: a market for XAUUSD, EURUSD, GBPUSD, USDJPY and US30, its
+    /// indicators, calendar and news, the strategies' ideas judged by the Gate, a paper
+    /// broker, and the day's limits halting the AI — written as the platform writes them,
+    /// under the same database rules. The same seed, start and duration write the same
+    /// rows. Refuses a database holding data it did not write.
+    Simulate(SimulateArgs),
     /// Print a shell completion script to standard output; no database is needed. For
     /// bash: `tradedesk completions bash > ~/.local/share/bash-completion/completions/tradedesk`;
     /// zsh: into a directory on $fpath as `_tradedesk`; fish: into
@@ -273,6 +290,32 @@ pub struct TimelineArgs {
     pub csv: bool,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// The market's seed: the same seed, start and duration write the same rows.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Simulated seconds per second of the clock, 1 (real time) to 1000.
+    #[arg(long, conflicts_with = "fast", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub speed: Option<u32>,
+    /// As fast as the database takes it, for history (until --duration, or until now).
+    #[arg(long)]
+    pub fast: bool,
+    /// Where simulated time starts: 2026-11-20, 2026-11-20T08:00:00Z, or an age such as
+    /// 7d (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// How long to simulate, e.g. 2h, 3d (default: until stopped; with --fast, until now).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Propose ideas every few minutes rather than every half hour (the demo desk's pace).
+    #[arg(long)]
+    pub lively: bool,
+    /// Write into a database that holds data the simulator did not write.
+    #[arg(long)]
+    pub into_live_database: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum MigrateCommand {
     /// List tradedesk's migrations and which of them the database has.
@@ -402,6 +445,8 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Risk(command) => risk::run(&target, out, command).await,
         Command::Timeline(args) => timeline::run(&target, out, args).await,
         Command::Strategies(command) => strategies::run(&target, out, command).await,
+        Command::Replay { id } => replay::run(&target, out, &id).await,
+        Command::Simulate(args) => simulate::run(&target, out, args).await,
         Command::Completions { shell } => completions(shell),
         Command::Man => man(),
     }

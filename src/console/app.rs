@@ -11,7 +11,7 @@ use super::dialog::Dialog;
 use super::keymap::{Keymap, Scope};
 use super::list::List;
 use super::msg::{Cmd, Done, Loaded, Msg, Pane, Reload};
-use crate::domain::{AccountSnapshot, Act, DayState, Decision, Idea, RiskField, Strategy};
+use crate::domain::{AccountSnapshot, Act, DayState, Decision, Idea, Replay, RiskField, Strategy};
 use crate::format::{Shown, short};
 use crate::store::halt::{Halted, Resumed};
 use crate::store::ideas::IdeaFilter;
@@ -61,6 +61,34 @@ pub struct Timeline {
     pub newer_above: bool,
 }
 
+/// What a replay was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayOf {
+    Decision(uuid::Uuid),
+    /// An idea's latest decision, or the idea itself when it has none.
+    Idea(uuid::Uuid),
+}
+
+impl ReplayOf {
+    /// True when `replay` is the answer to this request.
+    fn answered_by(self, replay: &Replay) -> bool {
+        match self {
+            ReplayOf::Decision(id) => replay.decision.as_ref().is_some_and(|d| d.id == id),
+            ReplayOf::Idea(id) => replay.idea.as_ref().is_some_and(|i| i.id == id),
+        }
+    }
+}
+
+/// An open replay: full screen over the panes until closed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayView {
+    pub of: ReplayOf,
+    /// `None` while it is read.
+    pub replay: Option<Box<Replay>>,
+    /// The first line of the panels shown (j/k scroll them).
+    pub scroll: usize,
+}
+
 /// Everything the console shows and knows.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -78,6 +106,10 @@ pub struct App {
     pub focus: Pane,
     /// Rows a list shows (for PgUp/PgDn and scrolling).
     pub list_rows: usize,
+    /// The screen's width and height.
+    pub screen: (u16, u16),
+    /// The replay open over the panes, if one is.
+    pub replay: Option<ReplayView>,
     pub risk: Option<RiskRow>,
     pub last_risk_change: Option<LastChange>,
     pub risk_selected: usize,
@@ -130,6 +162,8 @@ impl App {
             stale: false,
             focus: Pane::Ideas,
             list_rows: 10,
+            screen: (80, 24),
+            replay: None,
             risk: None,
             last_risk_change: None,
             risk_selected: 0,
@@ -194,8 +228,11 @@ impl App {
         });
     }
 
-    /// The scope of keys in the focused pane.
+    /// The scope of keys in the focused pane (or the open replay).
     pub fn scope(&self) -> Scope {
+        if self.replay.is_some() {
+            return Scope::Replay;
+        }
         match self.focus {
             Pane::Risk => Scope::Risk,
             Pane::Strategies => Scope::Strategies,
@@ -225,8 +262,14 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
         match msg {
             Msg::Key(key) => self.on_key(&key),
-            Msg::Resize { list_rows } => {
+            Msg::Resize {
+                list_rows,
+                width,
+                height,
+            } => {
                 self.list_rows = usize::from(list_rows).max(1);
+                self.screen = (width, height);
+                self.scroll_replay(0);
                 Vec::new()
             }
             Msg::Tick(now) => self.on_tick(now),
@@ -239,6 +282,10 @@ impl App {
             Msg::LoadFailed { reload, message } => {
                 if reload == Some(Reload::Timeline) {
                     self.timeline.loading = false;
+                }
+                // A replay that could not be read is not left open on "reading…".
+                if reload.is_none() && self.replay.as_ref().is_some_and(|r| r.replay.is_none()) {
+                    self.replay = None;
                 }
                 self.toast(format!("reading failed: {message}"), true);
                 reload.map_or_else(Vec::new, |r| self.read_done(r))
@@ -377,6 +424,17 @@ impl App {
                     self.merge_first_page(page);
                 }
             }
+            Loaded::Replay(replay) => {
+                // Only the replay still asked for: one closed or replaced meanwhile is not
+                // opened again.
+                if let Some(view) = &mut self.replay
+                    && view.replay.is_none()
+                    && view.of.answered_by(&replay)
+                {
+                    view.replay = Some(replay);
+                    view.scroll = 0;
+                }
+            }
             Loaded::GateContext(context) => {
                 if let Some(Dialog::Approve(approve)) = &mut self.dialog
                     && approve.idea.id == context.idea.id
@@ -491,6 +549,31 @@ impl App {
         self.toast(text, false);
         if changed {
             self.dirty.insert(Reload::Strategies);
+        }
+    }
+
+    /// Opens the replay of `of` and asks for it to be read.
+    pub(super) fn open_replay(&mut self, of: ReplayOf) -> Vec<Cmd> {
+        self.replay = Some(ReplayView {
+            of,
+            replay: None,
+            scroll: 0,
+        });
+        vec![match of {
+            ReplayOf::Decision(id) => Cmd::LoadReplay(id),
+            ReplayOf::Idea(id) => Cmd::LoadIdeaReplay(id),
+        }]
+    }
+
+    /// Moves the replay's panels by `delta` lines, within what there is to show.
+    pub(super) fn scroll_replay(&mut self, delta: isize) {
+        let (width, height) = self.screen;
+        if let Some(view) = &mut self.replay {
+            let max = view
+                .replay
+                .as_ref()
+                .map_or(0, |r| super::view::replay::max_scroll(r, width, height));
+            view.scroll = view.scroll.saturating_add_signed(delta).min(max);
         }
     }
 

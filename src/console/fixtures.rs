@@ -228,3 +228,214 @@ pub fn loaded_app(enabled: bool) -> App {
     }
     app
 }
+
+/// A human approval's replay: the London breakout idea on EURUSD at 09:55, approved at
+/// 10:00 with 0.30 lots and filled; a news block around the BoE release; every part there.
+pub fn replay() -> crate::domain::Replay {
+    crate::domain::Replay::assemble(replay_seen())
+}
+
+/// The same replay after the snapshot rows were cleaned up: no account row (the moment is
+/// the idea's creation), no candles, no indicators, no headlines.
+pub fn replay_partial() -> crate::domain::Replay {
+    use crate::domain::replay::Moment;
+    let mut seen = replay_seen();
+    seen.account = None;
+    seen.day_at.clear();
+    seen.moment = Moment::of(seen.decision.as_ref(), seen.idea.as_ref(), None)
+        .expect("a decision and an idea");
+    seen.market = None;
+    seen.indicators = None;
+    seen.news.clear();
+    seen.news_captured = false;
+    crate::domain::Replay::assemble(seen)
+}
+
+/// What the store would have read for [`replay`].
+fn replay_seen() -> crate::domain::replay::Seen {
+    use crate::domain::gate::OpenTrades;
+    use crate::domain::replay::{
+        AccountSource, AsOf, CalendarRow, Candle, Decided, Execution, Flip, Headline,
+        IndicatorReading, Macd, Market, Moment, Seen, Timeframe, TimeframeChoice,
+    };
+    use crate::domain::{CalendarEvent, Impact};
+
+    let at = now() - Duration::minutes(35);
+    let decided_at = now() - Duration::minutes(30);
+    let mut idea = idea(2, "EURUSD", IdeaStatus::AutoExecuted, 36);
+    idea.updated_at = decided_at;
+    let decision = Decision {
+        id: id(760),
+        occurred_at: decided_at,
+        symbol: Some("EURUSD".into()),
+        action: DecisionAction::HumanApproved,
+        rationale: "approved with lot 0.30".into(),
+        confidence_score: Some(idea.confidence_score),
+        risk_check_result: Some("pass".into()),
+        strategy_id: idea.strategy_id,
+        trade_idea_id: Some(idea.id),
+        snapshot_ref: Some(idea.snapshot_ref),
+        human_override: true,
+        operator: Some("ann@desk.example".into()),
+    };
+    // 60 M5 candles up to the moment and the 7 since: a climb into the entry, then on.
+    let candles: Vec<Candle> = (-59..=7_i64)
+        .map(|k| {
+            let wobble = [0, 9, -6, 12, -4, 10, -8, 6][(k.rem_euclid(8)) as usize];
+            let base = 108_300 + (k + 59) * 4 + wobble;
+            let (open, close) = if k % 3 == 0 {
+                (base + 8, base - 5)
+            } else {
+                (base - 6, base + 7)
+            };
+            let price = |p: i64| Decimal::new(p, 5);
+            Candle {
+                captured_at: at + Duration::minutes(5 * k),
+                open: price(open),
+                high: price(open.max(close) + 3 + k.rem_euclid(3) * 3),
+                low: price(open.min(close) - 2 - k.rem_euclid(2) * 4),
+                close: price(close),
+                volume: 1_200 + (k.rem_euclid(7) * 90) as i32,
+            }
+        })
+        .collect();
+    let account = AccountSnapshot {
+        id: id(900),
+        balance: dec("25000.00"),
+        equity: dec("25120.40"),
+        margin_used: dec("640.00"),
+        margin_free: dec("24480.40"),
+        open_pl: dec("120.40"),
+        open_positions: 2,
+        captured_at: at,
+    };
+    let day = vec![
+        AccountSnapshot::of_equity(dec("24800.00"), dec("24800.00"), at - Duration::hours(11)),
+        AccountSnapshot::of_equity(dec("25000.00"), dec("25200.00"), at - Duration::hours(2)),
+        account,
+    ];
+    let event = |minutes: i64, currency: &str, impact, title: &str, figures: [Option<&str>; 3]| {
+        CalendarRow {
+            event: CalendarEvent {
+                event_time: at + Duration::minutes(minutes),
+                currency: currency.into(),
+                impact,
+                title: title.into(),
+            },
+            previous: figures[0].map(str::to_string),
+            forecast: figures[1].map(str::to_string),
+            actual: figures[2].map(str::to_string),
+            captured_at: at - Duration::minutes(1),
+        }
+    };
+    let headline = |minutes: i64, source: &str, text: &str, symbols: &[&str]| Headline {
+        published_at: at - Duration::minutes(minutes),
+        source: source.into(),
+        headline: text.into(),
+        symbols: symbols.iter().map(|s| s.to_string()).collect(),
+        captured_at: at - Duration::minutes(minutes) + Duration::seconds(20),
+    };
+    let execution = Execution {
+        id: id(950),
+        lot_size: dec("0.30"),
+        requested_by: "ann@desk.example".into(),
+        requested_at: decided_at,
+        state: "filled".into(),
+        broker_order_id: Some("MT5-88412".into()),
+        fill_price: Some(dec("1.085700")),
+        updated_at: decided_at + Duration::seconds(2),
+    };
+    Seen {
+        moment: Moment {
+            at,
+            source: crate::domain::replay::MomentSource::Snapshot,
+            decided_at,
+        },
+        decided: Decided::of(&decision),
+        decision: Some(decision),
+        idea: Some(idea),
+        idea_gone: false,
+        account: Some((account, AccountSource::SnapshotRef)),
+        day_at: day.clone(),
+        day_decided: day,
+        strategy: Some((
+            strategies()[0].clone(),
+            AsOf::ChangeBefore {
+                changed_at: now() - Duration::days(1),
+            },
+        )),
+        market: Some(Market {
+            symbol: "EURUSD".into(),
+            timeframe: Timeframe::M5,
+            choice: TimeframeChoice::Hold,
+            candles,
+        }),
+        indicators: Some(IndicatorReading {
+            timeframe: "M5".into(),
+            rsi_14: Some(dec("61.37")),
+            sma_50: Some(dec("1.084120")),
+            sma_200: Some(dec("1.079870")),
+            atr: Some(dec("0.000870")),
+            macd: Some(Macd {
+                macd: Some(dec("0.00042")),
+                signal: Some(dec("0.00031")),
+                hist: Some(dec("0.00011")),
+            }),
+            captured_at: at,
+        }),
+        calendar: vec![
+            event(
+                -55,
+                "EUR",
+                Impact::Medium,
+                "German Ifo Business Climate",
+                [Some("85.4"), Some("85.8"), Some("86.5")],
+            ),
+            event(
+                20,
+                "GBP",
+                Impact::High,
+                "BoE Governor Bailey speaks",
+                [None; 3],
+            ),
+            event(
+                35,
+                "USD",
+                Impact::High,
+                "Core PCE Price Index m/m",
+                [Some("0.2%"), Some("0.3%"), None],
+            ),
+        ],
+        calendar_captured: true,
+        news: vec![
+            headline(
+                15,
+                "reuters",
+                "ECB's Lagarde: no rush to cut rates",
+                &["EURUSD"],
+            ),
+            headline(45, "bloomberg", "Dollar steadies before PCE", &["USD"]),
+        ],
+        news_captured: true,
+        limits: (
+            RiskConfig {
+                ai_trading_enabled: true,
+                ..RiskConfig::default()
+            },
+            AsOf::Current,
+        ),
+        flips: (
+            Some(Flip {
+                action: DecisionAction::AiResumed,
+                occurred_at: now() - Duration::hours(3),
+                reason: None,
+            }),
+            None,
+        ),
+        open_trades: OpenTrades {
+            total: 2,
+            for_strategy: 1,
+        },
+        execution: Some(execution),
+    }
+}

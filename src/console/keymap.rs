@@ -17,6 +17,8 @@ pub enum Scope {
     Strategies,
     Ideas,
     Timeline,
+    /// While a decision's replay is open.
+    Replay,
 }
 
 /// Everything a key can do.
@@ -39,6 +41,10 @@ pub enum Action {
     Top,
     Bottom,
     Details,
+    /// What the AI saw: the replay of the selected idea's latest decision, or of the
+    /// selected decision.
+    Replay,
+    CloseReplay,
     Filter,
     Approve,
     Reject,
@@ -171,11 +177,25 @@ const TABLE: &[Entry] = &[
         keys: &["G", "end"],
     },
     Entry {
+        action: Action::Replay,
+        name: "replay",
+        scope: Scope::List,
+        help: "replay: what the AI saw then",
+        keys: &["enter"],
+    },
+    Entry {
         action: Action::Details,
         name: "details",
         scope: Scope::List,
         help: "details",
-        keys: &["enter"],
+        keys: &["i"],
+    },
+    Entry {
+        action: Action::CloseReplay,
+        name: "close_replay",
+        scope: Scope::Replay,
+        help: "close the replay",
+        keys: &["esc", "q"],
     },
     Entry {
         action: Action::Filter,
@@ -439,6 +459,44 @@ mod tests {
             Some(Action::EditStrategy)
         );
         assert_eq!(map.action(&e, Scope::Ideas), None);
+    }
+
+    #[test]
+    fn enter_replays_i_shows_details_and_a_replay_closes_with_esc_or_q() {
+        let map = Keymap::default();
+        let key = |c: KeyCode| press(c, KeyModifiers::NONE);
+        for scope in [Scope::Ideas, Scope::Timeline] {
+            assert_eq!(
+                map.action(&key(KeyCode::Enter), scope),
+                Some(Action::Replay)
+            );
+            assert_eq!(
+                map.action(&key(KeyCode::Char('i')), scope),
+                Some(Action::Details)
+            );
+            assert_eq!(
+                map.action(&key(KeyCode::Char('q')), scope),
+                Some(Action::Quit)
+            );
+        }
+        let replay = Scope::Replay;
+        assert_eq!(
+            map.action(&key(KeyCode::Esc), replay),
+            Some(Action::CloseReplay)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::Char('q')), replay),
+            Some(Action::CloseReplay)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::Char('j')), replay),
+            Some(Action::Down)
+        );
+        assert_eq!(
+            map.action(&press(KeyCode::Char('K'), KeyModifiers::SHIFT), replay),
+            Some(Action::Halt),
+            "the kill switch works over a replay too"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 
-use super::app::{App, risk_value};
+use super::app::{App, ReplayOf, risk_value};
 use super::details::{decision_details, idea_details, strategy_details};
 use super::dialog::{self, Approve, Dialog};
 use super::filter::{
@@ -45,7 +45,30 @@ impl App {
         let Some(action) = self.keymap.action(key, self.scope()) else {
             return Vec::new();
         };
+        if self.replay.is_some() {
+            return self.on_replay_action(action);
+        }
         self.on_action(action)
+    }
+
+    /// Keys over an open replay: they scroll it or close it; the kill switch, resume and
+    /// help work as anywhere; the panes' keys wait until it is closed.
+    fn on_replay_action(&mut self, action: Action) -> Vec<Cmd> {
+        let page = super::view::replay::page_rows(self.screen.0, self.screen.1) as isize;
+        match action {
+            Action::CloseReplay => self.replay = None,
+            Action::Up => self.scroll_replay(-1),
+            Action::Down => self.scroll_replay(1),
+            Action::PageUp => self.scroll_replay(-page),
+            Action::PageDown => self.scroll_replay(page),
+            Action::Top => self.scroll_replay(isize::MIN),
+            Action::Bottom => self.scroll_replay(isize::MAX),
+            Action::Halt | Action::Resume | Action::Help | Action::Quit => {
+                return self.on_action(action);
+            }
+            _ => {}
+        }
+        Vec::new()
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Cmd> {
@@ -102,6 +125,8 @@ impl App {
             Action::Top => return self.move_to(true),
             Action::Bottom => return self.move_to(false),
             Action::Details => self.open_details(),
+            Action::Replay => return self.replay_selected(),
+            Action::CloseReplay => self.replay = None,
             Action::Filter => self.open_filter(),
             Action::Approve => return self.open_approve(),
             Action::Reject => self.open_reject(),
@@ -209,6 +234,25 @@ impl App {
             Pane::Risk => return,
         };
         self.dialog = Some(Dialog::Text { title, body });
+    }
+
+    /// Enter: the replay of the selected idea's latest decision or of the selected decision;
+    /// a strategy's details, as before.
+    fn replay_selected(&mut self) -> Vec<Cmd> {
+        let of = match self.focus {
+            Pane::Ideas => self.ideas.selected().map(|i| ReplayOf::Idea(i.id)),
+            Pane::Timeline => self
+                .timeline
+                .list
+                .selected()
+                .map(|d| ReplayOf::Decision(d.id)),
+            Pane::Strategies => {
+                self.open_details();
+                None
+            }
+            Pane::Risk => None,
+        };
+        of.map_or_else(Vec::new, |of| self.open_replay(of))
     }
 
     fn open_filter(&mut self) {

@@ -7,7 +7,7 @@ use crossterm::event::KeyEvent;
 use uuid::Uuid;
 
 use crate::domain::{
-    AccountSnapshot, Act, DayState, GateContext, Idea, Lot, RiskChangeSet, Strategy,
+    AccountSnapshot, Act, DayState, GateContext, Idea, Lot, Replay, RiskChangeSet, Strategy,
 };
 use crate::store::ErrorCode;
 use crate::store::approve::Approval;
@@ -91,6 +91,8 @@ pub enum Loaded {
         append: bool,
     },
     GateContext(Box<GateContext>),
+    /// What the AI saw when a decision was made.
+    Replay(Box<Replay>),
 }
 
 /// An act the database confirmed.
@@ -127,9 +129,11 @@ pub enum Done {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     Key(KeyEvent),
-    /// The list area's height changed (rows visible in a list).
+    /// The screen's size changed: rows visible in a list, and the screen itself.
     Resize {
         list_rows: u16,
+        width: u16,
+        height: u16,
     },
     /// Time passes: ages, toasts, and coalesced live reloads.
     Tick(DateTime<Utc>),
@@ -170,6 +174,10 @@ pub enum Cmd {
         append: bool,
     },
     LoadGateContext(Uuid),
+    /// The replay of a decision.
+    LoadReplay(Uuid),
+    /// The replay of an idea's latest decision (of the idea itself, if it has none).
+    LoadIdeaReplay(Uuid),
     Approve {
         idea: Uuid,
         lot: Lot,
@@ -219,6 +227,8 @@ impl Cmd {
             | Cmd::LoadIdeas(_)
             | Cmd::LoadTimeline { .. }
             | Cmd::LoadGateContext(_)
+            | Cmd::LoadReplay(_)
+            | Cmd::LoadIdeaReplay(_)
             | Cmd::Coalesce
             | Cmd::Alert(_)
             | Cmd::Quit => None,
@@ -247,7 +257,7 @@ impl Loaded {
             Loaded::Strategies(_) => Some(Reload::Strategies),
             Loaded::Ideas(_) => Some(Reload::Ideas),
             Loaded::Timeline { .. } => Some(Reload::Timeline),
-            Loaded::GateContext(_) => None,
+            Loaded::GateContext(_) | Loaded::Replay(_) => None,
         }
     }
 }

@@ -127,6 +127,8 @@ async fn event_loop(
     // The first read happens when the listener reports Connected.
     let mut pending = vec![Msg::Resize {
         list_rows: view::list_rows(size.width, size.height),
+        width: size.width,
+        height: size.height,
     }];
     loop {
         for msg in pending.drain(..) {
@@ -146,7 +148,7 @@ async fn event_loop(
         let msg = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => Msg::Key(key),
-                Some(Ok(Event::Resize(width, height))) => Msg::Resize { list_rows: view::list_rows(width, height) },
+                Some(Ok(Event::Resize(width, height))) => Msg::Resize { list_rows: view::list_rows(width, height), width, height },
                 Some(Ok(_)) => continue,
                 // The terminal went away (a dropped SSH session): leave.
                 Some(Err(_)) | None => Msg::Terminate,
@@ -260,6 +262,8 @@ async fn read(store: &Store, cmd: Cmd) -> Result<Loaded, crate::store::Error> {
             append,
         },
         Cmd::LoadGateContext(id) => Loaded::GateContext(Box::new(store.gate_context(id).await?)),
+        Cmd::LoadReplay(id) => Loaded::Replay(Box::new(store.replay(id).await?)),
+        Cmd::LoadIdeaReplay(id) => Loaded::Replay(Box::new(store.replay_idea(id).await?)),
         other => {
             return Err(crate::store::Error::Refused(format!(
                 "{other:?} is not a read"

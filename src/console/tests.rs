@@ -699,3 +699,97 @@ fn every_act_command_names_its_act_and_reads_name_none() {
     }
     assert_eq!(Act::Halt.noun(), "the kill switch");
 }
+
+#[test]
+fn enter_replays_the_ideas_latest_decision_and_i_shows_its_details() {
+    let mut app = loaded_app(true);
+    let first = app.ideas.items[0].id;
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Cmd::LoadIdeaReplay(first)]
+    );
+    let view = app
+        .replay
+        .as_ref()
+        .expect("the replay opens at once, reading");
+    assert!(view.replay.is_none());
+    assert!(app.dialog.is_none(), "no details dialog any more on Enter");
+    // Esc closes it; `i` shows the details the Enter key used to.
+    key(&mut app, KeyCode::Esc);
+    assert!(app.replay.is_none());
+    assert_eq!(ch(&mut app, 'i'), vec![]);
+    assert!(
+        matches!(&app.dialog, Some(Dialog::Text { title, .. }) if title == &format!("Idea {first}")),
+        "{:?}",
+        app.dialog
+    );
+}
+
+#[test]
+fn enter_on_a_timeline_row_replays_that_decision_and_on_a_strategy_shows_details() {
+    let mut app = loaded_app(true);
+    ch(&mut app, '4');
+    let first = app.timeline.list.items[0].id;
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![Cmd::LoadReplay(first)]);
+    assert!(app.replay.is_some());
+    let mut app = loaded_app(true);
+    ch(&mut app, '2');
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![]);
+    assert!(matches!(app.dialog, Some(Dialog::Text { .. })));
+    assert!(app.replay.is_none());
+}
+
+#[test]
+fn a_replay_scrolls_closes_with_q_and_keeps_the_kill_switch() {
+    let mut app = loaded_app(true);
+    app.update(Msg::Resize {
+        list_rows: 10,
+        width: 80,
+        height: 24,
+    });
+    let replay = fixtures::replay();
+    let id = replay.decision.as_ref().unwrap().id;
+    app.open_replay(super::app::ReplayOf::Decision(id));
+    app.update(Msg::Loaded(Loaded::Replay(Box::new(replay))));
+    assert!(app.replay.as_ref().unwrap().replay.is_some());
+    ch(&mut app, 'j');
+    ch(&mut app, 'j');
+    assert_eq!(app.replay.as_ref().unwrap().scroll, 2);
+    ch(&mut app, 'k');
+    assert_eq!(app.replay.as_ref().unwrap().scroll, 1);
+    // Pane keys wait: 'a' approves nothing, '1' switches nothing.
+    assert_eq!(ch(&mut app, 'a'), vec![]);
+    ch(&mut app, '1');
+    assert_eq!(app.focus, Pane::Ideas);
+    // The kill switch is a key away, over the replay.
+    ch(&mut app, 'K');
+    assert!(matches!(app.dialog, Some(Dialog::Halt { .. })));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.dialog.is_none());
+    assert!(
+        app.replay.is_some(),
+        "Esc closed the dialog, not the replay"
+    );
+    // q closes the replay, not the console.
+    assert_eq!(ch(&mut app, 'q'), vec![]);
+    assert!(app.replay.is_none());
+    assert!(!app.quit);
+}
+
+#[test]
+fn a_replay_that_fails_to_read_closes_and_a_late_one_is_not_opened() {
+    let mut app = loaded_app(true);
+    key(&mut app, KeyCode::Enter);
+    app.update(Msg::LoadFailed {
+        reload: None,
+        message: "no trade idea matches it".into(),
+    });
+    assert!(app.replay.is_none());
+    assert!(toast(&app).contains("no trade idea matches it"));
+    // Asked for one idea, then another: the first one's answer does not open.
+    let replay = fixtures::replay();
+    ch(&mut app, 'G');
+    key(&mut app, KeyCode::Enter);
+    app.update(Msg::Loaded(Loaded::Replay(Box::new(replay))));
+    assert!(app.replay.as_ref().unwrap().replay.is_none());
+}

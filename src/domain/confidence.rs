@@ -14,9 +14,8 @@
 //!
 //! **Market risk, 0–25**: within the strategy's `block_high_impact_news_minutes` of `now`
 //! (before or after; [`DEFAULT_NEWS_MINUTES`] when it sets none or there is no strategy),
-//! looking at the releases in the symbol's currencies (all currencies for a symbol the
-//! strategy lists in `blocked_symbols_during_news`, or one not recognised — the gate's own
-//! reading): 0 with a high-impact release, 15 with a medium-impact one, else 25.
+//! looking at the releases in the symbol's currencies (all currencies for a symbol not
+//! recognised): 0 with a high-impact release, 15 with a medium-impact one, else 25.
 //!
 //! **Account comfort, 0–25**:
 //! - margin health, 0–15: margin level = equity ÷ margin used × 100 %; 15 with no margin

@@ -9,11 +9,14 @@ pub mod confidence;
 pub mod decision;
 pub mod gate;
 pub mod idea;
+pub mod indicators;
+pub mod instrument;
 pub mod label;
 pub mod lot;
 pub mod market;
 pub mod numeric;
 pub mod pnl;
+pub mod replay;
 pub mod risk;
 pub mod strategy;
 
@@ -26,6 +29,7 @@ pub use idea::{Direction, Entry, Idea, IdeaStatus};
 pub use lot::{Lot, LotError};
 pub use market::{CalendarEvent, Impact};
 pub use pnl::{DayState, HaltReason, TradingDay, day_state, halt_trigger};
+pub use replay::Replay;
 pub use risk::{
     RiskChange, RiskChangeSet, RiskConfig, RiskConfigError, RiskConfigErrors, RiskField,
 };

@@ -176,6 +176,43 @@ pub fn halt_trigger(state: &DayState, config: &RiskConfig) -> Option<HaltReason>
     }
 }
 
+/// One strategy's trading day: the ideas it proposed since the day began and what its
+/// positions made (closed today, and still open valued at the last prices).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrategyDay {
+    pub strategy_id: uuid::Uuid,
+    /// Ideas proposed today.
+    pub ideas: i64,
+    /// Of which the Gate let execute on their own.
+    pub auto_executed: i64,
+    /// P/L of its positions closed today.
+    pub realized: Decimal,
+    /// Its positions still open.
+    pub open_positions: i64,
+    /// Their P/L at the last prices; `None` when one of them cannot be valued (no price
+    /// yet, or a symbol whose value needs another rate).
+    pub open_pl: Option<Decimal>,
+}
+
+impl StrategyDay {
+    /// A strategy with nothing today.
+    pub fn quiet(strategy_id: uuid::Uuid) -> StrategyDay {
+        StrategyDay {
+            strategy_id,
+            ideas: 0,
+            auto_executed: 0,
+            realized: Decimal::ZERO,
+            open_positions: 0,
+            open_pl: Some(Decimal::ZERO),
+        }
+    }
+
+    /// The day's P/L, closed and open; `None` when an open position cannot be valued.
+    pub fn pl(&self) -> Option<Decimal> {
+        self.open_pl.map(|open| self.realized + open)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,7 +50,7 @@ impl Store {
         let mut conn = self.pool().acquire().await.map_err(Error::Database)?;
         let idea = ideas::fetch(&mut conn, id, false).await?;
         let config = risk::get(&mut conn).await?.config;
-        load_context(&mut conn, idea, config).await
+        load_context(&mut conn, idea, config, None).await
     }
 
     /// Approves an idea awaiting approval with `lot`: re-runs the Gate on current data
@@ -77,7 +77,7 @@ impl Store {
         let config = risk::lock(conn).await?.config;
         let idea = ideas::fetch(conn, id, true).await?;
         ideas::ensure_awaiting_approval(conn, &idea).await?;
-        let context = load_context(conn, idea, config).await?;
+        let context = load_context(conn, idea, config, None).await?;
         let report = context.judge(lot, Purpose::HumanApproval);
         let idea = &context.idea;
         let approval = if report.passed() {
@@ -87,7 +87,7 @@ impl Store {
                 .execute(&mut *conn)
                 .await
                 .map_err(Error::Database)?;
-            ideas::set_status(conn, idea, IdeaStatus::AutoExecuted).await?;
+            ideas::set_status(conn, idea, IdeaStatus::AutoExecuted, None).await?;
             let execution = Uuid::now_v7();
             sqlx::query(
                 "INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by, requested_at)
@@ -118,7 +118,7 @@ impl Store {
                 report,
             }
         } else {
-            ideas::set_status(conn, idea, IdeaStatus::Rejected).await?;
+            ideas::set_status(conn, idea, IdeaStatus::Rejected, None).await?;
             let rationale = format!(
                 "approval with lot {lot} blocked: {}",
                 report.failure_reasons()
@@ -165,23 +165,30 @@ async fn record(
             snapshot_ref: Some(idea.snapshot_ref),
             human_override: true,
             operator: Some(operator.as_str()),
+            id: None,
+            occurred_at: None,
         },
     )
     .await
 }
 
-/// Reads what the Gate needs besides the idea and the limits.
-async fn load_context(
+/// Reads what the Gate needs besides the idea and the limits, as of `at` (`None`: the
+/// database's clock).
+pub(crate) async fn load_context(
     conn: &mut PgConnection,
     idea: Idea,
     config: RiskConfig,
+    at: Option<DateTime<Utc>>,
 ) -> Result<GateContext, Error> {
     // The clock after the locks were granted: now() would be the transaction's start,
     // older than snapshots captured while an approval waited its turn.
-    let now: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(Error::Database)?;
+    let now: DateTime<Utc> = match at {
+        Some(at) => at,
+        None => sqlx::query_scalar("SELECT clock_timestamp()")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(Error::Database)?,
+    };
 
     let strategy = match idea.strategy_id {
         Some(strategy_id) => strategies::fetch(conn, strategy_id, strategies::Lock::Share)
@@ -198,7 +205,7 @@ async fn load_context(
     let snapshots = account::day_snapshots(conn, day_start, Some(now)).await?;
     let day = day_state(&snapshots, TradingDay::UTC_MIDNIGHT, now);
 
-    let open_trades = open_trades(conn, idea.strategy_id, day_start).await?;
+    let open_trades = open_trades(conn, idea.strategy_id, day_start, now).await?;
 
     let events: Vec<(DateTime<Utc>, String, String, String)> = sqlx::query_as(
         "SELECT DISTINCT ON (currency, event_time, title) event_time, currency, impact_level, title
@@ -235,29 +242,32 @@ async fn load_context(
 }
 
 /// Positions open now. Overall: the latest account snapshot's `open_positions`, plus
-/// orders handed to execution since it was captured (pending or filled, not yet in a
-/// snapshot). For the idea's strategy: its orders of the trading day still pending or
-/// filled — Phase 1 records no position closes, so this counts the day's entries.
+/// orders handed to execution since it was captured (pending or filled and not closed, not
+/// yet in a snapshot). For the idea's strategy: its orders of the trading day still
+/// pending, or filled and not closed — the platform's broker reports no closes in Phase 1,
+/// so on its database this counts the day's entries.
 async fn open_trades(
     conn: &mut PgConnection,
     strategy_id: Option<Uuid>,
     day_start: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<OpenTrades, Error> {
     let (total, for_strategy): (i64, i64) = sqlx::query_as(
         "WITH latest AS (
              SELECT open_positions, captured_at FROM snapshot_account
-              ORDER BY captured_at DESC LIMIT 1
+              WHERE captured_at <= $3 ORDER BY captured_at DESC LIMIT 1
          )
          SELECT coalesce((SELECT open_positions FROM latest), 0)
                 + (SELECT count(*) FROM tradedesk.executions e
-                    WHERE e.state IN ('pending', 'filled')
+                    WHERE e.state IN ('pending', 'filled') AND e.closed_at IS NULL
                       AND e.requested_at > coalesce((SELECT captured_at FROM latest), '-infinity')),
                 (SELECT count(*) FROM tradedesk.executions e JOIN trade_ideas i ON i.id = e.trade_idea_id
                   WHERE i.strategy_id = $1 AND e.state IN ('pending', 'filled')
-                    AND e.requested_at >= $2)",
+                    AND e.closed_at IS NULL AND e.requested_at >= $2)",
     )
     .bind(strategy_id)
     .bind(day_start)
+    .bind(now)
     .fetch_one(&mut *conn)
     .await
     .map_err(Error::Database)?;

@@ -22,6 +22,11 @@ pub struct NewDecision<'a> {
     pub snapshot_ref: Option<Uuid>,
     pub human_override: bool,
     pub operator: Option<&'a str>,
+    /// The row's id; `None` for a new time-ordered one.
+    pub id: Option<Uuid>,
+    /// When it happened; `None` for the database's clock at the insert (the simulated
+    /// platform writes at its simulated time).
+    pub occurred_at: Option<DateTime<Utc>>,
 }
 
 impl<'a> NewDecision<'a> {
@@ -38,6 +43,8 @@ impl<'a> NewDecision<'a> {
             snapshot_ref: None,
             human_override: false,
             operator: None,
+            id: None,
+            occurred_at: None,
         }
     }
 }
@@ -48,12 +55,13 @@ pub async fn record(
     conn: &mut PgConnection,
     d: &NewDecision<'_>,
 ) -> Result<(Uuid, DateTime<Utc>), Error> {
-    let id = Uuid::now_v7();
+    let id = d.id.unwrap_or_else(Uuid::now_v7);
     let occurred_at: DateTime<Utc> = sqlx::query_scalar(
         "INSERT INTO decision_history (id, occurred_at, symbol, action, rationale,
                                        confidence_score, risk_check_result, strategy_id,
                                        trade_idea_id, snapshot_ref, human_override, operator)
-         VALUES ($1, clock_timestamp(), $2, $3::decisionaction, $4, $5, $6, $7, $8, $9, $10, $11)
+         VALUES ($1, coalesce($12, clock_timestamp()), $2, $3::decisionaction, $4, $5, $6, $7,
+                 $8, $9, $10, $11)
          RETURNING occurred_at",
     )
     .bind(id)
@@ -67,6 +75,7 @@ pub async fn record(
     .bind(d.snapshot_ref)
     .bind(d.human_override)
     .bind(d.operator)
+    .bind(d.occurred_at)
     .fetch_one(&mut *conn)
     .await
     .map_err(Error::Database)?;

@@ -48,7 +48,13 @@ pub struct DemoSummary {
     pub executions: u64,
 }
 
-/// The reason of the demo's last halt, shown in the header.
+/// The demo desk's limits: tight, so that the simulated market reaches one within the
+/// half hour or so a newcomer watches (the desk stands at +802.20 for the day, 97.80
+/// short of its target; every open position moves the drawdown).
+const DEMO_MAX_DRAWDOWN: &str = "120.00";
+const DEMO_DAILY_TARGET: &str = "900.00";
+
+/// The reason of ann's halt into US CPI.
 const DEMO_HALT_REASON: &str =
     "Pausing the AI into US CPI; approving by hand until the release settles.";
 
@@ -173,7 +179,7 @@ const IDEAS: [DemoIdea; 10] = [
         hold: "scalp_30m", confidence: "78.00", status: IdeaStatus::Rejected, minutes_ago: 600,
         rationale: "GBPUSD is coiling under 1.2690 ahead of UK CPI; buying a break of the overnight high." },
     DemoIdea { strategy: GOLD, symbol: "XAUUSD", direction: Direction::Buy,
-        entry: Price("2618.20"), stop: "2606.50", targets: &["2636.00", "2652.00"],
+        entry: Price("2618.20"), stop: "2606.50", targets: &["2664.00", "2690.00"],
         hold: "swing_1d", confidence: "86.00", status: IdeaStatus::AutoExecuted, minutes_ago: 380,
         rationale: "Gold bounced off the 200-period SMA as US yields eased; buying for a swing back to the highs." },
     DemoIdea { strategy: ROUND_THE_CLOCK, symbol: "EURUSD", direction: Direction::Sell,
@@ -198,16 +204,16 @@ struct DemoDecision {
 }
 
 #[rustfmt::skip]
-const DECISIONS: [DemoDecision; 16] = [
+const DECISIONS: [DemoDecision; 17] = [
     DemoDecision { seconds_ago: 1400 * 60, idea: Some(EURUSD_AUTO), action: DecisionAction::AiAutoExecuted,
         risk_check: Some("pass"), operator: None,
         rationale: "Every risk check passed: auto-executed 0.30 lots." },
     DemoDecision { seconds_ago: 1210 * 60, idea: None, action: DecisionAction::AiHalted,
         risk_check: Some("fail:max_drawdown"), operator: None,
-        rationale: "The day's drawdown 1012.40 reached max_drawdown_amount 1000.00: AI trading switched off." },
+        rationale: "The day's drawdown 123.40 reached max_drawdown_amount 120.00: AI trading switched off." },
     DemoDecision { seconds_ago: 1210 * 60 - 2, idea: Some(GBPUSD_HALTED), action: DecisionAction::AiHalted,
         risk_check: Some("fail:max_drawdown"), operator: None,
-        rationale: "Waiting idea stopped by the halt: the day's drawdown reached max_drawdown_amount 1000.00." },
+        rationale: "Waiting idea stopped by the halt: the day's drawdown reached max_drawdown_amount 120.00." },
     DemoDecision { seconds_ago: 1140 * 60, idea: None, action: DecisionAction::AiResumed,
         risk_check: Some("pass"), operator: Some(RAJ),
         rationale: "Reviewed the GBPUSD stop-outs at the London open; limits unchanged, resuming (was halted: max_drawdown)." },
@@ -247,6 +253,9 @@ const DECISIONS: [DemoDecision; 16] = [
     DemoDecision { seconds_ago: 2 * 60, idea: Some(USDCAD_PENDING), action: DecisionAction::AiProposed,
         risk_check: Some("fail:ai_halted,confidence"), operator: None,
         rationale: "AI trading is off and confidence 85.00 is below the threshold 90.00: sent for approval." },
+    DemoDecision { seconds_ago: 60, idea: None, action: DecisionAction::AiResumed,
+        risk_check: Some("pass"), operator: Some(ANN),
+        rationale: "CPI is out and spreads are back to normal; resuming (was halted: manual_halt)." },
 ];
 
 /// The one order: requested when its idea was approved, filled two seconds later.
@@ -288,7 +297,7 @@ const FLAT: AccountPoint = AccountPoint {
     open_positions: 0,
 };
 
-/// Today's account. The day stands at +352.40, 112.60 below its peak of 25465.00.
+/// Today's account. The day stands at +802.20, at its peak.
 #[rustfmt::skip]
 const TODAY: [AccountPoint; 8] = [
     FLAT,
@@ -297,8 +306,10 @@ const TODAY: [AccountPoint; 8] = [
     AccountPoint { from: 45,  balance: "25143.20", open_pl: "121.70", open_positions: 1 },
     AccountPoint { from: 60,  balance: "25143.20", open_pl: "209.10", open_positions: 2 },
     AccountPoint { from: 75,  balance: "25143.20", open_pl: "321.80", open_positions: 2 },
-    AccountPoint { from: 90,  balance: "25143.20", open_pl: "246.50", open_positions: 2 },
-    AccountPoint { from: 100, balance: "25143.20", open_pl: "209.20", open_positions: 2 },
+    AccountPoint { from: 90,  balance: "25143.20", open_pl: "598.00", open_positions: 1 },
+    // The one order left open, ann's 0.20 lots of gold filled at 2618.45, at gold's last
+    // close of 2651.40: what the simulated platform's broker carries on from.
+    AccountPoint { from: 100, balance: "25143.20", open_pl: "659.00", open_positions: 1 },
 ];
 /// Before the day: flat for the last six hours at the day's opening equity.
 #[rustfmt::skip]
@@ -422,14 +433,26 @@ impl Store {
             .await
             .map_err(Error::Database)?;
         let summary = write(conn, now).await?;
-        // The story ends with ann's halt into US CPI: the switch says why it is off.
+        // The story ends with ann's resume after US CPI: the AI trades. The desk's limits are
+        // tighter than the platform's defaults so that, carried on by the simulated platform
+        // (`tradedesk` on its own database), a limit halts the AI now and then.
         sqlx::query(
-            "UPDATE risk_config SET last_halt_reason = $1 WHERE id AND NOT ai_trading_enabled",
+            "UPDATE risk_config SET ai_trading_enabled = true, last_halt_reason = NULL,
+                    max_drawdown_amount = $1, daily_profit_target = $2, updated_at = $3
+              WHERE id",
         )
-        .bind(DEMO_HALT_REASON)
+        .bind(dec(DEMO_MAX_DRAWDOWN))
+        .bind(dec(DEMO_DAILY_TARGET))
+        .bind(now - TimeDelta::seconds(60))
         .execute(&mut *conn)
         .await
         .map_err(Error::Database)?;
+        // The desk is tradedesk's own writing: the simulated platform may carry it on.
+        sqlx::query("INSERT INTO tradedesk.simulations (id, kind) VALUES ($1, 'demo')")
+            .bind(Uuid::now_v7())
+            .execute(&mut *conn)
+            .await
+            .map_err(Error::Database)?;
         tx.commit().await.map_err(Error::Database)?;
         Ok(Some(summary))
     }

@@ -1,5 +1,6 @@
 //! The kill switch: halt and resume, each one transaction with its audit rows.
 
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::{Acquire as _, PgConnection};
 use uuid::Uuid;
@@ -16,6 +17,34 @@ use crate::operator::Operator;
 pub const MANUAL_HALT: &str = "fail:manual_halt";
 /// `risk_check_result` of an idea or order the halt stopped.
 const HALTED: &str = "fail:ai_halted";
+
+/// Who halts, and when: an operator now, or a limit of the platform at its time.
+pub(crate) struct HaltBy<'a> {
+    /// `None` for the platform (a limit halted it): its rows carry no operator.
+    pub operator: Option<&'a Operator>,
+    /// The flip's `risk_check_result`: [`MANUAL_HALT`], or `fail:<limit>`.
+    pub risk_check_result: &'a str,
+    /// `None`: the database's clock.
+    pub at: Option<DateTime<Utc>>,
+    /// The flip row's rationale when it says more than the reason (a limit's figures).
+    pub rationale: Option<&'a str>,
+}
+
+impl<'a> HaltBy<'a> {
+    /// An operator's halt, now.
+    pub fn operator(operator: &'a Operator) -> Self {
+        HaltBy {
+            operator: Some(operator),
+            risk_check_result: MANUAL_HALT,
+            at: None,
+            rationale: None,
+        }
+    }
+
+    fn who(&self) -> Option<&'a str> {
+        self.operator.map(Operator::as_str)
+    }
+}
 
 /// A waiting idea the halt stopped.
 #[derive(sqlx::FromRow)]
@@ -73,7 +102,8 @@ impl Store {
             let mut tx = self.pool().begin().await.map_err(Error::Database)?;
             let conn = tx.acquire().await.map_err(Error::Database)?;
             let current = risk::lock(conn).await?;
-            let halted = halt_locked(conn, &current, reason, operator, keep_pending).await?;
+            let by = HaltBy::operator(operator);
+            let halted = halt_locked(conn, &current, reason, &by, keep_pending).await?;
             tx.commit().await.map_err(Error::Database)?;
             Ok(halted)
         })
@@ -96,12 +126,13 @@ pub(crate) async fn halt_locked(
     conn: &mut PgConnection,
     current: &RiskRow,
     reason: &str,
-    operator: &Operator,
+    by: &HaltBy<'_>,
     keep_pending: bool,
 ) -> Result<Halted, Error> {
-    let reason = match reason.trim() {
-        "" => format!("halted by {operator}"),
-        given => given.to_string(),
+    let reason = match (reason.trim(), by.operator) {
+        ("", Some(operator)) => format!("halted by {operator}"),
+        ("", None) => "halted by the platform".to_string(),
+        (given, _) => given.to_string(),
     };
     let already_halted = !current.config.ai_trading_enabled;
     // An already-halted system keeps the reason it was halted for.
@@ -114,16 +145,16 @@ pub(crate) async fn halt_locked(
     } else {
         reason.clone()
     };
-    let ideas = sweep_waiting_ideas(conn).await?;
+    let ideas = sweep_waiting_ideas(conn, by.at).await?;
     let cancelled = if keep_pending {
         Vec::new()
     } else {
-        pull_pending_orders(conn).await?
+        pull_pending_orders(conn, by.at).await?
     };
     if !already_halted {
-        switch_off(conn, &reason, cancelled.len(), operator).await?;
+        switch_off(conn, &reason, cancelled.len(), by).await?;
     }
-    record_stopped(conn, &ideas, &cancelled, &recorded_reason, operator).await?;
+    record_stopped(conn, &ideas, &cancelled, &recorded_reason, by).await?;
     Ok(Halted {
         already_halted,
         reason: recorded_reason,
@@ -138,13 +169,17 @@ pub(crate) async fn halt_locked(
 /// deadlock (the engine's trigger waits for the risk row this transaction holds); once the
 /// halt commits, the engine's auto-execution of that idea is refused by the trigger, and
 /// the idea stays `waiting` — it can never execute while AI trading is off.
-async fn sweep_waiting_ideas(conn: &mut PgConnection) -> Result<Vec<Swept>, Error> {
+async fn sweep_waiting_ideas(
+    conn: &mut PgConnection,
+    at: Option<DateTime<Utc>>,
+) -> Result<Vec<Swept>, Error> {
     sqlx::query_as(
-        "UPDATE trade_ideas SET status = 'halted_by_risk', updated_at = now()
+        "UPDATE trade_ideas SET status = 'halted_by_risk', updated_at = coalesce($1, now())
           WHERE id IN (SELECT id FROM trade_ideas WHERE status = 'waiting'
                         FOR NO KEY UPDATE SKIP LOCKED)
       RETURNING id, symbol, strategy_id, confidence_score, snapshot_ref",
     )
+    .bind(at)
     .fetch_all(&mut *conn)
     .await
     .map_err(Error::Database)
@@ -152,15 +187,19 @@ async fn sweep_waiting_ideas(conn: &mut PgConnection) -> Result<Vec<Swept>, Erro
 
 /// Every order not yet executed is cancelled. An order the broker connector holds right
 /// now (locked) is being executed: it is not pulled.
-async fn pull_pending_orders(conn: &mut PgConnection) -> Result<Vec<Pulled>, Error> {
+async fn pull_pending_orders(
+    conn: &mut PgConnection,
+    at: Option<DateTime<Utc>>,
+) -> Result<Vec<Pulled>, Error> {
     sqlx::query_as(
-        "UPDATE tradedesk.executions e SET state = 'cancelled', updated_at = now()
+        "UPDATE tradedesk.executions e SET state = 'cancelled', updated_at = coalesce($1, now())
            FROM trade_ideas i
           WHERE i.id = e.trade_idea_id
             AND e.id IN (SELECT id FROM tradedesk.executions WHERE state = 'pending'
                           FOR NO KEY UPDATE SKIP LOCKED)
       RETURNING e.id, e.trade_idea_id, i.symbol, i.strategy_id",
     )
+    .bind(at)
     .fetch_all(&mut *conn)
     .await
     .map_err(Error::Database)
@@ -171,27 +210,30 @@ async fn switch_off(
     conn: &mut PgConnection,
     reason: &str,
     cancelled: usize,
-    operator: &Operator,
+    by: &HaltBy<'_>,
 ) -> Result<(), Error> {
     sqlx::query(
         "UPDATE risk_config SET ai_trading_enabled = false, last_halt_reason = $1,
-                                updated_at = now()
+                                updated_at = coalesce($2, now())
           WHERE id",
     )
     .bind(reason)
+    .bind(by.at)
     .execute(&mut *conn)
     .await
     .map_err(Error::Database)?;
+    let said = by.rationale.unwrap_or(reason);
     let rationale = match cancelled {
-        0 => reason.to_string(),
-        n => format!("{reason} ({n} pending order{} cancelled)", plural(n)),
+        0 => said.to_string(),
+        n => format!("{said} ({n} pending order{} cancelled)", plural(n)),
     };
     decisions::record(
         conn,
         &NewDecision {
-            risk_check_result: Some(MANUAL_HALT),
-            human_override: true,
-            operator: Some(operator.as_str()),
+            risk_check_result: Some(by.risk_check_result),
+            human_override: by.operator.is_some(),
+            operator: by.who(),
+            occurred_at: by.at,
             ..NewDecision::new(DecisionAction::AiHalted, &rationale)
         },
     )
@@ -206,7 +248,7 @@ async fn record_stopped(
     ideas: &[Swept],
     cancelled: &[Pulled],
     reason: &str,
-    operator: &Operator,
+    by: &HaltBy<'_>,
 ) -> Result<(), Error> {
     for idea in ideas {
         let rationale = format!("waiting idea stopped by the kill switch: {reason}");
@@ -219,8 +261,9 @@ async fn record_stopped(
                 strategy_id: idea.strategy_id,
                 trade_idea_id: Some(idea.id),
                 snapshot_ref: Some(idea.snapshot_ref),
-                human_override: true,
-                operator: Some(operator.as_str()),
+                human_override: by.operator.is_some(),
+                operator: by.who(),
+                occurred_at: by.at,
                 ..NewDecision::new(DecisionAction::AiHalted, &rationale)
             },
         )
@@ -238,8 +281,9 @@ async fn record_stopped(
                 risk_check_result: Some(HALTED),
                 strategy_id: order.strategy_id,
                 trade_idea_id: Some(order.trade_idea_id),
-                human_override: true,
-                operator: Some(operator.as_str()),
+                human_override: by.operator.is_some(),
+                operator: by.who(),
+                occurred_at: by.at,
                 ..NewDecision::new(DecisionAction::AiHalted, &rationale)
             },
         )

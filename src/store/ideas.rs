@@ -148,7 +148,7 @@ impl Store {
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let idea = fetch(conn, id, true).await?;
         ensure_awaiting_approval(conn, &idea).await?;
-        set_status(conn, &idea, IdeaStatus::Rejected).await?;
+        set_status(conn, &idea, IdeaStatus::Rejected, None).await?;
         let (decision, _) = decisions::record(
             conn,
             &NewDecision {
@@ -192,21 +192,25 @@ pub(crate) async fn fetch(conn: &mut PgConnection, id: Uuid, lock: bool) -> Resu
         })
 }
 
-/// Moves `idea` (read under lock in this transaction) to `to`, if its workflow allows it.
+/// Moves `idea` (read under lock in this transaction) to `to`, if its workflow allows it,
+/// at `at` (`None`: the database's clock).
 pub(crate) async fn set_status(
     conn: &mut PgConnection,
     idea: &Idea,
     to: IdeaStatus,
+    at: Option<DateTime<Utc>>,
 ) -> Result<(), Error> {
     let to = idea
         .status
         .transition(to)
         .map_err(|e| Error::Conflict(format!("idea {}: {e}", short(idea.id))))?;
     sqlx::query(
-        "UPDATE trade_ideas SET status = $2::tradeideastatus, updated_at = now() WHERE id = $1",
+        "UPDATE trade_ideas SET status = $2::tradeideastatus, updated_at = coalesce($3, now())
+          WHERE id = $1",
     )
     .bind(idea.id)
     .bind(to.as_str())
+    .bind(at)
     .execute(&mut *conn)
     .await
     .map_err(Error::Database)?;

@@ -93,7 +93,8 @@ impl Store {
             Some(false) if !current.config.ai_trading_enabled => (None, None),
             Some(false) => {
                 let reason = format!("ai_trading_enabled=false set by {operator}");
-                let halted = halt::halt_locked(conn, &current, &reason, operator, false).await?;
+                let by = halt::HaltBy::operator(operator);
+                let halted = halt::halt_locked(conn, &current, &reason, &by, false).await?;
                 (Some(halted), None)
             }
             Some(true) => (

@@ -11,12 +11,14 @@ pub mod connect;
 pub mod decisions;
 pub mod demo;
 pub mod embedded;
+pub mod engine;
 pub mod error;
 pub mod halt;
 pub mod ideas;
 pub mod limits;
 pub mod listen;
 pub mod migrate;
+pub mod replay;
 pub mod resolve;
 pub mod risk;
 pub mod setup;
@@ -48,6 +50,17 @@ where
         })
         .await
 }
+
+/// The last close of `s.symbol` (a lateral subquery): that of its newest candle on any
+/// timeframe from M1 to H1 (the finest on a tie), one probe of
+/// `idx_snapshot_market_symbol_timeframe_captured` a timeframe.
+pub(crate) const LAST_CLOSE: &str = "
+    SELECT c.close FROM unnest(ARRAY['M1', 'M5', 'M15', 'H1']) WITH ORDINALITY AS tf(name, fineness)
+      CROSS JOIN LATERAL (
+           SELECT m.close, m.captured_at FROM snapshot_market m
+            WHERE m.symbol = s.symbol AND m.timeframe = tf.name
+            ORDER BY m.captured_at DESC LIMIT 1) c
+     ORDER BY c.captured_at DESC, tf.fineness LIMIT 1";
 
 /// An open database that holds this tradedesk's whole schema.
 #[derive(Debug, Clone)]

@@ -1,6 +1,8 @@
 //! `strategies`: the rule sets the engine trades by. Rules are checked strictly before
 //! anything is written; every change is audited in `config_changes`.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -10,6 +12,8 @@ use uuid::Uuid;
 
 use super::Store;
 use super::error::Error;
+use crate::domain::instrument::position_pl;
+use crate::domain::pnl::StrategyDay;
 use crate::domain::strategy::document::StrategySpec;
 use crate::domain::strategy::{RulesJson, Strategy, StrategyFields, legacy};
 use crate::format::short;
@@ -30,6 +34,22 @@ struct StrategyRow {
     rr_expectation: Decimal,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+}
+
+/// The day of strategy `id`, quiet until something is counted.
+fn day(days: &mut BTreeMap<Uuid, StrategyDay>, id: Uuid) -> &mut StrategyDay {
+    days.entry(id).or_insert_with(|| StrategyDay::quiet(id))
+}
+
+/// A filled position still open, with its symbol's last price.
+#[derive(sqlx::FromRow)]
+struct OpenPositionRow {
+    strategy_id: Uuid,
+    symbol: String,
+    direction: String,
+    lot_size: Decimal,
+    fill_price: Option<Decimal>,
+    price: Option<Decimal>,
 }
 
 impl From<StrategyRow> for Strategy {
@@ -104,6 +124,69 @@ impl Store {
             .await
             .map_err(Error::Database)?;
         Ok(rows.into_iter().map(Strategy::from).collect())
+    }
+
+    /// Each strategy's day since `day_start`: ideas from the platform's own decision rows
+    /// (one per idea proposed: `ai_proposed`, `ai_auto_executed` or `risk_rejected`, on
+    /// `idx_decision_history_action_occurred`), P/L of positions closed since then (on
+    /// `idx_executions_closed`) and of those still open, valued at their symbol's last
+    /// close. Strategies with nothing today are left out.
+    pub async fn strategy_days(&self, day_start: DateTime<Utc>) -> Result<Vec<StrategyDay>, Error> {
+        let ideas: Vec<(Uuid, i64, i64)> = sqlx::query_as(
+            "SELECT strategy_id, count(DISTINCT trade_idea_id),
+                    count(DISTINCT trade_idea_id) FILTER (WHERE action = 'ai_auto_executed')
+               FROM decision_history
+              WHERE action IN ('ai_proposed', 'ai_auto_executed', 'risk_rejected')
+                AND occurred_at >= $1 AND operator IS NULL
+                AND strategy_id IS NOT NULL AND trade_idea_id IS NOT NULL
+              GROUP BY strategy_id",
+        )
+        .bind(day_start)
+        .fetch_all(self.pool())
+        .await
+        .map_err(Error::Database)?;
+        let closed: Vec<(Uuid, Decimal)> = sqlx::query_as(
+            "SELECT i.strategy_id, sum(e.realized_pl)
+               FROM tradedesk.executions e JOIN trade_ideas i ON i.id = e.trade_idea_id
+              WHERE e.closed_at >= $1 AND i.strategy_id IS NOT NULL
+              GROUP BY i.strategy_id",
+        )
+        .bind(day_start)
+        .fetch_all(self.pool())
+        .await
+        .map_err(Error::Database)?;
+        let open: Vec<OpenPositionRow> = sqlx::query_as(&format!(
+            "SELECT i.strategy_id, i.symbol, i.direction, e.lot_size, e.fill_price, p.close AS price
+               FROM tradedesk.executions e JOIN trade_ideas i ON i.id = e.trade_idea_id
+               CROSS JOIN LATERAL (SELECT i.symbol) s
+               LEFT JOIN LATERAL ({}) p ON true
+              WHERE e.closed_at IS NULL AND e.state = 'filled' AND i.strategy_id IS NOT NULL",
+            super::LAST_CLOSE
+        ))
+        .fetch_all(self.pool())
+        .await
+        .map_err(Error::Database)?;
+
+        let mut days = BTreeMap::new();
+        for (id, count, auto) in ideas {
+            let d = day(&mut days, id);
+            (d.ideas, d.auto_executed) = (count, auto);
+        }
+        for (id, realized) in closed {
+            day(&mut days, id).realized = realized;
+        }
+        for p in open {
+            let valued = match (p.fill_price, p.price) {
+                (Some(fill), Some(now)) => {
+                    position_pl(&p.symbol, p.direction == "buy", fill, now, p.lot_size)
+                }
+                _ => None,
+            };
+            let d = day(&mut days, p.strategy_id);
+            d.open_positions += 1;
+            d.open_pl = d.open_pl.zip(valued).map(|(a, b)| a + b);
+        }
+        Ok(days.into_values().collect())
     }
 
     /// One strategy.

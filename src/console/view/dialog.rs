@@ -219,6 +219,7 @@ pub fn help(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         (Scope::Ideas, "Trade ideas"),
         (Scope::Risk, "Risk controls"),
         (Scope::Strategies, "Strategies"),
+        (Scope::Replay, "Replay"),
     ];
     let tall = area.height >= 40;
     let mut lines = Vec::new();

@@ -4,6 +4,7 @@
 mod dialog;
 mod header;
 mod panes;
+pub mod replay;
 #[cfg(test)]
 mod tests;
 
@@ -94,6 +95,15 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
     if area.width == 0 || area.height == 0 {
         return;
     }
+    if let Some(view) = &app.replay {
+        replay::draw(app, view, theme, frame, area);
+        if app.help {
+            dialog::help(app, theme, frame, area);
+        } else if let Some(d) = &app.dialog {
+            dialog::draw(d, theme, frame, area);
+        }
+        return;
+    }
     let a = areas(area, app.focus);
     header::draw(app, theme, frame, a.header);
     if let Some(tabs) = a.tabs {
@@ -155,12 +165,29 @@ fn draw_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             push(key.to_string(), help.split(' ').next().unwrap_or(help));
         }
     }
+    match app.focus {
+        Pane::Ideas | Pane::Timeline => push(app.keymap.key_of(Action::Replay), "replay"),
+        Pane::Strategies => push(app.keymap.key_of(Action::Replay), "details"),
+        Pane::Risk => {}
+    }
     if app.focus != Pane::Risk {
-        push(app.keymap.key_of(Action::Details), "details");
         push(app.keymap.key_of(Action::Filter), "filter");
     }
     push(app.keymap.key_of(Action::Halt), "HALT");
     push(app.keymap.key_of(Action::Help), "help");
     push(app.keymap.key_of(Action::Quit), "quit");
+    // The details key where the footer has room for it (`?` lists it anyway).
+    let info = format!(" · {} info", app.keymap.key_of(Action::Details));
+    let width: usize = spans.iter().map(Span::width).sum();
+    if matches!(app.focus, Pane::Ideas | Pane::Timeline)
+        && width + info.chars().count() <= usize::from(area.width)
+    {
+        spans.push(Span::styled(" · ", theme.dim()));
+        spans.push(Span::styled(
+            app.keymap.key_of(Action::Details),
+            theme.key(),
+        ));
+        spans.push(Span::raw(" info"));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(Style::new()), area);
 }

@@ -31,6 +31,8 @@ fn press(app: &mut App, c: char) {
 fn resized(mut app: App, width: u16, height: u16) -> App {
     app.update(Msg::Resize {
         list_rows: super::list_rows(width, height),
+        width,
+        height,
     });
     app
 }

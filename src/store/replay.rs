@@ -1,0 +1,861 @@
+//! Full context replay (docs/platform.md §2): the rows a past decision was made on, read in
+//! one read-only snapshot of the database, each through an indexed range or a primary key
+//! (§1 lists the indexes); `domain::replay` puts them together.
+//!
+//! The reads, and the index each walks:
+//! - the decision, its idea, the account row `snapshot_ref` names, the strategy, the
+//!   execution: primary keys (the execution by its one-per-idea unique index);
+//! - who decided the idea: `idx_decision_history_one_human_decision`;
+//! - the idea's latest decision (for an idea replayed): `idx_decision_history_symbol_occurred`
+//!   over the idea's lifetime;
+//! - candles: `idx_snapshot_market_symbol_timeframe_captured`, a window around the moment;
+//! - indicators: `idx_snapshot_indicators_symbol_timeframe_captured`, the last row at or
+//!   before the moment;
+//! - calendar: `idx_snapshot_calendar_currency_event_time`, each currency's hours around the
+//!   moment (every currency's, found by a skip scan of the same index, for a global decision);
+//! - headlines: `idx_snapshot_news_published`, the hours before the moment;
+//! - the account for the day's P/L: `idx_snapshot_account_captured`, the day up to then;
+//! - the limits and strategy as of then: `idx_config_changes_subject_changed`; the switch:
+//!   `idx_decision_history_action_occurred`; orders open then: `idx_executions_state_requested`.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use sqlx::{Acquire as _, PgConnection};
+use uuid::Uuid;
+
+use super::Store;
+use super::account::AccountRow;
+use super::error::Error;
+use super::timeline::DecisionRow;
+use super::{ideas, risk, strategies};
+use crate::domain::gate::OpenTrades;
+use crate::domain::market::{Exposure, symbol_exposure};
+use crate::domain::replay::{
+    self, AccountSource, CalendarRow, Candle, Change, Decided, Execution, Flip, Headline,
+    IndicatorReading, Macd, Market, Moment, Seen, Timeframe, TimeframeChoice,
+};
+use crate::domain::{
+    AccountSnapshot, CalendarEvent, Decision, Idea, Impact, Replay, RiskConfig, Strategy,
+    TradingDay,
+};
+
+const DECISION_COLUMNS: &str = "id, occurred_at, symbol, action::text AS action, rationale,
+    confidence_score, risk_check_result, strategy_id, trade_idea_id, snapshot_ref,
+    human_override, operator";
+
+const ACCOUNT_COLUMNS: &str =
+    "id, balance, equity, margin_used, margin_free, open_pl, open_positions, captured_at";
+
+/// A `snapshot_market` row as read.
+#[derive(sqlx::FromRow)]
+struct CandleRow {
+    captured_at: DateTime<Utc>,
+    open: Decimal,
+    high: Decimal,
+    low: Decimal,
+    close: Decimal,
+    volume: i32,
+}
+
+impl From<CandleRow> for Candle {
+    fn from(r: CandleRow) -> Candle {
+        Candle {
+            captured_at: r.captured_at,
+            open: r.open,
+            high: r.high,
+            low: r.low,
+            close: r.close,
+            volume: r.volume,
+        }
+    }
+}
+
+/// A `snapshot_indicators` row as read.
+#[derive(sqlx::FromRow)]
+struct IndicatorRow {
+    timeframe: String,
+    rsi_14: Option<Decimal>,
+    sma_50: Option<Decimal>,
+    sma_200: Option<Decimal>,
+    atr: Option<Decimal>,
+    macd: Option<Value>,
+    captured_at: DateTime<Utc>,
+}
+
+impl From<IndicatorRow> for IndicatorReading {
+    fn from(r: IndicatorRow) -> IndicatorReading {
+        IndicatorReading {
+            timeframe: r.timeframe,
+            rsi_14: r.rsi_14,
+            sma_50: r.sma_50,
+            sma_200: r.sma_200,
+            atr: r.atr,
+            macd: r.macd.as_ref().and_then(Macd::from_json),
+            captured_at: r.captured_at,
+        }
+    }
+}
+
+/// A `snapshot_calendar` row as read.
+#[derive(sqlx::FromRow)]
+struct CalendarEventRow {
+    event_time: DateTime<Utc>,
+    currency: String,
+    impact_level: String,
+    title: String,
+    previous_value: Option<String>,
+    forecast_value: Option<String>,
+    actual_value: Option<String>,
+    captured_at: DateTime<Utc>,
+}
+
+impl From<CalendarEventRow> for CalendarRow {
+    fn from(r: CalendarEventRow) -> CalendarRow {
+        CalendarRow {
+            event: CalendarEvent {
+                event_time: r.event_time,
+                currency: r.currency,
+                // An impact the collector spelled some other way is shown as high, as the
+                // Gate reads it (src/store/approve.rs): the news rule errs on the side of
+                // not trading.
+                impact: r.impact_level.parse().unwrap_or(Impact::High),
+                title: r.title,
+            },
+            previous: r.previous_value,
+            forecast: r.forecast_value,
+            actual: r.actual_value,
+            captured_at: r.captured_at,
+        }
+    }
+}
+
+/// A `snapshot_news` row as read.
+#[derive(sqlx::FromRow)]
+struct HeadlineRow {
+    published_at: DateTime<Utc>,
+    source: String,
+    headline: String,
+    symbols: Vec<String>,
+    captured_at: DateTime<Utc>,
+}
+
+impl From<HeadlineRow> for Headline {
+    fn from(r: HeadlineRow) -> Headline {
+        Headline {
+            published_at: r.published_at,
+            source: r.source,
+            headline: r.headline,
+            symbols: r.symbols,
+            captured_at: r.captured_at,
+        }
+    }
+}
+
+/// A `tradedesk.config_changes` row as read: when, and the side of the change that faces
+/// the moment (`after` of a change before it, `before` of a change after it).
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    later: bool,
+    changed_at: DateTime<Utc>,
+    state: Option<Value>,
+}
+
+/// A `tradedesk.executions` row as read.
+#[derive(sqlx::FromRow)]
+struct ExecutionRow {
+    id: Uuid,
+    lot_size: Decimal,
+    requested_by: String,
+    requested_at: DateTime<Utc>,
+    state: String,
+    broker_order_id: Option<String>,
+    fill_price: Option<Decimal>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<ExecutionRow> for Execution {
+    fn from(r: ExecutionRow) -> Execution {
+        Execution {
+            id: r.id,
+            lot_size: r.lot_size,
+            requested_by: r.requested_by,
+            requested_at: r.requested_at,
+            state: r.state,
+            broker_order_id: r.broker_order_id,
+            fill_price: r.fill_price,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+impl Store {
+    /// What the AI saw when `decision` was made, and what came of it. Rows that no longer
+    /// exist are named in [`Replay::missing`]; only a decision that does not exist is an
+    /// error.
+    pub async fn replay(&self, decision: Uuid) -> Result<Replay, Error> {
+        let mut tx = self
+            .pool()
+            .begin_with(READ_ONLY_SNAPSHOT)
+            .await
+            .map_err(Error::Database)?;
+        let conn = tx.acquire().await.map_err(Error::Database)?;
+        let decision = fetch_decision(conn, decision)
+            .await?
+            .ok_or(Error::NotFound {
+                what: "decision",
+                id: decision.to_string(),
+            })?;
+        let (idea, idea_gone) = match decision.trade_idea_id {
+            Some(id) => match ideas::fetch(conn, id, false).await {
+                Ok(idea) => (Some(idea), false),
+                Err(Error::NotFound { .. }) => (None, true),
+                Err(e) => return Err(e),
+            },
+            None => (None, false),
+        };
+        let replay = gather(conn, Some(decision), idea, idea_gone).await?;
+        tx.commit().await.map_err(Error::Database)?;
+        Ok(replay)
+    }
+
+    /// The replay of an idea's latest decision, or of the idea itself (its own snapshot and
+    /// creation) when it has none.
+    pub async fn replay_idea(&self, idea: Uuid) -> Result<Replay, Error> {
+        let mut tx = self
+            .pool()
+            .begin_with(READ_ONLY_SNAPSHOT)
+            .await
+            .map_err(Error::Database)?;
+        let conn = tx.acquire().await.map_err(Error::Database)?;
+        let idea = ideas::fetch(conn, idea, false).await?;
+        let decision = match human_decision(conn, idea.id).await? {
+            Some(d) => Some(d),
+            None => latest_decision(conn, &idea).await?,
+        };
+        let replay = gather(conn, decision, Some(idea), false).await?;
+        tx.commit().await.map_err(Error::Database)?;
+        Ok(replay)
+    }
+}
+
+/// Every read of a replay sees the same database, and writes nothing. Each statement is
+/// planned for its own values (the moment, the symbol): a plan kept for any values cannot
+/// know that a window is an hour wide or that halts are rare, and may walk a whole index.
+const READ_ONLY_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+                                  SET LOCAL plan_cache_mode = force_custom_plan";
+
+async fn gather(
+    conn: &mut PgConnection,
+    decision: Option<Decision>,
+    idea: Option<Idea>,
+    idea_gone: bool,
+) -> Result<Replay, Error> {
+    let snapshot_ref = decision
+        .as_ref()
+        .and_then(|d| d.snapshot_ref)
+        .or(idea.as_ref().map(|i| i.snapshot_ref));
+    let named = match snapshot_ref {
+        Some(id) => account_row(conn, id).await?,
+        None => None,
+    };
+    let moment = Moment::of(decision.as_ref(), idea.as_ref(), named.as_ref())
+        .ok_or_else(|| Error::Refused("a replay needs a decision or an idea".into()))?;
+    let (at, decided_at) = (moment.at, moment.decided_at);
+    let account = match (named, snapshot_ref) {
+        (Some(row), _) => Some((row, AccountSource::SnapshotRef)),
+        // The row the decision names is gone: missing, never another in its place.
+        (None, Some(_)) => None,
+        (None, None) => last_account_before(conn, at)
+            .await?
+            .map(|row| (row, AccountSource::LastBefore)),
+    };
+    let day_at = day_points(conn, at).await?;
+    let day_decided = if decided_at == at {
+        day_at.clone()
+    } else {
+        day_points(conn, decided_at).await?
+    };
+
+    let symbol = idea
+        .as_ref()
+        .map(|i| i.symbol.clone())
+        .or_else(|| decision.as_ref().and_then(|d| d.symbol.clone()));
+    let strategy_id = idea
+        .as_ref()
+        .and_then(|i| i.strategy_id)
+        .or_else(|| decision.as_ref().and_then(|d| d.strategy_id));
+    let strategy = match strategy_id {
+        Some(id) => strategy_as_of(conn, id, decided_at).await?,
+        None => None,
+    };
+    let hold = idea.as_ref().and_then(|i| i.expected_hold.clone());
+    let market = match &symbol {
+        Some(symbol) => market(conn, symbol, hold.as_deref(), at).await?,
+        None => None,
+    };
+    let indicators = match &symbol {
+        Some(symbol) => {
+            let candidates = match &market {
+                Some(m) => vec![m.timeframe],
+                None => replay::timeframe_candidates(hold.as_deref()),
+            };
+            indicators(conn, symbol, &candidates, at).await?
+        }
+        None => None,
+    };
+
+    let exposure = symbol.as_deref().map(symbol_exposure);
+    let currencies = match &exposure {
+        Some(Exposure::Currencies(list)) => {
+            let listed = strategy
+                .as_ref()
+                .and_then(|(s, _)| s.parsed())
+                .and_then(|r| r.forbidden_conditions.blocked_currencies.clone())
+                .unwrap_or_default();
+            let mut all: Vec<String> = list
+                .iter()
+                .chain(&listed)
+                .map(|c| c.trim().to_ascii_uppercase())
+                .collect();
+            all.sort();
+            all.dedup();
+            all
+        }
+        // A global decision, or a symbol of unknown exposure: every currency.
+        Some(Exposure::Unknown) | None => calendar_currencies(conn).await?,
+    };
+    let calendar = calendar(conn, &currencies, at).await?;
+    let calendar_captured = !calendar.is_empty() || calendar_captured(conn, at).await?;
+    let tags = match (&symbol, &exposure) {
+        (Some(symbol), Some(Exposure::Currencies(list))) => Some(
+            std::iter::once(symbol.trim().to_ascii_uppercase())
+                .chain(list.iter().cloned())
+                .collect::<Vec<_>>(),
+        ),
+        (Some(symbol), _) => Some(vec![symbol.trim().to_ascii_uppercase()]),
+        (None, _) => None,
+    };
+    let news = news(conn, tags.as_deref(), at).await?;
+    let news_captured = !news.is_empty() || news_published(conn, at).await?;
+
+    let limits = limits_as_of(conn, decided_at).await?;
+    let flips = flips(conn, decided_at).await?;
+    let idea_id = idea.as_ref().map(|i| i.id);
+    let open_trades = open_trades(conn, &day_decided, strategy_id, idea_id, decided_at).await?;
+    let decided = match (&decision, &idea) {
+        (Some(d), _) if Decided::of(d).is_some() => Decided::of(d),
+        (_, Some(i)) => human_decision(conn, i.id)
+            .await?
+            .as_ref()
+            .and_then(Decided::of),
+        _ => None,
+    };
+    let execution = match &idea {
+        Some(i) => execution(conn, i.id).await?,
+        None => None,
+    };
+
+    Ok(Replay::assemble(Seen {
+        decision,
+        idea,
+        idea_gone,
+        moment,
+        account,
+        day_at,
+        day_decided,
+        strategy,
+        market,
+        indicators,
+        calendar,
+        calendar_captured,
+        news,
+        news_captured,
+        limits,
+        flips,
+        open_trades,
+        decided,
+        execution,
+    }))
+}
+
+async fn fetch_decision(conn: &mut PgConnection, id: Uuid) -> Result<Option<Decision>, Error> {
+    let row: Option<DecisionRow> = sqlx::query_as(&format!(
+        "SELECT {DECISION_COLUMNS} FROM decision_history WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    row.map(Decision::try_from).transpose()
+}
+
+/// The idea's one human decision. The action list is the predicate of the partial unique
+/// index, written out, so PostgreSQL can use it.
+async fn human_decision(conn: &mut PgConnection, idea: Uuid) -> Result<Option<Decision>, Error> {
+    let row: Option<DecisionRow> = sqlx::query_as(&format!(
+        "SELECT {DECISION_COLUMNS} FROM decision_history
+          WHERE trade_idea_id = $1 AND operator IS NOT NULL
+            AND action IN ('human_approved', 'human_rejected', 'risk_rejected')
+          LIMIT 1"
+    ))
+    .bind(idea)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    row.map(Decision::try_from).transpose()
+}
+
+/// The idea's latest decision: a status change and its decision are written together, so
+/// it is found between the idea's creation and its last update (a minute's slack either
+/// side for writers whose clocks are read apart), newest first.
+async fn latest_decision(conn: &mut PgConnection, idea: &Idea) -> Result<Option<Decision>, Error> {
+    let slack = TimeDelta::minutes(1);
+    let row: Option<DecisionRow> = sqlx::query_as(&format!(
+        "SELECT {DECISION_COLUMNS} FROM decision_history
+          WHERE symbol = $1 AND occurred_at BETWEEN $2 AND $3 AND trade_idea_id = $4
+          ORDER BY occurred_at DESC, id DESC LIMIT 1"
+    ))
+    .bind(&idea.symbol)
+    .bind(idea.created_at - slack)
+    .bind(idea.updated_at.max(idea.created_at) + slack)
+    .bind(idea.id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    row.map(Decision::try_from).transpose()
+}
+
+async fn account_row(conn: &mut PgConnection, id: Uuid) -> Result<Option<AccountSnapshot>, Error> {
+    let row: Option<AccountRow> = sqlx::query_as(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM snapshot_account WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    Ok(row.map(AccountSnapshot::from))
+}
+
+async fn last_account_before(
+    conn: &mut PgConnection,
+    at: DateTime<Utc>,
+) -> Result<Option<AccountSnapshot>, Error> {
+    let row: Option<AccountRow> = sqlx::query_as(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM snapshot_account WHERE captured_at <= $1
+          ORDER BY captured_at DESC LIMIT 1"
+    ))
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    Ok(row.map(AccountSnapshot::from))
+}
+
+/// The snapshots the day's P/L at `at` needs, and no more: the last before the day started,
+/// the day's first, its highest and its latest up to `at` (`pnl::day_state` gives the same
+/// figures from these as from every snapshot of the day).
+async fn day_points(
+    conn: &mut PgConnection,
+    at: DateTime<Utc>,
+) -> Result<Vec<AccountSnapshot>, Error> {
+    let day_start = TradingDay::UTC_MIDNIGHT.start_of(at);
+    let c = ACCOUNT_COLUMNS;
+    let rows: Vec<AccountRow> = sqlx::query_as(&format!(
+        "(SELECT {c} FROM snapshot_account WHERE captured_at < $1
+           ORDER BY captured_at DESC, equity DESC LIMIT 1)
+         UNION ALL
+         (SELECT {c} FROM snapshot_account WHERE captured_at >= $1 AND captured_at <= $2
+           ORDER BY captured_at, equity LIMIT 1)
+         UNION ALL
+         (SELECT {c} FROM snapshot_account WHERE captured_at >= $1 AND captured_at <= $2
+           ORDER BY equity DESC LIMIT 1)
+         UNION ALL
+         (SELECT {c} FROM snapshot_account WHERE captured_at >= $1 AND captured_at <= $2
+           ORDER BY captured_at DESC, equity DESC LIMIT 1)"
+    ))
+    .bind(day_start)
+    .bind(at)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    Ok(rows.into_iter().map(AccountSnapshot::from).collect())
+}
+
+/// The strategy as of `at`, from the audit of its changes, else as it is now.
+async fn strategy_as_of(
+    conn: &mut PgConnection,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Option<(Strategy, replay::AsOf)>, Error> {
+    let current = match strategies::fetch(conn, id, strategies::Lock::None).await {
+        Ok(s) => Some(s),
+        Err(Error::NotFound { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    let rows: Vec<ChangeRow> = sqlx::query_as(
+        "(SELECT false AS later, changed_at, after AS state FROM tradedesk.config_changes
+           WHERE subject = 'strategy' AND changed_at <= $1 AND subject_id = $2
+           ORDER BY changed_at DESC, id DESC LIMIT 1)
+         UNION ALL
+         (SELECT true, changed_at, before FROM tradedesk.config_changes
+           WHERE subject = 'strategy' AND changed_at > $1 AND subject_id = $2
+           ORDER BY changed_at, id LIMIT 1)",
+    )
+    .bind(at)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    let (before, after) = sides(rows, |state, changed_at| {
+        replay::strategy_from_audit(state, changed_at, current.as_ref())
+    });
+    Ok(replay::as_of(before, after, current))
+}
+
+/// The risk limits as of `at`, from the audit of their edits, else as they are now.
+async fn limits_as_of(
+    conn: &mut PgConnection,
+    at: DateTime<Utc>,
+) -> Result<(RiskConfig, replay::AsOf), Error> {
+    let rows: Vec<ChangeRow> = sqlx::query_as(
+        "(SELECT false AS later, changed_at, after AS state FROM tradedesk.config_changes
+           WHERE subject = 'risk_config' AND changed_at <= $1
+           ORDER BY changed_at DESC, id DESC LIMIT 1)
+         UNION ALL
+         (SELECT true, changed_at, before FROM tradedesk.config_changes
+           WHERE subject = 'risk_config' AND changed_at > $1
+           ORDER BY changed_at, id LIMIT 1)",
+    )
+    .bind(at)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    let (before, after) = sides(rows, |state, _| replay::limits_from_audit(state));
+    let current = match (&before, &after) {
+        (Some(Change { state: Some(_), .. }), _) | (_, Some(Change { state: Some(_), .. })) => None,
+        _ => Some(risk::get(conn).await?.config),
+    };
+    replay::as_of(before, after, current).ok_or_else(|| {
+        Error::Refused(
+            "the database has no risk_config row: run `tradedesk setup` to write the defaults"
+                .into(),
+        )
+    })
+}
+
+type Sides<T> = (Option<Change<T>>, Option<Change<T>>);
+
+/// The change before and the change after, each read by `read` (an unreadable state is
+/// none).
+fn sides<T>(rows: Vec<ChangeRow>, read: impl Fn(&Value, DateTime<Utc>) -> Option<T>) -> Sides<T> {
+    let mut out = (None, None);
+    for row in rows {
+        let change = Change {
+            changed_at: row.changed_at,
+            state: row.state.as_ref().and_then(|s| read(s, row.changed_at)),
+        };
+        if row.later {
+            out.1 = Some(change);
+        } else {
+            out.0 = Some(change);
+        }
+    }
+    out
+}
+
+/// The last flip of the AI's switch at or before `at`, and the first after it.
+async fn flips(
+    conn: &mut PgConnection,
+    at: DateTime<Utc>,
+) -> Result<(Option<Flip>, Option<Flip>), Error> {
+    let c = DECISION_COLUMNS;
+    // A global halt has no symbol; the rows of ideas and orders a halt stopped have one.
+    // The actions are written out, not bound: with a parameter, the plan PostgreSQL keeps
+    // for the statement cannot know how rare halts are and walks the time index instead.
+    let rows: Vec<DecisionRow> = sqlx::query_as(&format!(
+        "(SELECT {c} FROM decision_history WHERE action = 'ai_halted' AND symbol IS NULL
+           AND occurred_at <= $1 ORDER BY occurred_at DESC LIMIT 1)
+         UNION ALL
+         (SELECT {c} FROM decision_history WHERE action = 'ai_resumed'
+           AND occurred_at <= $1 ORDER BY occurred_at DESC LIMIT 1)
+         UNION ALL
+         (SELECT {c} FROM decision_history WHERE action = 'ai_halted' AND symbol IS NULL
+           AND occurred_at > $1 ORDER BY occurred_at LIMIT 1)
+         UNION ALL
+         (SELECT {c} FROM decision_history WHERE action = 'ai_resumed'
+           AND occurred_at > $1 ORDER BY occurred_at LIMIT 1)"
+    ))
+    .bind(at)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    let flips: Vec<Flip> = rows
+        .into_iter()
+        .map(Decision::try_from)
+        .collect::<Result<Vec<_>, _>>()?
+        .iter()
+        .filter_map(Flip::of)
+        .collect();
+    let before = flips
+        .iter()
+        .filter(|f| f.occurred_at <= at)
+        .max_by_key(|f| f.occurred_at)
+        .cloned();
+    let after = flips
+        .iter()
+        .filter(|f| f.occurred_at > at)
+        .min_by_key(|f| f.occurred_at)
+        .cloned();
+    Ok((before, after))
+}
+
+/// Positions open at `at`: the latest account snapshot's then, plus orders handed to
+/// execution after it up to `at`; for the strategy, its orders of that trading day. An
+/// order counts if it is pending or filled now, or was cancelled after `at` (the table
+/// keeps no history of states). The idea's own order is not among them: the approval was
+/// judged before it was placed.
+async fn open_trades(
+    conn: &mut PgConnection,
+    day: &[AccountSnapshot],
+    strategy_id: Option<Uuid>,
+    idea: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> Result<OpenTrades, Error> {
+    let latest = day
+        .iter()
+        .filter(|s| s.captured_at <= at)
+        .max_by_key(|s| s.captured_at);
+    let (total, for_strategy): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM tradedesk.executions e
+                  WHERE e.state IN ('pending', 'filled', 'cancelled')
+                    AND e.requested_at > coalesce($1::timestamptz, '-infinity') AND e.requested_at <= $2
+                    AND (e.state <> 'cancelled' OR e.updated_at > $2)
+                    AND e.trade_idea_id IS DISTINCT FROM $5),
+                (SELECT count(*) FROM tradedesk.executions e
+                   JOIN trade_ideas i ON i.id = e.trade_idea_id
+                  WHERE e.state IN ('pending', 'filled', 'cancelled')
+                    AND e.requested_at >= $3 AND e.requested_at <= $2
+                    AND (e.state <> 'cancelled' OR e.updated_at > $2)
+                    AND e.trade_idea_id IS DISTINCT FROM $5
+                    AND i.strategy_id = $4)",
+    )
+    .bind(latest.map(|s| s.captured_at))
+    .bind(at)
+    .bind(TradingDay::UTC_MIDNIGHT.start_of(at))
+    .bind(strategy_id)
+    .bind(idea)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+    let snapshot = latest.map_or(0, |s| s.open_positions.max(0));
+    Ok(OpenTrades {
+        total: count(i64::from(snapshot) + total),
+        for_strategy: count(for_strategy),
+    })
+}
+
+/// The symbol's candles around `at` on the first candidate timeframe that has some in its
+/// window up to `at` (what the AI could see; candles only after it are no market then).
+async fn market(
+    conn: &mut PgConnection,
+    symbol: &str,
+    hold: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<Option<Market>, Error> {
+    let candidates = replay::timeframe_candidates(hold);
+    let windows: Vec<_> = candidates.iter().map(|t| t.window(at)).collect();
+    let names: Vec<&str> = candidates.iter().map(|t| t.as_str()).collect();
+    let since: Vec<DateTime<Utc>> = windows.iter().map(|w| w.since).collect();
+    // One index probe per timeframe, in order, until one has a candle in its window.
+    let chosen: Option<String> = sqlx::query_scalar(
+        "SELECT t.tf FROM unnest($2::text[], $3::timestamptz[]) WITH ORDINALITY AS t(tf, since, n)
+          WHERE EXISTS (SELECT 1 FROM snapshot_market m
+                         WHERE m.symbol = $1 AND m.timeframe = t.tf
+                           AND m.captured_at BETWEEN t.since AND $4)
+          ORDER BY t.n LIMIT 1",
+    )
+    .bind(symbol)
+    .bind(&names)
+    .bind(&since)
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    let Some(timeframe) = chosen.and_then(|t| t.parse::<Timeframe>().ok()) else {
+        return Ok(None);
+    };
+    let window = timeframe.window(at);
+    let rows: Vec<CandleRow> = sqlx::query_as(
+        "(SELECT captured_at, open, high, low, close, volume FROM snapshot_market
+           WHERE symbol = $1 AND timeframe = $2 AND captured_at >= $3 AND captured_at <= $4
+           ORDER BY captured_at DESC LIMIT $6)
+         UNION ALL
+         (SELECT captured_at, open, high, low, close, volume FROM snapshot_market
+           WHERE symbol = $1 AND timeframe = $2 AND captured_at > $4 AND captured_at <= $5
+           ORDER BY captured_at LIMIT $7)
+         ORDER BY captured_at",
+    )
+    .bind(symbol)
+    .bind(timeframe.as_str())
+    .bind(window.since)
+    .bind(window.at)
+    .bind(window.until)
+    .bind(replay::CANDLES_BEFORE)
+    .bind(replay::CANDLES_AFTER)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    Ok(Some(Market {
+        symbol: symbol.to_owned(),
+        timeframe,
+        choice: TimeframeChoice::of(hold, timeframe),
+        candles: rows.into_iter().map(Candle::from).collect(),
+    }))
+}
+
+/// The last indicators at or before `at` on the first candidate timeframe that has some in
+/// its window.
+async fn indicators(
+    conn: &mut PgConnection,
+    symbol: &str,
+    candidates: &[Timeframe],
+    at: DateTime<Utc>,
+) -> Result<Option<IndicatorReading>, Error> {
+    let names: Vec<&str> = candidates.iter().map(|t| t.as_str()).collect();
+    let since: Vec<DateTime<Utc>> = candidates.iter().map(|t| t.window(at).since).collect();
+    let row: Option<IndicatorRow> = sqlx::query_as(
+        "SELECT i.timeframe, i.rsi_14, i.sma_50, i.sma_200, i.atr, i.macd, i.captured_at
+           FROM unnest($2::text[], $3::timestamptz[]) WITH ORDINALITY AS t(tf, since, n)
+           CROSS JOIN LATERAL (
+                SELECT timeframe, rsi_14, sma_50, sma_200, atr, macd, captured_at
+                  FROM snapshot_indicators
+                 WHERE symbol = $1 AND timeframe = t.tf
+                   AND captured_at >= t.since AND captured_at <= $4
+                 ORDER BY captured_at DESC LIMIT 1) i
+          ORDER BY t.n LIMIT 1",
+    )
+    .bind(symbol)
+    .bind(&names)
+    .bind(&since)
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    Ok(row.map(IndicatorReading::from))
+}
+
+/// Every currency the calendar holds, by a skip scan of its (currency, event_time) index.
+async fn calendar_currencies(conn: &mut PgConnection) -> Result<Vec<String>, Error> {
+    sqlx::query_scalar(
+        "WITH RECURSIVE c(currency) AS (
+             (SELECT currency FROM snapshot_calendar ORDER BY currency LIMIT 1)
+             UNION ALL
+             SELECT (SELECT s.currency FROM snapshot_calendar s WHERE s.currency > c.currency
+                      ORDER BY s.currency LIMIT 1)
+               FROM c WHERE c.currency IS NOT NULL)
+         SELECT currency FROM c WHERE currency IS NOT NULL",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::Database)
+}
+
+/// The calendar as the AI saw it: each event of `currencies` within
+/// [`replay::CALENDAR_HOURS`] of `at`, as last captured at or before `at`.
+async fn calendar(
+    conn: &mut PgConnection,
+    currencies: &[String],
+    at: DateTime<Utc>,
+) -> Result<Vec<CalendarRow>, Error> {
+    if currencies.is_empty() {
+        return Ok(Vec::new());
+    }
+    let reach = TimeDelta::hours(replay::CALENDAR_HOURS);
+    // One range of the (currency, event_time) index per currency: written as a join, so
+    // the planner never walks the captured_at index from the beginning of time instead.
+    let rows: Vec<CalendarEventRow> = sqlx::query_as(
+        "SELECT e.event_time, e.currency, e.impact_level, e.title, e.previous_value,
+                e.forecast_value, e.actual_value, e.captured_at
+           FROM unnest($1::text[]) AS c(currency)
+           CROSS JOIN LATERAL (
+                SELECT DISTINCT ON (event_time, title)
+                       event_time, currency, impact_level, title, previous_value,
+                       forecast_value, actual_value, captured_at
+                  FROM snapshot_calendar s
+                 WHERE s.currency = c.currency AND s.event_time BETWEEN $2 AND $3
+                   AND s.captured_at <= $4
+                 ORDER BY event_time, title, captured_at DESC) e",
+    )
+    .bind(currencies)
+    .bind(at - reach)
+    .bind(at + reach)
+    .bind(at)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    Ok(rows.into_iter().map(CalendarRow::from).collect())
+}
+
+/// Whether the collector captured any calendar row in the day before `at`.
+async fn calendar_captured(conn: &mut PgConnection, at: DateTime<Utc>) -> Result<bool, Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM snapshot_calendar WHERE captured_at BETWEEN $1 AND $2)",
+    )
+    .bind(at - TimeDelta::hours(24))
+    .bind(at)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(Error::Database)
+}
+
+/// Headlines published in the [`replay::NEWS_HOURS`] before `at` and captured by then:
+/// those naming one of `tags` (the symbol and its currencies) or nothing (market-wide);
+/// every one when `tags` is `None`. Newest first.
+async fn news(
+    conn: &mut PgConnection,
+    tags: Option<&[String]>,
+    at: DateTime<Utc>,
+) -> Result<Vec<Headline>, Error> {
+    let rows: Vec<HeadlineRow> = sqlx::query_as(
+        "SELECT published_at, source, headline, coalesce(symbols, '{}') AS symbols, captured_at
+           FROM snapshot_news
+          WHERE published_at BETWEEN $1 AND $2 AND captured_at <= $2
+            AND ($3::text[] IS NULL OR symbols && $3 OR coalesce(cardinality(symbols), 0) = 0)
+          ORDER BY published_at DESC LIMIT $4",
+    )
+    .bind(at - TimeDelta::hours(replay::NEWS_HOURS))
+    .bind(at)
+    .bind(tags)
+    .bind(replay::NEWS_MAX)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    Ok(rows.into_iter().map(Headline::from).collect())
+}
+
+/// Whether any headline at all was published in the reach before `at`.
+async fn news_published(conn: &mut PgConnection, at: DateTime<Utc>) -> Result<bool, Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM snapshot_news WHERE published_at BETWEEN $1 AND $2)",
+    )
+    .bind(at - TimeDelta::hours(replay::NEWS_HOURS))
+    .bind(at)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(Error::Database)
+}
+
+async fn execution(conn: &mut PgConnection, idea: Uuid) -> Result<Option<Execution>, Error> {
+    let row: Option<ExecutionRow> = sqlx::query_as(
+        "SELECT id, lot_size, requested_by, requested_at, state::text AS state, broker_order_id,
+                fill_price, updated_at
+           FROM tradedesk.executions WHERE trade_idea_id = $1",
+    )
+    .bind(idea)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    Ok(row.map(Execution::from))
+}
