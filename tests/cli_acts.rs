@@ -44,7 +44,9 @@ async fn status_halt_and_resume() {
     let lines: Vec<&str> = timeline.out.lines().collect();
     assert_eq!(lines.len(), 3, "a header and two rows: {}", timeline.out);
     assert!(
-        lines[0].starts_with("TIME (UTC)") && lines[0].contains("RATIONALE"),
+        lines[0].starts_with("ID")
+            && lines[0].contains("TIME (UTC)")
+            && lines[0].contains("RATIONALE"),
         "{}",
         lines[0]
     );
@@ -53,6 +55,15 @@ async fn status_halt_and_resume() {
         "{}",
         lines[1]
     );
+    // Each row starts with its decision's id prefix, which `replay` takes.
+    let newest: String = sqlx::query_scalar(
+        "SELECT id::text FROM decision_history ORDER BY occurred_at DESC LIMIT 1",
+    )
+    .fetch_one(&cli.db.pool().await)
+    .await
+    .unwrap();
+    let prefix = lines[1].split_whitespace().next().unwrap();
+    assert!(newest.starts_with(prefix), "{prefix} of {newest}");
     assert!(lines[2].contains("ai_resumed"), "{}", lines[2]);
     // Who acted: user@host.
     assert!(

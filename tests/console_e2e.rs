@@ -29,6 +29,10 @@ impl Console {
     }
 
     fn start_with(url: &str, env: &[(&str, String)]) -> Console {
+        Self::spawn(&["--database-url", url], env)
+    }
+
+    fn spawn(args: &[&str], env: &[(&str, String)]) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -39,7 +43,7 @@ impl Console {
             .expect("a pseudo-terminal");
         let home = tempfile::tempdir().unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_tradedesk"));
-        cmd.args(["--database-url", url]);
+        cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env("HOME", home.path());
         cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
@@ -583,4 +587,118 @@ async fn the_console_keeps_to_a_few_connections_and_closes_them_when_it_quits() 
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(scalar(&pool, connections).await, 0, "all closed");
+}
+
+/// The console on a database of its own, in a temporary directory; its server is stopped
+/// when the test ends.
+struct OwnCluster {
+    dir: tempfile::TempDir,
+}
+
+impl OwnCluster {
+    fn new() -> OwnCluster {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::Builder::new()
+            .prefix("tradedesk-demo-")
+            .tempdir()
+            .unwrap();
+        // Run as root, the server runs as `postgres`, which must be able to enter.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        OwnCluster { dir }
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![(
+            "TRADEDESK_PG_DIR",
+            self.dir.path().join("pg").display().to_string(),
+        )]
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = tradedesk::store::embedded::Cluster::new(self.dir.path().join("pg")).stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_its_own_database_the_console_runs_a_living_demo_and_never_on_another() {
+    let cluster = OwnCluster::new();
+    let mut console = Console::spawn(&[], &cluster.env());
+    // Setting up a new cluster takes a while.
+    let start = Instant::now();
+    while !console.text().contains("● LIVE") {
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "{}",
+            console.text()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let screen = console.wait_for("DEMO");
+    assert!(screen.lines().next().unwrap().contains("DEMO"), "{screen}");
+    // The account is captured every five seconds: the header's time moves.
+    let as_of = |screen: &str| {
+        screen
+            .lines()
+            .find_map(|l| l.split("as of ").nth(1).map(|t| t.trim().to_string()))
+    };
+    let first = as_of(&screen);
+    let start = Instant::now();
+    loop {
+        let now = as_of(&console.text());
+        if now.is_some() && now != first {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the account never moved: {first:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    console.keys("q");
+    let start = Instant::now();
+    while console.child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(5), "q did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The simulated platform wrote as the platform would, and stopped with the console.
+    let url =
+        tradedesk::store::embedded::Cluster::new(cluster.dir.path().join("pg")).url("ai_trader");
+    let pool = PgPool::connect(&url).await.unwrap();
+    let runs = scalar(
+        &pool,
+        "SELECT count(*) FROM tradedesk.simulations WHERE kind = 'simulate'",
+    )
+    .await;
+    assert_eq!(runs, 1);
+    let live = scalar(
+        &pool,
+        "SELECT count(*) FROM snapshot_account
+          WHERE captured_at >= (SELECT simulated_from FROM tradedesk.simulations WHERE kind = 'simulate')",
+    )
+    .await;
+    assert!(live >= 1, "{live}");
+    let before = scalar(&pool, "SELECT count(*) FROM snapshot_account").await;
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(
+        scalar(&pool, "SELECT count(*) FROM snapshot_account").await,
+        before
+    );
+    pool.close().await;
+
+    // Another database is only shown.
+    let (db, pool) = demo_db().await;
+    let console = Console::start(&db.url);
+    let screen = console.wait_for("● LIVE");
+    assert!(!screen.contains("DEMO"), "{screen}");
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(
+        scalar(
+            &pool,
+            "SELECT count(*) FROM tradedesk.simulations WHERE kind = 'simulate'"
+        )
+        .await,
+        0
+    );
 }

@@ -12,7 +12,8 @@ use common::platform::insert_strategy;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 use tradedesk::domain::instrument::position_pl;
-use tradedesk::domain::{DecisionAction, Lot, Purpose, TradingDay, day_state};
+use tradedesk::domain::replay::{CANDLES_BEFORE, MomentSource, TimeframeChoice};
+use tradedesk::domain::{DecisionAction, Entry, Lot, Purpose, Rule, TradingDay, day_state};
 use tradedesk::operator::Operator;
 use tradedesk::store::Store;
 use tradedesk::store::approve::Approval;
@@ -20,6 +21,7 @@ use tradedesk::store::demo::DemoSummary;
 use tradedesk::store::ideas::IdeaFilter;
 use tradedesk::store::setup::setup;
 use tradedesk::store::timeline::TimelineFilter;
+use uuid::Uuid;
 
 /// Every table the demo writes, in `count` order.
 const TABLES: [&str; 10] = [
@@ -84,10 +86,14 @@ async fn an_empty_database_is_seeded_once_and_a_second_call_changes_nothing() {
         DemoSummary {
             strategies: 3,
             account_snapshots: 18,
-            candles: 6 * 24,
-            indicators: 6 * 9,
-            calendar_events: 2 * 7,
-            headlines: 6,
+            // M5 for the last 29 hours on six symbols, H1 on gold from 60 hours before its
+            // older idea: every idea's full chart.
+            candles: 6 * 29 * 12 + 67,
+            // Every third M5 candle, every H1 candle.
+            indicators: 6 * 29 * 4 + 67,
+            // Eight captures of the releases within their span.
+            calendar_events: 10 + 12 + 12 + 11 + 12 + 9 + 7 + 7,
+            headlines: 17,
             ideas: 10,
             ideas_awaiting_approval: 4,
             decisions: 17,
@@ -95,7 +101,7 @@ async fn an_empty_database_is_seeded_once_and_a_second_call_changes_nothing() {
         }
     );
     let written = counts(&pool).await;
-    assert_eq!(written, [3, 18, 144, 54, 14, 6, 10, 17, 1, 0]);
+    assert_eq!(written, [3, 18, 2155, 763, 80, 17, 10, 17, 1, 0]);
     assert_eq!(
         scalar(
             &pool,
@@ -461,4 +467,92 @@ async fn the_timeline_runs_newest_first_through_a_halt_and_a_resume() {
         .collect();
     assert!(fails.contains(&"fail:lot_size"), "{fails:?}");
     assert!(fails.iter().any(|f| f.contains("confidence")), "{fails:?}");
+}
+
+/// A newcomer can replay anything the demo desk shows: every decision and every idea
+/// replays complete (`tradedesk replay` exits 0), on the timeframe its idea's hold names,
+/// with a full chart up to its moment, the indicators of that chart, the calendar and
+/// headlines of the day before, and the account row its snapshot names; the idea's entry
+/// is where its market traded then, and the UK CPI rejection replays with its blackout.
+#[tokio::test]
+async fn every_decision_and_every_idea_of_the_demo_replays_complete() {
+    let (_db, store, pool) = seeded().await;
+    let ids = "SELECT id FROM decision_history ORDER BY occurred_at";
+    let decisions: Vec<Uuid> = sqlx::query_scalar(ids).fetch_all(&pool).await.unwrap();
+    let ids = "SELECT id FROM trade_ideas ORDER BY created_at";
+    let ideas: Vec<Uuid> = sqlx::query_scalar(ids).fetch_all(&pool).await.unwrap();
+    assert_eq!((decisions.len(), ideas.len()), (17, 10));
+    let mut replays = Vec::new();
+    for id in decisions {
+        replays.push((format!("decision {id}"), store.replay(id).await.unwrap()));
+    }
+    for id in ideas {
+        replays.push((format!("idea {id}"), store.replay_idea(id).await.unwrap()));
+    }
+    let mut blackouts = 0;
+    for (what, r) in &replays {
+        assert!(r.complete(), "{what}: missing {}", r.missing_in_words());
+        assert!(!r.calendar.is_empty(), "{what}: no calendar");
+        assert!(!r.news.is_empty(), "{what}: no headlines");
+        let Some(idea) = &r.idea else {
+            // A global halt or resume: no market, the account captured last before it.
+            assert!(r.market.is_none() && r.account.is_some(), "{what}");
+            continue;
+        };
+        assert_eq!(r.moment.source, MomentSource::Snapshot, "{what}");
+        let market = r.market.as_ref().expect("a market");
+        assert_eq!(market.choice, TimeframeChoice::Hold, "{what}");
+        let seen = market
+            .candles
+            .iter()
+            .filter(|c| c.captured_at <= r.moment.at);
+        assert_eq!(seen.count(), CANDLES_BEFORE as usize, "{what}");
+        let indicators = r.indicators.as_ref().expect("indicators");
+        assert_eq!(indicators.timeframe, market.timeframe.as_str(), "{what}");
+        assert!(
+            r.moment.at - indicators.captured_at <= TimeDelta::hours(1),
+            "{what}"
+        );
+        // The entry within the candles either side of the moment.
+        let span = market.timeframe.span();
+        let near: Vec<_> = market
+            .candles
+            .iter()
+            .filter(|c| c.captured_at > r.moment.at - span && c.captured_at <= r.moment.at + span)
+            .collect();
+        let low = near
+            .iter()
+            .map(|c| c.low)
+            .min()
+            .expect("candles at the moment");
+        let high = near
+            .iter()
+            .map(|c| c.high)
+            .max()
+            .expect("candles at the moment");
+        let (entry_low, entry_high) = match idea.entry() {
+            Entry::Price(p) => (p, p),
+            Entry::Zone { low, high } => (low, high),
+            Entry::Market => panic!("{what}: no entry"),
+        };
+        assert!(
+            low <= entry_high && entry_low <= high,
+            "{what}: {} entry {entry_low}–{entry_high}, traded {low}–{high}",
+            idea.symbol
+        );
+        let gate = r.gate.as_ref().expect("the gate re-run");
+        if gate
+            .recorded
+            .as_deref()
+            .is_some_and(|rec| rec.contains("news_blackout"))
+        {
+            assert!(
+                gate.report.failed_rules().contains(&Rule::NewsBlackout),
+                "{what}"
+            );
+            blackouts += 1;
+        }
+    }
+    // The UK CPI rejection, replayed as a decision and as its idea's latest.
+    assert_eq!(blackouts, 2);
 }

@@ -338,3 +338,58 @@ async fn a_database_holding_the_platforms_data_is_refused() {
         "nothing was written: only the platform's own candle"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_simulated_platform_writes_into_a_database_at_a_time() {
+    let (db, first, pool) = desk(&[]).await;
+    let live = Options {
+        seed: 5,
+        from: chrono::Utc::now(),
+        until: None,
+        pace: Pace::Speed(1.0),
+        liveliness: Liveliness::Normal,
+    };
+    let running = first.clone();
+    let task = tokio::spawn(async move { engine::run(&running, &live, |_| {}).await });
+    // Running once it has recorded itself.
+    let start = std::time::Instant::now();
+    while sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tradedesk.simulations")
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        == 0
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let second = Store::open(&db.target(), 2).await.unwrap();
+    let options = Options {
+        seed: 5,
+        from: monday("13:00:00"),
+        until: Some(monday("13:01:00")),
+        pace: Pace::Fast,
+        liveliness: Liveliness::Normal,
+    };
+    let err = engine::run(&second, &options, |_| {}).await.unwrap_err();
+    assert!(matches!(err, SimError::AlreadyRunning), "{err}");
+    // Stopped (as the console stops its demo): the next one runs.
+    task.abort();
+    let _ = task.await;
+    first.pool().close().await;
+    // The server lets go of the lock as the closed session ends, a moment later.
+    let start = std::time::Instant::now();
+    loop {
+        match engine::run(&second, &options, |_| {}).await {
+            Ok(_) => break,
+            Err(SimError::AlreadyRunning)
+                if start.elapsed() < std::time::Duration::from_secs(10) =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}

@@ -10,6 +10,7 @@ use crate::console::app::App;
 use crate::console::keymap::Keymap;
 use crate::console::theme::Theme;
 use crate::operator::Operator;
+use crate::sim::engine as sim;
 use crate::store::{ErrorCode, Store, Target};
 
 /// The console's connections: one for the listener, the rest for reads and acts, opened
@@ -41,6 +42,69 @@ fn start_logging() -> Option<std::path::PathBuf> {
     Some(path)
 }
 
+/// The simulated platform beside the console on tradedesk's own database, in real time:
+/// ideas arrive through the Gate, orders fill, the account moves, a limit halts the AI
+/// (src/sim/engine.rs). Its own connections; stopped when the console quits.
+struct Demo {
+    task: tokio::task::JoinHandle<()>,
+    store: Store,
+}
+
+/// The demo's market: the same seed every start (the ids differ, keyed by the start).
+const DEMO_SEED: u64 = 1;
+/// How long the demo waits before carrying on after the database failed it.
+const DEMO_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Demo {
+    /// Starts the simulated platform, unless the database holds data it did not write (the
+    /// platform's: then the console only shows it).
+    async fn start(target: &Target) -> Option<Demo> {
+        // One holds the simulation's lock, one writes.
+        let store = match Store::open(target, 2).await {
+            Ok(store) => store,
+            Err(e) => {
+                tracing::warn!(error = %e, "the demo's simulated platform could not connect");
+                return None;
+            }
+        };
+        if let Err(e) = sim::check_ownership(&store, false).await {
+            tracing::warn!(error = %e, "not simulating");
+            store.pool().close().await;
+            return None;
+        }
+        let sim = store.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let options = sim::Options {
+                    seed: DEMO_SEED,
+                    from: Utc::now(),
+                    until: None,
+                    pace: sim::Pace::Speed(1.0),
+                    liveliness: sim::Liveliness::Lively,
+                };
+                match sim::run(&sim, &options, |_| {}).await {
+                    // Another console's demo keeps the desk living; take over when it quits.
+                    Err(sim::SimError::AlreadyRunning) => {}
+                    // A lost connection: carry on from the database's state once it is back.
+                    Err(e) => tracing::warn!(error = %e, "the demo's simulated platform stopped"),
+                    Ok(_) => return,
+                }
+                tokio::time::sleep(DEMO_RETRY).await;
+            }
+        });
+        tracing::info!("the demo's simulated platform runs beside the console");
+        Some(Demo { task, store })
+    }
+
+    /// Stops the simulation (a write in flight is rolled back whole) and closes its
+    /// connections.
+    async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+        self.store.pool().close().await;
+    }
+}
+
 pub async fn run(target: &Target, config: &Config, read_only: bool) -> Result<(), Failure> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Failure::new(
@@ -52,18 +116,20 @@ pub async fn run(target: &Target, config: &Config, read_only: bool) -> Result<()
         .map_err(|e| Failure::new(ErrorCode::InvalidInput, e.to_string()))?;
     let log = start_logging();
     tracing::info!(target = %target.describe(), read_only, "console starting");
-    let store = match target {
+    let (store, demo) = match target {
         // tradedesk's own database: make it ready (no row counts: start-up stays quick at
-        // any size), and give a newcomer something to see.
+        // any size), give a newcomer something to see, and keep it living.
         Target::Embedded { .. } => {
             let (pool, _) = crate::store::setup::prepare(target, false, CONNECTIONS).await?;
             let store = Store::from_pool(pool);
             if let Some(seeded) = store.seed_demo().await? {
                 tracing::info!(?seeded, "demo data seeded into an empty database");
             }
-            store
+            let demo = Demo::start(target).await;
+            (store, demo)
         }
-        Target::Url { .. } => Store::open(target, CONNECTIONS).await?,
+        // Anyone else's database: never simulated.
+        Target::Url { .. } => (Store::open(target, CONNECTIONS).await?, None),
     };
     let operator = Operator::from_os();
     let mut app = App::new(
@@ -74,9 +140,12 @@ pub async fn run(target: &Target, config: &Config, read_only: bool) -> Result<()
         Utc::now(),
     );
     app.alerts.settings = config.alerts;
-    crate::console::run::run(store, app, Theme::from_env(), operator)
-        .await
-        .map_err(|e| Failure::new(ErrorCode::Database, format!("the terminal failed: {e}")))?;
+    app.demo = demo.is_some();
+    let ran = crate::console::run::run(store, app, Theme::from_env(), operator).await;
+    if let Some(demo) = demo {
+        demo.stop().await;
+    }
+    ran.map_err(|e| Failure::new(ErrorCode::Database, format!("the terminal failed: {e}")))?;
     if let Some(log) = log {
         tracing::info!(log = %log.display(), "console closed");
     }

@@ -295,7 +295,9 @@ pub struct SimulateArgs {
     /// The market's seed: the same seed, start and duration write the same rows.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Simulated seconds per second of the clock, 1 (real time) to 1000.
+    /// Simulated seconds per second of the clock, 1 (real time) to 1000: from a --from in
+    /// the past, history played faster. No pace runs ahead of the clock: caught up with
+    /// the present, a run carries on in real time (the platform writes no future rows).
     #[arg(long, conflicts_with = "fast", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub speed: Option<u32>,
     /// As fast as the database takes it, for history (until --duration, or until now).

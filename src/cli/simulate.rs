@@ -116,7 +116,9 @@ fn line(s: &Summary) -> String {
 
 fn failure(e: SimError) -> Failure {
     match e {
-        SimError::PlatformData => Failure::new(ErrorCode::Conflict, e.to_string()),
+        SimError::PlatformData | SimError::AlreadyRunning => {
+            Failure::new(ErrorCode::Conflict, e.to_string())
+        }
         SimError::Store(e) => e.into(),
     }
 }

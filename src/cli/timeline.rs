@@ -130,7 +130,9 @@ fn print_text(page: &Page) {
         println!("No decisions.");
         return;
     }
+    // The decision's id prefix: what `tradedesk replay` takes.
     let mut table = Table::new(&[
+        ("ID", Align::Left),
         ("TIME (UTC)", Align::Left),
         ("ACTION", Align::Left),
         ("SYMBOL", Align::Left),
@@ -141,6 +143,7 @@ fn print_text(page: &Page) {
     ]);
     for d in &page.decisions {
         table.row([
+            short(d.id),
             timestamp(d.occurred_at),
             d.action.to_string(),
             d.symbol.clone().unwrap_or_else(|| "—".into()),

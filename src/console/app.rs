@@ -1,7 +1,7 @@
 //! The console's state and its pure `update`: messages in, state changed, commands out.
 //! No IO happens here; tests drive it with keys and messages.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -10,7 +10,8 @@ use super::details::approval_outcome;
 use super::dialog::Dialog;
 use super::keymap::{Keymap, Scope};
 use super::list::List;
-use super::msg::{Cmd, Done, Loaded, Msg, Pane, Reload};
+use super::msg::{Cmd, Done, EquityPoint, Loaded, Msg, Pane, Reload};
+use crate::domain::pnl::StrategyDay;
 use crate::domain::{AccountSnapshot, Act, DayState, Decision, Idea, Replay, RiskField, Strategy};
 use crate::format::{Shown, short};
 use crate::store::halt::{Halted, Resumed};
@@ -71,7 +72,7 @@ pub enum ReplayOf {
 
 impl ReplayOf {
     /// True when `replay` is the answer to this request.
-    fn answered_by(self, replay: &Replay) -> bool {
+    pub(super) fn answered_by(self, replay: &Replay) -> bool {
         match self {
             ReplayOf::Decision(id) => replay.decision.as_ref().is_some_and(|d| d.id == id),
             ReplayOf::Idea(id) => replay.idea.as_ref().is_some_and(|i| i.id == id),
@@ -89,6 +90,38 @@ pub struct ReplayView {
     pub scroll: usize,
 }
 
+impl ReplayView {
+    /// The replayed idea, when it still awaits a human's decision (it may be approved or
+    /// rejected from the replay).
+    pub fn decidable_idea(&self) -> Option<&Idea> {
+        self.replay
+            .as_ref()
+            .and_then(|r| r.idea.as_ref())
+            .filter(|i| i.awaits_approval())
+    }
+
+    /// True when `change` touches what the replay shows of its idea's fate: the idea
+    /// itself (its status), or its order.
+    pub(super) fn touched_by(&self, change: &crate::store::listen::Change) -> bool {
+        use crate::store::listen::Change;
+        let idea = match (&self.replay, self.of) {
+            (Some(r), _) => r.idea.as_ref().map(|i| i.id),
+            (None, ReplayOf::Idea(id)) => Some(id),
+            (None, ReplayOf::Decision(_)) => None,
+        };
+        let order = self
+            .replay
+            .as_ref()
+            .and_then(|r| r.execution.as_ref())
+            .map(|e| e.id);
+        match change {
+            Change::Idea(id) => idea == Some(*id),
+            Change::Execution(id) => order == Some(*id),
+            _ => false,
+        }
+    }
+}
+
 /// Everything the console shows and knows.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -99,6 +132,9 @@ pub struct App {
     pub database: String,
     /// Opened with `--read-only`: looks, never acts.
     pub read_only: bool,
+    /// The simulated platform runs beside this console on tradedesk's own database: what
+    /// it shows is not a real account (the header says DEMO).
+    pub demo: bool,
     pub now: DateTime<Utc>,
     pub connection: Connection,
     /// The data on screen was read before a disconnection and not yet refreshed.
@@ -115,7 +151,12 @@ pub struct App {
     pub risk_selected: usize,
     pub account: Option<AccountSnapshot>,
     pub day: Option<DayState>,
+    /// The day's equity captures, oldest first (the last one before the day opens it).
+    pub equity: Vec<EquityPoint>,
     pub strategies: List<Strategy>,
+    /// Each strategy's day, by id; `None` until first read. A strategy missing from it
+    /// did nothing today.
+    pub strategy_days: Option<BTreeMap<uuid::Uuid, StrategyDay>>,
     pub ideas: List<Idea>,
     pub idea_filter: IdeaFilter,
     pub timeline: Timeline,
@@ -157,6 +198,7 @@ impl App {
             operator,
             database,
             read_only,
+            demo: false,
             now,
             connection: Connection::Connecting,
             stale: false,
@@ -169,7 +211,9 @@ impl App {
             risk_selected: 0,
             account: None,
             day: None,
+            equity: Vec::new(),
             strategies: List::default(),
+            strategy_days: None,
             ideas: List::default(),
             idea_filter: IdeaFilter {
                 limit: IDEAS_WINDOW,
@@ -198,18 +242,20 @@ impl App {
         }
     }
 
-    /// Every read a full refresh needs.
+    /// Every read a full refresh needs (the open replay's too).
     pub fn load_all(&mut self) -> Vec<Cmd> {
         self.dirty.clear();
         [
             Reload::Risk,
             Reload::Account,
             Reload::Strategies,
+            Reload::StrategyDays,
             Reload::Ideas,
             Reload::Timeline,
+            Reload::Replay,
         ]
         .into_iter()
-        .map(|r| self.read(r))
+        .filter_map(|r| self.read(r))
         .collect()
     }
 
@@ -274,7 +320,12 @@ impl App {
             }
             Msg::Tick(now) => self.on_tick(now),
             Msg::Loaded(loaded) => {
-                let reload = loaded.reload();
+                // A replay closed or replaced meanwhile is no read of the open one.
+                let reload = loaded.reload().filter(|r| {
+                    *r != Reload::Replay
+                        || matches!((&loaded, &self.replay),
+                            (Loaded::Replay(replay), Some(view)) if view.of.answered_by(replay))
+                });
                 let mut cmds = self.on_loaded(loaded);
                 cmds.extend(reload.map_or_else(Vec::new, |r| self.read_done(r)));
                 cmds
@@ -283,9 +334,12 @@ impl App {
                 if reload == Some(Reload::Timeline) {
                     self.timeline.loading = false;
                 }
-                // A replay that could not be read is not left open on "reading…".
-                if reload.is_none() && self.replay.as_ref().is_some_and(|r| r.replay.is_none()) {
-                    self.replay = None;
+                // A replay that could not be read is not left open on "reading…" (one read
+                // again keeps what it showed; the toast says the reading failed).
+                if reload == Some(Reload::Replay)
+                    && self.replay.as_ref().is_some_and(|r| r.replay.is_none())
+                {
+                    self.close_replay();
                 }
                 self.toast(format!("reading failed: {message}"), true);
                 reload.map_or_else(Vec::new, |r| self.read_done(r))
@@ -390,12 +444,20 @@ impl App {
                 alerts.extend(self.alert_ai_switch(on, reason.as_deref()));
                 alerts.extend(self.alert_drawdown());
             }
-            Loaded::Account { latest, day } => {
+            Loaded::Account {
+                latest,
+                day,
+                equity,
+            } => {
                 self.account = latest;
                 self.day = day;
+                self.equity = equity;
                 alerts.extend(self.alert_drawdown());
             }
             Loaded::Strategies(items) => self.strategies.replace(items, |s| s.id, self.list_rows),
+            Loaded::StrategyDays(days) => {
+                self.strategy_days = Some(days.into_iter().map(|d| (d.strategy_id, d)).collect());
+            }
             Loaded::Ideas(items) => {
                 alerts.extend(self.alert_new_pending(&items));
                 self.ideas.replace(items, |i| i.id, self.list_rows);
@@ -425,14 +487,18 @@ impl App {
                 }
             }
             Loaded::Replay(replay) => {
-                // Only the replay still asked for: one closed or replaced meanwhile is not
-                // opened again.
+                // Only the replay still open: one closed or replaced meanwhile is not opened
+                // again. Read again (its idea was decided, its order filled), it keeps its
+                // place.
                 if let Some(view) = &mut self.replay
-                    && view.replay.is_none()
                     && view.of.answered_by(&replay)
                 {
+                    let first = view.replay.is_none();
                     view.replay = Some(replay);
-                    view.scroll = 0;
+                    if first {
+                        view.scroll = 0;
+                    }
+                    self.scroll_replay(0);
                 }
             }
             Loaded::GateContext(context) => {
@@ -452,10 +518,14 @@ impl App {
             Done::Approved { approval, lot } => {
                 self.dialog = Some(approval_outcome(&approval, lot));
                 self.next_pending = true;
+                let (crate::store::approve::Approval::Executed { idea, .. }
+                | crate::store::approve::Approval::Blocked { idea, .. }) = approval;
+                self.replayed_idea_decided(idea);
             }
             Done::Rejected { idea } => {
                 self.next_pending = true;
                 self.toast(format!("rejected idea {}", short(idea)), false);
+                self.replayed_idea_decided(idea);
             }
             Done::Halted(halted) => return self.on_halted(halted),
             Done::Resumed(resumed) => self.on_resumed(resumed),
@@ -559,10 +629,30 @@ impl App {
             replay: None,
             scroll: 0,
         });
-        vec![match of {
-            ReplayOf::Decision(id) => Cmd::LoadReplay(id),
-            ReplayOf::Idea(id) => Cmd::LoadIdeaReplay(id),
-        }]
+        self.dirty.remove(&Reload::Replay);
+        self.read(Reload::Replay).into_iter().collect()
+    }
+
+    /// Closes the replay; a read of it still under way is let go (its answer is dropped).
+    pub(super) fn close_replay(&mut self) {
+        self.replay = None;
+        self.dirty.remove(&Reload::Replay);
+        self.reading.remove(&Reload::Replay);
+    }
+
+    /// This console decided `idea`: the replay showing it is read again, so it shows the
+    /// idea's new state, who decided it and its order (the notification would tell too;
+    /// this does not wait for it).
+    fn replayed_idea_decided(&mut self, idea: uuid::Uuid) {
+        let shown = self.replay.as_ref().is_some_and(|v| {
+            v.replay
+                .as_ref()
+                .and_then(|r| r.idea.as_ref())
+                .is_some_and(|i| i.id == idea)
+        });
+        if shown {
+            self.dirty.insert(Reload::Replay);
+        }
     }
 
     /// Moves the replay's panels by `delta` lines, within what there is to show.

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::app::App;
 use super::keymap::Keymap;
-use super::msg::{Loaded, Msg};
+use super::msg::{EquityPoint, Loaded, Msg};
+use crate::domain::pnl::StrategyDay;
 use crate::domain::strategy::StrategyFields;
 use crate::domain::{
     AccountSnapshot, DayState, Decision, DecisionAction, Direction, Idea, IdeaStatus, RiskConfig,
@@ -167,6 +168,65 @@ pub fn decisions() -> Vec<Decision> {
     ]
 }
 
+/// The day's equity captures behind the fixture's day: opened at 24800.00 (captured
+/// before midnight), a dip to 24650.00 by 02:00, the peak 25200.00 at 08:30, then
+/// 25120.40 at 10:29:30; a capture every 15 minutes between.
+pub fn equity() -> Vec<EquityPoint> {
+    // (minutes from midnight, cents), joined by straight lines.
+    let turns: [(i64, i64); 7] = [
+        (0, 2_480_000),
+        (120, 2_465_000),
+        (240, 2_476_000),
+        (360, 2_498_000),
+        (510, 2_520_000),
+        (570, 2_509_000),
+        (629, 2_512_040),
+    ];
+    let midnight = now() - Duration::minutes(630);
+    let mut points = vec![EquityPoint {
+        at: midnight - Duration::minutes(5),
+        equity: dec("24800.00"),
+    }];
+    for pair in turns.windows(2) {
+        let ((m0, c0), (m1, c1)) = (pair[0], pair[1]);
+        for m in (m0..m1).step_by(15) {
+            let cents = c0 + (c1 - c0) * (m - m0) / (m1 - m0);
+            points.push(EquityPoint {
+                at: midnight + Duration::minutes(m),
+                equity: Decimal::new(cents, 2),
+            });
+        }
+    }
+    points.push(EquityPoint {
+        at: now() - Duration::seconds(30),
+        equity: dec("25120.40"),
+    });
+    points
+}
+
+/// London breakout busy and valued, Gold momentum with an order that cannot be valued,
+/// Asia range fade quiet (absent).
+pub fn strategy_days() -> Vec<StrategyDay> {
+    vec![
+        StrategyDay {
+            strategy_id: strategy_id(),
+            ideas: 12,
+            auto_executed: 5,
+            realized: dec("30.00"),
+            open_positions: 2,
+            open_pl: Some(dec("4.20")),
+        },
+        StrategyDay {
+            strategy_id: id(501),
+            ideas: 3,
+            auto_executed: 1,
+            realized: dec("-12.50"),
+            open_positions: 1,
+            open_pl: None,
+        },
+    ]
+}
+
 /// An App with every pane loaded and the connection live.
 pub fn loaded_app(enabled: bool) -> App {
     let mut app = App::new(
@@ -206,8 +266,10 @@ pub fn loaded_app(enabled: bool) -> App {
                 day_pnl: dec("320.40"),
                 drawdown: dec("79.60"),
             }),
+            equity: equity(),
         },
         Loaded::Strategies(strategies()),
+        Loaded::StrategyDays(strategy_days()),
         Loaded::Ideas(vec![
             idea(1, "EURUSD", IdeaStatus::NeedsApproval, 38),
             idea(2, "GBPUSD", IdeaStatus::NeedsApproval, 12),
@@ -248,6 +310,42 @@ pub fn replay_partial() -> crate::domain::Replay {
     seen.indicators = None;
     seen.news.clear();
     seen.news_captured = false;
+    crate::domain::Replay::assemble(seen)
+}
+
+/// The replay of an idea still awaiting approval: the first fixture idea (EURUSD, the
+/// ideas pane's first row), proposed by the AI at 09:55 on what it saw then; nobody has
+/// decided it, no order.
+pub fn replay_pending() -> crate::domain::Replay {
+    use crate::domain::replay::Moment;
+    let mut seen = replay_seen();
+    let at = seen.moment.at;
+    let mut pending = idea(1, "EURUSD", IdeaStatus::NeedsApproval, 35);
+    pending.created_at = at;
+    pending.updated_at = at;
+    let decision = Decision {
+        id: id(761),
+        occurred_at: at,
+        symbol: Some("EURUSD".into()),
+        action: DecisionAction::AiProposed,
+        rationale: "needs approval: news_blackout".into(),
+        confidence_score: Some(pending.confidence_score),
+        risk_check_result: Some("fail:news_blackout".into()),
+        strategy_id: pending.strategy_id,
+        trade_idea_id: Some(pending.id),
+        snapshot_ref: Some(pending.snapshot_ref),
+        human_override: false,
+        operator: None,
+    };
+    seen.moment = Moment {
+        decided_at: at,
+        ..seen.moment
+    };
+    seen.decided = None;
+    seen.decision = Some(decision);
+    seen.idea = Some(pending);
+    seen.execution = None;
+    seen.day_decided = seen.day_at.clone();
     crate::domain::Replay::assemble(seen)
 }
 

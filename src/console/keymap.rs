@@ -241,6 +241,10 @@ const TABLE: &[Entry] = &[
     },
 ];
 
+/// The ideas pane's actions that also work over a replay, on the replayed idea while it
+/// awaits approval.
+pub const REPLAY_LENT: [Action; 2] = [Action::Approve, Action::Reject];
+
 /// A key as written in config.toml: `a`, `K`, `ctrl-k`, `shift-tab`, `enter`, `pgdn`…
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {
@@ -387,7 +391,8 @@ impl Keymap {
     }
 
     /// The action `event` means in `scope` (pane-specific bindings first, then lists, then
-    /// global ones).
+    /// global ones). Over a replay, the ideas pane's approve and reject keys work too (on
+    /// the replayed idea).
     pub fn action(&self, event: &KeyEvent, scope: Scope) -> Option<Action> {
         let key = Key::of(event);
         let find = |wanted: Scope| {
@@ -396,9 +401,23 @@ impl Keymap {
                 .find(|b| b.scope == wanted && b.keys.contains(&key))
                 .map(|b| b.action)
         };
+        let lent =
+            || find(Scope::Ideas).filter(|a| scope == Scope::Replay && REPLAY_LENT.contains(a));
         find(scope)
+            .or_else(lent)
             .or_else(|| find(Scope::List))
             .or_else(|| find(Scope::Global))
+    }
+
+    /// The bindings the help lists under `scope`: its own, and over a replay the ideas
+    /// pane's that work there too.
+    pub fn help_bindings(&self, scope: Scope) -> impl Iterator<Item = &Binding> {
+        self.bindings.iter().filter(move |b| {
+            b.scope == scope
+                || (scope == Scope::Replay
+                    && b.scope == Scope::Ideas
+                    && REPLAY_LENT.contains(&b.action))
+        })
     }
 
     /// The bindings of a scope, for the footer and help.
@@ -496,6 +515,37 @@ mod tests {
             map.action(&press(KeyCode::Char('K'), KeyModifiers::SHIFT), replay),
             Some(Action::Halt),
             "the kill switch works over a replay too"
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::Char('a')), replay),
+            Some(Action::Approve),
+            "approve and reject work over a replay, with the ideas pane's keys"
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::Char('r')), replay),
+            Some(Action::Reject)
+        );
+        assert_eq!(
+            map.action(&press(KeyCode::Char('R'), KeyModifiers::SHIFT), replay),
+            Some(Action::Resume)
+        );
+        // The other pane keys do not.
+        assert_eq!(map.action(&key(KeyCode::Char('e')), replay), None);
+        assert_eq!(map.action(&key(KeyCode::Char(' ')), replay), None);
+    }
+
+    #[test]
+    fn rebound_approve_and_reject_keys_follow_into_the_replay() {
+        let mut overrides = BTreeMap::new();
+        overrides.insert("approve".to_string(), vec!["y".to_string()]);
+        let map = Keymap::with_overrides(&overrides).unwrap();
+        let key = |c: char| press(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(map.action(&key('y'), Scope::Replay), Some(Action::Approve));
+        assert_eq!(map.action(&key('a'), Scope::Replay), None);
+        let listed: Vec<Action> = map.help_bindings(Scope::Replay).map(|b| b.action).collect();
+        assert_eq!(
+            listed,
+            [Action::CloseReplay, Action::Approve, Action::Reject]
         );
     }
 

@@ -51,12 +51,21 @@ impl App {
         self.on_action(action)
     }
 
-    /// Keys over an open replay: they scroll it or close it; the kill switch, resume and
+    /// Keys over an open replay: they scroll it or close it; an idea still awaiting
+    /// approval is approved or rejected with the chart in view; the kill switch, resume and
     /// help work as anywhere; the panes' keys wait until it is closed.
     fn on_replay_action(&mut self, action: Action) -> Vec<Cmd> {
         let page = super::view::replay::page_rows(self.screen.0, self.screen.1) as isize;
         match action {
-            Action::CloseReplay => self.replay = None,
+            Action::CloseReplay => self.close_replay(),
+            Action::Approve => {
+                let idea = self.replayed_idea(Act::Approve);
+                return self.open_approve_of(idea);
+            }
+            Action::Reject => {
+                let idea = self.replayed_idea(Act::Reject);
+                self.open_reject_of(idea);
+            }
             Action::Up => self.scroll_replay(-1),
             Action::Down => self.scroll_replay(1),
             Action::PageUp => self.scroll_replay(-page),
@@ -126,7 +135,7 @@ impl App {
             Action::Bottom => return self.move_to(false),
             Action::Details => self.open_details(),
             Action::Replay => return self.replay_selected(),
-            Action::CloseReplay => self.replay = None,
+            Action::CloseReplay => self.close_replay(),
             Action::Filter => self.open_filter(),
             Action::Approve => return self.open_approve(),
             Action::Reject => self.open_reject(),
@@ -180,7 +189,7 @@ impl App {
                 self.timeline.list.first();
                 // Rows let go at the top are read again; otherwise the top is live already.
                 if self.timeline.trimmed && !self.timeline.loading {
-                    return vec![self.read(Reload::Timeline)];
+                    return self.read(Reload::Timeline).into_iter().collect();
                 }
             }
             (Pane::Timeline, false) => {
@@ -275,7 +284,7 @@ impl App {
                     self.ideas.first();
                     // Other ideas come into view: they are not new arrivals to alert on.
                     self.alerts.forget_pending();
-                    vec![self.read(Reload::Ideas)]
+                    self.read(Reload::Ideas).into_iter().collect()
                 }
                 Err(e) => {
                     self.toast(e, true);
@@ -286,7 +295,7 @@ impl App {
                 Ok(filter) => {
                     self.timeline.filter = filter;
                     self.timeline.list = Default::default();
-                    vec![self.read(Reload::Timeline)]
+                    self.read(Reload::Timeline).into_iter().collect()
                 }
                 Err(e) => {
                     self.toast(e, true);
@@ -299,7 +308,24 @@ impl App {
 
     /// The selected idea, if a human may decide it now; otherwise says why not.
     fn decidable_idea(&mut self, act: Act) -> Option<Idea> {
-        let idea = self.ideas.selected().cloned()?;
+        let idea = self.ideas.selected().cloned();
+        self.decidable(idea, act)
+    }
+
+    /// The replayed idea, if a human may decide it now; otherwise says why not (nothing is
+    /// said while the replay is read, or for a decision without an idea).
+    fn replayed_idea(&mut self, act: Act) -> Option<Idea> {
+        let idea = self
+            .replay
+            .as_ref()
+            .and_then(|v| v.replay.as_ref())
+            .and_then(|r| r.idea.clone());
+        self.decidable(idea, act)
+    }
+
+    /// `idea`, if a human may decide it now; otherwise says why not.
+    fn decidable(&mut self, idea: Option<Idea>, act: Act) -> Option<Idea> {
+        let idea = idea?;
         let refusal = self.act_refusal(act).or_else(|| {
             (!idea.awaits_approval()).then(|| {
                 format!(
@@ -318,7 +344,13 @@ impl App {
     }
 
     fn open_approve(&mut self) -> Vec<Cmd> {
-        let Some(idea) = self.decidable_idea(Act::Approve) else {
+        let idea = self.decidable_idea(Act::Approve);
+        self.open_approve_of(idea)
+    }
+
+    /// The approval dialog for `idea` (already checked decidable), its Gate read now.
+    fn open_approve_of(&mut self, idea: Option<Idea>) -> Vec<Cmd> {
+        let Some(idea) = idea else {
             return Vec::new();
         };
         let id = idea.id;
@@ -327,7 +359,13 @@ impl App {
     }
 
     fn open_reject(&mut self) {
-        if let Some(idea) = self.decidable_idea(Act::Reject) {
+        let idea = self.decidable_idea(Act::Reject);
+        self.open_reject_of(idea);
+    }
+
+    /// The rejection dialog for `idea` (already checked decidable).
+    fn open_reject_of(&mut self, idea: Option<Idea>) {
+        if let Some(idea) = idea {
             self.dialog = Some(Dialog::Reject {
                 idea,
                 reason: Input::default(),

@@ -4,23 +4,27 @@
 
 use std::collections::HashSet;
 
-use super::app::{App, Connection, TIMELINE_HELD};
+use super::app::{App, Connection, ReplayOf, TIMELINE_HELD};
 use super::msg::{Cmd, Reload};
 use crate::domain::Decision;
 use crate::store::listen::Change;
 use crate::store::timeline::{Cursor, Page};
 
 impl App {
-    /// Notes what a change makes stale.
+    /// Notes what a change makes stale. Each strategy's day counts its decisions and
+    /// values its orders at the last prices, which move with each account capture.
     pub(super) fn mark_dirty(&mut self, change: &Change) {
         let reloads: &[Reload] = match change {
-            Change::Idea(_) | Change::Execution(_) => &[Reload::Ideas],
-            Change::Decision(_) => &[Reload::Timeline],
+            Change::Idea(_) | Change::Execution(_) => &[Reload::Ideas, Reload::StrategyDays],
+            Change::Decision(_) => &[Reload::Timeline, Reload::StrategyDays],
             Change::Risk => &[Reload::Risk],
-            Change::Strategy(_) => &[Reload::Strategies, Reload::Ideas],
-            Change::Account(_) => &[Reload::Account],
+            Change::Strategy(_) => &[Reload::Strategies, Reload::Ideas, Reload::StrategyDays],
+            Change::Account(_) => &[Reload::Account, Reload::StrategyDays],
         };
         self.dirty.extend(reloads.iter().copied());
+        if self.replay.as_ref().is_some_and(|v| v.touched_by(change)) {
+            self.dirty.insert(Reload::Replay);
+        }
     }
 
     /// Asks for a flush in a few milliseconds, unless one is due or nothing waits.
@@ -44,7 +48,7 @@ impl App {
             if self.reading.contains(&reload) || self.deep_in_timeline(reload) {
                 self.dirty.insert(reload);
             } else {
-                cmds.push(self.read(reload));
+                cmds.extend(self.read(reload));
             }
         }
         cmds
@@ -56,13 +60,13 @@ impl App {
         self.schedule_flush()
     }
 
-    /// The read of `reload`, noted as in flight.
-    pub(super) fn read(&mut self, reload: Reload) -> Cmd {
-        self.reading.insert(reload);
-        match reload {
+    /// The read of `reload`, noted as in flight; `None` for the replay when none is open.
+    pub(super) fn read(&mut self, reload: Reload) -> Option<Cmd> {
+        let cmd = match reload {
             Reload::Risk => Cmd::LoadRisk,
             Reload::Account => Cmd::LoadAccount,
             Reload::Strategies => Cmd::LoadStrategies,
+            Reload::StrategyDays => Cmd::LoadStrategyDays,
             Reload::Ideas => Cmd::LoadIdeas(self.idea_filter.clone()),
             Reload::Timeline => {
                 self.timeline.loading = true;
@@ -71,7 +75,13 @@ impl App {
                     append: false,
                 }
             }
-        }
+            Reload::Replay => match self.replay.as_ref()?.of {
+                ReplayOf::Decision(id) => Cmd::LoadReplay(id),
+                ReplayOf::Idea(id) => Cmd::LoadIdeaReplay(id),
+            },
+        };
+        self.reading.insert(reload);
+        Some(cmd)
     }
 
     /// A timeline the operator has paged so deep that its newest rows were let go: new

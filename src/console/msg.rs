@@ -4,8 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::domain::pnl::StrategyDay;
 use crate::domain::{
     AccountSnapshot, Act, DayState, GateContext, Idea, Lot, Replay, RiskChangeSet, Strategy,
 };
@@ -46,8 +48,19 @@ pub enum Reload {
     Risk,
     Account,
     Strategies,
+    /// Each strategy's ideas and P/L today.
+    StrategyDays,
     Ideas,
     Timeline,
+    /// The open replay (its idea's state, who decided it, its order).
+    Replay,
+}
+
+/// The account's equity at one capture, for the day's sparkline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EquityPoint {
+    pub at: DateTime<Utc>,
+    pub equity: Decimal,
 }
 
 /// Something the operator should notice even when looking elsewhere: the terminal's bell
@@ -82,8 +95,13 @@ pub enum Loaded {
     Account {
         latest: Option<AccountSnapshot>,
         day: Option<DayState>,
+        /// The day's captures, oldest first: the last one before the day started (its
+        /// opening) and every one since.
+        equity: Vec<EquityPoint>,
     },
     Strategies(Vec<Strategy>),
+    /// The strategies that did something today (the others are quiet).
+    StrategyDays(Vec<StrategyDay>),
     Ideas(Vec<Idea>),
     /// A timeline page; `append` continues the list, otherwise it replaces it.
     Timeline {
@@ -168,6 +186,8 @@ pub enum Cmd {
     LoadRisk,
     LoadAccount,
     LoadStrategies,
+    /// Each strategy's ideas and P/L since the trading day began.
+    LoadStrategyDays,
     LoadIdeas(IdeaFilter),
     LoadTimeline {
         filter: TimelineFilter,
@@ -224,6 +244,7 @@ impl Cmd {
             Cmd::LoadRisk
             | Cmd::LoadAccount
             | Cmd::LoadStrategies
+            | Cmd::LoadStrategyDays
             | Cmd::LoadIdeas(_)
             | Cmd::LoadTimeline { .. }
             | Cmd::LoadGateContext(_)
@@ -235,29 +256,33 @@ impl Cmd {
         }
     }
 
-    /// The pane this command reads, if it is a pane's read.
+    /// The pane (or the open replay) this command reads, if it is such a read.
     pub fn reload(&self) -> Option<Reload> {
         match self {
             Cmd::LoadRisk => Some(Reload::Risk),
             Cmd::LoadAccount => Some(Reload::Account),
             Cmd::LoadStrategies => Some(Reload::Strategies),
+            Cmd::LoadStrategyDays => Some(Reload::StrategyDays),
             Cmd::LoadIdeas(_) => Some(Reload::Ideas),
             Cmd::LoadTimeline { .. } => Some(Reload::Timeline),
+            Cmd::LoadReplay(_) | Cmd::LoadIdeaReplay(_) => Some(Reload::Replay),
             _ => None,
         }
     }
 }
 
 impl Loaded {
-    /// The pane this read was for, if a pane's.
+    /// The pane (or the open replay) this read was for, if such a read.
     pub fn reload(&self) -> Option<Reload> {
         match self {
             Loaded::Risk { .. } => Some(Reload::Risk),
             Loaded::Account { .. } => Some(Reload::Account),
             Loaded::Strategies(_) => Some(Reload::Strategies),
+            Loaded::StrategyDays(_) => Some(Reload::StrategyDays),
             Loaded::Ideas(_) => Some(Reload::Ideas),
             Loaded::Timeline { .. } => Some(Reload::Timeline),
-            Loaded::GateContext(_) | Loaded::Replay(_) => None,
+            Loaded::Replay(_) => Some(Reload::Replay),
+            Loaded::GateContext(_) => None,
         }
     }
 }

@@ -21,7 +21,7 @@ use tokio::task::JoinSet;
 use super::alerts::{self, AlertSettings};
 use super::app::{App, failed};
 use super::editor;
-use super::msg::{Cmd, Done, Loaded, Msg};
+use super::msg::{Cmd, Done, EquityPoint, Loaded, Msg};
 use super::theme::Theme;
 use super::view;
 use crate::domain::{Act, TradingDay, day_state};
@@ -253,9 +253,22 @@ async fn read(store: &Store, cmd: Cmd) -> Result<Loaded, crate::store::Error> {
             Loaded::Account {
                 latest: snapshots.last().copied(),
                 day: day_state(&snapshots, day, now),
+                equity: snapshots
+                    .iter()
+                    .map(|s| EquityPoint {
+                        at: s.captured_at,
+                        equity: s.equity,
+                    })
+                    .collect(),
             }
         }
         Cmd::LoadStrategies => Loaded::Strategies(store.strategies().await?),
+        // The same trading day as the account's figures.
+        Cmd::LoadStrategyDays => Loaded::StrategyDays(
+            store
+                .strategy_days(TradingDay::UTC_MIDNIGHT.start_of(Utc::now()))
+                .await?,
+        ),
         Cmd::LoadIdeas(filter) => Loaded::Ideas(store.ideas(&filter).await?),
         Cmd::LoadTimeline { filter, append } => Loaded::Timeline {
             page: store.timeline(&filter).await?,

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::app::{App, Connection};
 use super::dialog::Dialog;
 use super::fixtures::{self, loaded_app, now};
-use super::msg::{AlertKind, Cmd, Done, Loaded, Msg, Pane};
+use super::msg::{AlertKind, Cmd, Done, Loaded, Msg, Pane, Reload};
 use crate::domain::Outcome;
 use crate::domain::{Act, IdeaStatus, Lot, RiskChangeSet};
 use crate::store::halt::Halted;
@@ -292,7 +292,7 @@ fn acts_are_refused_while_disconnected_and_never_queued() {
     assert_eq!(app.in_flight, 0);
     // Back: a full refresh, because notifications sent meanwhile are lost.
     let cmds = app.update(Msg::Connected);
-    assert_eq!(cmds.len(), 5, "{cmds:?}");
+    assert_eq!(cmds.len(), 6, "{cmds:?}");
     assert!(!app.stale);
 }
 
@@ -329,9 +329,14 @@ fn a_burst_of_changes_is_one_read_of_each_pane_it_touched() {
         assert_eq!(app.update(Msg::Changed(change)), vec![]);
     }
     let cmds = app.update(Msg::Flush);
-    assert_eq!(cmds.len(), 2, "a burst is one read a pane: {cmds:?}");
-    assert!(matches!(cmds[0], Cmd::LoadIdeas(_)));
-    assert!(matches!(cmds[1], Cmd::LoadTimeline { append: false, .. }));
+    assert_eq!(cmds.len(), 3, "a burst is one read a pane: {cmds:?}");
+    assert_eq!(
+        cmds[0],
+        Cmd::LoadStrategyDays,
+        "ideas and decisions count per strategy"
+    );
+    assert!(matches!(cmds[1], Cmd::LoadIdeas(_)));
+    assert!(matches!(cmds[2], Cmd::LoadTimeline { append: false, .. }));
     // A new idea arrives above the operator's row.
     let mut items = app.ideas.items.clone();
     items.insert(
@@ -481,7 +486,13 @@ fn new_decisions_appear_at_the_top_of_the_timeline_and_none_is_missed() {
     app.update(Msg::Changed(Change::Decision(uuid::Uuid::nil())));
     let cmds = app.update(Msg::Flush);
     assert!(
-        matches!(cmds.as_slice(), [Cmd::LoadTimeline { append: false, .. }]),
+        matches!(
+            cmds.as_slice(),
+            [
+                Cmd::LoadStrategyDays,
+                Cmd::LoadTimeline { append: false, .. }
+            ]
+        ),
         "{cmds:?}"
     );
     // Another decision lands while that read is in flight: it is read next, not dropped.
@@ -546,7 +557,7 @@ fn the_kill_switch_pulled_without_a_connection_is_armed_and_sent_when_it_returns
             reason: "feed frozen".into()
         }
     );
-    assert_eq!(cmds.len(), 6, "{cmds:?}");
+    assert_eq!(cmds.len(), 7, "{cmds:?}");
     assert!(app.halt_armed.is_none() && app.halting);
     // Lost again under it: armed again, sent once more when the connection returns.
     app.update(Msg::Failed {
@@ -601,6 +612,7 @@ fn alerts_fire_once_at_their_transitions_and_can_be_switched_off() {
         let cmds = app.update(Msg::Loaded(Loaded::Account {
             latest: app.account,
             day: Some(day),
+            equity: app.equity.clone(),
         }));
         let fired = cmds
             .iter()
@@ -781,7 +793,7 @@ fn a_replay_that_fails_to_read_closes_and_a_late_one_is_not_opened() {
     let mut app = loaded_app(true);
     key(&mut app, KeyCode::Enter);
     app.update(Msg::LoadFailed {
-        reload: None,
+        reload: Some(Reload::Replay),
         message: "no trade idea matches it".into(),
     });
     assert!(app.replay.is_none());
@@ -792,4 +804,261 @@ fn a_replay_that_fails_to_read_closes_and_a_late_one_is_not_opened() {
     key(&mut app, KeyCode::Enter);
     app.update(Msg::Loaded(Loaded::Replay(Box::new(replay))));
     assert!(app.replay.as_ref().unwrap().replay.is_none());
+}
+
+/// The first idea's replay (it still awaits approval), open over the panes at 80×24.
+fn replaying_pending() -> (App, uuid::Uuid) {
+    let mut app = loaded_app(true);
+    app.update(Msg::Resize {
+        list_rows: 10,
+        width: 80,
+        height: 24,
+    });
+    let first = app.ideas.items[0].id;
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Cmd::LoadIdeaReplay(first)]
+    );
+    app.update(Msg::Loaded(Loaded::Replay(Box::new(
+        fixtures::replay_pending(),
+    ))));
+    let view = app.replay.as_ref().expect("open");
+    assert_eq!(view.decidable_idea().map(|i| i.id), Some(first));
+    (app, first)
+}
+
+/// The same replay as read after the idea was approved: executed, decided by ann, filled.
+fn replay_after_approval() -> crate::domain::Replay {
+    let mut after = fixtures::replay_pending();
+    if let Some(idea) = after.idea.as_mut() {
+        idea.status = IdeaStatus::AutoExecuted;
+    }
+    let approved = fixtures::replay();
+    after.decided = approved.decided;
+    after.execution = approved.execution;
+    after
+}
+
+#[test]
+fn an_idea_awaiting_approval_is_approved_from_its_replay_which_then_shows_its_new_state() {
+    let (mut app, id) = replaying_pending();
+    ch(&mut app, 'j');
+    assert_eq!(app.replay.as_ref().unwrap().scroll, 1);
+    // The ideas pane's approve key, over the replay: the same dialog, for the replayed idea.
+    assert_eq!(ch(&mut app, 'a'), vec![Cmd::LoadGateContext(id)]);
+    assert!(
+        matches!(&app.dialog, Some(Dialog::Approve(a)) if a.idea.id == id),
+        "{:?}",
+        app.dialog
+    );
+    assert!(app.replay.is_some(), "the replay stays open under it");
+    app.update(Msg::Loaded(Loaded::GateContext(Box::new(context(&app)))));
+    let lot = Lot::parse("0.50").unwrap();
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Cmd::Approve { idea: id, lot }]
+    );
+    assert_eq!(app.in_flight, 1);
+    // Confirmed: the outcome is shown over the replay, and the replay is read again.
+    let report = context(&app).judge(lot, crate::domain::Purpose::HumanApproval);
+    let cmds = app.update(Msg::Done(Done::Approved {
+        approval: crate::store::approve::Approval::Executed {
+            idea: id,
+            execution: uuid::Uuid::nil(),
+            decision: uuid::Uuid::nil(),
+            report,
+        },
+        lot,
+    }));
+    assert_eq!(cmds, vec![Cmd::Coalesce]);
+    assert!(matches!(app.dialog, Some(Dialog::Outcome { ok: true, .. })));
+    assert_eq!(app.update(Msg::Flush), vec![Cmd::LoadIdeaReplay(id)]);
+    // The idea's own notification meanwhile waits for that read: never two at once.
+    assert_eq!(
+        app.update(Msg::Changed(Change::Idea(id))),
+        vec![Cmd::Coalesce]
+    );
+    let cmds = app.update(Msg::Flush);
+    assert!(!cmds.contains(&Cmd::LoadIdeaReplay(id)), "{cmds:?}");
+    // Read again: executed, who approved it, its order; the operator keeps their place.
+    let cmds = app.update(Msg::Loaded(Loaded::Replay(Box::new(
+        replay_after_approval(),
+    ))));
+    let view = app.replay.as_ref().unwrap();
+    let shown = view.replay.as_ref().unwrap();
+    assert_eq!(
+        shown.idea.as_ref().map(|i| i.status),
+        Some(IdeaStatus::AutoExecuted)
+    );
+    assert!(shown.decided.is_some() && shown.execution.is_some());
+    assert_eq!(view.scroll, 1);
+    assert!(view.decidable_idea().is_none());
+    // The change that came during the read is read after it.
+    assert_eq!(cmds, vec![Cmd::Coalesce]);
+    assert_eq!(app.update(Msg::Flush), vec![Cmd::LoadIdeaReplay(id)]);
+    // Decided now: the keys say why they do nothing.
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(ch(&mut app, 'a'), vec![]);
+    assert!(app.dialog.is_none());
+    assert_eq!(
+        toast(&app),
+        "this idea is auto executed, not awaiting approval"
+    );
+}
+
+#[test]
+fn an_idea_awaiting_approval_is_rejected_from_its_replay_and_the_kill_switch_still_works() {
+    let (mut app, id) = replaying_pending();
+    ch(&mut app, 'K');
+    assert!(matches!(app.dialog, Some(Dialog::Halt { .. })));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.replay.is_some() && app.dialog.is_none());
+    assert_eq!(ch(&mut app, 'r'), vec![]);
+    assert!(matches!(&app.dialog, Some(Dialog::Reject { idea, .. }) if idea.id == id));
+    typed(&mut app, "spread too wide");
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Cmd::Reject {
+            idea: id,
+            reason: "spread too wide".into()
+        }]
+    );
+    assert_eq!(
+        app.update(Msg::Done(Done::Rejected { idea: id })),
+        vec![Cmd::Coalesce]
+    );
+    assert_eq!(
+        toast(&app),
+        format!("rejected idea {}", crate::format::short(id))
+    );
+    assert_eq!(app.update(Msg::Flush), vec![Cmd::LoadIdeaReplay(id)]);
+    assert!(app.replay.is_some(), "the replay stays open");
+    // Deciding another idea does not read this replay again.
+    let other = app.ideas.items[1].id;
+    app.update(Msg::Loaded(Loaded::Replay(Box::new(
+        fixtures::replay_pending(),
+    ))));
+    app.update(Msg::Done(Done::Rejected { idea: other }));
+    assert!(!app.dirty.contains(&Reload::Replay));
+}
+
+#[test]
+fn approve_and_reject_over_a_replay_work_only_for_an_idea_a_human_may_decide_now() {
+    // A decided idea's replay: the keys say why not.
+    let mut app = loaded_app(true);
+    let replay = fixtures::replay();
+    let decision = replay.decision.as_ref().unwrap().id;
+    app.open_replay(super::app::ReplayOf::Decision(decision));
+    app.update(Msg::Loaded(Loaded::Replay(Box::new(replay))));
+    for c in ['a', 'r'] {
+        assert_eq!(ch(&mut app, c), vec![]);
+        assert!(app.dialog.is_none());
+        assert_eq!(
+            toast(&app),
+            "this idea is auto executed, not awaiting approval"
+        );
+    }
+    // A replay still being read: nothing to decide yet.
+    let mut app = loaded_app(true);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(ch(&mut app, 'a'), vec![]);
+    assert!(app.dialog.is_none() && app.toast.is_none());
+    // Read-only, or without a connection: refused, and said so.
+    let (mut app, _) = replaying_pending();
+    app.read_only = true;
+    for c in ['a', 'r'] {
+        assert_eq!(ch(&mut app, c), vec![]);
+        assert!(app.dialog.is_none());
+        assert!(toast(&app).starts_with("read-only console:"), "{c}");
+    }
+    let (mut app, _) = replaying_pending();
+    app.update(Msg::Disconnected("gone".into()));
+    assert_eq!(ch(&mut app, 'a'), vec![]);
+    assert!(toast(&app).starts_with("not connected to the database"));
+}
+
+#[test]
+fn the_open_replay_is_read_again_when_its_idea_or_its_order_changes_and_never_once_closed() {
+    let (mut app, id) = replaying_pending();
+    let other = app.ideas.items[1].id;
+    app.update(Msg::Changed(Change::Idea(other)));
+    let cmds = app.update(Msg::Flush);
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Cmd::LoadIdeaReplay(_))),
+        "{cmds:?}"
+    );
+    app.update(Msg::Changed(Change::Idea(id)));
+    let cmds = app.update(Msg::Flush);
+    assert!(cmds.contains(&Cmd::LoadIdeaReplay(id)), "{cmds:?}");
+    // Its order's changes (filled, cancelled) too, once it has one.
+    app.update(Msg::Loaded(Loaded::Replay(Box::new(
+        replay_after_approval(),
+    ))));
+    let order = replay_after_approval().execution.unwrap().id;
+    app.update(Msg::Changed(Change::Execution(order)));
+    let cmds = app.update(Msg::Flush);
+    assert!(cmds.contains(&Cmd::LoadIdeaReplay(id)), "{cmds:?}");
+    // A lost connection reads it again with everything else.
+    app.update(Msg::Loaded(Loaded::Replay(Box::new(
+        replay_after_approval(),
+    ))));
+    app.update(Msg::Disconnected("gone".into()));
+    let cmds = app.update(Msg::Connected);
+    assert!(cmds.contains(&Cmd::LoadIdeaReplay(id)), "{cmds:?}");
+    // Closed: a change reads nothing, and a late answer does not open it again.
+    app.update(Msg::Loaded(Loaded::Replay(Box::new(
+        replay_after_approval(),
+    ))));
+    ch(&mut app, 'q');
+    assert!(app.replay.is_none());
+    app.update(Msg::Changed(Change::Idea(id)));
+    let cmds = app.update(Msg::Flush);
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Cmd::LoadIdeaReplay(_))),
+        "{cmds:?}"
+    );
+    app.update(Msg::Loaded(Loaded::Replay(Box::new(
+        replay_after_approval(),
+    ))));
+    assert!(app.replay.is_none());
+    assert!(!app.reading.contains(&Reload::Replay));
+}
+
+#[test]
+fn each_strategys_day_is_read_with_the_panes_and_again_when_what_moves_it_changes() {
+    let app = loaded_app(true);
+    let days = app.strategy_days.as_ref().expect("read with the panes");
+    assert_eq!(days.len(), 2, "the quiet one is simply absent");
+    let nil = uuid::Uuid::nil();
+    for change in [
+        Change::Account(nil),
+        Change::Execution(nil),
+        Change::Decision(nil),
+        Change::Idea(nil),
+        Change::Strategy(nil),
+    ] {
+        let mut app = loaded_app(true);
+        app.update(Msg::Changed(change));
+        let cmds = app.update(Msg::Flush);
+        assert_eq!(
+            cmds.iter().filter(|c| **c == Cmd::LoadStrategyDays).count(),
+            1,
+            "{change:?}: {cmds:?}"
+        );
+    }
+    let mut app = loaded_app(true);
+    app.update(Msg::Changed(Change::Risk));
+    assert!(!app.update(Msg::Flush).contains(&Cmd::LoadStrategyDays));
+    // A burst while it is read: read once more after it, not twice at once.
+    let mut app = loaded_app(true);
+    app.update(Msg::Changed(Change::Account(nil)));
+    assert!(app.update(Msg::Flush).contains(&Cmd::LoadStrategyDays));
+    for _ in 0..10 {
+        app.update(Msg::Changed(Change::Account(nil)));
+    }
+    assert!(!app.update(Msg::Flush).contains(&Cmd::LoadStrategyDays));
+    let cmds = app.update(Msg::Loaded(Loaded::StrategyDays(Vec::new())));
+    assert_eq!(cmds, vec![Cmd::Coalesce]);
+    assert_eq!(app.update(Msg::Flush), vec![Cmd::LoadStrategyDays]);
+    assert_eq!(app.strategy_days.as_ref().map(|d| d.len()), Some(0));
 }

@@ -3,6 +3,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
+use super::view::pictures::LimitTone;
 use crate::domain::label::Tone;
 
 /// The styles of one console.
@@ -103,6 +104,23 @@ impl Theme {
     pub fn key(&self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
+
+    /// `DEMO`: the simulated platform runs beside this console. Amber and reverse video,
+    /// so it reads as a badge in colour or not.
+    pub fn demo(&self) -> Style {
+        self.fg(Color::Yellow)
+            .add_modifier(Modifier::BOLD | Modifier::REVERSED)
+    }
+
+    /// A value against its limit: `normal` below 80 %, amber from 80 %, red at or over the
+    /// limit (the bar's line also says `near` or `REACHED`, for a screen without colour).
+    pub fn limit(&self, tone: LimitTone, normal: Style) -> Style {
+        match tone {
+            LimitTone::Below => normal,
+            LimitTone::Near => self.warn(),
+            LimitTone::Reached => self.error(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -151,6 +169,31 @@ mod tests {
         assert_eq!(
             colour.tone(DecisionAction::RiskRejected.tone()).fg,
             Some(Color::Red)
+        );
+    }
+
+    #[test]
+    fn the_demo_badge_and_limit_tones_read_without_colour() {
+        let mono = Theme { color: false };
+        let colour = Theme { color: true };
+        assert_eq!(mono.demo().fg, None);
+        assert!(mono.demo().add_modifier.contains(Modifier::REVERSED));
+        assert_eq!(colour.demo().fg, Some(Color::Yellow));
+        let normal = colour.pnl(false);
+        assert_eq!(colour.limit(LimitTone::Below, normal), normal);
+        assert_eq!(
+            colour.limit(LimitTone::Near, normal).fg,
+            Some(Color::Yellow)
+        );
+        assert_eq!(
+            colour.limit(LimitTone::Reached, normal).fg,
+            Some(Color::Red)
+        );
+        assert_eq!(mono.limit(LimitTone::Reached, normal).fg, None);
+        assert!(
+            mono.limit(LimitTone::Reached, normal)
+                .add_modifier
+                .contains(Modifier::BOLD)
         );
     }
 }

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, SubsecRound as _, Utc};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive as _;
 use uuid::Uuid;
@@ -88,9 +88,18 @@ pub enum SimError {
          seems), so it writes no simulated rows into it; give --into-live-database to insist"
     )]
     PlatformData,
+    #[error(
+        "another simulated platform is writing into this database (a `tradedesk simulate`, or \
+         a console's demo); one at a time"
+    )]
+    AlreadyRunning,
     #[error("the simulation failed: {0}")]
     Store(#[from] Error),
 }
+
+/// The session advisory lock one simulated platform holds on a database while it runs:
+/// two would write two markets into the same tables.
+const RUNNING_LOCK: i64 = 0x7472_6164_6573_696d; // "tradesim"
 
 /// Seconds between the engine's cycles, as the platform's collectors run.
 const CYCLE_SECONDS: i64 = 5;
@@ -114,8 +123,39 @@ pub async fn check_ownership(store: &Store, into_live: bool) -> Result<(), SimEr
 pub async fn run(
     store: &Store,
     options: &Options,
+    progress: impl FnMut(&Summary),
+) -> Result<Summary, SimError> {
+    // Held on a connection of its own for the run, closed (not pooled) when the run ends
+    // or is dropped midway, so the server lets go of the lock with the session.
+    let mut running = store.pool().acquire().await.map_err(Error::Database)?;
+    running.close_on_drop();
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(RUNNING_LOCK)
+        .fetch_one(&mut *running)
+        .await
+        .map_err(Error::Database)?;
+    if !locked {
+        return Err(SimError::AlreadyRunning);
+    }
+    let result = run_locked(store, options, progress).await;
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(RUNNING_LOCK)
+        .execute(&mut *running)
+        .await
+        .map_err(Error::Database)?;
+    result
+}
+
+async fn run_locked(
+    store: &Store,
+    options: &Options,
     mut progress: impl FnMut(&Summary),
 ) -> Result<Summary, SimError> {
+    // The market moves by whole seconds.
+    let options = &Options {
+        from: options.from.trunc_subsecs(0),
+        ..options.clone()
+    };
     let mut engine = Engine::start(store, options).await?;
     let started = Instant::now();
     loop {
@@ -133,6 +173,13 @@ pub async fn run(
             if let Some(wait) = due.checked_sub(started.elapsed()) {
                 tokio::time::sleep(wait).await;
             }
+        }
+        // Never ahead of the clock, at any pace: the platform writes no rows from the
+        // future. A run that catches up with the present carries on in real time.
+        let next = engine.market.now() + Duration::seconds(1);
+        if let Ok(wait) = (next - Utc::now()).to_std() {
+            engine.flush().await?;
+            tokio::time::sleep(wait).await;
         }
         engine.second().await?;
         if engine.market.now().timestamp() % 60 == 0 {
@@ -198,8 +245,14 @@ fn warmed(options: &Options, start: &[(String, Decimal)]) -> (Market, IndicatorM
     let mut market = Market::new(options.seed, options.from - WARM_UP, start);
     let mut indicators: IndicatorMap = HashMap::new();
     let mut latest = HashMap::new();
+    // Whole minutes up to the one `from` falls in, then its seconds (no candle closes in
+    // them): the run starts at `from` itself, so live it writes from its first second.
     while market.now() < options.from {
-        market.step_minute();
+        if market.now() + Duration::minutes(1) <= options.from {
+            market.step_minute();
+        } else {
+            market.advance_to(options.from);
+        }
         for candle in market.take_closed() {
             let key = (
                 candle.symbol.to_string(),
@@ -317,7 +370,7 @@ impl<'a> Engine<'a> {
         }
         // Others edit strategies and limits: read them again every minute.
         self.refresh().await?;
-        // Live, rows are written as they come; a fast run writes them in batches.
+        // Live, a minute's rows are written as it closes; a fast run writes them in batches.
         let batch = match self.pace {
             Pace::Fast => 15,
             Pace::Speed(_) => 1,
@@ -405,6 +458,11 @@ impl<'a> Engine<'a> {
         self.last_snapshot = Some(account.id);
         self.note_account(account);
         self.pending.accounts.push(account);
+        if matches!(self.pace, Pace::Speed(_)) {
+            // Live, the account is written as it is captured: the console's equity moves
+            // every five seconds, as on the platform.
+            self.flush().await?;
+        }
         self.check_limits(now).await?;
         self.evaluate(now, &account).await
     }

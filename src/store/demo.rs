@@ -1,8 +1,11 @@
 //! Demo data: on an empty database (just after `tradedesk setup`), a small, realistic desk —
-//! three strategies, the day's account snapshots, two hours of market data, a calendar and
-//! headlines around now, ten trade ideas (four awaiting approval) and the decisions that
-//! led to them — written in one transaction and timed from the database's clock, so the
-//! desk looks live whenever it is seeded.
+//! three strategies, the day's account snapshots, the market data of the last day and some,
+//! a calendar and headlines over it, ten trade ideas (four awaiting approval) and the
+//! decisions that led to them — written in one transaction and timed from the database's
+//! clock, so the desk looks live whenever it is seeded. Every decision and idea replays
+//! complete (docs/platform.md, "Decision replay"): the candles and indicators of its
+//! hold's timeframe up to its moment, calendar captures and headlines in the day before it,
+//! and the account row its `snapshot_ref` names.
 //!
 //! The story, oldest first: the AI auto-executes a EURUSD long; a bad London open breaches
 //! the daily drawdown and halts it (a waiting GBPUSD idea is stopped); raj resumes it; a
@@ -20,7 +23,7 @@
 use std::str::FromStr as _;
 
 use chrono::{DateTime, DurationRound as _, TimeDelta, Utc};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use serde_json::{Number, Value, json};
 use sqlx::query_builder::Separated;
@@ -30,6 +33,10 @@ use uuid::Uuid;
 use super::Store;
 use super::error::Error;
 use super::risk;
+use crate::domain::indicators::{
+    self, ATR_PERIOD, MACD_FAST, MACD_SIGNAL, MACD_SLOW, RSI_PERIOD, SMA_FAST, SMA_SLOW,
+};
+use crate::domain::replay::{CANDLES_BEFORE, Timeframe, timeframe_for_hold};
 use crate::domain::strategy::document::{StrategySpec, parse_documents};
 use crate::domain::{DecisionAction, Direction, IdeaStatus, Impact, TradingDay};
 
@@ -324,29 +331,70 @@ const MARGIN_PER_POSITION: &str = "385.00";
 // Market data, calendar and news
 // ---------------------------------------------------------------------------------------
 
-/// One symbol's M5 candles: prices in points (`decimals` places), drifting by `trend`
-/// points per candle into now, moving `step` points in a typical candle.
+/// One symbol's market. Its closes run through `path`, points newest first, each (minutes
+/// before the last M5 bar, a multiple of five; the close then, in points at `decimals`
+/// places), the first being the last close. Between two points the price moves in a
+/// straight line plus a deterministic wobble (a zigzag of up to four `step`s a candle and
+/// a random walk of up to one) that vanishes at both points, so the bar closing at a point
+/// closes at its price exactly; before the oldest point it wanders around it. `volume` is
+/// a quiet candle's.
 struct DemoMarket {
     symbol: &'static str,
-    last_close: i64,
     decimals: u32,
-    trend: i64,
     step: i64,
     volume: i32,
+    path: &'static [(i64, i64)],
 }
 
+/// The last day and a half, as the story tells it (older points only settle the
+/// indicators). EURUSD bought at 1.08205 after reclaiming 1.0815, climbing to the 1.0865
+/// resistance, slipping below 1.0850 and rejected there twice. GBPUSD breaking the bottom
+/// of its Asian range at the London open (the sell at 1.27310), coiling under 1.2690
+/// before UK CPI (the buy at 1.26880) and jumping on the hot print. AUDUSD bouncing off
+/// 0.6610 to 0.6618. Gold in a range for two weeks, dipping to 2610 and to its 200-hour
+/// average, bought there at 2618.20 (filled at 2618.45, never near its stop 2606.50 or its
+/// first target 2664 since), breaking 2645 and closing at 2651.40. The pending ideas sit
+/// at the last prices.
 #[rustfmt::skip]
 const MARKET: [DemoMarket; 6] = [
-    DemoMarket { symbol: "EURUSD", last_close: 108_412, decimals: 5, trend: -6, step: 9,  volume: 1400 },
-    DemoMarket { symbol: "GBPUSD", last_close: 127_055, decimals: 5, trend: 2,  step: 11, volume: 1100 },
-    DemoMarket { symbol: "USDJPY", last_close: 151_382, decimals: 3, trend: 8,  step: 12, volume: 1600 },
-    DemoMarket { symbol: "USDCAD", last_close: 136_218, decimals: 5, trend: -5, step: 8,  volume: 900 },
-    DemoMarket { symbol: "AUDUSD", last_close: 66_134,  decimals: 5, trend: 0,  step: 7,  volume: 800 },
-    DemoMarket { symbol: "XAUUSD", last_close: 265_140, decimals: 2, trend: 35, step: 60, volume: 2400 },
+    DemoMarket { symbol: "EURUSD", decimals: 5, step: 9, volume: 1400, path: &[
+        (0, 108_412), (20, 108_400), (25, 108_415), (40, 108_490), (50, 108_440), (60, 108_500),
+        (120, 108_556), (200, 108_585), (240, 108_620), (255, 108_648),
+        (300, 108_540), (420, 108_470), (600, 108_380), (780, 108_340), (960, 108_260),
+        (1200, 108_300), (1330, 108_330), (1400, 108_205), (1430, 108_235), (1460, 108_150),
+        (1600, 108_190), (1800, 108_120), (2200, 108_180), (2600, 108_100), (3000, 108_150)] },
+    DemoMarket { symbol: "GBPUSD", decimals: 5, step: 11, volume: 1100, path: &[
+        (0, 127_055), (120, 127_007), (300, 126_990), (420, 127_060), (540, 127_150),
+        (580, 127_120), (595, 127_010), (600, 126_880), (640, 126_885), (720, 126_860),
+        (800, 126_900), (1000, 126_960), (1140, 127_080), (1180, 127_150), (1205, 127_260),
+        (1215, 127_310), (1225, 127_220), (1240, 127_360), (1300, 127_380), (1400, 127_450),
+        (1500, 127_520), (2000, 127_600), (3000, 127_500)] },
+    DemoMarket { symbol: "USDJPY", decimals: 3, step: 12, volume: 1600, path: &[
+        (0, 151_382), (120, 151_190), (360, 151_050), (700, 150_880), (960, 150_720),
+        (1000, 150_760), (1400, 150_720), (1800, 150_600), (2400, 150_450), (3000, 150_520)] },
+    DemoMarket { symbol: "USDCAD", decimals: 5, step: 8, volume: 900, path: &[
+        (0, 136_218), (120, 136_338), (400, 136_420), (800, 136_380), (960, 136_460),
+        (1200, 136_510), (1600, 136_450), (2200, 136_380), (3000, 136_300)] },
+    DemoMarket { symbol: "AUDUSD", decimals: 5, step: 7, volume: 800, path: &[
+        (0, 66_134), (60, 66_150), (95, 66_180), (115, 66_112), (150, 66_105), (240, 66_140),
+        (500, 66_200), (900, 66_260), (1400, 66_220), (1750, 66_290), (2400, 66_250),
+        (3000, 66_300)] },
+    DemoMarket { symbol: "XAUUSD", decimals: 2, step: 60, volume: 2400, path: &[
+        (0, 265_140), (120, 264_300), (200, 263_700), (260, 263_000), (320, 262_300),
+        (370, 261_870), (380, 261_820), (395, 261_400), (425, 261_000), (470, 261_500),
+        (560, 262_400), (700, 263_300), (850, 262_800), (1000, 263_400), (1200, 262_500),
+        (1440, 261_800), (1800, 262_300), (2400, 261_200), (3000, 262_500), (4000, 263_600),
+        (5000, 262_000), (6500, 260_400), (8000, 261_800), (9500, 263_000), (11000, 261_500),
+        (13000, 260_000), (16000, 259_000), (20000, 258_000)] },
 ];
-const CANDLES: i64 = 24;
-/// Indicators every this many candles over the same two hours.
-const INDICATOR_EVERY: usize = 3;
+/// M5 candles every symbol has at least: the live desk's last two hours.
+const LIVE_M5_CANDLES: i64 = 24;
+/// M5 indicators are captured every this many candles; those of longer timeframes at
+/// every candle.
+const M5_INDICATOR_EVERY: usize = 3;
+/// Candles computed before the first one written, so that the first indicators written
+/// (SMA 200, MACD) are as settled as the last.
+const WARM_UP: usize = SMA_SLOW;
 
 /// A calendar release, `minutes` from now (negative: already out); `actual` is written
 /// only by a capture after the release.
@@ -360,8 +408,26 @@ struct DemoEvent {
     actual: Option<&'static str>,
 }
 
+/// Yesterday's and today's releases. No high-impact release falls inside a blackout the
+/// decisions' recorded results do not name (UK CPI is the GBPUSD rejection's).
 #[rustfmt::skip]
-const CALENDAR: [DemoEvent; 7] = [
+const CALENDAR: [DemoEvent; 15] = [
+    DemoEvent { minutes: -2010, currency: "USD", impact: Impact::Medium, title: "FOMC Member Waller Speaks",
+        previous: None, forecast: None, actual: None },
+    DemoEvent { minutes: -1750, currency: "AUD", impact: Impact::Medium, title: "Westpac Consumer Sentiment",
+        previous: Some("-0.1%"), forecast: None, actual: Some("1.2%") },
+    DemoEvent { minutes: -1655, currency: "JPY", impact: Impact::Medium, title: "Core Machinery Orders m/m",
+        previous: Some("-1.2%"), forecast: Some("0.8%"), actual: Some("2.1%") },
+    DemoEvent { minutes: -1320, currency: "GBP", impact: Impact::Medium, title: "Claimant Count Change",
+        previous: Some("27.9K"), forecast: Some("20.2K"), actual: Some("26.7K") },
+    DemoEvent { minutes: -1230, currency: "GBP", impact: Impact::Medium, title: "BoE Gov Bailey Speaks",
+        previous: None, forecast: None, actual: None },
+    DemoEvent { minutes: -1100, currency: "EUR", impact: Impact::Low, title: "French Final CPI m/m",
+        previous: Some("0.3%"), forecast: Some("0.2%"), actual: Some("0.2%") },
+    DemoEvent { minutes: -960, currency: "USD", impact: Impact::Medium, title: "Empire State Manufacturing Index",
+        previous: Some("11.5"), forecast: Some("3.9"), actual: Some("-11.9") },
+    DemoEvent { minutes: -870, currency: "CAD", impact: Impact::Medium, title: "Manufacturing Sales m/m",
+        previous: Some("-1.3%"), forecast: Some("0.4%"), actual: Some("0.6%") },
     DemoEvent { minutes: -598, currency: "GBP", impact: Impact::High, title: "CPI y/y",
         previous: Some("2.2%"), forecast: Some("2.4%"), actual: Some("2.6%") },
     DemoEvent { minutes: -150, currency: "EUR", impact: Impact::Medium, title: "German ZEW Economic Sentiment",
@@ -377,8 +443,12 @@ const CALENDAR: [DemoEvent; 7] = [
     DemoEvent { minutes: 690, currency: "JPY", impact: Impact::Low, title: "Tertiary Industry Activity m/m",
         previous: Some("0.3%"), forecast: Some("0.1%"), actual: None },
 ];
-/// The calendar is captured twice: two hours ago and a minute ago (minutes ago).
-const CALENDAR_CAPTURES: [i64; 2] = [125, 1];
+/// The calendar is captured every four hours back to before the oldest idea, and a minute
+/// ago (minutes ago); the capture at 605 minutes ago shows UK CPI two minutes after the
+/// GBPUSD idea's cycle, as its rejection says.
+const CALENDAR_CAPTURES: [i64; 8] = [1565, 1325, 1085, 845, 605, 365, 125, 1];
+/// A capture holds the releases from 12 hours before it to 24 hours after it (minutes).
+const CALENDAR_SPAN: (i64, i64) = (12 * 60, 24 * 60);
 
 /// A headline, published `minutes_ago` and captured 20 seconds later.
 struct DemoHeadline {
@@ -389,7 +459,29 @@ struct DemoHeadline {
 }
 
 #[rustfmt::skip]
-const NEWS: [DemoHeadline; 6] = [
+const NEWS: [DemoHeadline; 17] = [
+    DemoHeadline { minutes_ago: 1745, source: "Reuters",
+        headline: "Australian consumer sentiment rebounds to a two-year high", symbols: &["AUDUSD"] },
+    DemoHeadline { minutes_ago: 1470, source: "Reuters",
+        headline: "Euro edges up in Asia as the dollar's rally pauses", symbols: &["EURUSD"] },
+    DemoHeadline { minutes_ago: 1415, source: "Bloomberg",
+        headline: "Dollar slips as Treasury yields retreat from a two-week high", symbols: &["EURUSD", "USDJPY", "USDCAD", "XAUUSD"] },
+    DemoHeadline { minutes_ago: 1222, source: "Reuters",
+        headline: "Sterling slides to a session low as Bailey flags a cooling labour market", symbols: &["GBPUSD"] },
+    DemoHeadline { minutes_ago: 1150, source: "FXStreet",
+        headline: "Pound steadies after an early London sell-off", symbols: &["GBPUSD"] },
+    DemoHeadline { minutes_ago: 955, source: "MarketWatch",
+        headline: "New York factory gauge slumps unexpectedly; dollar dips", symbols: &["EURUSD", "USDJPY", "USDCAD", "XAUUSD"] },
+    DemoHeadline { minutes_ago: 650, source: "Reuters",
+        headline: "Pound traders brace for a UK inflation print seen at 2.4%", symbols: &["GBPUSD"] },
+    DemoHeadline { minutes_ago: 596, source: "Bloomberg",
+        headline: "UK inflation jumps to 2.6%, above forecasts; sterling spikes", symbols: &["GBPUSD"] },
+    DemoHeadline { minutes_ago: 398, source: "Reuters",
+        headline: "US yields ease from their highs; gold finds buyers near $2,610", symbols: &["XAUUSD"] },
+    DemoHeadline { minutes_ago: 265, source: "Reuters",
+        headline: "ECB's Schnabel sees no rush for further rate cuts", symbols: &["EURUSD"] },
+    DemoHeadline { minutes_ago: 150, source: "Bloomberg",
+        headline: "Iron ore futures climb as Chinese steel output picks up", symbols: &["AUDUSD"] },
     DemoHeadline { minutes_ago: 112, source: "Reuters",
         headline: "Dollar steadies as traders square positions before US CPI", symbols: &["EURUSD", "USDJPY", "USDCAD"] },
     DemoHeadline { minutes_ago: 84, source: "Bloomberg",
@@ -466,7 +558,7 @@ struct Desk {
     /// Per idea of `IDEAS`.
     ideas: Vec<Uuid>,
     /// Per idea of `IDEAS`: the account snapshot of the engine's cycle that proposed it,
-    /// captured 15 seconds before the idea.
+    /// captured [`CYCLE_LEAD_SECONDS`] before the idea.
     cycles: Vec<(Uuid, DateTime<Utc>)>,
 }
 
@@ -475,7 +567,7 @@ impl Desk {
         let ids = |n: usize| (0..n).map(|_| Uuid::new_v4()).collect();
         let cycles = IDEAS
             .iter()
-            .map(|i| (Uuid::new_v4(), ago(now, i.minutes_ago * 60 + 15)))
+            .map(|i| (Uuid::new_v4(), ago(now, cycle_seconds_ago(i))))
             .collect();
         Desk {
             now,
@@ -488,6 +580,15 @@ impl Desk {
     fn ago(&self, seconds: i64) -> DateTime<Utc> {
         ago(self.now, seconds)
     }
+}
+
+/// How long before its creation the engine's cycle that proposed an idea captured the
+/// account (the idea's `snapshot_ref`, the moment its replay shows).
+const CYCLE_LEAD_SECONDS: i64 = 15;
+
+/// When the cycle that proposed `idea` looked, in seconds before now.
+fn cycle_seconds_ago(idea: &DemoIdea) -> i64 {
+    idea.minutes_ago * 60 + CYCLE_LEAD_SECONDS
 }
 
 fn ago(now: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
@@ -611,9 +712,10 @@ fn today_from(point: &AccountPoint, day_start: DateTime<Utc>, span: TimeDelta) -
     day_start + span * point.from as i32 / 100
 }
 
-/// An M5 candle row of `snapshot_market`.
+/// A candle row of `snapshot_market`.
 struct Candle {
     symbol: &'static str,
+    timeframe: Timeframe,
     open: Decimal,
     high: Decimal,
     low: Decimal,
@@ -622,116 +724,327 @@ struct Candle {
     at: DateTime<Utc>,
 }
 
-/// An M5 row of `snapshot_indicators`.
-struct Indicators {
+/// A row of `snapshot_indicators`.
+struct IndicatorRow {
     symbol: &'static str,
-    rsi_14: Decimal,
-    sma_50: Decimal,
-    sma_200: Decimal,
-    atr: Decimal,
-    macd: Value,
+    timeframe: Timeframe,
+    rsi_14: Option<Decimal>,
+    sma_50: Option<Decimal>,
+    sma_200: Option<Decimal>,
+    atr: Option<Decimal>,
+    /// `{"macd": …, "signal": …, "hist": …}`.
+    macd: Option<Value>,
     at: DateTime<Utc>,
 }
 
-/// Market data: M5 candles up to the last five-minute boundary, indicators every 15 min.
-async fn insert_market(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<(u64, u64), Error> {
-    let bar = now.duration_trunc(TimeDelta::minutes(5)).unwrap_or(now);
-    let (mut candles, mut indicators) = (Vec::new(), Vec::new());
-    for (seed, market) in (0_i64..).zip(&MARKET) {
-        let closes = closes(market, seed);
-        candles.extend(candles_of(market, seed, &closes, bar));
-        indicators.extend(indicators_of(market, seed, &closes, bar));
-    }
-    let candles = insert(
-        conn,
-        "snapshot_market (id, symbol, timeframe, open, high, low, close, volume, captured_at)",
-        candles,
-        |b, c| {
-            push!(b; Uuid::new_v4(), c.symbol, "M5", c.open, c.high, c.low, c.close, c.volume, c.at);
-        },
-    )
-    .await?;
-    let indicators = insert(
-        conn,
-        "snapshot_indicators (id, symbol, timeframe, rsi_14, sma_50, sma_200, atr, macd,
-                              captured_at)",
-        indicators,
-        |b, i| {
-            push!(b; Uuid::new_v4(), i.symbol, "M5", i.rsi_14, i.sma_50, i.sma_200, i.atr, i.macd);
-            b.push_unseparated("::json").push_bind(i.at);
-        },
-    )
-    .await?;
-    Ok((candles, indicators))
+/// A candle in points, before it is priced and timed.
+#[derive(Clone, Copy)]
+struct Bar {
+    open: i64,
+    high: i64,
+    low: i64,
+    close: i64,
+    volume: i64,
 }
 
-/// A symbol's deterministic wobble around its trend, in points, `k` candles back.
+/// Market data: the candles and indicators of [`market_rows`], a statement each, as
+/// arrays (thousands of rows: one parameter a column, not one a value).
+async fn insert_market(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<(u64, u64), Error> {
+    let (candles, indicators) = market_rows(now);
+    let ids = |n: usize| (0..n).map(|_| Uuid::new_v4()).collect::<Vec<_>>();
+    let candles = sqlx::query(
+        "INSERT INTO snapshot_market (id, symbol, timeframe, open, high, low, close, volume,
+                                      captured_at)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::numeric[], $5::numeric[],
+                              $6::numeric[], $7::numeric[], $8::int[], $9::timestamptz[])",
+    )
+    .bind(ids(candles.len()))
+    .bind(column(&candles, |c| c.symbol))
+    .bind(column(&candles, |c| c.timeframe.as_str()))
+    .bind(column(&candles, |c| c.open))
+    .bind(column(&candles, |c| c.high))
+    .bind(column(&candles, |c| c.low))
+    .bind(column(&candles, |c| c.close))
+    .bind(column(&candles, |c| c.volume))
+    .bind(column(&candles, |c| c.at))
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    let indicators = sqlx::query(
+        "INSERT INTO snapshot_indicators (id, symbol, timeframe, rsi_14, sma_50, sma_200, atr,
+                                          macd, captured_at)
+         SELECT id, symbol, timeframe, rsi_14, sma_50, sma_200, atr, macd::json, captured_at
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::numeric[], $5::numeric[],
+                       $6::numeric[], $7::numeric[], $8::text[], $9::timestamptz[])
+             AS i(id, symbol, timeframe, rsi_14, sma_50, sma_200, atr, macd, captured_at)",
+    )
+    .bind(ids(indicators.len()))
+    .bind(column(&indicators, |i| i.symbol))
+    .bind(column(&indicators, |i| i.timeframe.as_str()))
+    .bind(column(&indicators, |i| i.rsi_14))
+    .bind(column(&indicators, |i| i.sma_50))
+    .bind(column(&indicators, |i| i.sma_200))
+    .bind(column(&indicators, |i| i.atr))
+    .bind(column(&indicators, |i| {
+        i.macd.as_ref().map(Value::to_string)
+    }))
+    .bind(column(&indicators, |i| i.at))
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    Ok((candles.rows_affected(), indicators.rows_affected()))
+}
+
+/// One column of `rows`, to bind as an array.
+fn column<R, T>(rows: &[R], value: impl Fn(&R) -> T) -> Vec<T> {
+    rows.iter().map(value).collect()
+}
+
+/// The demo's market as of `now`, per symbol: M5 candles up to the last five-minute
+/// boundary, with indicators every [`M5_INDICATOR_EVERY`] candles, and candles and
+/// indicators of each longer timeframe an idea of the symbol is read on, built from the
+/// same M5 candles; as many as [`seeded_candles`] says. A candle is written at its close.
+fn market_rows(now: DateTime<Utc>) -> (Vec<Candle>, Vec<IndicatorRow>) {
+    let five = TimeDelta::minutes(5);
+    let bar = now.duration_trunc(five).unwrap_or(now);
+    // The longer timeframes: their last boundary, and the M5 bars since.
+    let longer: Vec<(Timeframe, DateTime<Utc>, usize)> = Timeframe::ALL
+        .iter()
+        .copied()
+        .filter(|t| t.span() > five && (t.span().num_seconds() % five.num_seconds()) == 0)
+        .map(|t| {
+            let last = now.duration_trunc(t.span()).unwrap_or(bar);
+            (t, last, ((bar - last).num_minutes() / 5) as usize)
+        })
+        .collect();
+    let (mut candles, mut indicators) = (Vec::new(), Vec::new());
+    for (seed, market) in (0_i64..).zip(&MARKET) {
+        let mut rows = |timeframe, bars: &[Bar], last, every| {
+            let count = seeded_candles(timeframe, market.symbol);
+            let (c, i) = rows_of(market, timeframe, bars, last, count, every);
+            candles.extend(c);
+            indicators.extend(i);
+        };
+        let wanted = |t: Timeframe, since: usize| match seeded_candles(t, market.symbol) {
+            0 => 0,
+            n => since + per_m5(t) * (n + WARM_UP),
+        };
+        let reach = longer
+            .iter()
+            .map(|&(t, _, since)| wanted(t, since))
+            .fold(wanted(Timeframe::M5, 0), usize::max);
+        let m5 = m5_bars(market, seed, reach);
+        // Its own indicators need no more than its own warm-up.
+        let own = wanted(Timeframe::M5, 0).min(m5.len());
+        rows(Timeframe::M5, &m5[..own], bar, M5_INDICATOR_EVERY);
+        for &(timeframe, last, since) in &longer {
+            if seeded_candles(timeframe, market.symbol) > 0 {
+                let bars = merged(&m5[since..], per_m5(timeframe));
+                rows(timeframe, &bars, last, 1);
+            }
+        }
+    }
+    (candles, indicators)
+}
+
+/// Candles of `timeframe` seeded for `symbol`, in whole hours: the replay's full chart
+/// ([`CANDLES_BEFORE`] up to the moment) for the oldest idea read on that timeframe (its
+/// hold's: docs/platform.md, "Decision replay"). M5 reaches as far back for every symbol,
+/// and never less than the live desk's two hours; another timeframe, only for the symbols
+/// it is read on.
+fn seeded_candles(timeframe: Timeframe, symbol: &str) -> usize {
+    let span = timeframe.span().num_seconds();
+    let oldest = IDEAS
+        .iter()
+        .filter(|i| timeframe_for_hold(Some(i.hold)) == Some(timeframe))
+        .filter(|i| timeframe == Timeframe::M5 || i.symbol == symbol)
+        .map(|i| (cycle_seconds_ago(i) + span - 1) / span + CANDLES_BEFORE)
+        .max();
+    let wanted = match (timeframe, oldest) {
+        (Timeframe::M5, oldest) => oldest.unwrap_or(0).max(LIVE_M5_CANDLES),
+        (_, oldest) => oldest.unwrap_or(0),
+    };
+    let per_hour = (3_600 / span).max(1);
+    usize::try_from((wanted + per_hour - 1) / per_hour * per_hour).unwrap_or(0)
+}
+
+/// M5 candles in one of `timeframe`.
+fn per_m5(timeframe: Timeframe) -> usize {
+    (timeframe.span().num_minutes() / 5) as usize
+}
+
+/// `count` M5 bars of `market`, newest first: bar `k` closes `k` bars before the last.
+fn m5_bars(market: &DemoMarket, seed: i64, count: usize) -> Vec<Bar> {
+    let closes = closes(market, seed, count + 1);
+    let step = market.step;
+    let quiet = i64::from(market.volume);
+    (0..count)
+        .map(|n| {
+            let (open, close) = (closes[n + 1], closes[n]);
+            let k = n as i64;
+            Bar {
+                open,
+                high: open.max(close) + step * (1 + k % 3),
+                low: open.min(close) - step * (1 + (k + seed) % 3),
+                close,
+                // Busier when the price moves.
+                volume: quiet
+                    + (k * 37 + seed * 11) % 23 * 10
+                    + quiet * (close - open).abs() / (6 * step),
+            }
+        })
+        .collect()
+}
+
+/// `count` closes of `market`, newest first, along its path (see [`DemoMarket`]).
+fn closes(market: &DemoMarket, seed: i64, count: usize) -> Vec<i64> {
+    let points: Vec<(usize, i64)> = market
+        .path
+        .iter()
+        .map(|&(minutes, price)| ((minutes / 5) as usize, price))
+        .collect();
+    let reach = points.last().map_or(0, |p| p.0).max(count);
+    // The wobble, summed back from the last bar.
+    let mut wobble = vec![0; reach + 1];
+    for k in 1..=reach {
+        let j = k as i64 - 1;
+        wobble[k] = wobble[k - 1] - wiggle(market, seed, j) - jitter(seed, j, market.step);
+    }
+    (0..count)
+        .map(
+            |k| match points.windows(2).find(|w| w[0].0 <= k && k <= w[1].0) {
+                Some(&[(a, from), (b, to)]) => {
+                    let along = |x: i64, y: i64| x + (y - x) * (k - a) as i64 / (b - a) as i64;
+                    along(from, to) + wobble[k] - along(wobble[a], wobble[b])
+                }
+                _ => {
+                    // Past the oldest point: around it.
+                    let (oldest, price) = points.last().copied().unwrap_or((0, 0));
+                    price + wobble[k] - wobble[oldest]
+                }
+            },
+        )
+        .collect()
+}
+
+/// A symbol's deterministic zigzag, in points, `k` candles back: it sums to nothing over
+/// any nine candles.
 fn wiggle(market: &DemoMarket, seed: i64, k: i64) -> i64 {
     ((k * 7 + seed * 3) % 9 - 4) * market.step
 }
 
-/// `closes[k]`: the close `k` candles back (0 = the latest), `CANDLES + 1` of them.
-fn closes(market: &DemoMarket, seed: i64) -> Vec<i64> {
-    let mut closes = vec![market.last_close];
-    for k in 0..CANDLES {
-        closes.push(closes[k as usize] - market.trend - wiggle(market, seed, k));
-    }
-    closes
+/// A deterministic random move from `-step` to `step` points, `k` candles back
+/// (SplitMix64 of the symbol and the candle).
+fn jitter(seed: i64, k: i64, step: i64) -> i64 {
+    let mut x = ((seed as u64) << 32 ^ k as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 31;
+    (x % (2 * step as u64 + 1)) as i64 - step
 }
 
-fn candles_of(market: &DemoMarket, seed: i64, closes: &[i64], bar: DateTime<Utc>) -> Vec<Candle> {
-    let price = |points: i64| Decimal::new(points, market.decimals);
-    let step = market.step;
-    (0..CANDLES)
-        .map(|k| {
-            let (open, close) = (closes[k as usize + 1], closes[k as usize]);
-            Candle {
-                symbol: market.symbol,
-                open: price(open),
-                high: price(open.max(close) + step * (1 + k % 3)),
-                low: price(open.min(close) - step * (1 + (k + seed) % 3)),
-                close: price(close),
-                volume: market.volume + ((k * 37 + seed * 11) % 23) as i32 * 10,
-                at: bar - TimeDelta::minutes(5 * k),
-            }
+/// Bars of a longer timeframe, newest first, each of `per` M5 bars (newest first, the
+/// first closing at the longer bar's close).
+fn merged(m5: &[Bar], per: usize) -> Vec<Bar> {
+    m5.chunks_exact(per)
+        .map(|bars| Bar {
+            open: bars[per - 1].open,
+            high: bars.iter().map(|b| b.high).max().unwrap_or(bars[0].close),
+            low: bars.iter().map(|b| b.low).min().unwrap_or(bars[0].close),
+            close: bars[0].close,
+            volume: bars.iter().map(|b| b.volume).sum(),
         })
         .collect()
 }
 
-fn indicators_of(
+/// The first `count` of `bars` (newest first, the first closing at `last`) as candles of
+/// `timeframe`, and the indicators at every `every`-th, computed over all of `bars` as
+/// `domain::indicators` computes them (rounded to the columns' scales only where written).
+fn rows_of(
     market: &DemoMarket,
-    seed: i64,
-    closes: &[i64],
-    bar: DateTime<Utc>,
-) -> Vec<Indicators> {
+    timeframe: Timeframe,
+    bars: &[Bar],
+    last: DateTime<Utc>,
+    count: usize,
+    every: usize,
+) -> (Vec<Candle>, Vec<IndicatorRow>) {
     let price = |points: i64| Decimal::new(points, market.decimals);
-    let (trend, step) = (market.trend, market.step);
-    (0..=CANDLES)
-        .step_by(INDICATOR_EVERY)
+    let real = |points: i64| points as f64 / 10_f64.powi(market.decimals as i32);
+    let at = |k: usize| last - timeframe.span() * k as i32;
+    let count = count.min(bars.len());
+    let candles = bars[..count]
+        .iter()
+        .enumerate()
+        .map(|(k, b)| Candle {
+            symbol: market.symbol,
+            timeframe,
+            open: price(b.open),
+            high: price(b.high),
+            low: price(b.low),
+            close: price(b.close),
+            volume: i32::try_from(b.volume).unwrap_or(i32::MAX),
+            at: at(k),
+        })
+        .collect();
+    let hlc: Vec<(f64, f64, f64)> = bars
+        .iter()
+        .rev()
+        .map(|b| (real(b.high), real(b.low), real(b.close)))
+        .collect();
+    let closes: Vec<f64> = hlc.iter().map(|b| b.2).collect();
+    let rsi = indicators::rsi(&closes, RSI_PERIOD);
+    let (fast, slow) = (
+        indicators::sma(&closes, SMA_FAST),
+        indicators::sma(&closes, SMA_SLOW),
+    );
+    let atr = indicators::atr(&hlc, ATR_PERIOD);
+    let macd = indicators::macd(&closes, MACD_FAST, MACD_SLOW, MACD_SIGNAL);
+    let indicators = (0..count)
+        .step_by(every.max(1))
         .map(|k| {
-            let close = closes[k as usize];
-            let wiggle = wiggle(market, seed, k);
-            let rsi = 5_000 + trend.signum() * 900 + wiggle * 150 / step + k * 37 % 100;
-            let (macd, signal) = (trend * 4 + wiggle / 4, trend * 3);
-            Indicators {
+            let n = bars.len() - 1 - k;
+            IndicatorRow {
                 symbol: market.symbol,
-                rsi_14: Decimal::new(rsi, 2),
-                sma_50: price(close - trend * 25 + step * 2),
-                sma_200: price(close - trend * 90 - step * 5),
-                atr: price(step * 5 + (k % 2) * step / 2),
-                macd: json!({"macd": number(price(macd)), "signal": number(price(signal)),
-                             "hist": number(price(macd - signal))}),
-                at: bar - TimeDelta::minutes(5 * k),
+                timeframe,
+                rsi_14: rsi[n].and_then(|x| rounded(x, RSI_SCALE)),
+                sma_50: fast[n].and_then(|x| rounded(x, PRICE_SCALE)),
+                sma_200: slow[n].and_then(|x| rounded(x, PRICE_SCALE)),
+                atr: atr[n].and_then(|x| rounded(x, PRICE_SCALE)),
+                macd: macd[n].and_then(macd_json),
+                at: at(k),
             }
         })
-        .collect()
+        .collect();
+    (candles, indicators)
 }
 
-/// The calendar as captured two hours ago and a minute ago: an actual value once released.
+/// `rsi_14` is `NUMERIC(6,2)`; `sma_50`, `sma_200`, `atr` `NUMERIC(18,6)`, and MACD's
+/// numbers are kept alike (as `domain::indicators` rounds them).
+const RSI_SCALE: u32 = 2;
+const PRICE_SCALE: u32 = 6;
+
+/// `x` at `scale` places, halves away from zero as PostgreSQL rounds `NUMERIC`.
+fn rounded(x: f64, scale: u32) -> Option<Decimal> {
+    Decimal::from_f64_retain(x)
+        .map(|d| d.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero))
+}
+
+/// MACD as the collector writes it, digits as rounded.
+fn macd_json((macd, signal, hist): (f64, f64, f64)) -> Option<Value> {
+    let value = |x: f64| rounded(x, PRICE_SCALE).map(number);
+    Some(json!({"macd": value(macd)?, "signal": value(signal)?, "hist": value(hist)?}))
+}
+
+/// The calendar as captured at each of [`CALENDAR_CAPTURES`]: the releases within
+/// [`CALENDAR_SPAN`] of the capture, with an actual value once released.
 async fn insert_calendar(conn: &mut PgConnection, desk: &Desk) -> Result<u64, Error> {
-    let captures = CALENDAR_CAPTURES
-        .iter()
-        .flat_map(|&c| CALENDAR.iter().map(move |e| (c, e)));
+    let (before, after) = CALENDAR_SPAN;
+    let captures = CALENDAR_CAPTURES.iter().flat_map(|&c| {
+        CALENDAR
+            .iter()
+            .filter(move |e| (-c - before..=-c + after).contains(&e.minutes))
+            .map(move |e| (c, e))
+    });
     insert(
         conn,
         "snapshot_calendar (id, event_time, currency, impact_level, title, previous_value,
@@ -931,5 +1244,217 @@ mod tests {
             STRATEGY_AGES.len(),
             parse_documents(STRATEGIES).unwrap().len()
         );
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    /// Clocks around a five-minute and an hour boundary: the bars' alignment to now varies.
+    fn clocks() -> [DateTime<Utc>; 4] {
+        [
+            at("2025-03-12T14:37:42Z"),
+            at("2025-03-12T15:00:00Z"),
+            at("2025-03-12T15:04:59.900Z"),
+            at("2025-03-13T00:00:10Z"),
+        ]
+    }
+
+    #[test]
+    fn paths_start_at_the_last_close_and_run_back_on_five_minute_marks() {
+        for m in &MARKET {
+            assert_eq!(m.path[0].0, 0, "{}", m.symbol);
+            assert!(m.path.windows(2).all(|w| w[0].0 < w[1].0), "{}", m.symbol);
+            assert!(
+                m.path
+                    .iter()
+                    .all(|&(minutes, price)| minutes % 5 == 0 && price > 0),
+                "{}",
+                m.symbol
+            );
+        }
+    }
+
+    /// Over the whole seeded span: proper candles, continuous prices (each opens at the
+    /// close before it), within 4 % of the last close, ending at it; sane indicators.
+    #[test]
+    fn the_market_stays_realistic_and_ends_at_the_last_closes() {
+        for now in clocks() {
+            let (candles, indicators) = market_rows(now);
+            for m in &MARKET {
+                let last = Decimal::new(m.path[0].1, m.decimals);
+                let band = last * Decimal::new(4, 2);
+                let timeframes = [Timeframe::M5, Timeframe::H1];
+                for timeframe in timeframes {
+                    let mut series: Vec<_> = candles
+                        .iter()
+                        .filter(|c| c.symbol == m.symbol && c.timeframe == timeframe)
+                        .collect();
+                    assert_eq!(series.len(), seeded_candles(timeframe, m.symbol));
+                    if series.is_empty() {
+                        continue;
+                    }
+                    series.sort_by_key(|c| c.at);
+                    assert!(now - series.last().unwrap().at < timeframe.span());
+                    // M5 ends at the last close; a longer candle closes with the M5 one
+                    // written at its time.
+                    if timeframe == Timeframe::M5 {
+                        assert_eq!(series.last().unwrap().close, last, "{}", m.symbol);
+                    }
+                    for c in &series {
+                        let m5 = candles.iter().find(|f| {
+                            f.symbol == m.symbol && f.timeframe == Timeframe::M5 && f.at == c.at
+                        });
+                        assert!(
+                            m5.is_none_or(|f| f.close == c.close),
+                            "{} {}",
+                            m.symbol,
+                            c.at
+                        );
+                    }
+                    for c in &series {
+                        assert!(
+                            Decimal::ZERO < c.low
+                                && c.low <= c.open.min(c.close)
+                                && c.open.max(c.close) <= c.high
+                                && (c.low - last).abs() < band
+                                && (c.high - last).abs() < band
+                                && c.volume > 0,
+                            "{} {timeframe} {}",
+                            m.symbol,
+                            c.at
+                        );
+                    }
+                    for w in series.windows(2) {
+                        assert_eq!(w[1].at - w[0].at, timeframe.span());
+                        assert_eq!(
+                            w[1].open, w[0].close,
+                            "{} {timeframe} {}",
+                            m.symbol, w[1].at
+                        );
+                    }
+                }
+            }
+            for i in &indicators {
+                let close = candles
+                    .iter()
+                    .find(|c| c.symbol == i.symbol && c.timeframe == i.timeframe && c.at == i.at)
+                    .map(|c| c.close)
+                    .expect("indicators at a candle");
+                let near = |v: Option<Decimal>| {
+                    v.is_some_and(|v| (v - close).abs() < close * Decimal::new(2, 2))
+                };
+                let rsi = i.rsi_14.expect("rsi");
+                assert!(
+                    (Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&rsi)
+                        && near(i.sma_50)
+                        && near(i.sma_200)
+                        && i.atr
+                            .is_some_and(|a| a > Decimal::ZERO && a < close / Decimal::TEN)
+                        && i.macd.as_ref().is_some_and(|m| m["hist"].is_number()),
+                    "{} {} {}",
+                    i.symbol,
+                    i.timeframe,
+                    i.at
+                );
+            }
+        }
+    }
+
+    /// Every idea appears where its market traded: its entry within the candles of its
+    /// hold's timeframe around its moment, its stop and first target beyond the hour
+    /// before it.
+    #[test]
+    fn each_idea_sits_on_its_market() {
+        for now in clocks() {
+            let (candles, _) = market_rows(now);
+            for (n, idea) in IDEAS.iter().enumerate() {
+                let timeframe = timeframe_for_hold(Some(idea.hold)).expect("a seeded timeframe");
+                let moment = now - TimeDelta::seconds(cycle_seconds_ago(idea));
+                let span = timeframe.span();
+                let range = |from: DateTime<Utc>, to: DateTime<Utc>| {
+                    let around: Vec<_> = candles
+                        .iter()
+                        .filter(|c| c.symbol == idea.symbol && c.timeframe == timeframe)
+                        .filter(|c| c.at > from && c.at <= to)
+                        .collect();
+                    assert!(!around.is_empty(), "idea {n} at {now}");
+                    let low = around.iter().map(|c| c.low).min().unwrap();
+                    let high = around.iter().map(|c| c.high).max().unwrap();
+                    (low, high)
+                };
+                let (low, high) = range(moment - span, moment + span);
+                let (entry_low, entry_high) = match idea.entry {
+                    Price(p) => (dec(p), dec(p)),
+                    Zone(l, h) => (dec(l), dec(h)),
+                };
+                assert!(
+                    low <= entry_high && entry_low <= high,
+                    "idea {n} at {now}: entry {entry_low}–{entry_high} outside {low}–{high}"
+                );
+                let (low, high) = range(moment - TimeDelta::hours(1), moment);
+                let (stop, target) = (dec(idea.stop), dec(idea.targets[0]));
+                let beyond = match idea.direction {
+                    Direction::Buy => stop < low && high < target,
+                    Direction::Sell => high < stop && target < low,
+                };
+                assert!(
+                    beyond,
+                    "idea {n} at {now}: stop {stop}, target {target}, traded {low}–{high}"
+                );
+            }
+        }
+    }
+
+    /// The order left open (gold, filled at 2618.45) has touched neither its stop nor its
+    /// first target since it was filled, on any timeframe.
+    #[test]
+    fn the_open_order_was_never_stopped_nor_taken() {
+        let idea = &IDEAS[EXECUTION.idea];
+        let approved = DECISIONS
+            .iter()
+            .find(|d| d.idea == Some(EXECUTION.idea) && d.action == DecisionAction::HumanApproved)
+            .expect("the approval");
+        for now in clocks() {
+            let filled = now - TimeDelta::seconds(approved.seconds_ago);
+            let (candles, _) = market_rows(now);
+            let since: Vec<_> = candles
+                .iter()
+                .filter(|c| c.symbol == idea.symbol && c.at - c.timeframe.span() >= filled)
+                .collect();
+            assert!(since.len() > 24, "{}", since.len());
+            for c in since {
+                assert!(
+                    dec(idea.stop) < c.low && c.high < dec(idea.targets[0]),
+                    "{} {} {}–{}",
+                    c.timeframe,
+                    c.at,
+                    c.low,
+                    c.high
+                );
+            }
+            // Filled where gold traded then.
+            let (low, high) = candles
+                .iter()
+                .filter(|c| c.symbol == idea.symbol && c.timeframe == Timeframe::H1)
+                .filter(|c| c.at >= filled && c.at - c.timeframe.span() < filled)
+                .map(|c| (c.low, c.high))
+                .next()
+                .expect("the hour of the fill");
+            let fill = dec(EXECUTION.fill_price);
+            assert!(low <= fill && fill <= high, "{fill} outside {low}–{high}");
+        }
+    }
+
+    /// What the desk writes fits in a few statements and stays small.
+    #[test]
+    fn the_seeded_market_is_modest() {
+        let (candles, indicators) = market_rows(at("2025-03-12T14:37:42Z"));
+        assert_eq!(seeded_candles(Timeframe::M5, "EURUSD"), 29 * 12);
+        assert_eq!(seeded_candles(Timeframe::M5, "USDCAD"), 29 * 12);
+        assert_eq!(seeded_candles(Timeframe::H1, "XAUUSD"), 67);
+        assert_eq!(seeded_candles(Timeframe::H1, "EURUSD"), 0);
+        assert_eq!(candles.len(), 6 * 348 + 67);
+        assert_eq!(indicators.len(), 6 * 116 + 67);
     }
 }

@@ -2,11 +2,12 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use tui_input::Input;
 
-use ratatui::style::Style;
+use super::replay::{Row, wrap};
 
 use crate::console::app::App;
 use crate::console::dialog::{Approve, Dialog};
@@ -25,20 +26,56 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     rect
 }
 
-fn input_line<'a>(label: &'a str, input: &'a Input, theme: &Theme) -> Line<'a> {
+fn input_line(label: &str, input: &Input, theme: &Theme) -> Line<'static> {
     Line::from(vec![
-        Span::styled(label, theme.title()),
-        Span::raw(input.value()),
+        Span::styled(label.to_owned(), theme.title()),
+        Span::raw(input.value().to_owned()),
         Span::styled("▏", theme.key()),
     ])
 }
 
-/// A dialog's title, lines and border style.
-type Drawn<'a> = (String, Vec<Line<'a>>, Style);
+/// A dialog's title, rows (each wrapping under its own indent) and border style.
+type Drawn = (String, Vec<Row>, Style);
 
-pub fn draw(dialog: &Dialog, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let (title, lines, style) = match dialog {
-        Dialog::Approve(a) => approve(a, theme),
+/// A row that wraps to the left edge.
+fn row(line: impl Into<Line<'static>>) -> Row {
+    Row::new(0, line.into())
+}
+
+/// The dialog's title, lines wrapped to `width` and border style. The approval's verdicts
+/// that do not fit in `lines` are folded from the last up, their rules named on one line
+/// a kind (passes first, then waived ones); failures never are: they are why it is refused.
+fn laid_out(
+    dialog: &Dialog,
+    theme: &Theme,
+    width: usize,
+    lines: usize,
+) -> (String, Vec<Line<'static>>, Style) {
+    let foldable = match dialog {
+        Dialog::Approve(Approve {
+            verdict: Some(Ok((_, report))),
+            ..
+        }) => report
+            .verdicts
+            .iter()
+            .filter(|v| v.outcome != Outcome::Fail)
+            .count(),
+        _ => 0,
+    };
+    let mut fold = 0;
+    loop {
+        let (title, rows, style) = content(dialog, theme, fold);
+        let wrapped = wrap(rows, width.max(1));
+        if wrapped.len() <= lines || fold >= foldable {
+            return (title, wrapped, style);
+        }
+        fold += 1;
+    }
+}
+
+fn content(dialog: &Dialog, theme: &Theme, fold: usize) -> Drawn {
+    match dialog {
+        Dialog::Approve(a) => approve(a, theme, fold),
         Dialog::Reject { idea, reason } => reject(idea, reason, theme),
         Dialog::Halt { reason } => halt(reason, theme),
         Dialog::Resume => resume(theme),
@@ -48,55 +85,92 @@ pub fn draw(dialog: &Dialog, theme: &Theme, frame: &mut Frame, area: Rect) {
         Dialog::Filter { input, .. } => filter(input, theme),
         Dialog::Text { title, body } => (
             title.clone(),
-            body.iter().map(|l| Line::from(l.clone())).collect(),
+            body.iter().map(|l| row(l.clone())).collect(),
             theme.focused_border(),
         ),
         Dialog::Outcome { title, lines, ok } => outcome(title, lines, *ok, theme),
-    };
+    }
+}
+
+/// The rows a dialog takes at `width` (its frame included) in at most `max` rows, its
+/// verdicts folded as far as needed.
+pub fn height(dialog: &Dialog, theme: &Theme, width: u16, max: u16) -> u16 {
+    let inner = usize::from(width.saturating_sub(2));
+    let room = usize::from(max.saturating_sub(2));
+    let (_, lines, _) = laid_out(dialog, theme, inner, room);
+    u16::try_from(lines.len() + 2).unwrap_or(u16::MAX).min(max)
+}
+
+/// A dialog in the middle of `area`, clear of its first and last rows (the AI switch and
+/// the keys stay in view).
+pub fn draw(dialog: &Dialog, theme: &Theme, frame: &mut Frame, area: Rect) {
     let width = area.width.saturating_sub(4).min(100);
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let rect = centered(area, width, height);
+    let area = if area.height > 4 {
+        Rect {
+            y: area.y + 1,
+            height: area.height - 2,
+            ..area
+        }
+    } else {
+        area
+    };
+    let room = usize::from(area.height.saturating_sub(2));
+    let (title, lines, style) = laid_out(dialog, theme, usize::from(width.saturating_sub(2)), room);
+    let height = (lines.len() as u16).saturating_add(2).min(area.height);
+    framed(frame, centered(area, width, height), title, lines, style);
+}
+
+/// A dialog at the top of `rect`, as wide as it (beside a replay's chart).
+pub fn draw_in(dialog: &Dialog, theme: &Theme, frame: &mut Frame, rect: Rect) {
+    let room = usize::from(rect.height.saturating_sub(2));
+    let (title, lines, style) = laid_out(
+        dialog,
+        theme,
+        usize::from(rect.width.saturating_sub(2)),
+        room,
+    );
+    let height = (lines.len() as u16).saturating_add(2).min(rect.height);
+    framed(frame, Rect { height, ..rect }, title, lines, style);
+}
+
+fn framed(frame: &mut Frame, rect: Rect, title: String, lines: Vec<Line<'static>>, style: Style) {
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
         .title(Span::styled(format!(" {title} "), style))
         .border_style(style);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
+/// Where a verdict's reason starts (and its continuation lines): after its mark and rule.
+const REASON: usize = 29;
+
 /// The idea, the lot as typed, and the Gate's verdict on it: the answer first, then what
-/// decides it (failures, waived rules, passes).
-fn approve<'a>(a: &'a Approve, theme: &Theme) -> Drawn<'a> {
+/// decides it (failures, waived rules, passes). The last `fold` verdicts that are not
+/// failures are folded: their rules named on one line a kind, without their reasons.
+fn approve(a: &Approve, theme: &Theme, fold: usize) -> Drawn {
     let i = &a.idea;
-    let mut lines = vec![
-        Line::from(format!(
+    let mut rows = vec![
+        row(format!(
             "{} {} · confidence {} · {}",
             i.symbol,
             i.direction,
             i.confidence_score,
             i.strategy_name.as_deref().unwrap_or("no strategy")
         )),
-        input_line("Lot size: ", &a.lot, theme),
-        Line::from(""),
+        row(input_line("Lot size: ", &a.lot, theme)),
+        row(""),
     ];
     match &a.verdict {
-        None => lines.push(Line::from(Span::styled(
-            "reading the risk state…",
-            theme.dim(),
-        ))),
-        Some(Err(e)) => lines.push(Line::from(Span::styled(e.clone(), theme.error()))),
+        None => rows.push(row(Span::styled("reading the risk state…", theme.dim()))),
+        Some(Err(e)) => rows.push(row(Span::styled(e.clone(), theme.error()))),
         Some(Ok((_, report))) => {
-            lines.push(if report.passed() {
-                Line::from(Span::styled(
+            rows.push(if report.passed() {
+                row(Span::styled(
                     "PASSES the risk checks — Enter approves and hands the order to execution · Esc cancels",
                     theme.ok(),
                 ))
             } else {
-                Line::from(Span::styled(
+                row(Span::styled(
                     format!(
                         "REFUSED ({}) — change the lot, or Esc",
                         report.risk_check_result()
@@ -104,35 +178,70 @@ fn approve<'a>(a: &'a Approve, theme: &Theme) -> Drawn<'a> {
                     theme.error(),
                 ))
             });
-            for outcome in [Outcome::Fail, Outcome::Waived, Outcome::Pass] {
-                for v in report.verdicts.iter().filter(|v| v.outcome == outcome) {
-                    let (mark, style) = match v.outcome {
-                        Outcome::Pass => ("pass  ", theme.dim()),
-                        Outcome::Fail => ("FAIL  ", theme.error()),
-                        Outcome::Waived => ("waived", theme.warn()),
-                    };
-                    lines.push(Line::from(vec![
+            let ordered: Vec<_> = [Outcome::Fail, Outcome::Waived, Outcome::Pass]
+                .into_iter()
+                .flat_map(|o| report.verdicts.iter().filter(move |v| v.outcome == o))
+                .collect();
+            let shown = ordered.len().saturating_sub(fold);
+            for v in &ordered[..shown] {
+                let (mark, style) = mark(v.outcome, theme);
+                rows.push(Row::new(
+                    REASON,
+                    Line::from(vec![
                         Span::styled(format!("{mark} {:<21} ", v.rule.as_str()), style),
                         Span::raw(v.reason.clone()),
-                    ]));
+                    ]),
+                ));
+            }
+            for outcome in [Outcome::Fail, Outcome::Waived, Outcome::Pass] {
+                let folded: Vec<&str> = ordered[shown..]
+                    .iter()
+                    .filter(|v| v.outcome == outcome)
+                    .map(|v| v.rule.as_str())
+                    .collect();
+                if folded.is_empty() {
+                    continue;
                 }
+                let (mark, style) = mark(outcome, theme);
+                let any_shown = ordered[..shown].iter().any(|v| v.outcome == outcome);
+                rows.push(Row::new(
+                    7,
+                    Line::from(vec![
+                        Span::styled(format!("{mark} "), style),
+                        Span::raw(format!(
+                            "{} {}: {}",
+                            folded.len(),
+                            if any_shown { "more" } else { "rules" },
+                            folded.join(" · ")
+                        )),
+                    ]),
+                ));
             }
         }
     }
-    ("APPROVE".to_string(), lines, theme.focused_border())
+    ("APPROVE".to_string(), rows, theme.focused_border())
 }
 
-fn reject<'a>(idea: &'a Idea, reason: &'a Input, theme: &Theme) -> Drawn<'a> {
+/// A verdict's mark, as wide as the others.
+fn mark(outcome: Outcome, theme: &Theme) -> (&'static str, Style) {
+    match outcome {
+        Outcome::Pass => ("pass  ", theme.dim()),
+        Outcome::Fail => ("FAIL  ", theme.error()),
+        Outcome::Waived => ("waived", theme.warn()),
+    }
+}
+
+fn reject(idea: &Idea, reason: &Input, theme: &Theme) -> Drawn {
     (
         "REJECT".to_string(),
         vec![
-            Line::from(format!(
+            row(format!(
                 "{} {} · {}",
                 idea.symbol, idea.direction, idea.rationale
             )),
-            input_line("Reason: ", reason, theme),
-            Line::from(""),
-            Line::from(Span::styled(
+            row(input_line("Reason: ", reason, theme)),
+            row(""),
+            row(Span::styled(
                 "Enter: reject (a reason is required) · Esc: cancel",
                 theme.dim(),
             )),
@@ -141,56 +250,56 @@ fn reject<'a>(idea: &'a Idea, reason: &'a Input, theme: &Theme) -> Drawn<'a> {
     )
 }
 
-fn halt<'a>(reason: &'a Input, theme: &Theme) -> Drawn<'a> {
+fn halt(reason: &Input, theme: &Theme) -> Drawn {
     (
         "KILL SWITCH".to_string(),
         vec![
-            Line::from(Span::styled("Halt AI trading now?", theme.error())),
-            Line::from("Waiting ideas stop; unexecuted orders are cancelled."),
-            input_line("Reason (optional): ", reason, theme),
-            Line::from(""),
-            Line::from(Span::styled("Enter: HALT · Esc: cancel", theme.error())),
+            row(Span::styled("Halt AI trading now?", theme.error())),
+            row("Waiting ideas stop; unexecuted orders are cancelled."),
+            row(input_line("Reason (optional): ", reason, theme)),
+            row(""),
+            row(Span::styled("Enter: HALT · Esc: cancel", theme.error())),
         ],
         theme.error(),
     )
 }
 
-fn resume<'a>(theme: &Theme) -> Drawn<'a> {
+fn resume(theme: &Theme) -> Drawn {
     (
         "RESUME AI TRADING".to_string(),
         vec![
-            Line::from("Let the AI trade on its own again?"),
-            Line::from(""),
-            Line::from(Span::styled("y: resume · n or Esc: cancel", theme.warn())),
+            row("Let the AI trade on its own again?"),
+            row(""),
+            row(Span::styled("y: resume · n or Esc: cancel", theme.warn())),
         ],
         theme.warn(),
     )
 }
 
-fn edit_risk<'a>(
+fn edit_risk(
     field: RiskField,
-    input: &'a Input,
+    input: &Input,
     edit: &Result<RiskChangeSet, String>,
     theme: &Theme,
-) -> Drawn<'a> {
-    let mut lines = vec![input_line("", input, theme), Line::from("")];
+) -> Drawn {
+    let mut rows = vec![row(input_line("", input, theme)), row("")];
     match edit {
-        Err(p) => lines.push(Line::from(Span::styled(p.clone(), theme.error()))),
-        Ok(_) => lines.push(Line::from(Span::styled(
+        Err(p) => rows.push(row(Span::styled(p.clone(), theme.error()))),
+        Ok(_) => rows.push(row(Span::styled(
             "Enter: save (one transaction) · Esc: cancel",
             theme.dim(),
         ))),
     }
-    (format!("EDIT {field}"), lines, theme.focused_border())
+    (format!("EDIT {field}"), rows, theme.focused_border())
 }
 
-fn filter<'a>(input: &'a Input, theme: &Theme) -> Drawn<'a> {
+fn filter(input: &Input, theme: &Theme) -> Drawn {
     (
         "FILTER".to_string(),
         vec![
-            input_line("", input, theme),
-            Line::from(""),
-            Line::from(Span::styled(
+            row(input_line("", input, theme)),
+            row(""),
+            row(Span::styled(
                 "symbol:X status:S (ideas) · symbol:X action:A operator:O since:2h until:T (timeline) · empty clears",
                 theme.dim(),
             )),
@@ -199,10 +308,10 @@ fn filter<'a>(input: &'a Input, theme: &Theme) -> Drawn<'a> {
     )
 }
 
-fn outcome<'a>(title: &str, lines: &[String], ok: bool, theme: &Theme) -> Drawn<'a> {
-    let mut out: Vec<Line> = lines.iter().map(|l| Line::from(l.clone())).collect();
-    out.push(Line::from(""));
-    out.push(Line::from(Span::styled("Enter or Esc: close", theme.dim())));
+fn outcome(title: &str, lines: &[String], ok: bool, theme: &Theme) -> Drawn {
+    let mut out: Vec<Row> = lines.iter().map(|l| row(l.clone())).collect();
+    out.push(row(""));
+    out.push(row(Span::styled("Enter or Esc: close", theme.dim())));
     (
         title.to_string(),
         out,
@@ -226,7 +335,7 @@ pub fn help(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     for (scope, heading) in groups {
         let entries: Vec<(String, &str)> = app
             .keymap
-            .bindings(scope)
+            .help_bindings(scope)
             .map(|b| {
                 let keys = b
                     .keys

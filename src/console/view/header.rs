@@ -1,25 +1,98 @@
-//! The header: the AI switch (impossible to miss), the connection, the operator, the
-//! account, and the day against its limits.
+//! The header: the AI switch (impossible to miss), `DEMO` when the simulated platform
+//! runs beside the console, the connection, the operator, the account, the day's equity
+//! as a sparkline (where the screen has a line for it), and the day against its limits.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{LineGauge, Paragraph};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive as _;
 
+use super::pictures::{self, LimitTone};
 use crate::console::app::{App, Connection};
 use crate::console::theme::Theme;
 use crate::domain::numeric::signed;
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let [switch, account, gauges] = Layout::vertical([Constraint::Length(1); 3]).areas(area);
+    let [switch, account, equity, gauges] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(u16::from(area.height >= 4)),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     frame.render_widget(
         Paragraph::new(switch_line(app, theme, switch.width)),
         switch,
     );
     frame.render_widget(Paragraph::new(account_line(app, theme)), account);
+    if equity.height > 0 {
+        frame.render_widget(
+            Paragraph::new(equity_line(app, theme, usize::from(equity.width))),
+            equity,
+        );
+    }
     draw_gauges(app, theme, frame, gauges);
+}
+
+/// `Equity 00:00–10:29 UTC ▁▂▃▅▆▇█▇ ▁24650.00 █25200.00`: the day's equity from its
+/// start to the last capture, and the values its lowest and highest cells stand for (the
+/// picture has no zero line: its scale is written beside it). Where the screen is too
+/// narrow for a line of at least `MIN_SPARK` cells and its scale, nothing is drawn.
+fn equity_line(app: &App, theme: &Theme, width: usize) -> Line<'static> {
+    const MIN_SPARK: usize = 8;
+    let Some(day) = &app.day else {
+        return Line::from(Span::styled("Equity: no capture yet", theme.dim()));
+    };
+    let last = app.equity.iter().map(|p| p.at).max();
+    let span = match last {
+        Some(t) if t > day.day_start => format!(
+            "{}–{} UTC",
+            day.day_start.format("%H:%M"),
+            t.format("%H:%M")
+        ),
+        _ => format!("since {} UTC", day.day_start.format("%H:%M")),
+    };
+    // The scale needs the columns, which need the width: the scale's width is that of
+    // the widest value either end could take.
+    let widest = app
+        .equity
+        .iter()
+        .map(|p| p.equity.to_string().chars().count())
+        .max()
+        .unwrap_or(0);
+    // ` ▁{low} █{high}`, each value at most that wide.
+    let scale_width = 2 * widest + 4;
+    let labels = [format!("Equity {span} "), "Equity ".to_owned()];
+    let Some((label, spark_width)) = labels.into_iter().find_map(|label| {
+        let room = width.checked_sub(label.chars().count() + scale_width)?;
+        (room >= MIN_SPARK).then_some((label, room))
+    }) else {
+        return Line::default();
+    };
+    let Some((low, high)) = pictures::equity_range(&app.equity, day.day_start) else {
+        return Line::from(Span::styled("Equity: no capture yet", theme.dim()));
+    };
+    let columns = pictures::equity_columns(&app.equity, day.day_start, spark_width);
+    let scale = if low == high {
+        format!(" {}{low} flat", pictures::LEVELS[pictures::FLAT])
+    } else {
+        format!(
+            " {}{low} {}{high}",
+            pictures::LEVELS[0],
+            pictures::LEVELS[pictures::LEVELS.len() - 1]
+        )
+    };
+    Line::from(vec![
+        Span::styled(label, theme.dim()),
+        Span::styled(
+            pictures::sparkline(&columns, low, high),
+            theme.pnl(day.day_pnl.is_sign_negative()),
+        ),
+        Span::styled(scale, theme.dim()),
+    ])
 }
 
 /// The switch, then the connection and the operator. The halt reason gives way (cut with
@@ -41,6 +114,7 @@ fn switch_line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
             theme.error(),
         ),
     };
+    let badge = app.demo.then(|| Span::styled(" DEMO ", theme.demo()));
     let mut tail = vec![Span::raw("  "), connection];
     tail.push(Span::styled(format!("  {}", app.operator), theme.dim()));
     if app.read_only {
@@ -58,9 +132,12 @@ fn switch_line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
                 .last_halt_reason
                 .as_deref()
                 .unwrap_or("not enabled");
-            // Room for the reason: the line less the switch's words and the connection.
-            let fixed =
-                " AI TRADING: OFF —  ".chars().count() + tail[1].content.chars().count() + 2;
+            // Room for the reason: the line less the badge, the switch's words and the
+            // connection.
+            let fixed = " AI TRADING: OFF —  ".chars().count()
+                + tail[1].content.chars().count()
+                + 2
+                + badge.as_ref().map_or(0, |b| b.width() + 1);
             let room = usize::from(width).saturating_sub(fixed).max(12);
             let shown: String = if reason.chars().count() > room {
                 let cut: String = reason.chars().take(room.saturating_sub(1)).collect();
@@ -72,7 +149,11 @@ fn switch_line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
         }
         None => Span::styled(" AI TRADING: ? (reading…) ", theme.warn()),
     };
-    let mut spans = vec![switch];
+    let mut spans = Vec::new();
+    if let Some(badge) = badge {
+        spans.extend([badge, Span::raw(" ")]);
+    }
+    spans.push(switch);
     spans.extend(tail);
     Line::from(spans)
 }
@@ -95,11 +176,23 @@ fn account_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
     }
 }
 
-fn ratio(part: Decimal, whole: Decimal) -> f64 {
-    if whole <= Decimal::ZERO {
-        return if part > Decimal::ZERO { 1.0 } else { 0.0 };
+/// The share of `limit` that `value` fills, for the gauge (full only once reached).
+fn ratio(value: Decimal, limit: Decimal) -> f64 {
+    if pictures::limit_tone(value, limit) == LimitTone::Reached {
+        return 1.0;
     }
-    (part / whole).to_f64().unwrap_or(0.0).clamp(0.0, 1.0)
+    if value <= Decimal::ZERO || limit <= Decimal::ZERO {
+        return 0.0;
+    }
+    (value / limit).to_f64().unwrap_or(0.0).clamp(0.0, 1.0)
+}
+
+/// `  89% near`, `  100% REACHED`: from 80 % of the limit on, said in words too.
+fn closeness(value: Decimal, limit: Decimal) -> String {
+    match pictures::limit_tone(value, limit) {
+        LimitTone::Below => String::new(),
+        tone => format!("  {} {}", pictures::percent(value, limit), tone.word()),
+    }
 }
 
 fn draw_gauges(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -112,26 +205,29 @@ fn draw_gauges(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     };
     let [left, right] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(area);
     let c = &risk.config;
-    let pnl = LineGauge::default()
-        .ratio(ratio(day.day_pnl.max(Decimal::ZERO), c.daily_profit_target))
+    let (target, limit) = (c.daily_profit_target, c.max_drawdown_amount);
+    let pnl_tone = pictures::limit_tone(day.day_pnl, target);
+    // Thick where filled, thin where not: the share reads without colour too.
+    let gauge = || LineGauge::default().filled_symbol("━").unfilled_symbol("─");
+    let pnl = gauge()
+        .ratio(ratio(day.day_pnl, target))
         .label(format!(
-            "Day P/L {} / {}",
+            "Day P/L {} / {}{}",
             signed(day.day_pnl),
-            c.daily_profit_target
+            target,
+            closeness(day.day_pnl, target)
         ))
-        .filled_style(theme.pnl(day.day_pnl.is_sign_negative()));
-    let dd_ratio = ratio(day.drawdown, c.max_drawdown_amount);
-    let drawdown = LineGauge::default()
-        .ratio(dd_ratio)
+        .filled_style(theme.limit(pnl_tone, theme.pnl(day.day_pnl.is_sign_negative())));
+    let dd_tone = pictures::limit_tone(day.drawdown, limit);
+    let drawdown = gauge()
+        .ratio(ratio(day.drawdown, limit))
         .label(format!(
-            "Drawdown {} / {}",
-            day.drawdown, c.max_drawdown_amount
+            "Drawdown {} / {}{}",
+            day.drawdown,
+            limit,
+            closeness(day.drawdown, limit)
         ))
-        .filled_style(if dd_ratio >= 0.8 {
-            theme.error()
-        } else {
-            theme.warn()
-        });
+        .filled_style(theme.limit(dd_tone, Style::new()));
     frame.render_widget(pnl, left);
     frame.render_widget(drawdown, right);
 }

@@ -4,6 +4,7 @@
 mod dialog;
 mod header;
 mod panes;
+pub mod pictures;
 pub mod replay;
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,10 @@ use super::theme::Theme;
 pub const WIDE: u16 = 120;
 /// Below this height, too.
 pub const TALL: u16 = 32;
+/// From this height the header has a line for the day's equity (its sparkline).
+pub const EQUITY_LINE: u16 = 24;
+/// The risk pane's width beside the strategies.
+const RISK_WIDTH: u16 = 52;
 
 /// Where everything goes on a screen of `area`.
 pub struct Areas {
@@ -36,22 +41,26 @@ pub struct Areas {
 
 /// The layout for a screen of `area` with `focus` shown when panes are tabs.
 pub fn areas(area: Rect, focus: Pane) -> Areas {
+    let header_height = if area.height >= EQUITY_LINE { 4 } else { 3 };
     let [header, body, toast, footer] = Layout::vertical([
-        Constraint::Length(3),
+        Constraint::Length(header_height),
         Constraint::Min(0),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(area);
     if area.width >= WIDE && area.height >= TALL {
+        // The risk pane's limits, its two bars of the day and its notes, when there is
+        // room; its limits and a bar at least.
+        let top = if body.height >= 40 { 15 } else { 12 };
         let [top, ideas, timeline] = Layout::vertical([
-            Constraint::Length(12),
+            Constraint::Length(top),
             Constraint::Percentage(45),
             Constraint::Min(0),
         ])
         .areas(body);
         let [risk, strategies] =
-            Layout::horizontal([Constraint::Length(46), Constraint::Min(0)]).areas(top);
+            Layout::horizontal([Constraint::Length(RISK_WIDTH), Constraint::Min(0)]).areas(top);
         Areas {
             header,
             tabs: None,
@@ -96,11 +105,17 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
         return;
     }
     if let Some(view) = &app.replay {
-        replay::draw(app, view, theme, frame, area);
+        // A dialog over a replay (approving its idea, the kill switch) takes the panels'
+        // place, so the chart stays in view beside it.
+        let dialog = app.dialog.as_ref().filter(|_| !app.help);
+        let height =
+            |width: u16, max: u16| dialog.map_or(0, |d| dialog::height(d, theme, width, max));
+        let wanted: Option<&dyn Fn(u16, u16) -> u16> = dialog.is_some().then_some(&height);
+        let place = replay::draw(app, view, theme, frame, area, wanted);
         if app.help {
             dialog::help(app, theme, frame, area);
-        } else if let Some(d) = &app.dialog {
-            dialog::draw(d, theme, frame, area);
+        } else if let (Some(d), Some(rect)) = (dialog, place) {
+            dialog::draw_in(d, theme, frame, rect);
         }
         return;
     }

@@ -11,8 +11,12 @@ use crate::console::keymap::Action;
 use crate::console::list::List;
 use crate::console::msg::Pane;
 use crate::console::theme::Theme;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::pictures::{self, LimitTone};
+use crate::domain::pnl::StrategyDay;
 use crate::domain::{IdeaStatus, RiskField, Strategy};
-use crate::format::{Plain, age};
+use crate::format::{Plain, age, signed};
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, pane: Pane, area: Rect) {
     let focused = app.focus == pane;
@@ -59,6 +63,9 @@ fn pane_note(app: &App, pane: Pane) -> Option<String> {
             }
             Some(note)
         }
+        Pane::Strategies => app
+            .day
+            .map(|d| format!("today since {} UTC", d.day_start.format("%H:%M"))),
         Pane::Timeline => {
             let f = &app.timeline.filter;
             let parts: Vec<String> = [
@@ -130,6 +137,11 @@ fn risk(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
             ])
         })
         .collect();
+    lines.extend(day_bars(
+        app,
+        theme,
+        usize::from(area.width.saturating_sub(2)),
+    ));
     lines.push(Line::from(Span::styled(
         format!(
             "last halt: {}",
@@ -151,13 +163,183 @@ fn risk(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
+/// The day against its limits, a bar each, their numbers aligned:
+/// `day P/L  ██████████▋░░ +802.20 / 900.00  89% near`. The bar is filled in eighths of a
+/// cell and never rounded up; its tone is also said in words (`near` from 80 %, `REACHED`
+/// at the limit), for a screen without colour. A loss leaves the target's bar empty.
+fn day_bars(app: &App, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let (Some(day), Some(row)) = (&app.day, &app.risk) else {
+        return vec![Line::from(Span::styled(
+            "day: no account capture yet",
+            theme.dim(),
+        ))];
+    };
+    let c = &row.config;
+    let items = [
+        (
+            "day P/L",
+            day.day_pnl,
+            signed(day.day_pnl),
+            c.daily_profit_target,
+            theme.pnl(day.day_pnl.is_sign_negative()),
+        ),
+        (
+            "drawdown",
+            day.drawdown,
+            day.drawdown.to_string(),
+            c.max_drawdown_amount,
+            Style::new(),
+        ),
+    ];
+    let texts: Vec<(String, String, LimitTone)> = items
+        .iter()
+        .map(|(_, value, shown, limit, _)| {
+            (
+                format!("{shown} / {limit}"),
+                pictures::percent(*value, *limit),
+                pictures::limit_tone(*value, *limit),
+            )
+        })
+        .collect();
+    let widest =
+        |f: &dyn Fn(&(String, String, LimitTone)) -> usize| texts.iter().map(f).max().unwrap_or(0);
+    let numbers = widest(&|t| t.0.chars().count());
+    let percent = widest(&|t| t.1.chars().count()).max(4);
+    let word = widest(&|t| match t.2.word() {
+        "" => 0,
+        w => w.len() + 1,
+    });
+    const LABEL: usize = 9;
+    let bar_width = width.saturating_sub(LABEL + 1 + numbers + 2 + percent + word);
+    let bar_width = if bar_width >= 3 { bar_width } else { 0 };
+    items
+        .iter()
+        .zip(texts)
+        .map(|((label, value, _, limit, normal), (shown, pct, tone))| {
+            let style = theme.limit(tone, *normal);
+            let mut spans = vec![Span::styled(format!("{label:<LABEL$}"), theme.dim())];
+            if bar_width > 0 {
+                let bar = pictures::bar(*value, *limit, bar_width);
+                let empty = bar.find('░').unwrap_or(bar.len());
+                let (filled, rest) = bar.split_at(empty);
+                spans.push(Span::styled(filled.to_owned(), style));
+                spans.push(Span::styled(format!("{rest} "), theme.border()));
+            }
+            spans.push(Span::raw(format!("{shown:>numbers$}  {pct:>percent$}")));
+            if !tone.word().is_empty() {
+                spans.push(Span::styled(format!(" {}", tone.word()), style));
+            }
+            Line::from(spans)
+        })
+        .collect()
+}
+
+/// A P/L to the cent with its sign (`+34.20`, `-12.50`); nothing is `0.00`.
+fn money(value: Decimal) -> String {
+    let mut cents = value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    if cents.is_zero() {
+        return "0.00".to_owned();
+    }
+    cents.rescale(2);
+    signed(cents)
+}
+
+/// A strategy's day: as read, or quiet when it is missing from what was read; `None`
+/// until the first read.
+fn day_of<'a>(app: &'a App, s: &Strategy) -> Option<std::borrow::Cow<'a, StrategyDay>> {
+    let days = app.strategy_days.as_ref()?;
+    Some(match days.get(&s.id) {
+        Some(d) => std::borrow::Cow::Borrowed(d),
+        None => std::borrow::Cow::Owned(StrategyDay::quiet(s.id)),
+    })
+}
+
+/// Each strategy's day as one cell, its numbers aligned down the column:
+/// `12 ideas · 5 auto · P/L +34.20`, `—` for a P/L that cannot be valued.
+fn today_cells<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
+    let parts: Vec<Option<(String, String, Option<Decimal>)>> = app
+        .strategies
+        .items
+        .iter()
+        .map(|s| {
+            day_of(app, s).map(|d| (ideas_count(d.ideas), d.auto_executed.to_string(), d.pl()))
+        })
+        .collect();
+    let pl_text = |pl: &Option<Decimal>| pl.map_or_else(|| "—".to_owned(), money);
+    let known = || parts.iter().flatten();
+    let ideas = known().map(|p| p.0.len()).max().unwrap_or(0);
+    let auto = known().map(|p| p.1.len()).max().unwrap_or(0);
+    let pl = known()
+        .map(|p| pl_text(&p.2).chars().count())
+        .max()
+        .unwrap_or(0);
+    parts
+        .into_iter()
+        .map(|p| match p {
+            None => Line::from(Span::styled("reading…", theme.dim())),
+            Some((i, a, value)) => {
+                let style = match value {
+                    Some(v) if !v.is_zero() => theme.pnl(v.is_sign_negative()),
+                    Some(_) => Style::new(),
+                    None => theme.warn(),
+                };
+                Line::from(vec![
+                    Span::raw(format!("{i:>ideas$} · {a:>auto$} auto · P/L ")),
+                    Span::styled(format!("{:>pl$}", pl_text(&value)), style),
+                ])
+            }
+        })
+        .collect()
+}
+
+/// `12 ideas` or `1 idea ` (padded, so the column stays aligned).
+fn ideas_count(n: i64) -> String {
+    if n == 1 {
+        "1 idea ".to_owned()
+    } else {
+        format!("{n} ideas")
+    }
+}
+
+/// The selected strategy's P/L today in words, under its name: what the row's figure is
+/// made of (its counts are in the row).
+fn today_words<'a>(app: &App, theme: &Theme, s: &Strategy) -> Line<'a> {
+    let label = Span::styled(format!("{:<9}", "today"), theme.dim());
+    let Some(d) = day_of(app, s) else {
+        return Line::from(vec![label, Span::styled("reading…", theme.dim())]);
+    };
+    match d.open_pl {
+        Some(open) => Line::from(vec![
+            label,
+            Span::raw(format!(
+                "P/L {} = closed {} + {} open {}",
+                money(d.realized + open),
+                money(d.realized),
+                d.open_positions,
+                money(open),
+            )),
+        ]),
+        None => Line::from(vec![
+            label,
+            Span::styled(
+                format!("P/L — : {} open cannot be valued", d.open_positions),
+                theme.warn(),
+            ),
+            Span::raw(format!(" · closed {}", money(d.realized))),
+        ]),
+    }
+}
+
 /// The strategies table, and below it the selected strategy's rules in plain words (when
 /// the pane has room for them).
 fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let selected = app.strategies.selected();
-    let words = selected.map_or_else(Vec::new, |s| strategy_words(theme, s));
+    let mut words = selected.map_or_else(Vec::new, |s| strategy_words(theme, s));
+    if let Some(s) = selected {
+        words.insert(0, today_words(app, theme, s));
+    }
     // The table takes the rows it needs; the selected strategy's words follow under a line
     // naming it, if at least one of them fits.
     let table_rows = app.strategies.items.len() as u16 + 1;
@@ -178,37 +360,78 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
         Constraint::Length(words_height),
     ])
     .areas(inner);
+    let today = today_cells(app, theme);
+    let today_width = today
+        .iter()
+        .map(Line::width)
+        .chain(["TODAY".len()])
+        .max()
+        .unwrap_or(0) as u16;
+    let symbols_width = app
+        .strategies
+        .items
+        .iter()
+        .map(|s| s.allowed_symbols.join(",").chars().count())
+        .chain(["SYMBOLS".len()])
+        .max()
+        .unwrap_or(0)
+        .min(SYMBOLS_AT_MOST) as u16;
+    // The state, the name and the day always; the symbols and R:R while they fit (both are
+    // in the details, Enter).
+    const NAME: u16 = 12;
+    let room = inner.width.saturating_sub(1);
+    let (with_symbols, with_rr) = if 9 + NAME + symbols_width + 6 + today_width + 4 <= room {
+        (true, true)
+    } else if 9 + NAME + symbols_width + today_width + 3 <= room {
+        (true, false)
+    } else {
+        (false, false)
+    };
     let rows: Vec<Row> = app
         .strategies
         .items
         .iter()
-        .map(|s| {
+        .zip(today)
+        .map(|(s, today)| {
             let malformed = s.rules.is_err();
             let (state, style) = match (malformed, s.is_active) {
                 (true, _) => ("MALFORMED", theme.error()),
                 (false, true) => ("active", theme.ok()),
                 (false, false) => ("disabled", theme.dim()),
             };
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(Span::styled(state, style)),
                 Cell::from(s.name.clone()),
-                Cell::from(s.allowed_symbols.join(",")),
-                Cell::from(s.rr_expectation.to_string()),
-            ])
+            ];
+            if with_symbols {
+                cells.push(Cell::from(cut(
+                    &s.allowed_symbols.join(","),
+                    usize::from(symbols_width),
+                )));
+            }
+            if with_rr {
+                cells.push(Cell::from(s.rr_expectation.to_string()));
+            }
+            cells.push(Cell::from(today));
+            Row::new(cells)
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(9),
-            Constraint::Min(16),
-            Constraint::Min(14),
-            Constraint::Length(6),
-        ],
-    )
-    .header(Row::new(["STATE", "NAME", "SYMBOLS", "R:R"]).style(theme.title()))
-    .row_highlight_style(theme.selected())
-    .highlight_symbol("▶");
+    let mut widths = vec![Constraint::Length(9), Constraint::Min(NAME)];
+    let mut header = vec!["STATE", "NAME"];
+    if with_symbols {
+        widths.push(Constraint::Length(symbols_width));
+        header.push("SYMBOLS");
+    }
+    if with_rr {
+        widths.push(Constraint::Length(6));
+        header.push("R:R");
+    }
+    widths.push(Constraint::Length(today_width));
+    header.push("TODAY");
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.title()))
+        .row_highlight_style(theme.selected())
+        .highlight_symbol("▶");
     let mut state = table_state(&app.strategies, app.focus == Pane::Strategies);
     frame.render_stateful_widget(table, table_area, &mut state);
     if let (Some(s), true) = (selected, words_height > 0) {
@@ -220,6 +443,19 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
         frame.render_widget(Paragraph::new(name), name_area);
         frame.render_widget(Paragraph::new(words), words_area);
     }
+}
+
+/// The widest the symbols column gets; longer lists are cut with `…` (all of them are in
+/// the details, Enter).
+const SYMBOLS_AT_MOST: usize = 30;
+
+/// `text` in at most `width` characters, cut with `…` when longer.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(width.saturating_sub(1)).collect();
+    format!("{head}…")
 }
 
 /// The strategy's rules in plain words, a line a part, or why they do not read.

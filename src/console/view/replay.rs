@@ -2,7 +2,9 @@
 //! stop and targets as labelled lines, the moment as a vertical line) and panels for the
 //! rest — indicators, account, calendar, headlines, strategy, rationale, the Gate re-run,
 //! the execution. Chart on top and panels below on a small screen (the panels scroll);
-//! chart and Gate on the left and panels on the right on a large one. Reads `&App` only.
+//! chart and Gate on the left and panels on the right on a large one. A dialog over the
+//! replay (approving or rejecting its idea while it awaits approval, the kill switch) takes
+//! the panels' place, so the chart stays in view. Reads `&App` only.
 
 use std::collections::BTreeSet;
 
@@ -30,6 +32,9 @@ use crate::format::{Plain, Shown, short, signed};
 const GATE_ROWS: u16 = 13;
 /// Where continuation lines of a panel start: under the text after its label.
 const LABEL: usize = 11;
+/// The chart's rows kept (its frame included) when a dialog takes the panels' place on a
+/// small screen: its levels, the moment and the time axis stay readable.
+const CHART_KEPT: u16 = 9;
 
 /// Where everything goes.
 struct Areas {
@@ -39,11 +44,21 @@ struct Areas {
     gate: Option<Rect>,
     panels: Rect,
     footer: Rect,
+    /// Where a dialog goes, when one is open.
+    dialog: Option<Rect>,
 }
 
 /// The layout of a screen of `area`, the Gate's panel (large screens) `gate_height` high
-/// (at most half the column).
-fn areas(area: Rect, gate_height: u16, candles: bool) -> Areas {
+/// (at most half the column). With `dialog` (the rows a dialog takes at a width in at most
+/// so many rows), the
+/// dialog takes the panels' place: beside the chart on a large screen (at the top of the
+/// panels' column), under a smaller chart on a small one.
+fn areas(
+    area: Rect,
+    gate_height: u16,
+    candles: bool,
+    dialog: Option<&dyn Fn(u16, u16) -> u16>,
+) -> Areas {
     let [title, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
@@ -56,19 +71,36 @@ fn areas(area: Rect, gate_height: u16, candles: bool) -> Areas {
         let gate_height = gate_height.min(left.height / 2);
         let [chart, gate] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(gate_height)]).areas(left);
+        // The dialog at the top of the panels' column, the panels under it.
+        let (dialog, panels) = match dialog {
+            Some(wanted) => {
+                let height = wanted(panels.width, panels.height);
+                let [dialog, rest] =
+                    Layout::vertical([Constraint::Length(height), Constraint::Min(0)])
+                        .areas(panels);
+                (Some(dialog), rest)
+            }
+            None => (None, panels),
+        };
         Areas {
             title,
             chart,
             gate: Some(gate),
             panels,
             footer,
+            dialog,
         }
     } else {
         // Without candles the chart's box only says why: the panels get the room.
-        let chart = if candles {
-            Constraint::Percentage(50)
-        } else {
-            Constraint::Length(5)
+        let chart = match dialog {
+            Some(wanted) => {
+                let kept = if candles { CHART_KEPT } else { 5 };
+                let room = body.height.saturating_sub(kept.min(body.height));
+                let taken = wanted(body.width, room);
+                Constraint::Length(body.height.saturating_sub(taken))
+            }
+            None if candles => Constraint::Percentage(50),
+            None => Constraint::Length(5),
         };
         let [chart, panels] = Layout::vertical([chart, Constraint::Min(0)]).areas(body);
         Areas {
@@ -77,6 +109,7 @@ fn areas(area: Rect, gate_height: u16, candles: bool) -> Areas {
             gate: None,
             panels,
             footer,
+            dialog: dialog.map(|_| panels),
         }
     }
 }
@@ -87,7 +120,7 @@ fn has_candles(r: &Replay) -> bool {
 
 /// Lines of the panels visible at once on a `width`×`height` screen (a page for PgUp/PgDn).
 pub fn page_rows(width: u16, height: u16) -> u16 {
-    areas(Rect::new(0, 0, width, height), GATE_ROWS, true)
+    areas(Rect::new(0, 0, width, height), GATE_ROWS, true, None)
         .panels
         .height
         .saturating_sub(2)
@@ -100,6 +133,7 @@ pub fn max_scroll(replay: &Replay, width: u16, height: u16) -> usize {
         Rect::new(0, 0, width, height),
         GATE_ROWS,
         has_candles(replay),
+        None,
     );
     let theme = Theme { color: false };
     let rows = panel_rows(replay, &theme, a.gate.is_none());
@@ -108,7 +142,16 @@ pub fn max_scroll(replay: &Replay, width: u16, height: u16) -> usize {
     wrap(rows, inner).len().saturating_sub(shown)
 }
 
-pub fn draw(app: &App, view: &ReplayView, theme: &Theme, frame: &mut Frame, area: Rect) {
+/// Draws the replay; with `dialog` (the rows a dialog takes at a width in at most so many
+/// rows), leaves it a place beside the chart and says where.
+pub fn draw(
+    app: &App,
+    view: &ReplayView,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+    dialog: Option<&dyn Fn(u16, u16) -> u16>,
+) -> Option<Rect> {
     let gate_height = view.replay.as_deref().map_or(GATE_ROWS, |r| {
         // The left column's width on a large screen, less the frame.
         let inner = usize::from(area.width.saturating_mul(56) / 100).saturating_sub(2);
@@ -116,9 +159,9 @@ pub fn draw(app: &App, view: &ReplayView, theme: &Theme, frame: &mut Frame, area
         u16::try_from(needed).unwrap_or(u16::MAX).max(GATE_ROWS)
     });
     let candles = view.replay.as_deref().is_none_or(has_candles);
-    let a = areas(area, gate_height, candles);
+    let a = areas(area, gate_height, candles, dialog);
     title_bar(app, view, theme, frame, a.title);
-    footer(app, theme, frame, a.footer);
+    footer(app, view, theme, frame, a.footer);
     let Some(replay) = view.replay.as_deref() else {
         frame.render_widget(
             Paragraph::new(Span::styled("reading the replay…", theme.dim())).block(
@@ -128,7 +171,7 @@ pub fn draw(app: &App, view: &ReplayView, theme: &Theme, frame: &mut Frame, area
             ),
             a.chart,
         );
-        return;
+        return a.dialog;
     };
     chart(replay, theme, frame, a.chart);
     if let Some(gate) = a.gate {
@@ -140,6 +183,11 @@ pub fn draw(app: &App, view: &ReplayView, theme: &Theme, frame: &mut Frame, area
         frame.render_widget(block, gate);
         let lines = wrap(rows, usize::from(inner.width));
         frame.render_widget(Paragraph::new(lines), inner);
+    }
+    // On a small screen the dialog has the panels' place; on a large one the top of their
+    // column (they are drawn under it while a frame and a line fit).
+    if a.dialog.is_some() && (a.gate.is_none() || a.panels.height < 3) {
+        return a.dialog;
     }
     let rows = panel_rows(replay, theme, a.gate.is_none());
     let width = usize::from(a.panels.width.saturating_sub(2));
@@ -163,6 +211,7 @@ pub fn draw(app: &App, view: &ReplayView, theme: &Theme, frame: &mut Frame, area
         ),
         a.panels,
     );
+    a.dialog
 }
 
 /// `REPLAY ai_proposed EURUSD 2025-10-28 14:01:00 UTC` and, on the right, AI trading now.
@@ -196,6 +245,10 @@ fn title_bar(app: &App, view: &ReplayView, theme: &Theme, frame: &mut Frame, are
         }
     };
     let mut right = Vec::new();
+    if app.demo {
+        right.push(Span::styled(" DEMO ", theme.demo()));
+        right.push(Span::raw(" "));
+    }
     if app.stale {
         right.push(Span::styled("STALE ", theme.error()));
     }
@@ -232,7 +285,9 @@ fn title_bar(app: &App, view: &ReplayView, theme: &Theme, frame: &mut Frame, are
     }
 }
 
-fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+/// The replay's keys; approve and reject only while its idea awaits a decision this
+/// console may take.
+fn footer(app: &App, view: &ReplayView, theme: &Theme, frame: &mut Frame, area: Rect) {
     if let Some(toast) = &app.toast {
         let style = if toast.error {
             theme.error()
@@ -247,7 +302,18 @@ fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let key = |a: Action| Span::styled(app.keymap.key_of(a), theme.key());
     let sep = || Span::styled(" · ", theme.dim());
-    let line = Line::from(vec![
+    let mut spans = Vec::new();
+    if !app.read_only && view.decidable_idea().is_some() {
+        spans.extend([
+            key(Action::Approve),
+            Span::raw(" approve"),
+            sep(),
+            key(Action::Reject),
+            Span::raw(" reject"),
+            sep(),
+        ]);
+    }
+    spans.extend([
         key(Action::Down),
         Span::raw("/"),
         key(Action::Up),
@@ -262,7 +328,7 @@ fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         key(Action::Help),
         Span::raw(" help"),
     ]);
-    frame.render_widget(Paragraph::new(line), area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 /// `14:30` on the day of the moment, `10-29 14:30` on another.
@@ -558,6 +624,13 @@ fn no_chart(r: &Replay, levels: &[Level], theme: &Theme, frame: &mut Frame, area
 pub(crate) struct Row {
     indent: usize,
     line: Line<'static>,
+}
+
+impl Row {
+    /// A line whose continuations start `indent` columns in.
+    pub(crate) fn new(indent: usize, line: Line<'static>) -> Row {
+        Row { indent, line }
+    }
 }
 
 fn labelled(label: &str, theme: &Theme, spans: Vec<Span<'static>>) -> Row {
@@ -1016,7 +1089,7 @@ fn outcome_rows(r: &Replay, theme: &Theme, rows: &mut Vec<Row>) {
 
 /// Word-wraps `rows` to `width` columns, keeping each span's style; continuation lines
 /// start at their row's indent. Words longer than a line are cut.
-fn wrap(rows: Vec<Row>, width: usize) -> Vec<Line<'static>> {
+pub(crate) fn wrap(rows: Vec<Row>, width: usize) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     if width == 0 {
         return out;

@@ -116,3 +116,209 @@ fn every_size_down_to_one_cell_draws_without_panicking() {
         }
     }
 }
+
+#[test]
+fn the_demo_badge_at_80x24_and_160x48() {
+    for (width, height) in [(80, 24), (160, 48)] {
+        let mut app = resized(loaded_app(false), width, height);
+        app.demo = true;
+        let text = screen(&app, width, height);
+        let first = text.lines().next().unwrap_or_default();
+        assert!(first.starts_with("\" DEMO   AI TRADING: OFF"), "{first}");
+        insta::assert_snapshot!(format!("demo_{width}x{height}"), text);
+    }
+}
+
+#[test]
+fn the_demo_badge_and_the_switch_stay_on_the_first_line_at_every_width_from_80() {
+    let mut armed = loaded_app(true);
+    armed.demo = true;
+    armed.update(Msg::Disconnected("connection reset".into()));
+    press(&mut armed, 'K');
+    armed.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let mut off = loaded_app(false);
+    off.demo = true;
+    off.risk.as_mut().unwrap().config.last_halt_reason = Some("x".repeat(300));
+    for app in [&armed, &off] {
+        for width in 80..=200 {
+            let text = screen(app, width, 24);
+            let first = text.lines().next().unwrap_or_default();
+            assert!(first.contains(" DEMO "), "{width}: {first}");
+            assert!(
+                first.contains("AI TRADING: OFF") || first.contains("HALT PENDING"),
+                "{width}: {first}"
+            );
+            assert!(
+                first.contains("● LIVE") || first.contains("DISCONNECTED"),
+                "the connection is never pushed off: {width}: {first}"
+            );
+        }
+    }
+    let plain = screen(&loaded_app(true), 80, 24);
+    assert!(!plain.contains("DEMO"), "no badge on a real platform");
+    // Over a replay too (it covers the header), beside the AI switch.
+    let mut replaying = resized(loaded_app(true), 80, 24);
+    replaying.demo = true;
+    replaying.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    replaying.update(Msg::Loaded(Loaded::Replay(Box::new(
+        crate::console::fixtures::replay_pending(),
+    ))));
+    let text = screen(&replaying, 80, 24);
+    let first = text.lines().next().unwrap_or_default();
+    assert!(first.ends_with(" DEMO  AI TRADING: ON\""), "{first}");
+}
+
+#[test]
+fn the_equity_line_shows_where_there_is_room_and_the_header_stays_readable() {
+    let app = loaded_app(true);
+    let third = |width, height| {
+        screen(&app, width, height)
+            .lines()
+            .nth(2)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // 80×24: a sparkline with its scale; the day's real low, though no column shows it.
+    let line = third(80, 24);
+    assert!(line.starts_with("\"Equity 00:00–10:29 UTC ▃"), "{line}");
+    assert!(line.ends_with(" ▁24650.00 █25200.00\""), "{line}");
+    // Narrower: the short label, then nothing rather than a line without its scale.
+    let short = third(40, 24);
+    assert!(short.starts_with("\"Equity ▂"), "{short}");
+    assert!(short.ends_with(" ▁24650.00 █25200.00\""), "{short}");
+    assert_eq!(third(30, 24).trim_matches(['"', ' ']), "");
+    // Below 24 rows the header keeps its three lines: the gauges come third.
+    assert!(third(80, 23).starts_with("\"Day P/L"), "{}", third(80, 23));
+    // A day with one capture only (before it started): flat.
+    let mut quiet = loaded_app(true);
+    quiet.equity.truncate(1);
+    let line = screen(&quiet, 80, 24)
+        .lines()
+        .nth(2)
+        .unwrap_or_default()
+        .to_owned();
+    assert!(line.contains("▄▄▄▄ ▄24800.00 flat"), "{line}");
+    assert!(line.contains("since 00:00 UTC"), "{line}");
+}
+
+#[test]
+fn limits_near_and_reached_say_so_in_words_in_the_header_and_the_risk_pane() {
+    let mut app = resized(loaded_app(true), 80, 24);
+    press(&mut app, '1');
+    let mut day = app.day.unwrap();
+    day.day_pnl = "1600.00".parse().unwrap(); // 80 % of 2000.00
+    day.drawdown = "1000.00".parse().unwrap(); // the limit
+    app.day = Some(day);
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("Day P/L +1600.00 / 2000.00  80% near"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Drawdown 1000.00 / 1000.00  100% REACHED"),
+        "{text}"
+    );
+    assert!(text.contains("+1600.00 / 2000.00   80% near"), "{text}");
+    assert!(
+        text.contains("████████  1000.00 / 1000.00  100% REACHED"),
+        "{text}"
+    );
+    // A loss: the target's bar is empty, its number and percentage shown.
+    day.day_pnl = "-120.00".parse().unwrap();
+    day.drawdown = "799.99".parse().unwrap();
+    app.day = Some(day);
+    let text = screen(&app, 80, 24);
+    let bars: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("\"│day P/L") || l.starts_with("\"│drawdown"))
+        .collect();
+    assert_eq!(bars.len(), 2, "{text}");
+    assert!(bars[0].contains("day P/L  ░░░░"), "{}", bars[0]);
+    assert!(bars[0].contains(" -120.00 / 2000.00   -6%│"), "{}", bars[0]);
+    assert!(bars[1].contains(" 799.99 / 1000.00   79%│"), "{}", bars[1]);
+}
+
+#[test]
+fn approve_over_a_replay_keeps_the_chart_in_view() {
+    for (width, height) in [(80, 24), (160, 48)] {
+        let mut app = resized(loaded_app(true), width, height);
+        let replay = crate::console::fixtures::replay_pending();
+        let id = replay.idea.as_ref().unwrap().id;
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        app.update(Msg::Loaded(Loaded::Replay(Box::new(replay))));
+        let text = screen(&app, width, height);
+        let footer = text.lines().last().unwrap_or_default();
+        assert!(footer.starts_with("\"a approve · r reject · "), "{footer}");
+        // Read-only, the keys are not offered.
+        app.read_only = true;
+        let text = screen(&app, width, height);
+        let footer = text.lines().last().unwrap_or_default();
+        assert!(footer.starts_with("\"j/k scroll · "), "{footer}");
+        app.read_only = false;
+        press(&mut app, 'a');
+        let ctx = crate::console::tests_support::context(&app);
+        assert_eq!(ctx.idea.id, id);
+        app.update(Msg::Loaded(Loaded::GateContext(Box::new(ctx))));
+        let text = screen(&app, width, height);
+        assert!(text.contains("APPROVE"), "{text}");
+        assert!(
+            text.contains("entry 1.08564"),
+            "the chart's levels stay: {text}"
+        );
+        assert!(text.contains("▲09:55"), "the moment stays: {text}");
+        insta::assert_snapshot!(format!("approve_over_replay_{width}x{height}"), text);
+    }
+}
+
+#[test]
+fn every_size_draws_a_dialog_over_a_replay_without_panicking() {
+    let mut app = loaded_app(true);
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    app.update(Msg::Loaded(Loaded::Replay(Box::new(
+        crate::console::fixtures::replay_pending(),
+    ))));
+    press(&mut app, 'a');
+    let ctx = crate::console::tests_support::context(&app);
+    app.update(Msg::Loaded(Loaded::GateContext(Box::new(ctx))));
+    for width in [1, 2, 5, 10, 20, 40, 79, 80, 119, 120, 200] {
+        for height in [1, 2, 3, 5, 8, 12, 23, 24, 31, 32, 60] {
+            let _ = screen(&app, width, height);
+        }
+    }
+}
+
+#[test]
+fn each_strategys_day_reads_exactly_even_when_it_cannot_be_valued_or_is_quiet() {
+    let mut app = resized(loaded_app(true), 80, 24);
+    press(&mut app, '2');
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("│today    P/L +34.20 = closed +30.00 + 2 open +4.20"),
+        "{text}"
+    );
+    press(&mut app, 'j');
+    let text = screen(&app, 80, 24);
+    assert!(text.contains(" 3 ideas · 1 auto · P/L      —│"), "{text}");
+    assert!(
+        text.contains("│today    P/L — : 1 open cannot be valued · closed -12.50"),
+        "{text}"
+    );
+    press(&mut app, 'j');
+    let text = screen(&app, 80, 24);
+    assert!(text.contains(" 0 ideas · 0 auto · P/L   0.00│"), "{text}");
+    assert!(
+        text.contains("│today    P/L 0.00 = closed 0.00 + 0 open 0.00"),
+        "{text}"
+    );
+    // Before the first read: said, never shown as a quiet day.
+    app.strategy_days = None;
+    let text = screen(&app, 80, 24);
+    assert_eq!(text.matches("reading…").count(), 4, "{text}");
+    // One idea reads as one, the column still aligned.
+    let mut days = crate::console::fixtures::strategy_days();
+    days[1].ideas = 1;
+    app.update(Msg::Loaded(Loaded::StrategyDays(days)));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("12 ideas · 5 auto"), "{text}");
+    assert!(text.contains(" 1 idea  · 1 auto"), "{text}");
+}
