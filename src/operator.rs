@@ -2,21 +2,51 @@
 
 use std::fmt;
 
+use crate::domain::act::Act;
+use crate::domain::role::Role;
+
 /// The person behind an act, as recorded in `decision_history.operator` and
-/// `executions.requested_by`: the logged-in user's email once tradedesk has logins, and
-/// until then the operating-system account as `user@host`.
+/// `executions.requested_by`, with the role that bounds what they may do: a logged-in
+/// platform user's email, or — on a database without platform users — the
+/// operating-system account as `user@host`, with every act open to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Operator(String);
+pub struct Operator {
+    name: String,
+    role: Role,
+}
+
+/// An act the operator's role does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{act} needs the {needs} role; {name} is {article} {role}", article = article(*.role))]
+pub struct Forbidden {
+    pub act: Act,
+    pub needs: Role,
+    pub name: String,
+    pub role: Role,
+}
+
+fn article(role: Role) -> &'static str {
+    match role {
+        Role::Admin | Role::Operator => "an",
+        Role::Viewer => "a",
+    }
+}
 
 impl Operator {
-    /// An operator by name, e.g. an email. Blank names are refused: an act must be
-    /// attributable.
+    /// An operator by name, e.g. an email, with every act open (a desk without platform
+    /// users, and tests). Blank names are refused: an act must be attributable.
     pub fn new(name: impl Into<String>) -> Option<Self> {
-        let name = name.into().trim().to_string();
-        (!name.is_empty()).then_some(Self(name))
+        Self::with_role(name, Role::Admin)
     }
 
-    /// `user@host` of the process's real user.
+    /// A platform user with their role.
+    pub fn with_role(name: impl Into<String>, role: Role) -> Option<Self> {
+        let name = name.into().trim().to_string();
+        (!name.is_empty()).then_some(Self { name, role })
+    }
+
+    /// `user@host` of the process's real user, with every act open: only for a database
+    /// that has no platform users.
     pub fn from_os() -> Self {
         let uid = nix::unistd::getuid();
         let user = nix::unistd::User::from_uid(uid)
@@ -30,17 +60,38 @@ impl Operator {
             .and_then(|h| h.into_string().ok())
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "localhost".to_string());
-        Self(format!("{user}@{host}"))
+        Self {
+            name: format!("{user}@{host}"),
+            role: Role::Admin,
+        }
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.name
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// `Ok` when the role allows `act`; else the sentence that says who may.
+    pub fn may(&self, act: Act) -> Result<(), Forbidden> {
+        if self.role.permits(act) {
+            Ok(())
+        } else {
+            Err(Forbidden {
+                act,
+                needs: act.least_role(),
+                name: self.name.clone(),
+                role: self.role,
+            })
+        }
     }
 }
 
 impl fmt::Display for Operator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.name)
     }
 }
 
@@ -53,6 +104,22 @@ mod tests {
         let op = Operator::from_os();
         let (user, host) = op.as_str().split_once('@').unwrap();
         assert!(!user.is_empty() && !host.is_empty(), "{op}");
+    }
+
+    #[test]
+    fn a_viewer_may_stop_the_ai_but_not_approve() {
+        let viewer = Operator::with_role("vic@desk", Role::Viewer).unwrap();
+        assert_eq!(viewer.may(Act::Halt), Ok(()));
+        let refused = viewer.may(Act::Approve).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "approval needs the operator role; vic@desk is a viewer"
+        );
+        let operator = Operator::with_role("ola@desk", Role::Operator).unwrap();
+        assert_eq!(
+            operator.may(Act::Resume).unwrap_err().to_string(),
+            "resume needs the admin role; ola@desk is an operator"
+        );
     }
 
     #[test]

@@ -128,11 +128,12 @@ fn migrate_status_down_and_up() {
     assert!(!out.contains("pending"), "{out}");
     assert!(out.contains("never reverted"), "{out}");
 
-    let (ok, out, _) = migrate(&["down", "5"]);
+    let (ok, out, _) = migrate(&["down", "8"]);
     assert!(ok);
     assert_eq!(
         out,
-        "Reverted migration 6: positions and simulations\n\
+        "Reverted migration 9: logins and roles\nReverted migration 8: drawdown guard\n\
+         Reverted migration 7: audit chain\nReverted migration 6: positions and simulations\n\
          Reverted migration 5: audit truncate and fixed search path\n\
          Reverted migration 4: config changes\nReverted migration 3: last line of defence\n\
          Reverted migration 2: operator and executions\n"
@@ -152,7 +153,8 @@ fn migrate_status_down_and_up() {
         out,
         "Applied migration 2: operator and executions\nApplied migration 3: last line of defence\n\
          Applied migration 4: config changes\nApplied migration 5: audit truncate and fixed search path\n\
-         Applied migration 6: positions and simulations\n"
+         Applied migration 6: positions and simulations\nApplied migration 7: audit chain\n\
+         Applied migration 8: drawdown guard\nApplied migration 9: logins and roles\n"
     );
     let (ok, out, _) = migrate(&["up"]);
     assert!(ok);

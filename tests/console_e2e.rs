@@ -702,3 +702,41 @@ async fn on_its_own_database_the_console_runs_a_living_demo_and_never_on_another
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_database_with_platform_users_the_console_asks_for_a_login_first() {
+    let (db, pool) = demo_db().await;
+    // A platform user as the platform writes one (passlib's bcrypt of "correct horse battery").
+    sqlx::query(
+        "INSERT INTO users (id, email, hashed_password, is_active, created_at, updated_at)
+         VALUES (gen_random_uuid(), 'ann@desk.example',
+                 '$2b$12$KTfM25A1wQG/W/axkmUpW.AIKCp2Fj0ksBTcoYvGtFFWh4wcDqhCS', true, now(), now())",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut console = Console::start(&db.url);
+    console.wait_for("Email:");
+    console.keys("ann@desk.example\r");
+    console.wait_for("Password for ann@desk.example:");
+    console.keys("wrong\r");
+    console.wait_for("login refused");
+    console.keys("ann@desk.example\r");
+    console.wait_for("Password for");
+    console.keys("correct horse battery\r");
+    let screen = console.wait_for("● LIVE");
+    assert!(screen.contains("ann@desk.example (admin)"), "{screen}");
+    assert!(
+        !screen.contains("correct horse"),
+        "the password is never echoed"
+    );
+    // An act records the user.
+    console.keys("K");
+    console.wait_for("KILL SWITCH");
+    console.keys("drill\r");
+    console.wait_for("AI TRADING: OFF — drill");
+    assert_eq!(
+        scalar(&pool, "SELECT count(*) FROM decision_history WHERE rationale LIKE 'drill%' AND operator = 'ann@desk.example'").await,
+        1
+    );
+}

@@ -80,8 +80,9 @@ async fn all_rows(pool: &PgPool, tables: &[&str]) -> BTreeMap<String, String> {
     let mut rows = BTreeMap::new();
     for table in tables {
         let json: Option<String> = sqlx::query_scalar(&format!(
-            "SELECT jsonb_agg(to_jsonb(t) - 'operator' ORDER BY (to_jsonb(t) - 'operator')::text)::text
-               FROM {table} t"
+            "SELECT jsonb_agg(r ORDER BY r::text)::text
+               FROM (SELECT to_jsonb(t) - 'operator' - 'audit_seq' - 'audit_hash' AS r
+                       FROM {table} t) rows"
         ))
         .fetch_one(pool)
         .await
@@ -206,21 +207,36 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
     assert_eq!(
         added,
         [
+            "column decision_history.audit_hash",
+            "column decision_history.audit_seq",
             "column decision_history.operator",
+            "index idx_decision_history_audit_seq",
             "index idx_decision_history_one_human_decision",
+            "constraint decision_history_audit_seal",
             "trigger decision_history_append_only",
+            "trigger decision_history_audit_archive",
+            "trigger decision_history_audit_seal",
             "trigger decision_history_no_truncate",
             "trigger decision_history_notify",
+            "trigger decision_history_zz_audit_unsealed",
             "trigger risk_config_notify",
+            "trigger snapshot_account_forget_day_on_delete",
+            "trigger snapshot_account_forget_day_on_truncate",
+            "trigger snapshot_account_forget_day_on_update",
+            "trigger snapshot_account_guard_day_limits",
             "trigger snapshot_account_notify",
             "trigger strategies_notify",
             "trigger trade_ideas_guard_auto_execution",
             "trigger trade_ideas_notify",
         ]
     );
-    // The added column cannot break the platform's inserts.
-    let operator = &actual.tables["decision_history"].columns["operator"];
-    assert!(!operator.not_null);
+    // The added columns cannot break the platform's inserts.
+    for column in ["operator", "audit_seq", "audit_hash"] {
+        assert!(
+            !actual.tables["decision_history"].columns[column].not_null,
+            "{column}"
+        );
+    }
     // The triggers call tradedesk's functions in tradedesk's schema.
     assert!(
         actual.tables["trade_ideas"].triggers["trade_ideas_notify"]
@@ -245,44 +261,60 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
     assert_eq!(
         own_tables,
         [
+            ("account_day", vec![]),
+            ("audit_heads", vec![]),
             (
                 "config_changes",
-                vec!["config_changes_append_only", "config_changes_no_truncate"]
+                vec![
+                    "config_changes_append_only",
+                    "config_changes_audit_archive",
+                    "config_changes_audit_seal",
+                    "config_changes_no_truncate",
+                    "config_changes_zz_audit_unsealed"
+                ]
             ),
             (
                 "executions",
                 vec!["executions_keep_cancelled", "executions_notify"]
             ),
+            ("login_failures", vec![]),
+            ("sessions", vec![]),
             ("simulations", vec![]),
+            ("user_roles", vec![]),
         ]
     );
     let pool = fresh.pool().await;
     let fixed = |path: &str| Some(format!("search_path={path}"));
-    assert_eq!(
-        functions(&pool).await,
-        [
-            (
-                "tradedesk".to_string(),
-                "tradedesk_guard_auto_execution".to_string(),
-                fixed("pg_catalog, public, pg_temp")
-            ),
-            (
-                "tradedesk".to_string(),
-                "tradedesk_keep_cancelled".to_string(),
-                fixed("pg_catalog, pg_temp")
-            ),
-            (
-                "tradedesk".to_string(),
-                "tradedesk_notify_change".to_string(),
-                fixed("pg_catalog, pg_temp")
-            ),
-            (
-                "tradedesk".to_string(),
-                "tradedesk_refuse_history_change".to_string(),
-                fixed("pg_catalog, pg_temp")
-            ),
-        ]
-    );
+    // Every function tradedesk owns is in its schema with a fixed search_path (the chain's
+    // fold is an aggregate, which has none).
+    let public = "pg_catalog, public, pg_temp";
+    let own = "pg_catalog, pg_temp";
+    let expected: Vec<(String, String, Option<String>)> = [
+        ("tradedesk_audit_archive", Some(own)),
+        ("tradedesk_audit_canonical_config", Some(own)),
+        ("tradedesk_audit_canonical_decision", Some(own)),
+        ("tradedesk_audit_fold", None),
+        ("tradedesk_audit_lock_head", Some(own)),
+        ("tradedesk_audit_seal", Some(own)),
+        ("tradedesk_audit_step", Some(own)),
+        ("tradedesk_audit_unsealed", Some(own)),
+        ("tradedesk_forget_account_day", Some(own)),
+        ("tradedesk_guard_auto_execution", Some(public)),
+        ("tradedesk_guard_day_limits", Some(public)),
+        ("tradedesk_keep_cancelled", Some(own)),
+        ("tradedesk_notify_change", Some(own)),
+        ("tradedesk_refuse_history_change", Some(own)),
+    ]
+    .into_iter()
+    .map(|(name, path)| {
+        (
+            "tradedesk".to_string(),
+            name.to_string(),
+            path.and_then(fixed),
+        )
+    })
+    .collect();
+    assert_eq!(functions(&pool).await, expected);
     for name in [
         "public.executions",
         "public.config_changes",
@@ -493,7 +525,7 @@ async fn migrations_are_reversible_down_to_phase1_and_no_further() {
     let full = catalog(&db).await;
     let own_full = own_catalog(&db).await;
     let functions_full = functions(&pool).await;
-    assert_eq!(functions_full.len(), 4);
+    assert_eq!(functions_full.len(), 14);
     let tradedesk_migrations = all_versions().len() - 1;
     assert!(tradedesk_migrations >= 1);
 
@@ -665,24 +697,27 @@ async fn a_database_set_up_with_everything_in_public_moves_to_the_tradedesk_sche
         .iter()
         .map(|a| a.0)
         .collect();
-    assert_eq!(run, [5, 6]);
+    assert_eq!(run, [5, 6, 7, 8, 9]);
     assert_eq!(
         report.prepared.migrations.moved[0].to_string(),
         "table executions (2 rows)"
     );
 
     // Every row moved, the record of migrations 1-4 (with when they were applied) too;
-    // migrations 5 and 6 were recorded after them.
+    // migrations 5 to 9 were recorded after them.
     for table in moving {
-        // Migration 6 added columns to executions after the move; the moved rows are the
-        // same without them.
+        // Migrations 6 and 7 added columns to executions and config_changes after the move;
+        // the moved rows are the same without them.
         let rows = match table {
             "_sqlx_migrations" => "(SELECT * FROM tradedesk._sqlx_migrations WHERE version <= 4)",
             "executions" => {
                 "(SELECT id, trade_idea_id, state, lot_size, requested_by, requested_at, \
                          broker_order_id, fill_price, updated_at FROM tradedesk.executions)"
             }
-            _ => "tradedesk.config_changes",
+            _ => {
+                "(SELECT id, changed_at, operator, subject, subject_id, subject_name, change, \
+                         before, after FROM tradedesk.config_changes)"
+            }
         };
         assert_eq!(
             whole_rows(&pool, rows).await,
@@ -700,7 +735,11 @@ async fn a_database_set_up_with_everything_in_public_moves_to_the_tradedesk_sche
         "{:?}",
         functions(&pool).await
     );
-    assert_eq!(whole_rows(&pool, "decision_history").await, history_before);
+    // The decisions are as they were, now chained (migration 7).
+    let history = "(SELECT id, occurred_at, symbol, action, rationale, confidence_score, \
+                           risk_check_result, strategy_id, trade_idea_id, snapshot_ref, \
+                           human_override, operator FROM decision_history)";
+    assert_eq!(whole_rows(&pool, history).await, history_before);
     assert_eq!(applied_versions(&pool).await, all_versions());
 
     // The same schema as a database set up by this tradedesk, in both schemas.

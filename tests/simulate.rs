@@ -1,7 +1,7 @@
 //! The simulated platform against real PostgreSQL: the same seed writes the same rows, a
-//! breached limit halts the AI with its decision row and nothing auto-executes after it,
-//! the paper broker's fills and closes move the account, and a database holding the
-//! platform's own data is refused.
+//! breached limit halts the AI with its decision row (the database's guard's, as the
+//! account row commits) and nothing auto-executes after it, the paper broker's fills and
+//! closes move the account, and a database holding the platform's own data is refused.
 
 mod common;
 
@@ -65,7 +65,8 @@ async fn simulate(store: &Store, seed: u64, from: DateTime<Utc>, hours: i64) -> 
 }
 
 /// Every row the simulator writes, table by table, as JSON text in id order (an
-/// operator's own acts of the set-up left out).
+/// operator's own acts of the set-up left out, and with them the audit hashes, which chain
+/// every row to the set-up's rows, written at the clock's time).
 async fn written(pool: &PgPool) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (table, filter) in [
@@ -79,7 +80,7 @@ async fn written(pool: &PgPool) -> Vec<(String, String)> {
         ("tradedesk.executions", "true"),
     ] {
         let rows: Option<String> = sqlx::query_scalar(&format!(
-            "SELECT jsonb_agg(to_jsonb(t) ORDER BY t.id)::text FROM {table} t WHERE {filter}"
+            "SELECT jsonb_agg(to_jsonb(t) - 'audit_hash' ORDER BY t.id)::text FROM {table} t WHERE {filter}"
         ))
         .fetch_one(pool)
         .await
@@ -126,9 +127,20 @@ async fn a_drawdown_breach_halts_the_ai_in_its_own_row_and_nothing_auto_executes
             .unwrap();
     assert!(!enabled);
     assert_eq!(reason.as_deref(), Some("max_drawdown"));
+    // The database's guard (migration 8) halts as the breaching account row commits, before
+    // the engine's own check, which then finds AI trading off: one flip, by the database,
+    // and it is the run's halt.
+    let flips: Vec<(DateTime<Utc>, String, Option<String>)> = sqlx::query_as(
+        "SELECT occurred_at, rationale, operator FROM decision_history
+          WHERE action = 'ai_halted' AND symbol IS NULL ORDER BY occurred_at, id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(flips.len() as u64, summary.halts, "{flips:?}");
     let (halted_at, rationale): (DateTime<Utc>, String) = sqlx::query_as(
         "SELECT occurred_at, rationale FROM decision_history
-          WHERE action = 'ai_halted' AND symbol IS NULL AND operator IS NULL
+          WHERE action = 'ai_halted' AND symbol IS NULL AND operator = 'database'
             AND risk_check_result = 'fail:max_drawdown' AND NOT human_override",
     )
     .fetch_one(&pool)

@@ -7,7 +7,6 @@ use super::output::Out;
 use super::{Failure, open};
 use crate::domain::{AccountSnapshot, DayState, RiskConfig, TradingDay, day_state};
 use crate::format::{age, signed};
-use crate::operator::Operator;
 use crate::store::Target;
 use crate::store::account::Pending;
 
@@ -112,7 +111,11 @@ pub async fn halt(
 ) -> Result<(), Failure> {
     let store = open(target).await?;
     let halted = store
-        .halt(reason, &Operator::from_os(), keep_pending)
+        .halt(
+            reason,
+            &super::login::identity(&store, target).await?,
+            keep_pending,
+        )
         .await?;
     if out.json {
         return out.json(&json!({
@@ -152,7 +155,8 @@ pub async fn halt(
 
 pub async fn resume(target: &Target, out: Out, note: &str) -> Result<(), Failure> {
     let store = open(target).await?;
-    let resumed = store.resume(&Operator::from_os(), note).await?;
+    let operator = super::login::identity(&store, target).await?;
+    let resumed = store.resume(&operator, note).await?;
     if out.json {
         return out.json(&json!({
             "ai_trading_enabled": true,

@@ -4,13 +4,14 @@ use std::io::IsTerminal as _;
 
 use chrono::Utc;
 
-use super::Failure;
+use super::{Failure, login};
 use crate::config::Config;
 use crate::console::app::App;
 use crate::console::keymap::Keymap;
 use crate::console::theme::Theme;
 use crate::operator::Operator;
 use crate::sim::engine as sim;
+use crate::store::auth::{REFUSED, SESSION_LENGTH};
 use crate::store::{ErrorCode, Store, Target};
 
 /// The console's connections: one for the listener, the rest for reads and acts, opened
@@ -105,6 +106,86 @@ impl Demo {
     }
 }
 
+/// Who the console acts as, how the header names them, and why it may only look.
+struct Who {
+    operator: Operator,
+    shown: String,
+    read_only: Option<String>,
+}
+
+/// The logged-in platform user, or a login on the terminal before the console opens (an
+/// empty email opens it to look only); on a database without platform users, the
+/// operating-system account. A database role that may not write opens it read-only.
+async fn who_acts(store: &Store, target: &Target, read_only: bool) -> Result<Who, Failure> {
+    // Connected as a role that may not write (tradedesk_viewer): look, without a login.
+    if !store.can_write().await? {
+        return Ok(not_logged_in(Some(
+            "this database role may only read (e.g. tradedesk_viewer)".into(),
+        )));
+    }
+    let look_only = |why: &str| Some(why.to_string());
+    if !store.has_platform_users().await? {
+        let operator = Operator::from_os();
+        return Ok(Who {
+            shown: format!("{operator} (no platform users)"),
+            operator,
+            read_only: None,
+        });
+    }
+    if let Some(operator) = login::logged_in(store, target).await? {
+        return Ok(Who {
+            shown: format!("{operator} ({})", operator.role()),
+            operator,
+            read_only: None,
+        });
+    }
+    if read_only || !std::io::stdin().is_terminal() {
+        return Ok(not_logged_in(look_only("not logged in")));
+    }
+    eprintln!(
+        "This database has platform users: log in to act (a session lasts 12 hours), or leave \
+         the email empty to only look."
+    );
+    for _ in 0..3 {
+        eprint!("Email: ");
+        let mut email = String::new();
+        std::io::stdin()
+            .read_line(&mut email)
+            .map_err(|e| Failure::new(ErrorCode::InvalidInput, format!("no email read: {e}")))?;
+        let email = email.trim();
+        if email.is_empty() {
+            return Ok(not_logged_in(look_only("not logged in")));
+        }
+        let password = login::read_password(email)?;
+        match login::log_in(store, target, email, &password, SESSION_LENGTH).await {
+            Ok(done) => {
+                eprintln!("{}", login::said(&done));
+                let operator = Operator::with_role(done.email, done.role)
+                    .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, REFUSED))?;
+                return Ok(Who {
+                    shown: format!("{operator} ({})", operator.role()),
+                    operator,
+                    read_only: None,
+                });
+            }
+            Err(f) if f.code == ErrorCode::Unauthorized => eprintln!("{}", f.message),
+            Err(f) => return Err(f),
+        }
+    }
+    Err(Failure::new(ErrorCode::Unauthorized, REFUSED))
+}
+
+/// Looking without a login: nothing can be attributed, so nothing can be done.
+fn not_logged_in(why: Option<String>) -> Who {
+    let operator = Operator::with_role("not logged in", crate::domain::role::Role::Viewer)
+        .unwrap_or_else(Operator::from_os);
+    Who {
+        shown: "not logged in".into(),
+        operator,
+        read_only: why,
+    }
+}
+
 pub async fn run(target: &Target, config: &Config, read_only: bool) -> Result<(), Failure> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Failure::new(
@@ -131,14 +212,25 @@ pub async fn run(target: &Target, config: &Config, read_only: bool) -> Result<()
         // Anyone else's database: never simulated.
         Target::Url { .. } => (Store::open(target, CONNECTIONS).await?, None),
     };
-    let operator = Operator::from_os();
+    let who = match who_acts(&store, target, read_only).await {
+        Ok(who) => who,
+        Err(failure) => {
+            if let Some(demo) = demo {
+                demo.stop().await;
+            }
+            return Err(failure);
+        }
+    };
     let mut app = App::new(
-        operator.to_string(),
+        who.shown,
         target.describe(),
-        read_only,
+        read_only || who.read_only.is_some(),
         keymap,
         Utc::now(),
     );
+    app.role = who.operator.role();
+    app.read_only_why = who.read_only;
+    let operator = who.operator;
     app.alerts.settings = config.alerts;
     app.demo = demo.is_some();
     let ran = crate::console::run::run(store, app, Theme::from_env(), operator).await;

@@ -8,7 +8,6 @@ use super::{Failure, IdeasCommand, open};
 use crate::domain::label::labels;
 use crate::domain::{Idea, IdeaStatus, Lot, Outcome, Purpose};
 use crate::format::{Plain, age, short, timestamp};
-use crate::operator::Operator;
 use crate::store::ErrorCode;
 use crate::store::Target;
 use crate::store::approve::Approval;
@@ -137,14 +136,16 @@ async fn approve(target: &Target, out: Out, id: &str, lot: &str) -> Result<(), F
     let lot = Lot::parse(lot)?;
     let store = open(target).await?;
     let id = store.resolve_idea(id).await?;
-    let approval = store.approve(id, lot, &Operator::from_os()).await?;
+    let operator = super::login::identity(&store, target).await?;
+    let approval = store.approve(id, lot, &operator).await?;
     report_approval(out, &approval, lot)
 }
 
 async fn reject(target: &Target, out: Out, id: &str, reason: &str) -> Result<(), Failure> {
     let store = open(target).await?;
     let id = store.resolve_idea(id).await?;
-    let rejected = store.reject(id, reason, &Operator::from_os()).await?;
+    let operator = super::login::identity(&store, target).await?;
+    let rejected = store.reject(id, reason, &operator).await?;
     if out.json {
         return out.json(&json!({
             "idea": rejected.idea,

@@ -1,9 +1,11 @@
 //! The command line: clap definitions and one handler per subcommand.
 
 mod act;
+mod audit;
 mod console;
 mod db;
 mod ideas;
+mod login;
 mod migrate;
 mod output;
 mod replay;
@@ -41,7 +43,11 @@ Exit status (with --json, errors are printed as {\"error\":{\"code\",\"message\"
   6  RISK_VIOLATION      an approval was blocked by the risk checks (idea rejected)
   7  AI_HALTED           refused because AI trading is off
   8  STRATEGY_BLOCKED    the strategy does not allow it
-  9  SNAPSHOT_NOT_FOUND  rows of the snapshot a decision was made on are gone (replay)";
+  9  SNAPSHOT_NOT_FOUND  rows of the snapshot a decision was made on are gone (replay)
+ 10  UNAUTHORIZED        not logged in, login refused, or the role does not allow the act
+
+Who acts: on a database with platform users (its `users` table), the user logged in with
+`tradedesk login`; on one without, the operating-system account as user@host.";
 
 /// tradedesk: supervise the ai-trader platform from a terminal. Without a command it opens
 /// the console: four live panes (risk controls, strategies, trade ideas, the decision
@@ -80,6 +86,11 @@ pub enum Command {
         /// Create the database when it does not exist (always done for the embedded one).
         #[arg(long)]
         create_db: bool,
+        /// Also create the least-privilege PostgreSQL roles tradedesk_viewer (reads and
+        /// LISTEN; the console opens read-only) and tradedesk_operator (what the acts need,
+        /// nothing else); neither owns a table, so neither can disable a trigger.
+        #[arg(long)]
+        roles: bool,
     },
     /// Show or change the schema version by hand.
     #[command(subcommand)]
@@ -125,6 +136,26 @@ pub enum Command {
         /// The decision's id or a unique prefix of it (see `tradedesk timeline`).
         id: String,
     },
+    /// Log in as one of the platform's users (its `users` table): the password is read from
+    /// the terminal without echo, or from standard input when that is not a terminal
+    /// (`printf '%s\n' "$PW" | tradedesk login --email E`). The session lasts 12 hours
+    /// unless --for says otherwise, and is kept in a file only you can read.
+    Login {
+        #[arg(long)]
+        email: String,
+        /// How long the session lasts, e.g. 8h (at most 7d).
+        #[arg(long = "for", value_name = "DURATION")]
+        lasting: Option<String>,
+    },
+    /// End this database's session.
+    Logout,
+    /// The platform's users and their roles at the desk.
+    #[command(subcommand)]
+    Users(login::UsersCommand),
+    /// The tamper-evident audit: every decision_history and config_changes row is chained
+    /// to the one before by a SHA-256 hash as it commits.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// The simulated platform: a market for XAUUSD, EURUSD, GBPUSD, USDJPY and US30, its
     /// indicators, calendar and news, the strategies' ideas judged by the Gate, a paper
     /// broker, and the day's limits halting the AI — written as the platform writes them,
@@ -434,7 +465,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         return console::run(&target, &config.config, cli.read_only).await;
     };
     match command {
-        Command::Setup { create_db } => setup::run(&target, out, create_db).await,
+        Command::Setup { create_db, roles } => setup::run(&target, out, create_db, roles).await,
         Command::Migrate(command) => migrate::run(&target, out, command).await,
         Command::Db(command) => db::run(&target, out, command).await,
         Command::Status => act::status(&target, out).await,
@@ -449,6 +480,12 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Strategies(command) => strategies::run(&target, out, command).await,
         Command::Replay { id } => replay::run(&target, out, &id).await,
         Command::Simulate(args) => simulate::run(&target, out, args).await,
+        Command::Login { email, lasting } => {
+            login::login(&target, out, &email, lasting.as_deref()).await
+        }
+        Command::Logout => login::logout(&target, out).await,
+        Command::Users(command) => login::users(&target, out, command).await,
+        Command::Audit(command) => audit::run(&target, out, command).await,
         Command::Completions { shell } => completions(shell),
         Command::Man => man(),
     }

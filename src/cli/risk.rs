@@ -5,7 +5,6 @@ use serde_json::json;
 use super::output::Out;
 use super::{Failure, RiskCommand, open};
 use crate::domain::{RiskChangeSet, RiskConfig};
-use crate::operator::Operator;
 use crate::store::{ErrorCode, Target};
 
 fn as_json(c: &RiskConfig) -> serde_json::Value {
@@ -72,7 +71,8 @@ pub async fn run(target: &Target, out: Out, command: RiskCommand) -> Result<(), 
             let set = RiskChangeSet::parse(edits.iter().map(String::as_str))
                 .map_err(|e| Failure::new(ErrorCode::InvalidInput, e.to_string()))?;
             let store = open(target).await?;
-            let update = store.update_risk_config(&set, &Operator::from_os()).await?;
+            let operator = super::login::identity(&store, target).await?;
+            let update = store.update_risk_config(&set, &operator).await?;
             if out.json {
                 return out.json(
                     &json!({"before": as_json(&update.before), "after": as_json(&update.after)}),

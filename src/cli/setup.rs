@@ -3,16 +3,49 @@
 use super::Failure;
 use super::output::{Align, Out, Table};
 use crate::store::Target;
+use crate::store::db_roles::{DatabaseRoles, OPERATOR, VIEWER};
 use crate::store::migrate::Moved;
 use crate::store::setup::{SetupReport, setup};
 
-pub async fn run(target: &Target, out: Out, create_db: bool) -> Result<(), Failure> {
+pub async fn run(target: &Target, out: Out, create_db: bool, roles: bool) -> Result<(), Failure> {
     let report = setup(target, create_db).await?;
+    let roles = if roles {
+        Some(super::open(target).await?.create_database_roles().await?)
+    } else {
+        None
+    };
     if out.json {
-        return out.json(&report);
+        return match roles {
+            None => out.json(&report),
+            Some(roles) => {
+                out.json(&serde_json::json!({ "setup": report, "database_roles": roles }))
+            }
+        };
     }
     print!("{}", render(&report));
+    if let Some(roles) = roles {
+        print!("{}", render_roles(&roles, &report.database));
+    }
     Ok(())
+}
+
+/// What `--roles` made, and how to use the roles.
+fn render_roles(roles: &DatabaseRoles, database: &str) -> String {
+    let created = if roles.created.is_empty() {
+        "both existed; their privileges on this database are granted".to_string()
+    } else {
+        format!("created {}", roles.created.join(" and "))
+    };
+    format!(
+        "PostgreSQL roles ({created}):\n\
+         \x20 {VIEWER}    reads and LISTEN: the console opens read-only\n\
+         \x20 {OPERATOR}  what tradedesk's acts and logins need, nothing else\n\
+         \x20 Neither owns a table, so neither can disable a trigger or rewrite the audit.\n\
+         \x20 To use one, give it a password (or make people members of it), e.g. in psql:\n\
+         \x20   ALTER ROLE {OPERATOR} PASSWORD '…';\n\
+         \x20   CREATE ROLE ann LOGIN PASSWORD '…' IN ROLE {OPERATOR};\n\
+         \x20 then connect as it: --database-url postgres://ann:…@host/{database}\n"
+    )
 }
 
 /// The report as printed: what was done, then every table with its row count.

@@ -17,13 +17,23 @@ pub async fn run(target: &Target, out: Out, command: StrategiesCommand) -> Resul
     match command {
         StrategiesCommand::List => list(&open(target).await?, out).await,
         StrategiesCommand::Show { id } => show(&open(target).await?, out, &id).await,
-        StrategiesCommand::Enable { id } => toggle(&open(target).await?, out, &id, true).await,
-        StrategiesCommand::Disable { id } => toggle(&open(target).await?, out, &id, false).await,
-        StrategiesCommand::Delete { id } => delete(&open(target).await?, out, &id).await,
+        StrategiesCommand::Enable { id } => {
+            let (store, operator) = acting(target).await?;
+            toggle(&store, &operator, out, &id, true).await
+        }
+        StrategiesCommand::Disable { id } => {
+            let (store, operator) = acting(target).await?;
+            toggle(&store, &operator, out, &id, false).await
+        }
+        StrategiesCommand::Delete { id } => {
+            let (store, operator) = acting(target).await?;
+            delete(&store, &operator, out, &id).await
+        }
         StrategiesCommand::Import { file } => {
             // Read and check the file before connecting: a bad file is refused even offline.
             let specs = read_import(&file)?;
-            import(&open(target).await?, out, &specs).await
+            let (store, operator) = acting(target).await?;
+            import(&store, &operator, out, &specs).await
         }
         StrategiesCommand::Export { id } => export(&open(target).await?, out, id.as_deref()).await,
     }
@@ -95,9 +105,16 @@ async fn show(store: &Store, out: Out, id: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn delete(store: &Store, out: Out, id: &str) -> Result<(), Failure> {
+/// The store, and who acts on it.
+async fn acting(target: &Target) -> Result<(Store, Operator), Failure> {
+    let store = open(target).await?;
+    let operator = super::login::identity(&store, target).await?;
+    Ok((store, operator))
+}
+
+async fn delete(store: &Store, operator: &Operator, out: Out, id: &str) -> Result<(), Failure> {
     let id = store.resolve_strategy(id).await?;
-    let deleted = store.delete_strategy(id, &Operator::from_os()).await?;
+    let deleted = store.delete_strategy(id, operator).await?;
     if out.json {
         return out.json(&json!({"deleted": deleted.id, "name": deleted.name}));
     }
@@ -131,8 +148,13 @@ fn read_import(file: &Path) -> Result<Vec<StrategySpec>, Failure> {
     Ok(parse_documents(&text).map_err(crate::store::Error::from)?)
 }
 
-async fn import(store: &Store, out: Out, specs: &[StrategySpec]) -> Result<(), Failure> {
-    let imported = store.import_strategies(specs, &Operator::from_os()).await?;
+async fn import(
+    store: &Store,
+    operator: &Operator,
+    out: Out,
+    specs: &[StrategySpec],
+) -> Result<(), Failure> {
+    let imported = store.import_strategies(specs, operator).await?;
     if out.json {
         return out.json(&imported);
     }
@@ -168,11 +190,15 @@ async fn export(store: &Store, out: Out, id: Option<&str>) -> Result<(), Failure
     out.json(&json!({ "strategies": docs }))
 }
 
-async fn toggle(store: &Store, out: Out, id: &str, active: bool) -> Result<(), Failure> {
+async fn toggle(
+    store: &Store,
+    operator: &Operator,
+    out: Out,
+    id: &str,
+    active: bool,
+) -> Result<(), Failure> {
     let id = store.resolve_strategy(id).await?;
-    let (s, changed) = store
-        .set_strategy_active(id, active, &Operator::from_os())
-        .await?;
+    let (s, changed) = store.set_strategy_active(id, active, operator).await?;
     if out.json {
         return out.json(
             &json!({"id": s.id, "name": s.name, "is_active": s.is_active, "changed": changed}),

@@ -12,6 +12,7 @@ use super::keymap::{Keymap, Scope};
 use super::list::List;
 use super::msg::{Cmd, Done, EquityPoint, Loaded, Msg, Pane, Reload};
 use crate::domain::pnl::StrategyDay;
+use crate::domain::role::Role;
 use crate::domain::{AccountSnapshot, Act, DayState, Decision, Idea, Replay, RiskField, Strategy};
 use crate::format::{Shown, short};
 use crate::store::halt::{Halted, Resumed};
@@ -132,6 +133,11 @@ pub struct App {
     pub database: String,
     /// Opened with `--read-only`: looks, never acts.
     pub read_only: bool,
+    /// Why the console may only look when it was not asked to (not logged in; a database
+    /// role that may only read).
+    pub read_only_why: Option<String>,
+    /// What the operator's role allows (the store checks it again on every act).
+    pub role: Role,
     /// The simulated platform runs beside this console on tradedesk's own database: what
     /// it shows is not a real account (the header says DEMO).
     pub demo: bool,
@@ -198,6 +204,8 @@ impl App {
             operator,
             database,
             read_only,
+            read_only_why: None,
+            role: Role::Admin,
             demo: false,
             now,
             connection: Connection::Connecting,
@@ -292,8 +300,17 @@ impl App {
     /// always safe); every other act must be decided against the database as it is now.
     pub(super) fn act_refusal(&self, act: Act) -> Option<String> {
         if self.read_only {
+            let why = self
+                .read_only_why
+                .as_deref()
+                .unwrap_or("opened with --read-only");
+            return Some(format!("read-only console: {act} is disabled ({why})"));
+        }
+        if !self.role.permits(act) {
             return Some(format!(
-                "read-only console: {act} is disabled (opened with --read-only)"
+                "{act} needs the {} role; yours is {}",
+                act.least_role(),
+                self.role
             ));
         }
         if !act.is_halt() && self.connection != Connection::Live {

@@ -311,6 +311,41 @@ fn read_only_consoles_explain_every_disabled_act() {
 }
 
 #[test]
+fn a_viewer_may_pull_the_kill_switch_and_is_told_why_every_other_act_is_not_theirs() {
+    let mut app = loaded_app(true);
+    app.role = crate::domain::role::Role::Viewer;
+    for c in ['a', 'r', 'R'] {
+        assert_eq!(ch(&mut app, c), vec![], "{c}");
+        assert!(app.dialog.is_none());
+        assert!(
+            toast(&app).contains("role; yours is viewer"),
+            "{c}: {}",
+            toast(&app)
+        );
+    }
+    assert_eq!(toast(&app), "resume needs the admin role; yours is viewer");
+    ch(&mut app, 'K');
+    assert!(app.dialog.is_some(), "the kill switch opens for anyone");
+}
+
+#[test]
+fn an_operator_decides_ideas_but_may_not_change_the_rules() {
+    let mut app = loaded_app(true);
+    app.role = crate::domain::role::Role::Operator;
+    ch(&mut app, 'a');
+    assert!(app.dialog.is_some(), "approve opens");
+    app.update(Msg::Key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Esc,
+    )));
+    ch(&mut app, '2');
+    assert_eq!(ch(&mut app, ' '), vec![]);
+    assert_eq!(
+        toast(&app),
+        "enabling or disabling a strategy needs the admin role; yours is operator"
+    );
+}
+
+#[test]
 fn a_burst_of_changes_is_one_read_of_each_pane_it_touched() {
     let mut app = loaded_app(true);
     ch(&mut app, 'j');

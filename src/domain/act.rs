@@ -18,8 +18,10 @@ pub enum Act {
     EditRisk,
     /// Enable or disable a strategy.
     ToggleStrategy,
-    /// Edit a strategy's rules.
+    /// Edit a strategy's rules (import and delete included).
     EditStrategy,
+    /// Grant or revoke a user's role.
+    GrantRole,
 }
 
 impl Act {
@@ -34,6 +36,7 @@ impl Act {
             Act::EditRisk => "editing a limit",
             Act::ToggleStrategy => "enabling or disabling a strategy",
             Act::EditStrategy => "editing a strategy",
+            Act::GrantRole => "granting a role",
         }
     }
 

@@ -18,6 +18,7 @@ pub mod numeric;
 pub mod pnl;
 pub mod replay;
 pub mod risk;
+pub mod role;
 pub mod strategy;
 
 pub use account::AccountSnapshot;

@@ -480,7 +480,10 @@ impl<'a> Engine<'a> {
         self.summary.account_snapshots += 1;
     }
 
-    /// A breached limit halts AI trading, as the platform does (docs/platform.md §3).
+    /// A breached limit halts AI trading, as the platform does (docs/platform.md §3). The
+    /// account row is written first, and with it the database's guard halts on the same
+    /// figures, and the platform's own halt is left with nothing to do. It stays, as on the
+    /// platform, should the two ever judge the day apart.
     async fn check_limits(&mut self, now: DateTime<Utc>) -> Result<(), Error> {
         if !self.config.ai_trading_enabled {
             return Ok(());
@@ -502,6 +505,10 @@ impl<'a> Engine<'a> {
             ),
         };
         self.flush().await?;
+        if !self.config.ai_trading_enabled {
+            // The guard halted as the row went in.
+            return Ok(());
+        }
         if self
             .store
             .halt_by_limit(reason, &rationale, now)
@@ -656,13 +663,18 @@ impl<'a> Engine<'a> {
         })
     }
 
-    /// Writes what was gathered.
+    /// Writes what was gathered. The database's guard (migration 8) judges the day's
+    /// limits as the account rows go in and may halt AI trading right then, before
+    /// [`Self::check_limits`] would: that halt is this run's too, and counted.
     async fn flush(&mut self) -> Result<(), Error> {
         if self.pending.is_empty() {
             return Ok(());
         }
         let rows = std::mem::take(&mut self.pending);
-        self.store.write_snapshots(&rows).await?;
+        if self.store.write_snapshots(&rows).await?.is_some() {
+            self.summary.halts += 1;
+            self.config = self.store.risk_config().await?.config;
+        }
         self.summary.candles += rows.candles.len() as u64;
         self.summary.indicator_rows += rows.indicators.len() as u64;
         self.summary.calendar_rows += rows.calendar.len() as u64;

@@ -13,6 +13,7 @@ use super::Store;
 use super::decisions::{self, NewDecision};
 use super::error::Error;
 use super::{account, ideas, risk, strategies};
+use crate::domain::act::Act;
 use crate::domain::gate::OpenTrades;
 use crate::domain::{
     CalendarEvent, DecisionAction, GateContext, GateReport, Idea, IdeaStatus, Impact, Lot, Purpose,
@@ -62,6 +63,7 @@ impl Store {
         lot: Lot,
         operator: &Operator,
     ) -> Result<Approval, Error> {
+        operator.may(Act::Approve)?;
         super::retrying(|| self.approve_once(id, lot, operator)).await
     }
 

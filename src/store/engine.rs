@@ -209,10 +209,12 @@ impl Store {
     }
 
     /// Writes gathered snapshot rows, a few multi-row INSERTs, in one short transaction
-    /// (nothing here locks a row anyone waits on).
-    pub async fn write_snapshots(&self, rows: &Snapshots) -> Result<(), Error> {
+    /// (nothing here locks a row an approval waits on). The database's guard (migration 8)
+    /// judges the day's limits as the account rows go in, and halts AI trading in this
+    /// transaction when the newest of them breaches one: that halt's reason comes back.
+    pub async fn write_snapshots(&self, rows: &Snapshots) -> Result<Option<HaltReason>, Error> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         for chunk in rows.accounts.chunks(CHUNK) {
@@ -264,7 +266,9 @@ impl Store {
             )
             .await?;
         }
-        tx.commit().await.map_err(Error::Database)
+        let halted = limit_halt(&mut tx).await?;
+        tx.commit().await.map_err(Error::Database)?;
+        Ok(halted)
     }
 
     /// The engine proposes an idea: it is written `waiting`, judged by the Gate for
@@ -322,7 +326,9 @@ impl Store {
 
     /// A limit halts AI trading (docs/platform.md §3): the switch off with the limit's name
     /// as the reason and an `ai_halted` row by the platform (no operator), waiting ideas
-    /// stopped, unexecuted orders cancelled. `None` when AI trading was off already.
+    /// stopped, unexecuted orders cancelled. `None` when AI trading was off already — as it
+    /// is when the database's guard (migration 8) halted first, as the breaching account
+    /// row committed: then nothing is written twice.
     pub async fn halt_by_limit(
         &self,
         reason: HaltReason,
@@ -424,6 +430,22 @@ impl Store {
         .await
         .map_err(Error::Database)
     }
+}
+
+/// The limit the database's guard halted AI trading at in this transaction, if it did: it
+/// leaves the reason in the transaction's `tradedesk.limit_halt` setting (empty or unset
+/// otherwise).
+async fn limit_halt(conn: &mut PgConnection) -> Result<Option<HaltReason>, Error> {
+    let said: Option<String> =
+        sqlx::query_scalar("SELECT current_setting('tradedesk.limit_halt', true)")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(Error::Database)?;
+    Ok(said.and_then(|said| {
+        [HaltReason::MaxDrawdown, HaltReason::DailyTargetReached]
+            .into_iter()
+            .find(|r| r.as_str() == said)
+    }))
 }
 
 /// Rows per INSERT: well under PostgreSQL's 65 535 bind parameters.

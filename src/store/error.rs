@@ -109,6 +109,15 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
 
+    /// The operator's role does not allow the act.
+    #[error(transparent)]
+    Forbidden(#[from] crate::operator::Forbidden),
+
+    /// Not logged in, or the login was refused (one sentence for every reason, so that it
+    /// tells nobody which emails exist).
+    #[error("{0}")]
+    Unauthorized(String),
+
     /// A row the platform wrote that tradedesk cannot read (a label no enum knows).
     #[error("{what} cannot be read: {reason}")]
     Unreadable { what: String, reason: String },
@@ -138,8 +147,7 @@ fn list(mismatches: &[Mismatch]) -> String {
 }
 
 /// The platform's error codes (docs/platform.md §5) plus NOT_FOUND and CONFLICT, for scripts.
-/// STRATEGY_BLOCKED and SNAPSHOT_NOT_FOUND are part of the documented contract but no act
-/// raises them yet (the decision replay will raise SNAPSHOT_NOT_FOUND).
+/// STRATEGY_BLOCKED is part of the documented contract but no act raises it yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidInput,
@@ -149,6 +157,7 @@ pub enum ErrorCode {
     AiHalted,
     StrategyBlocked,
     SnapshotNotFound,
+    Unauthorized,
     /// The database could not be reached or used; not a platform code.
     Database,
 }
@@ -163,6 +172,7 @@ impl ErrorCode {
             ErrorCode::AiHalted => "AI_HALTED",
             ErrorCode::StrategyBlocked => "STRATEGY_BLOCKED",
             ErrorCode::SnapshotNotFound => "SNAPSHOT_NOT_FOUND",
+            ErrorCode::Unauthorized => "UNAUTHORIZED",
             ErrorCode::Database => "DATABASE",
         }
     }
@@ -178,6 +188,7 @@ impl ErrorCode {
             ErrorCode::AiHalted => 7,
             ErrorCode::StrategyBlocked => 8,
             ErrorCode::SnapshotNotFound => 9,
+            ErrorCode::Unauthorized => 10,
         }
     }
 }
@@ -189,6 +200,7 @@ impl Error {
             Error::BadUrl { .. } | Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::Conflict(_) => ErrorCode::Conflict,
+            Error::Forbidden(_) | Error::Unauthorized(_) => ErrorCode::Unauthorized,
             Error::Database(sqlx::Error::Database(db)) if db.message().starts_with("AI_HALTED") => {
                 ErrorCode::AiHalted
             }

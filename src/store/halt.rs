@@ -10,6 +10,7 @@ use super::decisions::{self, NewDecision};
 use super::error::Error;
 use super::risk::{self, RiskRow};
 use crate::domain::DecisionAction;
+use crate::domain::act::Act;
 use crate::format::short;
 use crate::operator::Operator;
 
@@ -98,6 +99,7 @@ impl Store {
         operator: &Operator,
         keep_pending: bool,
     ) -> Result<Halted, Error> {
+        operator.may(Act::Halt)?;
         super::retrying(|| async {
             let mut tx = self.pool().begin().await.map_err(Error::Database)?;
             let conn = tx.acquire().await.map_err(Error::Database)?;
@@ -112,6 +114,7 @@ impl Store {
 
     /// Switches AI trading back on: a human act, recorded with its operator.
     pub async fn resume(&self, operator: &Operator, note: &str) -> Result<Resumed, Error> {
+        operator.may(Act::Resume)?;
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let current = risk::lock(conn).await?;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::Store;
 use super::decisions::{self, NewDecision};
 use super::error::Error;
+use crate::domain::act::Act;
 use crate::domain::label::UnknownLabel;
 use crate::domain::{DecisionAction, Idea, IdeaStatus};
 use crate::format::{short, timestamp};
@@ -129,6 +130,7 @@ impl Store {
         reason: &str,
         operator: &Operator,
     ) -> Result<Rejected, Error> {
+        operator.may(Act::Reject)?;
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(Error::InvalidInput(

@@ -9,6 +9,7 @@ use super::Store;
 use super::error::Error;
 use super::halt::{self, Halted, Resumed};
 use super::risk::{get, lock};
+use crate::domain::act::Act;
 use crate::domain::{RiskChangeSet, RiskConfig};
 use crate::operator::Operator;
 
@@ -37,6 +38,7 @@ impl Store {
         edits: &RiskChangeSet,
         operator: &Operator,
     ) -> Result<RiskUpdate, Error> {
+        operator.may(Act::EditRisk)?;
         if edits.is_empty() {
             return Err(Error::InvalidInput(
                 "nothing to change: give FIELD=VALUE, e.g. max_lot_size=0.50".into(),

@@ -6,8 +6,11 @@
 
 pub mod account;
 pub mod approve;
+pub mod audit;
+pub mod auth;
 pub mod catalog;
 pub mod connect;
+pub mod db_roles;
 pub mod decisions;
 pub mod demo;
 pub mod embedded;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::Store;
 use super::error::Error;
+use crate::domain::act::Act;
 use crate::domain::instrument::position_pl;
 use crate::domain::pnl::StrategyDay;
 use crate::domain::strategy::document::StrategySpec;
@@ -202,6 +203,7 @@ impl Store {
         active: bool,
         operator: &Operator,
     ) -> Result<(Strategy, bool), Error> {
+        operator.may(Act::ToggleStrategy)?;
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let before = fetch(conn, id, Lock::Edit).await?;
@@ -223,6 +225,7 @@ impl Store {
 
     /// Deletes a strategy no idea or decision refers to; otherwise says to disable it.
     pub async fn delete_strategy(&self, id: Uuid, operator: &Operator) -> Result<Strategy, Error> {
+        operator.may(Act::EditStrategy)?;
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let before = fetch(conn, id, Lock::Delete).await?;
@@ -259,6 +262,7 @@ impl Store {
         specs: &[StrategySpec],
         operator: &Operator,
     ) -> Result<Vec<Imported>, Error> {
+        operator.may(Act::EditStrategy)?;
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let mut out = Vec::new();

@@ -37,15 +37,34 @@ impl Cli {
     }
 
     pub fn run_in(&self, dir: &Path, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_tradedesk"))
+        self.run_with(dir, args, "")
+    }
+
+    /// Runs with `input` on standard input (a pipe, not a terminal).
+    pub fn run_with_input(&self, args: &[&str], input: &str) -> Run {
+        self.run_with(self.home.path(), args, input)
+    }
+
+    fn run_with(&self, dir: &Path, args: &[&str], input: &str) -> Run {
+        use std::io::Write as _;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tradedesk"))
             .arg("--database-url")
             .arg(&self.db.url)
             .args(args)
             .current_dir(dir)
             .env_remove("DATABASE_URL")
+            .env("HOME", self.home.path())
             .env("XDG_CONFIG_HOME", self.home.path())
-            .output()
+            .env("XDG_STATE_HOME", self.home.path().join("state"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .unwrap();
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(input.as_bytes());
+        }
+        let output = child.wait_with_output().unwrap();
         Run {
             code: output.status.code().unwrap_or(-1),
             out: String::from_utf8_lossy(&output.stdout).into_owned(),
