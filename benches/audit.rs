@@ -40,7 +40,7 @@ const BLOCK: usize = 100;
 const SETTLE: usize = 5;
 /// The chain's triggers on decision_history (what "without the chain" disables).
 const CHAIN_TRIGGERS: [&str; 2] = [
-    "decision_history_zz_audit_unsealed",
+    "decision_history_zz_audit_link",
     "decision_history_audit_seal",
 ];
 

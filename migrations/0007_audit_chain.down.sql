@@ -1,12 +1,12 @@
 DROP TRIGGER config_changes_audit_archive ON tradedesk.config_changes;
 DROP TRIGGER config_changes_audit_seal ON tradedesk.config_changes;
-DROP TRIGGER config_changes_zz_audit_unsealed ON tradedesk.config_changes;
+DROP TRIGGER config_changes_zz_audit_link ON tradedesk.config_changes;
 DROP TRIGGER decision_history_audit_archive ON public.decision_history;
 DROP TRIGGER decision_history_audit_seal ON public.decision_history;
-DROP TRIGGER decision_history_zz_audit_unsealed ON public.decision_history;
+DROP TRIGGER decision_history_zz_audit_link ON public.decision_history;
 DROP FUNCTION tradedesk.tradedesk_audit_archive();
 DROP FUNCTION tradedesk.tradedesk_audit_seal();
-DROP FUNCTION tradedesk.tradedesk_audit_unsealed();
+DROP FUNCTION tradedesk.tradedesk_audit_link();
 DROP FUNCTION tradedesk.tradedesk_audit_lock_head(text);
 DROP AGGREGATE tradedesk.tradedesk_audit_fold(bytea);
 DROP FUNCTION tradedesk.tradedesk_audit_step(bytea, bytea);

@@ -17,15 +17,24 @@
 -- as PostgreSQL prints it (keys ordered, `", "` and `": "`).
 --
 -- Order: each table has one head in tradedesk.audit_heads (the last seq and hash). A row
--- is sealed when its transaction commits, by a deferred constraint trigger: it takes the
--- head's row lock, gives the row the next seq and its hash, and moves the head. So the
--- lock is held only while a transaction commits, never while it is open: an engine's
--- transaction that inserted a decision and has not committed blocks nobody (an approval
--- or a halt must not wait on it). Rows are chained in commit order, without gaps: a
--- rolled-back transaction never took a seq. Writers at REPEATABLE READ or SERIALIZABLE may
--- get a serialization failure (40001) at commit when another writer sealed a row first,
--- and retry, as those levels require. Until its commit a row has no seq; a committed row
--- without one was written behind the triggers' back.
+-- is linked twice. As it is inserted, a BEFORE trigger links it, without a lock, after the
+-- head it reads (or after the row its own transaction linked last). When its transaction
+-- commits, a deferred constraint trigger takes the head's row lock, checks that link
+-- against the head and moves the head onto the row; should another transaction have
+-- committed a row in between, the link is stale and the seal rewrites the row's seq and
+-- hash after the head (the one UPDATE the append-only rule lets through). So the lock is
+-- held only while a transaction commits, never while it is open: an engine's transaction
+-- that inserted a decision and has not committed blocks nobody (an approval or a halt must
+-- not wait on it), and rows are chained in commit order without gaps, a rolled-back
+-- transaction taking no seq. Writers at REPEATABLE READ or SERIALIZABLE may get a
+-- serialization failure (40001) at commit when another writer sealed a row first, and
+-- retry, as those levels require. A committed row without a seq was written behind the
+-- triggers' back.
+--
+-- No unique index on the seq: two open transactions may both hold a row linked after the
+-- same head, and a unique index would make the second wait for the first. The seal alone
+-- gives final seqs, one at a time under the head's lock, so they are unique; `audit verify`
+-- walks (seq, id) and names a seq written twice.
 --
 -- Rows already there are chained by this migration in (occurred_at, id) order, resp.
 -- (changed_at, id), in one statement (a window over the whole table), so that verify covers
@@ -181,23 +190,49 @@ $$;
 -- Only the triggers below (which run as their owner) call it.
 REVOKE ALL ON FUNCTION tradedesk.tradedesk_audit_lock_head(text) FROM PUBLIC;
 
--- Whatever seq and hash an INSERT names is dropped: the seal gives them.
-CREATE FUNCTION tradedesk.tradedesk_audit_unsealed() RETURNS trigger
-LANGUAGE plpgsql
+-- The link at INSERT (whatever seq and hash the INSERT names is replaced): after the row
+-- this transaction linked last (`tradedesk.audit_link_<table>` = `seq/hash`, local to the
+-- transaction), else after the head as last committed, read without a lock. A guess the
+-- seal confirms or corrects; a forged setting only makes it correct one.
+CREATE FUNCTION tradedesk.tradedesk_audit_link() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    chained text := TG_TABLE_NAME;
+    link text[] := string_to_array(current_setting('tradedesk.audit_link_' || chained, true), '/');
+    seq bigint;
+    previous bytea;
 BEGIN
-    NEW.audit_seq := NULL;
-    NEW.audit_hash := NULL;
+    IF cardinality(link) = 2 THEN
+        seq := link[1]::bigint + 1;
+        previous := decode(link[2], 'hex');
+    ELSE
+        SELECT a.last_seq + 1, a.last_hash INTO seq, previous
+          FROM tradedesk.audit_heads a WHERE a.chained_table = chained;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'AUDIT_CHAIN: tradedesk.audit_heads has no head for %', chained
+                USING HINT = 'Migration 7 creates it; it must not be deleted.';
+        END IF;
+    END IF;
+    NEW.audit_seq := seq;
+    IF chained = 'decision_history' THEN
+        NEW.audit_hash := sha256(previous || sha256(convert_to(
+            tradedesk.tradedesk_audit_canonical_decision(NEW, seq), 'UTF8')));
+    ELSE
+        NEW.audit_hash := sha256(previous || sha256(convert_to(
+            tradedesk.tradedesk_audit_canonical_config(NEW, seq), 'UTF8')));
+    END IF;
+    PERFORM set_config('tradedesk.audit_link_' || chained,
+                       seq::text || '/' || encode(NEW.audit_hash, 'hex'), true);
     RETURN NEW;
 END
 $$;
 
 -- The seal, at commit, a row at a time in the order the transaction inserted them.
--- SECURITY DEFINER: it runs as the owner of tradedesk's schema, so a platform role with no
--- privilege on it still inserts (and is chained), and no role but the owner can move a
--- head or write a seq. A row already gone (inserted and archived in one transaction) or
--- already sealed takes no seq.
+-- SECURITY DEFINER: the chain's functions run as the owner of tradedesk's schema, so a
+-- platform role with no privilege on it still inserts (and is chained), and no role but
+-- the owner can move a head or rewrite a seq.
 CREATE FUNCTION tradedesk.tradedesk_audit_seal() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -207,7 +242,6 @@ DECLARE
     h record;
     seq bigint;
     hash bytea;
-    sealed boolean;
     moved tid;
 BEGIN
     SELECT l.seq, l.hash, l.head INTO h FROM tradedesk.tradedesk_audit_lock_head(chained) l;
@@ -215,28 +249,34 @@ BEGIN
     IF chained = 'decision_history' THEN
         hash := sha256(h.hash || sha256(convert_to(
             tradedesk.tradedesk_audit_canonical_decision(NEW, seq), 'UTF8')));
-        UPDATE public.decision_history d SET audit_seq = seq, audit_hash = hash
-         WHERE d.id = NEW.id AND d.audit_seq IS NULL;
     ELSE
         hash := sha256(h.hash || sha256(convert_to(
             tradedesk.tradedesk_audit_canonical_config(NEW, seq), 'UTF8')));
-        UPDATE tradedesk.config_changes c SET audit_seq = seq, audit_hash = hash
-         WHERE c.id = NEW.id AND c.audit_seq IS NULL;
     END IF;
-    sealed := FOUND;
-    IF sealed THEN
-        UPDATE tradedesk.audit_heads a SET last_seq = seq, last_hash = hash
-         WHERE a.ctid = h.head AND a.chained_table = chained
-        RETURNING a.ctid INTO moved;
-        PERFORM set_config('tradedesk.audit_head_' || chained, moved::text, true);
+    IF NEW.audit_seq IS DISTINCT FROM seq OR NEW.audit_hash IS DISTINCT FROM hash THEN
+        -- Another transaction sealed first: the row follows the head as it is now.
+        IF chained = 'decision_history' THEN
+            UPDATE public.decision_history d SET audit_seq = seq, audit_hash = hash
+             WHERE d.id = NEW.id;
+        ELSE
+            UPDATE tradedesk.config_changes c SET audit_seq = seq, audit_hash = hash
+             WHERE c.id = NEW.id;
+        END IF;
+        IF NOT FOUND THEN
+            RETURN NULL;  -- no longer there: it takes no seq
+        END IF;
     END IF;
+    UPDATE tradedesk.audit_heads a SET last_seq = seq, last_hash = hash
+     WHERE a.ctid = h.head AND a.chained_table = chained
+    RETURNING a.ctid INTO moved;
+    PERFORM set_config('tradedesk.audit_head_' || chained, moved::text, true);
     RETURN NULL;
 END
 $$;
 
 -- The audit trail stays append-only (migration 3), with one exception: the seal, which
--- only sets a row's seq and hash, once, from inside its trigger (depth > 1: no statement
--- of a session's own passes). Every other column must be as it was.
+-- only rewrites a row's seq and hash, from inside its trigger (depth > 1: no statement of
+-- a session's own passes). Every other column must be as it was.
 CREATE OR REPLACE FUNCTION tradedesk.tradedesk_refuse_history_change() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -252,7 +292,7 @@ BEGIN
     IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1 THEN
         before := to_jsonb(OLD);
         after := to_jsonb(NEW);
-        IF before ? 'audit_seq' AND before -> 'audit_seq' = 'null' AND before -> 'audit_hash' = 'null'
+        IF before ? 'audit_seq'
            AND after -> 'audit_seq' <> 'null' AND after -> 'audit_hash' <> 'null'
            AND before - 'audit_seq' - 'audit_hash' = after - 'audit_seq' - 'audit_hash' THEN
             RETURN NEW;
@@ -364,15 +404,15 @@ SELECT 'config_changes', coalesce(max(c.audit_seq), 0),
        0, decode(repeat('00', 32), 'hex')
   FROM tradedesk.config_changes c;
 
--- Verify reads each chain in seq order, a window at a time; no two rows share a seq.
-CREATE UNIQUE INDEX idx_decision_history_audit_seq ON public.decision_history (audit_seq);
-CREATE UNIQUE INDEX idx_config_changes_audit_seq ON tradedesk.config_changes (audit_seq);
+-- Verify reads each chain in (seq, id) order, a window at a time.
+CREATE INDEX idx_decision_history_audit_seq ON public.decision_history (audit_seq, id);
+CREATE INDEX idx_config_changes_audit_seq ON tradedesk.config_changes (audit_seq, id);
 
 -- PostgreSQL fires the BEFORE ROW triggers of a table in the order of their names: `zz`
--- makes the clearing the last, so that no earlier trigger can set a seq.
-CREATE TRIGGER decision_history_zz_audit_unsealed
+-- makes the link the last, so that it hashes the row as it will be stored.
+CREATE TRIGGER decision_history_zz_audit_link
     BEFORE INSERT ON public.decision_history
-    FOR EACH ROW EXECUTE FUNCTION tradedesk.tradedesk_audit_unsealed();
+    FOR EACH ROW EXECUTE FUNCTION tradedesk.tradedesk_audit_link();
 CREATE CONSTRAINT TRIGGER decision_history_audit_seal
     AFTER INSERT ON public.decision_history
     DEFERRABLE INITIALLY DEFERRED
@@ -382,9 +422,9 @@ CREATE TRIGGER decision_history_audit_archive
     REFERENCING OLD TABLE AS removed
     FOR EACH STATEMENT EXECUTE FUNCTION tradedesk.tradedesk_audit_archive();
 
-CREATE TRIGGER config_changes_zz_audit_unsealed
+CREATE TRIGGER config_changes_zz_audit_link
     BEFORE INSERT ON tradedesk.config_changes
-    FOR EACH ROW EXECUTE FUNCTION tradedesk.tradedesk_audit_unsealed();
+    FOR EACH ROW EXECUTE FUNCTION tradedesk.tradedesk_audit_link();
 CREATE CONSTRAINT TRIGGER config_changes_audit_seal
     AFTER INSERT ON tradedesk.config_changes
     DEFERRABLE INITIALLY DEFERRED

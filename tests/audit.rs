@@ -417,6 +417,48 @@ async fn concurrent_inserts_from_several_connections_leave_a_gap_free_chain() {
 }
 
 #[tokio::test]
+async fn a_transaction_left_open_blocks_no_one_and_is_chained_in_commit_order() {
+    let (db, store, pool) = desk().await;
+    let insert = "INSERT INTO decision_history (id, occurred_at, action, rationale)
+                  VALUES (gen_random_uuid(), now(), 'ai_proposed', $1)";
+    // The engine links two rows after the head and keeps its transaction open.
+    let mut engine = PgConnection::connect(&db.url).await.unwrap();
+    let mut open = engine.begin().await.unwrap();
+    for rationale in ["engine 1", "engine 2"] {
+        sqlx::query(insert)
+            .bind(rationale)
+            .execute(&mut *open)
+            .await
+            .unwrap();
+    }
+    // Meanwhile another writer commits, without waiting: it is sealed first.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        sqlx::query(insert).bind("desk").execute(&pool),
+    )
+    .await
+    .expect("an open transaction holds up no one")
+    .unwrap();
+    open.commit().await.unwrap();
+    engine.close().await.unwrap();
+    let order: Vec<(i64, String)> =
+        sqlx::query_as("SELECT audit_seq, rationale FROM decision_history ORDER BY audit_seq")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        order,
+        [
+            (1, "desk".to_string()),
+            (2, "engine 1".to_string()),
+            (3, "engine 2".to_string())
+        ]
+    );
+    let (decisions, _) = verify(&store).await;
+    assert_eq!((decisions.rows, decisions.problem), (3, None));
+}
+
+#[tokio::test]
 async fn rows_an_insert_skips_on_conflict_and_savepoints_rolled_back_leave_no_gap() {
     let (_db, store, pool) = desk().await;
     platform_rows(&pool).await;
@@ -607,6 +649,53 @@ async fn an_insert_behind_the_triggers_back_is_named() {
             (Tamper::OutOfBand, Some(9), Some(beyond))
         );
         assert_eq!(verified.rows, 3);
+    }
+}
+
+#[tokio::test]
+async fn a_seq_written_twice_is_named_at_any_window_edge() {
+    for chain in Chain::ALL {
+        let (_db, store, pool) = desk().await;
+        rows(&store, &pool, chain, 3).await;
+        let (insert, values) = match chain {
+            Chain::DecisionHistory => (
+                "INSERT INTO decision_history (id, action, rationale, audit_seq, audit_hash)",
+                "'ai_proposed', 'slipped in'",
+            ),
+            Chain::ConfigChanges => (
+                "INSERT INTO tradedesk.config_changes (id, operator, subject, change, audit_seq, audit_hash)",
+                "'eve@desk', 'risk_config', 'slipped in'",
+            ),
+        };
+        // The copy of seq 2 sorts after the row that holds it (the largest id there is).
+        let copy = uuid::Uuid::max();
+        let hash: Vec<u8> = sqlx::query_scalar(&format!(
+            "SELECT audit_hash FROM {} WHERE audit_seq = 2",
+            relation(chain)
+        ))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        behind_the_triggers(
+            &pool,
+            chain,
+            &format!(
+                "{insert} VALUES ('{copy}', {values}, 2, '\\x{}')",
+                audit::hex(&hash)
+            ),
+        )
+        .await;
+        for window in [1, 2, 3, 1000] {
+            let verified = audit::verify_windowed(&store, &[], window).await.unwrap();
+            let problem = of(chain, (verified[0].clone(), verified[1].clone()))
+                .problem
+                .unwrap();
+            assert_eq!(
+                (problem.kind, problem.seq, problem.id),
+                (Tamper::OutOfBand, Some(2), Some(copy)),
+                "{chain}, window {window}"
+            );
+        }
     }
 }
 

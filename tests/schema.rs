@@ -218,7 +218,7 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
             "trigger decision_history_audit_seal",
             "trigger decision_history_no_truncate",
             "trigger decision_history_notify",
-            "trigger decision_history_zz_audit_unsealed",
+            "trigger decision_history_zz_audit_link",
             "trigger risk_config_notify",
             "trigger snapshot_account_forget_day_on_delete",
             "trigger snapshot_account_forget_day_on_truncate",
@@ -270,7 +270,7 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
                     "config_changes_audit_archive",
                     "config_changes_audit_seal",
                     "config_changes_no_truncate",
-                    "config_changes_zz_audit_unsealed"
+                    "config_changes_zz_audit_link"
                 ]
             ),
             (
@@ -294,10 +294,10 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
         ("tradedesk_audit_canonical_config", Some(own)),
         ("tradedesk_audit_canonical_decision", Some(own)),
         ("tradedesk_audit_fold", None),
+        ("tradedesk_audit_link", Some(own)),
         ("tradedesk_audit_lock_head", Some(own)),
         ("tradedesk_audit_seal", Some(own)),
         ("tradedesk_audit_step", Some(own)),
-        ("tradedesk_audit_unsealed", Some(own)),
         ("tradedesk_forget_account_day", Some(own)),
         ("tradedesk_guard_auto_execution", Some(public)),
         ("tradedesk_guard_day_limits", Some(public)),

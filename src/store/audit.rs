@@ -416,13 +416,19 @@ async fn find_problem(
     }
 
     let sql = format!(
-        "SELECT {} FROM {relation} WHERE audit_seq > $1 ORDER BY audit_seq LIMIT $2",
+        "SELECT {} FROM {relation} WHERE (audit_seq, id) > ($1, $2)
+          ORDER BY audit_seq, id LIMIT $3",
         chain.select_list()
     );
-    let mut after = state.archived_seq;
+    // Keyset on (seq, id), so that a seq written twice is met at a window's edge too.
+    let mut after = (state.archived_seq, Uuid::max());
     loop {
         let mut read = 0;
-        let mut rows = sqlx::query(&sql).bind(after).bind(window).fetch(&mut *conn);
+        let mut rows = sqlx::query(&sql)
+            .bind(after.0)
+            .bind(after.1)
+            .bind(window)
+            .fetch(&mut *conn);
         while let Some(row) = rows.try_next().await? {
             read += 1;
             if let Some(problem) = walk.step(&row)? {
@@ -433,7 +439,7 @@ async fn find_problem(
         if read < window {
             break;
         }
-        after = walk.next_seq - 1;
+        after = (walk.next_seq - 1, walk.last_id.unwrap_or(Uuid::max()));
     }
     if let Some(problem) = walk.finish() {
         return Ok(Some(problem));
@@ -549,6 +555,17 @@ impl Walk {
                     "row {id} has seq {seq}, beyond the chain's head (seq {}): it was \
                      written behind the chain's triggers",
                     self.last_seq
+                ),
+            }));
+        }
+        if seq < self.next_seq {
+            return Ok(Some(Problem {
+                kind: Tamper::OutOfBand,
+                seq: Some(seq),
+                id: Some(id),
+                detail: format!(
+                    "row {id} repeats seq {seq}, which another row of the chain holds: it \
+                     was written behind the chain's triggers"
                 ),
             }));
         }
