@@ -886,9 +886,9 @@ async fn a_platform_role_without_privileges_on_tradedesks_schema_is_chained() {
     .execute(&pool)
     .await
     .unwrap();
-    let mut url = url::Url::parse(&db.url).unwrap();
-    url.set_username(&role).unwrap();
-    let mut platform = PgConnection::connect(url.as_str()).await.unwrap();
+    let mut platform = PgConnection::connect(&common::url_as(&db.url, &role))
+        .await
+        .unwrap();
     sqlx::raw_sql(
         "INSERT INTO decision_history (id, occurred_at, symbol, action, rationale, human_override)
          VALUES (gen_random_uuid(), now(), 'EURUSD', 'ai_proposed', 'by the engine', false)",

@@ -33,23 +33,6 @@ async fn count(pool: &PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
-/// `url` connecting as `role` (the test server trusts its local roles): in the user part,
-/// or in the `user=` parameter of a socket URL.
-fn as_user(url: &str, role: &str) -> String {
-    let mut parsed = url::Url::parse(url).unwrap();
-    let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
-    if pairs.iter().any(|(k, _)| k == "user") {
-        let mut query = parsed.query_pairs_mut();
-        query.clear();
-        for (k, v) in &pairs {
-            query.append_pair(k, if k == "user" { role } else { v });
-        }
-    } else {
-        parsed.set_username(role).unwrap();
-    }
-    parsed.to_string()
-}
-
 fn login(cli: &Cli, email: &str, password: &str) -> common::cli::Run {
     cli.run_with_input(&["login", "--email", email], &format!("{password}\n"))
 }
@@ -344,7 +327,7 @@ async fn the_viewer_database_role_reads_but_cannot_write_or_disable_a_trigger() 
     insert_user(&pool, "ann@desk.example", HASH_2B, true).await;
     let idea = insert_idea(&pool, "needs_approval").await.unwrap();
 
-    let as_role = |role: &str| as_user(&cli.db.url, role);
+    let as_role = |role: &str| common::url_as(&cli.db.url, role);
     let viewer = PgPool::connect(&as_role("tradedesk_viewer")).await.unwrap();
     assert_eq!(count(&viewer, "SELECT count(*) FROM trade_ideas").await, 1);
     for write in [

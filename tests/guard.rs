@@ -712,9 +712,9 @@ async fn a_collector_role_without_rights_on_tradedesks_objects_still_halts() {
     .execute(&pool)
     .await
     .unwrap();
-    let mut url = url::Url::parse(&db.url).unwrap();
-    url.set_username(&role).unwrap();
-    let mut collector = PgConnection::connect(url.as_str()).await.unwrap();
+    let mut collector = PgConnection::connect(&common::url_as(&db.url, &role))
+        .await
+        .unwrap();
     capture(&mut collector, "2026-11-23T23:00:00Z", "10000.00").await;
     capture(&mut collector, "2026-11-24T01:00:00Z", "10050.00").await;
     capture(&mut collector, BREACH, "9926.60").await;

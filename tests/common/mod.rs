@@ -222,3 +222,20 @@ pub mod platform {
         Ok(id)
     }
 }
+
+/// `url` connecting as `role` instead: the user is in the query (`?user=`, as the embedded
+/// cluster's socket URLs have it) or before the host.
+pub fn url_as(url: &str, role: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("a database URL");
+    let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+    if pairs.iter().any(|(k, _)| k == "user") {
+        let mut query = parsed.query_pairs_mut();
+        query.clear();
+        for (k, v) in &pairs {
+            query.append_pair(k, if k == "user" { role } else { v });
+        }
+    } else {
+        parsed.set_username(role).expect("a URL with a host");
+    }
+    parsed.to_string()
+}
