@@ -188,10 +188,10 @@ fn ratio(value: Decimal, limit: Decimal) -> f64 {
 }
 
 /// `  89% near`, `  100% REACHED`: from 80 % of the limit on, said in words too.
-fn closeness(value: Decimal, limit: Decimal) -> String {
+fn closeness(value: Decimal, limit: Decimal, gap: &str) -> String {
     match pictures::limit_tone(value, limit) {
         LimitTone::Below => String::new(),
-        tone => format!("  {} {}", pictures::percent(value, limit), tone.word()),
+        tone => format!("{gap}{} {}", pictures::percent(value, limit), tone.word()),
     }
 }
 
@@ -203,7 +203,20 @@ fn draw_gauges(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         );
         return;
     };
-    let [left, right] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(area);
+    // Two columns apart, so the first bar never runs into the second's label.
+    let [left, _, right] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(2),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    // Narrow screens get the labels without their spaces, so that a word like REACHED is
+    // never cut off.
+    let (slash, gap) = if area.width < 100 {
+        ("/", " ")
+    } else {
+        (" / ", "  ")
+    };
     let c = &risk.config;
     let (target, limit) = (c.daily_profit_target, c.max_drawdown_amount);
     let pnl_tone = pictures::limit_tone(day.day_pnl, target);
@@ -212,20 +225,20 @@ fn draw_gauges(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let pnl = gauge()
         .ratio(ratio(day.day_pnl, target))
         .label(format!(
-            "Day P/L {} / {}{}",
+            "Day P/L {}{slash}{}{}",
             signed(day.day_pnl),
             target,
-            closeness(day.day_pnl, target)
+            closeness(day.day_pnl, target, gap)
         ))
         .filled_style(theme.limit(pnl_tone, theme.pnl(day.day_pnl.is_sign_negative())));
     let dd_tone = pictures::limit_tone(day.drawdown, limit);
     let drawdown = gauge()
         .ratio(ratio(day.drawdown, limit))
         .label(format!(
-            "Drawdown {} / {}{}",
+            "Drawdown {}{slash}{}{}",
             day.drawdown,
             limit,
-            closeness(day.drawdown, limit)
+            closeness(day.drawdown, limit, gap)
         ))
         .filled_style(theme.limit(dd_tone, Style::new()));
     frame.render_widget(pnl, left);

@@ -53,10 +53,12 @@ pub fn areas(area: Rect, focus: Pane) -> Areas {
         // The risk pane's limits, its two bars of the day and its notes, when there is
         // room; its limits and a bar at least.
         let top = if body.height >= 40 { 15 } else { 12 };
+        // Ideas and the timeline share what is left, 3:2: at the smallest four-pane size
+        // the timeline still shows rows, not just its frame.
         let [top, ideas, timeline] = Layout::vertical([
             Constraint::Length(top),
-            Constraint::Percentage(45),
-            Constraint::Min(0),
+            Constraint::Fill(3),
+            Constraint::Fill(2),
         ])
         .areas(body);
         let [risk, strategies] =

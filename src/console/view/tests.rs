@@ -9,7 +9,7 @@ use crate::console::app::App;
 use crate::console::fixtures::{loaded_app, now};
 use crate::console::msg::{Loaded, Msg};
 use crate::console::theme::Theme;
-use crate::console::view::draw;
+use crate::console::view::{TALL, WIDE, draw};
 
 fn screen(app: &App, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
@@ -210,12 +210,10 @@ fn limits_near_and_reached_say_so_in_words_in_the_header_and_the_risk_pane() {
     day.drawdown = "1000.00".parse().unwrap(); // the limit
     app.day = Some(day);
     let text = screen(&app, 80, 24);
+    // In the header, tight at 80 columns: every word whole.
+    assert!(text.contains("Day P/L +1600.00/2000.00 80% near"), "{text}");
     assert!(
-        text.contains("Day P/L +1600.00 / 2000.00  80% near"),
-        "{text}"
-    );
-    assert!(
-        text.contains("Drawdown 1000.00 / 1000.00  100% REACHED"),
+        text.contains("Drawdown 1000.00/1000.00 100% REACHED"),
         "{text}"
     );
     assert!(text.contains("+1600.00 / 2000.00   80% near"), "{text}");
@@ -321,4 +319,23 @@ fn each_strategys_day_reads_exactly_even_when_it_cannot_be_valued_or_is_quiet() 
     let text = screen(&app, 80, 24);
     assert!(text.contains("12 ideas · 5 auto"), "{text}");
     assert!(text.contains(" 1 idea  · 1 auto"), "{text}");
+}
+
+#[test]
+fn the_smallest_four_pane_screen_shows_rows_of_every_pane() {
+    let app = resized(loaded_app(false), WIDE, TALL);
+    let text = screen(&app, WIDE, TALL);
+    insta::assert_snapshot!(text.clone());
+    // The timeline's first rows are there, under its header, not only its frame.
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("Decision timeline"))
+        .unwrap();
+    assert!(
+        lines[at + 2].contains("ai_") || lines[at + 2].contains("human_"),
+        "{text}"
+    );
+    // The header's two bars keep apart.
+    assert!(text.contains("  Drawdown"), "{text}");
 }
