@@ -50,9 +50,10 @@ pub fn areas(area: Rect, focus: Pane) -> Areas {
     ])
     .areas(area);
     if area.width >= WIDE && area.height >= TALL {
-        // The risk pane's limits, its two bars of the day and its notes, when there is
-        // room; its limits and a bar at least.
-        let top = if body.height >= 40 { 15 } else { 12 };
+        // The risk pane's limits, its two bars of the day and its notes (the last halt,
+        // who changed the limits and what), when there is room; its limits and a bar at
+        // least.
+        let top = if body.height >= 40 { 16 } else { 12 };
         // Ideas and the timeline share what is left, 3:2: at the smallest four-pane size
         // the timeline still shows rows, not just its frame.
         let [top, ideas, timeline] = Layout::vertical([

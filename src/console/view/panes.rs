@@ -150,15 +150,18 @@ fn risk(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
         theme.dim(),
     )));
     if let Some(last) = &app.last_risk_change {
-        lines.push(Line::from(Span::styled(
+        // Who and when on one line, what on the next: neither is cut without saying so.
+        let width = usize::from(area.width.saturating_sub(2));
+        for text in [
             format!(
-                "changed by {} {} ago: {}",
-                last.operator,
+                "changed {} ago by {}",
                 age(last.changed_at, app.now),
-                last.changes
+                last.operator
             ),
-            theme.dim(),
-        )));
+            format!("  {}", last.changes),
+        ] {
+            lines.push(Line::from(Span::styled(cut(&text, width), theme.dim())));
+        }
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
