@@ -397,11 +397,20 @@ impl App {
     }
 
     fn on_tick(&mut self, now: DateTime<Utc>) -> Vec<Cmd> {
+        let day = crate::domain::TradingDay::UTC_MIDNIGHT;
+        let new_day = day.start_of(now) != day.start_of(self.now);
         self.now = now;
         if self.toast.as_ref().is_some_and(|t| t.until <= now) {
             self.toast = None;
         }
-        Vec::new()
+        if !new_day {
+            return Vec::new();
+        }
+        // A new trading day: its P/L, drawdown and each strategy's day start again, even
+        // on a database where nothing has been written since midnight.
+        self.dirty.insert(Reload::Account);
+        self.dirty.insert(Reload::StrategyDays);
+        self.schedule_flush()
     }
 
     fn on_failed(

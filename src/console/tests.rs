@@ -1097,3 +1097,21 @@ fn each_strategys_day_is_read_with_the_panes_and_again_when_what_moves_it_change
     assert_eq!(app.update(Msg::Flush), vec![Cmd::LoadStrategyDays]);
     assert_eq!(app.strategy_days.as_ref().map(|d| d.len()), Some(0));
 }
+
+#[test]
+fn a_new_trading_day_reads_the_day_again_though_nothing_was_written() {
+    let mut app = loaded_app(false);
+    assert_eq!(
+        app.update(Msg::Tick(now() + chrono::Duration::hours(1))),
+        vec![]
+    );
+    // 10:30 → the next day's 00:00:01 UTC.
+    let midnight = now() + chrono::Duration::seconds(13 * 3600 + 30 * 60 + 1);
+    assert_eq!(app.update(Msg::Tick(midnight)), vec![Cmd::Coalesce]);
+    let mut reads = app.update(Msg::Flush);
+    reads.sort_by_key(|c| format!("{c:?}"));
+    assert_eq!(reads, vec![Cmd::LoadAccount, Cmd::LoadStrategyDays]);
+    // The next tick of the same day reads nothing more.
+    let later = midnight + chrono::Duration::seconds(1);
+    assert_eq!(app.update(Msg::Tick(later)), vec![]);
+}
