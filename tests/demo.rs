@@ -12,7 +12,7 @@ use common::platform::insert_strategy;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 use tradedesk::domain::instrument::position_pl;
-use tradedesk::domain::replay::{CANDLES_BEFORE, MomentSource, TimeframeChoice};
+use tradedesk::domain::replay::{AsOf, CANDLES_BEFORE, MomentSource, TimeframeChoice};
 use tradedesk::domain::{DecisionAction, Entry, Lot, Purpose, Rule, TradingDay, day_state};
 use tradedesk::operator::Operator;
 use tradedesk::store::Store;
@@ -101,7 +101,8 @@ async fn an_empty_database_is_seeded_once_and_a_second_call_changes_nothing() {
         }
     );
     let written = counts(&pool).await;
-    assert_eq!(written, [3, 18, 2155, 763, 80, 17, 10, 17, 1, 0]);
+    // One audit row: Raj switching London breakout off after the UK CPI rejection.
+    assert_eq!(written, [3, 18, 2155, 763, 80, 17, 10, 17, 1, 1]);
     assert_eq!(
         scalar(
             &pool,
@@ -540,6 +541,12 @@ async fn every_decision_and_every_idea_of_the_demo_replays_complete() {
             "{what}: {} entry {entry_low}–{entry_high}, traded {low}–{high}",
             idea.symbol
         );
+        // London breakout was switched off after its ideas: they replay it active.
+        let (strategy, as_of) = r.strategy.as_ref().expect("the strategy");
+        if strategy.name == "London breakout" {
+            assert!(strategy.is_active, "{what}: {as_of}");
+            assert!(matches!(as_of, AsOf::ChangeAfter { .. }), "{what}: {as_of}");
+        }
         let gate = r.gate.as_ref().expect("the gate re-run");
         if gate
             .recorded

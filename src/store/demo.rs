@@ -607,6 +607,7 @@ async fn write(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<DemoSummar
     let specs = parse_documents(STRATEGIES)?;
     let desk = Desk::new(now, specs.len());
     let strategies = insert_strategies(conn, &desk, &specs).await?;
+    record_london_disabled(conn, &desk).await?;
     let account_snapshots = insert_account(conn, &desk).await?;
     let (candles, indicators) = insert_market(conn, now).await?;
     let calendar_events = insert_calendar(conn, &desk).await?;
@@ -630,6 +631,32 @@ async fn write(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<DemoSummar
         decisions,
         executions,
     })
+}
+
+/// Raj's switching off of London breakout after the UK CPI rejection, in the audit as the
+/// store writes a disable, at its time: a replay of a decision before it sees the strategy
+/// as it was then, active.
+async fn record_london_disabled(conn: &mut PgConnection, desk: &Desk) -> Result<(), Error> {
+    let id = desk.strategies[LONDON];
+    let after = super::strategies::fetch(conn, id, super::strategies::Lock::None).await?;
+    let mut before = after.to_document();
+    before["is_active"] = Value::Bool(true);
+    sqlx::query(
+        "INSERT INTO tradedesk.config_changes (id, changed_at, operator, subject, subject_id,
+                                               subject_name, change, before, after)
+         VALUES ($1, $2, $3, 'strategy', $4, $5, 'disabled', $6, $7)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(desk.ago(STRATEGY_AGES[LONDON].updated * 3_600))
+    .bind(RAJ)
+    .bind(id)
+    .bind(&after.name)
+    .bind(before)
+    .bind(after.to_document())
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    Ok(())
 }
 
 async fn insert_strategies(
