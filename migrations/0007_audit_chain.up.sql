@@ -204,6 +204,12 @@ DECLARE
     seq bigint;
     previous bytea;
 BEGIN
+    -- Only as the chained tables' trigger (it runs as its owner; EXECUTE is revoked from
+    -- PUBLIC too).
+    IF TG_RELID NOT IN ('public.decision_history'::regclass,
+                        'tradedesk.config_changes'::regclass) THEN
+        RAISE EXCEPTION '% is a trigger of the audit chain''s tables only', TG_NAME;
+    END IF;
     IF cardinality(link) = 2 THEN
         seq := link[1]::bigint + 1;
         previous := decode(link[2], 'hex');
@@ -244,6 +250,12 @@ DECLARE
     hash bytea;
     moved tid;
 BEGIN
+    -- Only as the chained tables' trigger (it runs as its owner; EXECUTE is revoked from
+    -- PUBLIC too).
+    IF TG_RELID NOT IN ('public.decision_history'::regclass,
+                        'tradedesk.config_changes'::regclass) THEN
+        RAISE EXCEPTION '% is a trigger of the audit chain''s tables only', TG_NAME;
+    END IF;
     SELECT l.seq, l.hash, l.head INTO h FROM tradedesk.tradedesk_audit_lock_head(chained) l;
     seq := h.seq + 1;
     IF chained = 'decision_history' THEN
@@ -319,6 +331,12 @@ DECLARE
     expected bigint;
     previous bytea;
 BEGIN
+    -- Only as the chained tables' trigger (it runs as its owner; EXECUTE is revoked from
+    -- PUBLIC too).
+    IF TG_RELID NOT IN ('public.decision_history'::regclass,
+                        'tradedesk.config_changes'::regclass) THEN
+        RAISE EXCEPTION '% is a trigger of the audit chain''s tables only', TG_NAME;
+    END IF;
     chained := TG_TABLE_NAME;
     canonical_of := CASE chained WHEN 'decision_history' THEN 'tradedesk_audit_canonical_decision'
                                  ELSE 'tradedesk_audit_canonical_config' END;
@@ -433,3 +451,10 @@ CREATE TRIGGER config_changes_audit_archive
     AFTER DELETE ON tradedesk.config_changes
     REFERENCING OLD TABLE AS removed
     FOR EACH STATEMENT EXECUTE FUNCTION tradedesk.tradedesk_audit_archive();
+
+-- The chain's trigger functions run as their owner: only their triggers may run them.
+-- (A trigger fires whoever inserts; EXECUTE is checked when a trigger is created, so
+-- without it no role can attach them to a table of its own.)
+REVOKE EXECUTE ON FUNCTION tradedesk.tradedesk_audit_link() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tradedesk.tradedesk_audit_seal() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tradedesk.tradedesk_audit_archive() FROM PUBLIC;

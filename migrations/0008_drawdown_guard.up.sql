@@ -26,8 +26,14 @@
 --   insert work them out again from idx_snapshot_account_captured (one index range over
 --   the day). A DELETE or UPDATE behind the triggers' back is not seen: `UPDATE
 --   tradedesk.account_day SET valid = false` after one.
--- - Locks: an insert locks the tradedesk.account_day row (snapshot writers take turns;
---   no approval or halt touches it), and risk_config only when a halt is due, after a
+-- - Captures dated more than 5 minutes ahead of the database's clock are left out (a
+--   WARNING says so): day_state reads none after its now, and one such row taken as the
+--   day's latest would leave every real capture unjudged until the clock caught up.
+-- - Locks: an insert locks the tradedesk.account_day row, SKIP LOCKED: while another
+--   writer's transaction holds it (a backfill not yet committed), the insert works the
+--   day out from the index and leaves the row alone, so ingestion never waits for
+--   ingestion (no approval or halt touches the row). It locks risk_config only when a
+--   halt is due, after a
 --   plain read said so: approvals and halts lock risk_config first and never wait for
 --   account_day, so the two never wait on each other in a circle. A transaction that holds
 --   risk_config and then inserts snapshots (the demo's seeding, on an empty database)
@@ -102,29 +108,51 @@ DECLARE
     n_ideas     int;
     n_orders    int;
     in_order    boolean;
+    held        boolean;
+    -- Captures dated later than this are a clock gone wrong, not the day's latest: the
+    -- console's day_state reads none after its now either. Five minutes for clocks that
+    -- drift.
+    horizon     timestamptz := clock_timestamp() + interval '5 minutes';
 BEGIN
+    -- Only as snapshot_account's trigger: run as its owner, it must not be attached
+    -- elsewhere (EXECUTE is revoked from PUBLIC too).
+    IF TG_RELID <> 'public.snapshot_account'::regclass THEN
+        RAISE EXCEPTION 'tradedesk_guard_day_limits is snapshot_account''s trigger only';
+    END IF;
     -- The statement's rows, in one pass: its span, highest equity, and newest equity.
     SELECT min(captured_at), max(captured_at), max(equity),
            (array_agg(equity ORDER BY captured_at DESC, equity DESC))[1]
       INTO n_min, n_max, n_peak, n_latest
-      FROM inserted;
+      FROM inserted WHERE captured_at <= horizon;
+    IF EXISTS (SELECT 1 FROM inserted WHERE captured_at > horizon) THEN
+        RAISE WARNING 'tradedesk: an account capture is dated more than 5 minutes ahead of the database''s clock; the drawdown guard leaves it out of the day';
+    END IF;
     IF n_min IS NULL THEN
         RETURN NULL;
     END IF;
 
-    -- Snapshot writers take turns here.
-    SELECT * INTO s FROM tradedesk.account_day WHERE id FOR UPDATE;
-    IF NOT FOUND THEN
+    -- Snapshot writers take turns here, but never wait for one another: while another
+    -- transaction holds the day (a backfill not yet committed), this one works the day out
+    -- from the index and leaves the kept row to it.
+    SELECT * INTO s FROM tradedesk.account_day WHERE id FOR UPDATE SKIP LOCKED;
+    held := FOUND;
+    IF NOT held AND NOT EXISTS (SELECT 1 FROM tradedesk.account_day WHERE id) THEN
         INSERT INTO tradedesk.account_day (id) VALUES (true) ON CONFLICT (id) DO NOTHING;
-        SELECT * INTO s FROM tradedesk.account_day WHERE id FOR UPDATE;
+        SELECT * INTO s FROM tradedesk.account_day WHERE id FOR UPDATE SKIP LOCKED;
+        held := FOUND;
+    END IF;
+    IF NOT held THEN
+        s.valid := false;
     END IF;
 
     in_order := s.valid AND n_min >= s.latest_at;
     IF in_order THEN
         -- In order, as long as every capture after the newest kept is this statement's:
         -- none went in behind the guard's back (triggers disabled, a replica's role).
-        in_order := (SELECT count(*) FROM snapshot_account WHERE captured_at > s.latest_at)
-                    = (SELECT count(*) FROM inserted WHERE captured_at > s.latest_at);
+        in_order := (SELECT count(*) FROM snapshot_account
+                      WHERE captured_at > s.latest_at AND captured_at <= horizon)
+                    = (SELECT count(*) FROM inserted
+                        WHERE captured_at > s.latest_at AND captured_at <= horizon);
     END IF;
     IF in_order THEN
         -- In order: fold the statement's rows into the day.
@@ -143,7 +171,7 @@ BEGIN
                 s.opening_equity := v_eq;
                 s.opened_before := true;
                 SELECT greatest(v_eq, max(equity)) INTO s.peak_equity
-                  FROM inserted WHERE captured_at >= v_day;
+                  FROM inserted WHERE captured_at >= v_day AND captured_at <= horizon;
             ELSE
                 s.peak_equity := greatest(s.peak_equity, n_peak);
             END IF;
@@ -166,7 +194,8 @@ BEGIN
     ELSE
         -- Out of order, or not known yet: from the index, as day_state reads the rows.
         SELECT captured_at, equity INTO s.latest_at, s.latest_equity
-          FROM snapshot_account ORDER BY captured_at DESC, equity DESC LIMIT 1;
+          FROM snapshot_account WHERE captured_at <= horizon
+         ORDER BY captured_at DESC, equity DESC LIMIT 1;
         s.day_start := date_trunc('day', s.latest_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
         SELECT captured_at, equity INTO s.opening_at, s.opening_equity
           FROM snapshot_account WHERE captured_at < s.day_start
@@ -178,14 +207,17 @@ BEGIN
              ORDER BY captured_at, equity LIMIT 1;
         END IF;
         SELECT greatest(s.opening_equity, max(equity)) INTO s.peak_equity
-          FROM snapshot_account WHERE captured_at >= s.day_start;
+          FROM snapshot_account WHERE captured_at >= s.day_start AND captured_at <= horizon;
     END IF;
 
-    UPDATE tradedesk.account_day
-       SET valid = true, day_start = s.day_start, opening_at = s.opening_at,
-           opening_equity = s.opening_equity, opened_before = s.opened_before,
-           peak_equity = s.peak_equity, latest_at = s.latest_at, latest_equity = s.latest_equity
-     WHERE id;
+    IF held THEN
+        UPDATE tradedesk.account_day
+           SET valid = true, day_start = s.day_start, opening_at = s.opening_at,
+               opening_equity = s.opening_equity, opened_before = s.opened_before,
+               peak_equity = s.peak_equity, latest_at = s.latest_at,
+               latest_equity = s.latest_equity
+         WHERE id;
+    END IF;
 
     -- Only a statement holding the latest capture is judged.
     IF n_max < s.latest_at THEN
@@ -335,6 +367,9 @@ DECLARE
     s tradedesk.account_day%ROWTYPE;
     touched boolean;
 BEGIN
+    IF TG_RELID <> 'public.snapshot_account'::regclass THEN
+        RAISE EXCEPTION 'tradedesk_forget_account_day is snapshot_account''s trigger only';
+    END IF;
     SELECT * INTO s FROM tradedesk.account_day WHERE id;
     IF NOT FOUND OR NOT s.valid THEN
         RETURN NULL;
@@ -363,3 +398,9 @@ CREATE TRIGGER snapshot_account_forget_day_on_delete
 CREATE TRIGGER snapshot_account_forget_day_on_truncate
     AFTER TRUNCATE ON public.snapshot_account
     FOR EACH STATEMENT EXECUTE FUNCTION tradedesk.tradedesk_forget_account_day();
+
+-- The functions run as their owner: only their triggers may run them. (A trigger fires
+-- whoever inserts; EXECUTE is checked when a trigger is created, so without it no role can
+-- attach them to a table of its own.)
+REVOKE EXECUTE ON FUNCTION tradedesk.tradedesk_guard_day_limits() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tradedesk.tradedesk_forget_account_day() FROM PUBLIC;

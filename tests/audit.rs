@@ -916,3 +916,40 @@ async fn a_platform_role_without_privileges_on_tradedesks_schema_is_chained() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_kept_head_inside_rows_archived_since_fails_verify() {
+    let chain = Chain::DecisionHistory;
+    let (_db, store, pool) = desk().await;
+    rows(&store, &pool, chain, 5).await;
+    let kept_at = |seq: i64| {
+        let pool = pool.clone();
+        async move {
+            let hash: Vec<u8> =
+                sqlx::query_scalar("SELECT audit_hash FROM decision_history WHERE audit_seq = $1")
+                    .bind(seq)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            Head {
+                table: chain,
+                seq,
+                hash: audit::hex(&hash),
+            }
+        }
+    };
+    let (two, three) = (kept_at(2).await, kept_at(3).await);
+    archive(&pool, chain, "audit_seq <= 3").await.unwrap();
+    // At the boundary it is checked against the boundary's hash, and passes.
+    let (decisions, _) = verify_kept(&store, std::slice::from_ref(&three)).await;
+    assert_eq!((decisions.rows, decisions.problem), (2, None));
+    // Inside the archived rows it cannot be checked: not passed over.
+    let (decisions, _) = verify_kept(&store, &[two]).await;
+    let problem = decisions.problem.unwrap();
+    assert_eq!((problem.kind, problem.seq), (Tamper::Deleted, Some(2)));
+    assert!(
+        problem.detail.contains("archived since"),
+        "{}",
+        problem.detail
+    );
+}

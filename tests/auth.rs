@@ -427,3 +427,117 @@ async fn the_viewer_database_role_reads_but_cannot_write_or_disable_a_trigger() 
     let (code, err) = run_as("tradedesk_viewer", &["audit", "verify"], "");
     assert_eq!(code, Some(0), "{err}");
 }
+
+#[tokio::test]
+async fn attempts_sent_at_once_take_turns_so_the_lock_out_holds() {
+    let cli = Cli::new().await;
+    let pool = cli.db.pool().await;
+    insert_user(&pool, "ann@desk.example", HASH_2B, true).await;
+    let store = tradedesk::store::Store::open(&cli.db.target(), 12)
+        .await
+        .unwrap();
+    let attempts = (0..12).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .login(
+                    "ann@desk.example",
+                    "wrong horse",
+                    "test",
+                    chrono::TimeDelta::hours(1),
+                )
+                .await
+        })
+    });
+    for attempt in futures::future::join_all(attempts).await {
+        assert!(attempt.unwrap().is_err());
+    }
+    // Five were checked and counted; the rest found the email locked.
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM tradedesk.login_failures").await,
+        5
+    );
+    assert_eq!(login(&cli, "ann@desk.example", PASSWORD).code, 10);
+    // What was typed for no user is not kept (it may be a password typed as the email).
+    assert_eq!(login(&cli, PASSWORD, PASSWORD).code, 10);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM tradedesk.login_failures WHERE email <> 'ann@desk.example'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn once_roles_are_granted_the_last_admin_cannot_go_and_only_admins_list_users() {
+    let cli = Cli::new().await;
+    let pool = cli.db.pool().await;
+    insert_user(&pool, "ann@desk.example", HASH_2B, true).await;
+    insert_user(&pool, "raj@desk.example", HASH_2A, true).await;
+    assert_eq!(login(&cli, "ann@desk.example", PASSWORD).code, 0);
+    assert_eq!(
+        cli.run(&["users", "grant", "ann@desk.example", "admin"])
+            .code,
+        0
+    );
+    // Revoking the only admin would make every user an admin again: refused.
+    let r = cli.run(&["users", "revoke", "ann@desk.example"]);
+    assert_eq!(r.code, 5, "{}", r.err);
+    assert!(r.err.contains("without an admin"), "{}", r.err);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM tradedesk.user_roles").await,
+        1
+    );
+    // Raj, without a role, is a viewer: the users' list (lock-outs, last logins) is not his.
+    assert_eq!(cli.run(&["logout"]).code, 0);
+    assert_eq!(login(&cli, "raj@desk.example", PASSWORD).code, 0);
+    let r = cli.run(&["users", "list"]);
+    assert_eq!(r.code, 10, "{}", r.err);
+    assert!(r.out.is_empty());
+}
+
+#[tokio::test]
+async fn a_console_left_open_acts_only_while_its_session_lasts_and_with_the_role_of_now() {
+    use tradedesk::domain::role::Role;
+    use tradedesk::store::auth::SessionToken;
+    let cli = Cli::new().await;
+    let pool = cli.db.pool().await;
+    insert_user(&pool, "ann@desk.example", HASH_2B, true).await;
+    insert_user(&pool, "raj@desk.example", HASH_2A, true).await;
+    let store = tradedesk::store::Store::open(&cli.db.target(), 2)
+        .await
+        .unwrap();
+    let hour = chrono::TimeDelta::hours(1);
+    let raj = store
+        .login("raj@desk.example", PASSWORD, "test", hour)
+        .await
+        .unwrap();
+    let opened_as = tradedesk::operator::Operator::with_role(raj.email.clone(), raj.role).unwrap();
+    assert_eq!(raj.role, Role::Admin);
+    let session = SessionToken::new(raj.token.clone());
+    assert_eq!(format!("{session:?}"), "SessionToken(…)");
+    let now = store.acting(&opened_as, Some(&session)).await.unwrap();
+    assert_eq!(
+        (now.as_str(), now.role()),
+        ("raj@desk.example", Role::Admin)
+    );
+    // Ann becomes the admin: Raj, without a role, acts as the viewer he now is.
+    let ann = tradedesk::operator::Operator::with_role("ann@desk.example", Role::Admin).unwrap();
+    store
+        .set_role("ann@desk.example", Some(Role::Admin), &ann)
+        .await
+        .unwrap();
+    let now = store.acting(&opened_as, Some(&session)).await.unwrap();
+    assert_eq!(now.role(), Role::Viewer);
+    // Logged out elsewhere: the open console's next act is refused.
+    assert!(store.logout(&raj.token).await.unwrap());
+    let err = store.acting(&opened_as, Some(&session)).await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        tradedesk::store::ErrorCode::Unauthorized,
+        "{err}"
+    );
+    assert!(err.to_string().contains("session has ended"), "{err}");
+}

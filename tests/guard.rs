@@ -1018,3 +1018,105 @@ async fn ingestion_approvals_and_halts_at_once_never_deadlock() {
     assert_eq!(deadlocks, 0);
     conn.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_capture_dated_in_the_future_does_not_silence_the_guard() {
+    let (_db, pool) = desk("max_drawdown_amount = 100.00").await;
+    let now = Utc::now();
+    let text = |t: DateTime<Utc>| t.to_rfc3339();
+    capture(&pool, &text(now - Duration::minutes(2)), "10000.00").await;
+    // A collector whose clock ran six hours ahead, once.
+    capture(&pool, &text(now + Duration::hours(6)), "10000.00").await;
+    assert_eq!(switch(&pool).await, (true, None));
+    // The next real capture, 150 below the day's peak, is judged as the day's latest.
+    capture(&pool, &text(now - Duration::minutes(1)), "9850.00").await;
+    assert_eq!(
+        switch(&pool).await,
+        (false, Some("max_drawdown".to_string()))
+    );
+}
+
+#[tokio::test]
+async fn a_capture_never_waits_for_another_writers_open_transaction() {
+    let (db, pool) = desk("max_drawdown_amount = 100.00").await;
+    let now = Utc::now();
+    let text = |t: DateTime<Utc>| t.to_rfc3339();
+    capture(&pool, &text(now - Duration::minutes(3)), "10000.00").await;
+    // A backfill of yesterday, its transaction left open.
+    let mut backfill = PgConnection::connect(&db.url).await.unwrap();
+    let mut open = backfill.begin().await.unwrap();
+    capture(&mut *open, &text(now - Duration::days(1)), "9000.00").await;
+    // The live capture goes in at once, and halts at once.
+    tokio::time::timeout(
+        StdDuration::from_secs(3),
+        capture(&pool, &text(now - Duration::minutes(1)), "9880.00"),
+    )
+    .await
+    .expect("the capture does not wait for the backfill");
+    assert_eq!(
+        switch(&pool).await,
+        (false, Some("max_drawdown".to_string()))
+    );
+    open.commit().await.unwrap();
+    backfill.close().await.unwrap();
+    // The day the backfill kept missed the live capture; the next capture finds out.
+    capture(&pool, &text(now), "9880.00").await;
+    agrees(&pool, "after the backfill").await;
+}
+
+#[tokio::test]
+async fn no_role_can_run_the_guard_or_the_chain_on_a_table_of_its_own() {
+    let (db, pool) = desk("max_drawdown_amount = 100.00").await;
+    let role = format!("intruder_{}", Uuid::new_v4().simple());
+    sqlx::raw_sql(&format!(
+        "CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA tradedesk TO {role};
+         GRANT TEMP ON DATABASE \"{}\" TO {role};",
+        db.name
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut intruder = PgConnection::connect(&common::url_as(&db.url, &role))
+        .await
+        .unwrap();
+    sqlx::raw_sql("CREATE TEMP TABLE t (captured_at timestamptz, equity numeric)")
+        .execute(&mut intruder)
+        .await
+        .unwrap();
+    for function in [
+        "tradedesk_guard_day_limits",
+        "tradedesk_forget_account_day",
+        "tradedesk_audit_link",
+        "tradedesk_audit_seal",
+        "tradedesk_audit_archive",
+    ] {
+        let err = sqlx::raw_sql(&format!(
+            "CREATE TRIGGER g AFTER INSERT ON t FOR EACH STATEMENT
+             EXECUTE FUNCTION tradedesk.{function}()"
+        ))
+        .execute(&mut intruder)
+        .await
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("permission denied"),
+            "{function}: {err}"
+        );
+    }
+    intruder.close().await.unwrap();
+    // And the owner attaching one elsewhere by mistake is refused when it fires.
+    let err = sqlx::raw_sql(
+        "CREATE TABLE public.not_snapshots (captured_at timestamptz, equity numeric);
+         CREATE TRIGGER g AFTER INSERT ON public.not_snapshots REFERENCING NEW TABLE AS inserted
+             FOR EACH STATEMENT EXECUTE FUNCTION tradedesk.tradedesk_guard_day_limits();
+         INSERT INTO public.not_snapshots VALUES (now(), 1e12);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("trigger only"), "{err}");
+    assert_eq!(switch(&pool).await, (true, None));
+    sqlx::raw_sql(&format!("DROP OWNED BY {role}; DROP ROLE {role};"))
+        .execute(&pool)
+        .await
+        .unwrap();
+}

@@ -11,7 +11,7 @@ use crate::console::keymap::Keymap;
 use crate::console::theme::Theme;
 use crate::operator::Operator;
 use crate::sim::engine as sim;
-use crate::store::auth::{REFUSED, SESSION_LENGTH};
+use crate::store::auth::{REFUSED, SESSION_LENGTH, SessionToken};
 use crate::store::{ErrorCode, Store, Target};
 
 /// The console's connections: one for the listener, the rest for reads and acts, opened
@@ -109,6 +109,8 @@ impl Demo {
 /// Who the console acts as, how the header names them, and why it may only look.
 struct Who {
     operator: Operator,
+    /// The platform user's session, checked again before each act.
+    session: Option<SessionToken>,
     shown: String,
     read_only: Option<String>,
 }
@@ -129,6 +131,7 @@ async fn who_acts(store: &Store, target: &Target, read_only: bool) -> Result<Who
         return Ok(Who {
             shown: format!("{operator} (no platform users)"),
             operator,
+            session: None,
             read_only: None,
         });
     }
@@ -136,6 +139,7 @@ async fn who_acts(store: &Store, target: &Target, read_only: bool) -> Result<Who
         return Ok(Who {
             shown: format!("{operator} ({})", operator.role()),
             operator,
+            session: login::session_token(target),
             read_only: None,
         });
     }
@@ -165,6 +169,7 @@ async fn who_acts(store: &Store, target: &Target, read_only: bool) -> Result<Who
                 return Ok(Who {
                     shown: format!("{operator} ({})", operator.role()),
                     operator,
+                    session: login::session_token(target),
                     read_only: None,
                 });
             }
@@ -182,6 +187,7 @@ fn not_logged_in(why: Option<String>) -> Who {
     Who {
         shown: "not logged in".into(),
         operator,
+        session: None,
         read_only: why,
     }
 }
@@ -230,10 +236,10 @@ pub async fn run(target: &Target, config: &Config, read_only: bool) -> Result<()
     );
     app.role = who.operator.role();
     app.read_only_why = who.read_only;
-    let operator = who.operator;
+    let (operator, session) = (who.operator, who.session);
     app.alerts.settings = config.alerts;
     app.demo = demo.is_some();
-    let ran = crate::console::run::run(store, app, Theme::from_env(), operator).await;
+    let ran = crate::console::run::run(store, app, Theme::from_env(), operator, session).await;
     if let Some(demo) = demo {
         demo.stop().await;
     }

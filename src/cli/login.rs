@@ -11,6 +11,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::output::{Align, Out, Table};
 use super::{Failure, open};
+use crate::domain::Act;
 use crate::domain::role::Role;
 use crate::format::{age, timestamp};
 use crate::operator::Operator;
@@ -43,6 +44,11 @@ fn session_file(target: &Target) -> Result<PathBuf, Failure> {
     // Named after the database (never its password), so each database has its own login.
     let key = hex::encode(&Sha256::digest(target.describe().as_bytes())[..8]);
     Ok(dir.join(format!("{key}.token")))
+}
+
+/// This database's session token, for a console to check before each act.
+pub fn session_token(target: &Target) -> Option<crate::store::auth::SessionToken> {
+    read_token(target).map(crate::store::auth::SessionToken::new)
 }
 
 fn read_token(target: &Target) -> Option<String> {
@@ -217,7 +223,14 @@ pub async fn logout(target: &Target, out: Out) -> Result<(), Failure> {
 pub async fn users(target: &Target, out: Out, command: UsersCommand) -> Result<(), Failure> {
     let store = open(target).await?;
     let (email, role) = match command {
-        UsersCommand::List => return list(&store, out).await,
+        // Lock-outs and last logins are an admin's to see.
+        UsersCommand::List => {
+            let operator = identity(&store, target).await?;
+            operator
+                .may(Act::GrantRole)
+                .map_err(crate::store::Error::from)?;
+            return list(&store, out).await;
+        }
         UsersCommand::Grant { email, role } => (email, Some(role)),
         UsersCommand::Revoke { email } => (email, None),
     };

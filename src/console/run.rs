@@ -27,6 +27,7 @@ use super::view;
 use crate::domain::{Act, TradingDay, day_state};
 use crate::operator::Operator;
 use crate::store::Store;
+use crate::store::auth::SessionToken;
 use crate::store::listen;
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
@@ -67,10 +68,16 @@ pub fn install_panic_hook() {
 
 /// Runs the console until the operator quits or a signal ends it, then closes its
 /// connections (so the server sees them end, not reset).
-pub async fn run(store: Store, mut app: App, theme: Theme, operator: Operator) -> io::Result<()> {
+pub async fn run(
+    store: Store,
+    mut app: App,
+    theme: Theme,
+    operator: Operator,
+    session: Option<SessionToken>,
+) -> io::Result<()> {
     install_panic_hook();
     let mut terminal = enter()?;
-    let result = event_loop(&mut terminal, &store, &mut app, theme, &operator).await;
+    let result = event_loop(&mut terminal, &store, &mut app, theme, &operator, session).await;
     leave();
     if tokio::time::timeout(CLOSE_WITHIN, store.pool().close())
         .await
@@ -85,6 +92,8 @@ pub async fn run(store: Store, mut app: App, theme: Theme, operator: Operator) -
 struct Loop<'a> {
     store: &'a Store,
     operator: &'a Operator,
+    /// Checked before each act: a console left open does not outlive its session.
+    session: Option<SessionToken>,
     tx: UnboundedSender<Msg>,
     tasks: JoinSet<()>,
     /// When the gathered changes are to be read (a `Msg::Flush` is due).
@@ -98,6 +107,7 @@ async fn event_loop(
     app: &mut App,
     theme: Theme,
     operator: &Operator,
+    session: Option<SessionToken>,
 ) -> io::Result<()> {
     let (tx, mut rx) = unbounded_channel::<Msg>();
     let listener = {
@@ -118,6 +128,7 @@ async fn event_loop(
     let mut looping = Loop {
         store,
         operator,
+        session,
         tx,
         tasks: JoinSet::new(),
         flush_at: None,
@@ -190,10 +201,20 @@ impl Loop<'_> {
         match cmd {
             Cmd::Quit => return Ok(false),
             Cmd::EditStrategy { id } => {
-                // The editor owns the terminal while it runs.
-                leave();
-                let done = editor::edit_strategy(self.store, id, self.operator).await;
-                *terminal = enter()?;
+                let done = match self
+                    .store
+                    .acting(self.operator, self.session.as_ref())
+                    .await
+                {
+                    Ok(operator) => {
+                        // The editor owns the terminal while it runs.
+                        leave();
+                        let done = editor::edit_strategy(self.store, id, &operator).await;
+                        *terminal = enter()?;
+                        done
+                    }
+                    Err(e) => failed(Act::EditStrategy, &e),
+                };
                 let _ = self.tx.send(done);
             }
             Cmd::Coalesce => {
@@ -208,10 +229,14 @@ impl Loop<'_> {
                 tracing::info!(kind = ?alert.kind, title = %alert.title, body = %alert.body, "alert");
             }
             cmd => {
-                let (store, operator, tx) =
-                    (self.store.clone(), self.operator.clone(), self.tx.clone());
+                let (store, operator, session, tx) = (
+                    self.store.clone(),
+                    self.operator.clone(),
+                    self.session.clone(),
+                    self.tx.clone(),
+                );
                 self.tasks.spawn(async move {
-                    let _ = tx.send(exec(&store, cmd, &operator).await);
+                    let _ = tx.send(exec(&store, cmd, &operator, session.as_ref()).await);
                 });
             }
         }
@@ -220,12 +245,23 @@ impl Loop<'_> {
 }
 
 /// Runs one command against the store and says what came of it.
-pub async fn exec(store: &Store, cmd: Cmd, operator: &Operator) -> Msg {
+pub async fn exec(
+    store: &Store,
+    cmd: Cmd,
+    operator: &Operator,
+    session: Option<&SessionToken>,
+) -> Msg {
     match cmd.act() {
-        Some(act) => match perform(store, cmd, operator).await {
-            Ok(done) => Msg::Done(done),
-            Err(e) => failed(act, &e),
-        },
+        Some(act) => {
+            let done = match store.acting(operator, session).await {
+                Ok(operator) => perform(store, cmd, &operator).await,
+                Err(e) => Err(e),
+            };
+            match done {
+                Ok(done) => Msg::Done(done),
+                Err(e) => failed(act, &e),
+            }
+        }
         None => {
             let reload = cmd.reload();
             match read(store, cmd).await {

@@ -2,7 +2,8 @@
 //! `tradedesk.config_changes` are each a hash chain, and [`verify`] walks both.
 //!
 //! Every row carries `audit_seq` (1, 2, 3… in the order rows were chained, without gaps)
-//! and `audit_hash`, set by a BEFORE INSERT trigger that serialises on the table's row of
+//! and `audit_hash`: linked by a BEFORE INSERT trigger after the head it reads, and
+//! confirmed (or re-linked) at commit under the row lock of the table's head in
 //! `tradedesk.audit_heads`:
 //!
 //! ```text
@@ -27,7 +28,8 @@
 //! of the chain and moves its boundary (`archived_seq`, `archived_hash`): the chain verifies
 //! from there. A superuser can rewrite every row *and* every hash *and* the head
 //! consistently; only a head kept elsewhere ([`head`], then [`verify`] with it) catches
-//! that, so keep one.
+//! that, so keep one. A kept head inside rows archived since cannot be checked against the
+//! database and fails verify too.
 
 use futures::TryStreamExt as _;
 use serde::Serialize;
@@ -239,7 +241,7 @@ pub struct Verified {
     /// Where archiving left the chain (the last row archived), if it removed any.
     pub archived: Option<Head>,
     pub problem: Option<Problem>,
-    /// Heads kept elsewhere that could not be checked (archived since).
+    /// Heads kept elsewhere that could not be checked (archived since): a problem too.
     pub unchecked: Vec<Head>,
 }
 
@@ -443,6 +445,21 @@ async fn find_problem(
     }
     if let Some(problem) = walk.finish() {
         return Ok(Some(problem));
+    }
+    // A kept head inside what was archived since cannot be checked here; passing it over
+    // would let a chain rewritten whole behind a moved boundary pass.
+    if let Some(head) = walk.unchecked.first() {
+        return Ok(Some(Problem {
+            kind: Tamper::Deleted,
+            seq: Some(head.seq),
+            id: None,
+            detail: format!(
+                "the kept head at seq {} lies in rows archived since (up to seq {}): the \
+                 database alone cannot show the chain still passes through it; check it \
+                 against the archive",
+                head.seq, state.archived_seq
+            ),
+        }));
     }
 
     let unchained: Option<(Uuid, i64)> = sqlx::query_as(&format!(

@@ -33,8 +33,9 @@ pub const SESSION_LENGTH: TimeDelta = TimeDelta::hours(12);
 /// against when there is no usable hash, so that every refusal costs the same time.
 const DUMMY_HASH: &str = "$2b$12$tKh3zdntpgGY0hdVyDl.v.8M2hfg0vwJxljrFlGNPeWPJiA7RVQCC";
 
-/// A new session: the token is for the user's file only, never stored or printed.
-#[derive(Debug, Clone, Serialize)]
+/// A new session: the token is for the user's file only, never stored or printed (its
+/// Debug leaves it out).
+#[derive(Clone, Serialize)]
 pub struct Login {
     pub email: String,
     #[serde(skip)]
@@ -43,6 +44,18 @@ pub struct Login {
     pub role: Role,
     /// False until the first role is granted: then every active user is an admin.
     pub roles_granted: bool,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login")
+            .field("email", &self.email)
+            .field("token", &"…")
+            .field("expires_at", &self.expires_at)
+            .field("role", &self.role)
+            .field("roles_granted", &self.roles_granted)
+            .finish()
+    }
 }
 
 /// The user a valid session belongs to, with their role now.
@@ -59,6 +72,27 @@ impl SessionUser {
         Operator::with_role(self.email.clone(), self.role)
     }
 }
+
+/// A session's token as a long-running console keeps it, to check the session before each
+/// act. Never printed: its Debug says only that it is one.
+#[derive(Clone)]
+pub struct SessionToken(std::sync::Arc<str>);
+
+impl SessionToken {
+    pub fn new(token: String) -> SessionToken {
+        SessionToken(token.into())
+    }
+}
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(…)")
+    }
+}
+
+/// What an act from a console whose session has ended is told.
+pub const SESSION_ENDED: &str = "your session has ended (logged out, expired, or the user \
+    deactivated): quit and open the console again to log in";
 
 /// A platform user as an admin sees them.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -142,7 +176,16 @@ impl Store {
         lasting: TimeDelta,
     ) -> Result<Login, Error> {
         let email = email.trim();
-        let mut conn = self.pool().acquire().await.map_err(Error::Database)?;
+        let mut conn = self.pool().begin().await.map_err(Error::Database)?;
+        // Attempts at one email take turns, from the lock-out check to the failure
+        // recorded: attempts sent at once cannot all be checked before any failure counts.
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(hashtextextended('tradedesk.login:' || lower($1), 0))",
+        )
+        .bind(email)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::Database)?;
         let candidates: Vec<Candidate> = sqlx::query_as(
             "SELECT id, email, hashed_password, is_active FROM users WHERE lower(email) = lower($1)",
         )
@@ -161,17 +204,21 @@ impl Store {
         let user = match user {
             Some(u) if matches && u.is_active && !locked => u,
             _ => {
-                if !locked {
+                // A platform user's failure counts toward their lock-out, under their own
+                // email; what was typed for no user (a password in the email field, say) is
+                // not kept.
+                if let Some(known) = user.filter(|_| !locked) {
                     sqlx::query(
                         "INSERT INTO tradedesk.login_failures (id, email, host) VALUES ($1, $2, $3)",
                     )
                     .bind(Uuid::now_v7())
-                    .bind(email)
+                    .bind(&known.email)
                     .bind(host)
                     .execute(&mut *conn)
                     .await
                     .map_err(Error::Database)?;
                 }
+                conn.commit().await.map_err(Error::Database)?;
                 return Err(Error::Unauthorized(REFUSED.into()));
             }
         };
@@ -190,6 +237,7 @@ impl Store {
         .await
         .map_err(Error::Database)?;
         let (role, roles_granted) = role_of(&mut conn, user.id).await?;
+        conn.commit().await.map_err(Error::Database)?;
         Ok(Login {
             email: user.email.clone(),
             token,
@@ -223,6 +271,23 @@ impl Store {
             expires_at,
             roles_granted,
         }))
+    }
+
+    /// Who acts now for a console opened by `operator` with `session`: the session's user
+    /// with their role as it is now (granted or revoked since), or a refusal once the
+    /// session has ended. Without a session (no platform users), `operator` as it is.
+    pub async fn acting(
+        &self,
+        operator: &Operator,
+        session: Option<&SessionToken>,
+    ) -> Result<Operator, Error> {
+        let Some(SessionToken(token)) = session else {
+            return Ok(operator.clone());
+        };
+        self.session(token)
+            .await?
+            .and_then(|user| user.operator())
+            .ok_or_else(|| Error::Unauthorized(SESSION_ENDED.into()))
     }
 
     /// Ends a session; false when it had ended (or expired) already.
@@ -318,9 +383,10 @@ impl Store {
         .execute(&mut *conn)
         .await
         .map_err(Error::Database)?;
+        // Once roles are granted there is always an active admin among them: revoking the
+        // last role must not make every user an admin again.
         let admin_left: bool = sqlx::query_scalar(
-            "SELECT NOT EXISTS (SELECT 1 FROM tradedesk.user_roles)
-                 OR EXISTS (SELECT 1 FROM tradedesk.user_roles r JOIN users u ON u.id = r.user_id
+            "SELECT EXISTS (SELECT 1 FROM tradedesk.user_roles r JOIN users u ON u.id = r.user_id
                              WHERE r.role = 'admin' AND u.is_active)",
         )
         .fetch_one(&mut *conn)

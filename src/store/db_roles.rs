@@ -23,15 +23,16 @@ const GRANTS: &[&str] = &[
                      public.snapshot_account, public.trade_ideas, public.decision_history
         TO tradedesk_viewer, tradedesk_operator",
     "GRANT SELECT ON tradedesk.executions, tradedesk.config_changes, tradedesk.simulations,
-                     tradedesk.user_roles, tradedesk.login_failures, tradedesk._sqlx_migrations,
-                     tradedesk.audit_heads, tradedesk.account_day
+                     tradedesk.user_roles, tradedesk._sqlx_migrations, tradedesk.audit_heads,
+                     tradedesk.account_day
         TO tradedesk_viewer, tradedesk_operator",
     "GRANT SELECT (id, email, is_active, created_at, updated_at) ON public.users
         TO tradedesk_viewer",
     "GRANT SELECT (id, user_id, email, host, created_at, expires_at, ended_at)
         ON tradedesk.sessions TO tradedesk_viewer",
     // Logging in checks the password hash and keeps a session.
-    "GRANT SELECT ON public.users, tradedesk.sessions TO tradedesk_operator",
+    "GRANT SELECT ON public.users, tradedesk.sessions, tradedesk.login_failures
+        TO tradedesk_operator",
     "GRANT INSERT, UPDATE ON tradedesk.sessions TO tradedesk_operator",
     "GRANT INSERT ON tradedesk.login_failures TO tradedesk_operator",
     // The acts: approve, reject, halt and resume, limits, strategies, roles; each with
