@@ -500,6 +500,7 @@ async fn once_roles_are_granted_the_last_admin_cannot_go_and_only_admins_list_us
 
 #[tokio::test]
 async fn a_console_left_open_acts_only_while_its_session_lasts_and_with_the_role_of_now() {
+    use tradedesk::domain::Act;
     use tradedesk::domain::role::Role;
     use tradedesk::store::auth::SessionToken;
     let cli = Cli::new().await;
@@ -518,7 +519,10 @@ async fn a_console_left_open_acts_only_while_its_session_lasts_and_with_the_role
     assert_eq!(raj.role, Role::Admin);
     let session = SessionToken::new(raj.token.clone());
     assert_eq!(format!("{session:?}"), "SessionToken(…)");
-    let now = store.acting(&opened_as, Some(&session)).await.unwrap();
+    let now = store
+        .acting(&opened_as, Some(&session), Act::Approve)
+        .await
+        .unwrap();
     assert_eq!(
         (now.as_str(), now.role()),
         ("raj@desk.example", Role::Admin)
@@ -529,15 +533,30 @@ async fn a_console_left_open_acts_only_while_its_session_lasts_and_with_the_role
         .set_role("ann@desk.example", Some(Role::Admin), &ann)
         .await
         .unwrap();
-    let now = store.acting(&opened_as, Some(&session)).await.unwrap();
+    let now = store
+        .acting(&opened_as, Some(&session), Act::Approve)
+        .await
+        .unwrap();
     assert_eq!(now.role(), Role::Viewer);
     // Logged out elsewhere: the open console's next act is refused.
     assert!(store.logout(&raj.token).await.unwrap());
-    let err = store.acting(&opened_as, Some(&session)).await.unwrap_err();
+    let err = store
+        .acting(&opened_as, Some(&session), Act::Approve)
+        .await
+        .unwrap_err();
     assert_eq!(
         err.code(),
         tradedesk::store::ErrorCode::Unauthorized,
         "{err}"
     );
     assert!(err.to_string().contains("session has ended"), "{err}");
+    // But the kill switch still works, as the user who opened the console.
+    let halting = store
+        .acting(&opened_as, Some(&session), Act::Halt)
+        .await
+        .unwrap();
+    assert_eq!(
+        (halting.as_str(), halting.role()),
+        ("raj@desk.example", Role::Viewer)
+    );
 }

@@ -203,7 +203,7 @@ impl Loop<'_> {
             Cmd::EditStrategy { id } => {
                 let done = match self
                     .store
-                    .acting(self.operator, self.session.as_ref())
+                    .acting(self.operator, self.session.as_ref(), Act::EditStrategy)
                     .await
                 {
                     Ok(operator) => {
@@ -253,7 +253,7 @@ pub async fn exec(
 ) -> Msg {
     match cmd.act() {
         Some(act) => {
-            let done = match store.acting(operator, session).await {
+            let done = match store.acting(operator, session, act).await {
                 Ok(operator) => perform(store, cmd, &operator).await,
                 Err(e) => Err(e),
             };

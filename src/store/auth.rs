@@ -273,21 +273,27 @@ impl Store {
         }))
     }
 
-    /// Who acts now for a console opened by `operator` with `session`: the session's user
-    /// with their role as it is now (granted or revoked since), or a refusal once the
-    /// session has ended. Without a session (no platform users), `operator` as it is.
+    /// Who does `act` now from a console opened by `operator` with `session`: the
+    /// session's user with their role as it is now (granted or revoked since), or a
+    /// refusal once the session has ended. Without a session (no platform users),
+    /// `operator` as it is. The kill switch is the exception: stopping is cheap, and a
+    /// console left open past its session must still stop the AI, as the user who opened
+    /// it (a viewer's act).
     pub async fn acting(
         &self,
         operator: &Operator,
         session: Option<&SessionToken>,
+        act: Act,
     ) -> Result<Operator, Error> {
         let Some(SessionToken(token)) = session else {
             return Ok(operator.clone());
         };
-        self.session(token)
-            .await?
-            .and_then(|user| user.operator())
-            .ok_or_else(|| Error::Unauthorized(SESSION_ENDED.into()))
+        match self.session(token).await?.and_then(|user| user.operator()) {
+            Some(now) => Ok(now),
+            None if act.is_halt() => Operator::with_role(operator.as_str(), Role::Viewer)
+                .ok_or_else(|| Error::Unauthorized(SESSION_ENDED.into())),
+            None => Err(Error::Unauthorized(SESSION_ENDED.into())),
+        }
     }
 
     /// Ends a session; false when it had ended (or expired) already.
