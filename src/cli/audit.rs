@@ -19,6 +19,11 @@ pub enum AuditCommand {
         /// This catches a chain rewritten whole, hashes and head included. Repeatable.
         #[arg(long = "expect", value_name = "TABLE:SEQ:HASH")]
         expect: Vec<String>,
+        /// Verify an archive written by `tradedesk archive` instead: its checksum, the
+        /// archived rows' chain from the hash recorded before them to the boundary hash,
+        /// and that the database's chain continues from that boundary.
+        #[arg(long, value_name = "FILE", conflicts_with = "expect")]
+        archive: Option<std::path::PathBuf>,
     },
     /// Print each chain's head (TABLE:SEQ:HASH, one a line): keep it elsewhere, and give
     /// it back to `audit verify --expect` later.
@@ -27,7 +32,14 @@ pub enum AuditCommand {
 
 pub async fn run(target: &Target, out: Out, command: AuditCommand) -> Result<(), Failure> {
     match command {
-        AuditCommand::Verify { expect } => {
+        AuditCommand::Verify {
+            archive: Some(path),
+            ..
+        } => super::archive::verify(target, out, &path).await,
+        AuditCommand::Verify {
+            expect,
+            archive: None,
+        } => {
             // Read the kept heads before connecting: a typo is refused whatever the database.
             let kept = expect
                 .iter()

@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one handler per subcommand.
 
 mod act;
+mod archive;
 mod audit;
 mod console;
 mod db;
@@ -135,7 +136,20 @@ pub enum Command {
     Replay {
         /// The decision's id or a unique prefix of it (see `tradedesk timeline`).
         id: String,
+        /// Replay a decision from an archive file written by `tradedesk archive` (no
+        /// database needed): the same replay as before it was archived.
+        #[arg(long, value_name = "FILE")]
+        archive: Option<PathBuf>,
     },
+    /// Archive every decision older than --before, with everything its replay needs, to
+    /// one checksummed file (zstd-compressed JSON Lines: `zstd -dc FILE | jq`), then remove
+    /// the archived decisions and ideas from the database in batches. Rows are removed
+    /// only once the file is complete and verified; run again after an interruption with
+    /// the same FILE, it finishes the removal.
+    Archive(archive::ArchiveArgs),
+    /// Remove snapshot rows older than --older-than that no remaining decision's replay
+    /// needs, in short batches that never hold up the platform's collectors.
+    PruneSnapshots(archive::PruneArgs),
     /// Log in as one of the platform's users (its `users` table): the password is read from
     /// the terminal without echo, or from standard input when that is not a terminal
     /// (`printf '%s\n' "$PW" | tradedesk login --email E`). The session lasts 12 hours
@@ -319,6 +333,10 @@ pub struct TimelineArgs {
     /// Print CSV instead of text.
     #[arg(long, conflicts_with = "json")]
     pub csv: bool,
+    /// List the decisions an archive file holds (written by `tradedesk archive`) instead
+    /// of the database's.
+    #[arg(long, value_name = "FILE")]
+    pub archive: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -478,7 +496,13 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Risk(command) => risk::run(&target, out, command).await,
         Command::Timeline(args) => timeline::run(&target, out, args).await,
         Command::Strategies(command) => strategies::run(&target, out, command).await,
-        Command::Replay { id } => replay::run(&target, out, &id).await,
+        Command::Replay { id, archive: None } => replay::run(&target, out, &id).await,
+        Command::Replay {
+            id,
+            archive: Some(path),
+        } => archive::replay(out, &path, &id).await,
+        Command::Archive(args) => archive::archive(&target, out, args).await,
+        Command::PruneSnapshots(args) => archive::prune(&target, out, args).await,
         Command::Simulate(args) => simulate::run(&target, out, args).await,
         Command::Login { email, lasting } => {
             login::login(&target, out, &email, lasting.as_deref()).await

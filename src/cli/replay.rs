@@ -18,6 +18,11 @@ const TEXT_CANDLES_AFTER: usize = 4;
 pub async fn run(target: &Target, out: Out, id: &str) -> Result<(), Failure> {
     let store = open(target).await?;
     let replay = store.replay(store.resolve_decision(id).await?).await?;
+    show(out, replay).await
+}
+
+/// Prints a replay (from the database or from an archive: the same output either way).
+pub(super) async fn show(out: Out, replay: Replay) -> Result<(), Failure> {
     let partial = (!replay.complete()).then(|| {
         Failure::new(
             ErrorCode::SnapshotNotFound,

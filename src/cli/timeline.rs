@@ -73,8 +73,10 @@ pub async fn run(target: &Target, out: Out, args: TimelineArgs) -> Result<(), Fa
         after: args.after.as_deref().map(parse_cursor).transpose()?,
         limit: args.limit,
     };
-    let store = open(target).await?;
-    let page = store.timeline(&filter).await?;
+    let page = match &args.archive {
+        Some(path) => super::archive::timeline_page(path, &filter)?,
+        None => open(target).await?.timeline(&filter).await?,
+    };
     if out.json {
         return out.json(&serde_json::json!({
             "decisions": page.decisions,

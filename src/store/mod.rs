@@ -6,6 +6,10 @@
 
 pub mod account;
 pub mod approve;
+pub mod archive;
+pub mod archive_audit;
+pub mod archive_file;
+pub mod archive_replay;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
@@ -21,6 +25,7 @@ pub mod ideas;
 pub mod limits;
 pub mod listen;
 pub mod migrate;
+pub mod prune;
 pub mod replay;
 pub mod resolve;
 pub mod risk;
