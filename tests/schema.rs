@@ -212,6 +212,7 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
             "column decision_history.operator",
             "index idx_decision_history_audit_seq",
             "index idx_decision_history_one_human_decision",
+            "index idx_decision_history_trade_idea",
             "constraint decision_history_audit_seal",
             "trigger decision_history_append_only",
             "trigger decision_history_audit_archive",
@@ -697,7 +698,7 @@ async fn a_database_set_up_with_everything_in_public_moves_to_the_tradedesk_sche
         .iter()
         .map(|a| a.0)
         .collect();
-    assert_eq!(run, [5, 6, 7, 8, 9]);
+    assert_eq!(run, [5, 6, 7, 8, 9, 10]);
     assert_eq!(
         report.prepared.migrations.moved[0].to_string(),
         "table executions (2 rows)"

@@ -1,0 +1,1 @@
+DROP INDEX public.idx_decision_history_trade_idea;
