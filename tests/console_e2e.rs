@@ -149,9 +149,29 @@ async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
     // The demo's story ends with ann's resume after US CPI.
     console.wait_for("AI TRADING: ON");
 
-    // Approve the oldest pending idea with the default lot.
-    console.keys("a");
-    console.wait_for("PASSES the risk checks");
+    // Approve the oldest pending idea the risk checks pass now, with the default lot (the
+    // strategies' sessions depend on the hour; the demo keeps two approvable at any hour).
+    let mut passes = false;
+    for _ in 0..4 {
+        console.keys("a");
+        let start = Instant::now();
+        let screen = loop {
+            let text = console.text();
+            if text.contains("PASSES the risk checks") || text.contains("REFUSED") {
+                break text;
+            }
+            assert!(start.elapsed() < Duration::from_secs(15), "{text}");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        if screen.contains("PASSES the risk checks") {
+            passes = true;
+            break;
+        }
+        // Esc alone, then j (together they read as Alt+j).
+        console.keys("\x1b");
+        console.keys("j");
+    }
+    assert!(passes, "no pending idea passes now: {}", console.text());
     console.keys("\r");
     console.wait_for("EXECUTED");
     console.keys("\r");
