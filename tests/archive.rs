@@ -151,7 +151,7 @@ async fn archive_replays_the_same_from_the_file_verifies_across_the_cut_and_prun
     let data = ArchiveData::of(&read).unwrap();
     for id in &old {
         assert_eq!(
-            &data.replay(*id).unwrap(),
+            &data.replay(*id).await.unwrap(),
             &before_old[id],
             "replay of {id} from the file"
         );
@@ -217,7 +217,7 @@ async fn archive_replays_the_same_from_the_file_verifies_across_the_cut_and_prun
     }
     // And the archived replays do not depend on the database at all.
     for id in old.iter().take(5) {
-        assert_eq!(&data.replay(*id).unwrap(), &before_old[id]);
+        assert_eq!(&data.replay(*id).await.unwrap(), &before_old[id]);
     }
 
     // A file changed by one byte of a row is refused (its checksum).

@@ -256,7 +256,7 @@ fn read(path: &Path) -> Result<Archive, Failure> {
 pub async fn replay(out: Out, path: &Path, id: &str) -> Result<(), Failure> {
     let archive = read(path)?;
     let data = ArchiveData::of(&archive)?;
-    let replay = data.replay(data.resolve(id)?)?;
+    let replay = data.replay(data.resolve(id)?).await?;
     super::replay::show(out, replay).await
 }
 

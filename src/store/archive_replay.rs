@@ -1,7 +1,6 @@
-//! Replay and timeline from an archive (issue 12): the same [`Replay`] the database gives,
-//! built from the rows a verified archive file holds, read with the same rules and in the
-//! same order as `store::replay` reads the database (each read below names the one it
-//! mirrors), then put together by the same `Replay::assemble`.
+//! Replay and timeline from an archive: the same [`Replay`] the database gives, built by
+//! the store's own `replay::gather` over the rows a verified archive file holds (`FromFile`
+//! answers each of its reads, `replay::Reads`, as the database would).
 //!
 //! The file holds a superset of what each archived replay read (see `store::archive`):
 //! every row it holds was in the database, and every row a replay read is in it, so each
@@ -14,11 +13,11 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::archive_file::{ARCHIVED, Archive, RawRow};
+use super::error::Error;
 use crate::domain::gate::OpenTrades;
-use crate::domain::market::{Exposure, symbol_exposure};
 use crate::domain::replay::{
-    self, AccountSource, CalendarRow, Candle, Change, Decided, Execution, Flip, Headline,
-    IndicatorReading, Macd, Market, Moment, Seen, Timeframe, TimeframeChoice,
+    self, CalendarRow, Candle, Change, Execution, Flip, Headline, IndicatorReading, Macd, Market,
+    Timeframe, TimeframeChoice,
 };
 use crate::domain::strategy::{RulesJson, StrategyFields};
 use crate::domain::{
@@ -339,7 +338,7 @@ impl ArchiveData {
     }
 
     /// The replay of archived decision `id`, as `Store::replay` gave it before archiving.
-    pub fn replay(&self, id: Uuid) -> Result<Replay, ArchiveReadError> {
+    pub async fn replay(&self, id: Uuid) -> Result<Replay, ArchiveReadError> {
         let decision = self
             .decisions
             .iter()
@@ -353,145 +352,9 @@ impl ArchiveData {
             },
             None => (None, false),
         };
-        Ok(self.gather(Some(decision), idea, idea_gone))
-    }
-
-    /// `store::replay::gather`, over the archive's rows.
-    fn gather(&self, decision: Option<Decision>, idea: Option<Idea>, idea_gone: bool) -> Replay {
-        let snapshot_ref = decision
-            .as_ref()
-            .and_then(|d| d.snapshot_ref)
-            .or(idea.as_ref().map(|i| i.snapshot_ref));
-        let named = snapshot_ref.and_then(|id| self.accounts.iter().find(|a| a.id == id).copied());
-        let moment = match Moment::of(decision.as_ref(), idea.as_ref(), named.as_ref()) {
-            Some(m) => m,
-            // Unreachable: a decision is always given here.
-            None => Moment {
-                at: Utc::now(),
-                source: replay::MomentSource::DecisionOccurred,
-                decided_at: Utc::now(),
-            },
-        };
-        let (at, decided_at) = (moment.at, moment.decided_at);
-        let account = match (named, snapshot_ref) {
-            (Some(row), _) => Some((row, AccountSource::SnapshotRef)),
-            (None, Some(_)) => None,
-            (None, None) => self
-                .last_account_before(at)
-                .map(|row| (row, AccountSource::LastBefore)),
-        };
-        let day_at = self.day_points(at);
-        let day_decided = if decided_at == at {
-            day_at.clone()
-        } else {
-            self.day_points(decided_at)
-        };
-        let symbol = idea
-            .as_ref()
-            .map(|i| i.symbol.clone())
-            .or_else(|| decision.as_ref().and_then(|d| d.symbol.clone()));
-        let strategy_id = idea
-            .as_ref()
-            .and_then(|i| i.strategy_id)
-            .or_else(|| decision.as_ref().and_then(|d| d.strategy_id));
-        let strategy = strategy_id.and_then(|id| self.strategy_as_of(id, decided_at));
-        let hold = idea.as_ref().and_then(|i| i.expected_hold.clone());
-        let market = symbol
-            .as_deref()
-            .and_then(|s| self.market(s, hold.as_deref(), at));
-        let indicators = symbol.as_deref().and_then(|s| {
-            let candidates = match &market {
-                Some(m) => vec![m.timeframe],
-                None => replay::timeframe_candidates(hold.as_deref()),
-            };
-            self.indicators(s, &candidates, at)
-        });
-        let exposure = symbol.as_deref().map(symbol_exposure);
-        let currencies = match &exposure {
-            Some(Exposure::Currencies(list)) => {
-                let listed = strategy
-                    .as_ref()
-                    .and_then(|(s, _)| s.parsed())
-                    .and_then(|r| r.forbidden_conditions.blocked_currencies.clone())
-                    .unwrap_or_default();
-                let mut all: Vec<String> = list
-                    .iter()
-                    .chain(&listed)
-                    .map(|c| c.trim().to_ascii_uppercase())
-                    .collect();
-                all.sort();
-                all.dedup();
-                all
-            }
-            Some(Exposure::Unknown) | None => {
-                let mut all: Vec<String> = self
-                    .calendar
-                    .iter()
-                    .map(|c| c.event.currency.clone())
-                    .collect();
-                all.sort();
-                all.dedup();
-                all
-            }
-        };
-        let calendar = self.calendar(&currencies, at);
-        let calendar_captured = !calendar.is_empty()
-            || self
-                .calendar
-                .iter()
-                .any(|c| c.captured_at >= at - TimeDelta::hours(24) && c.captured_at <= at);
-        let tags = match (&symbol, &exposure) {
-            (Some(symbol), Some(Exposure::Currencies(list))) => Some(
-                std::iter::once(symbol.trim().to_ascii_uppercase())
-                    .chain(list.iter().cloned())
-                    .collect::<Vec<_>>(),
-            ),
-            (Some(symbol), _) => Some(vec![symbol.trim().to_ascii_uppercase()]),
-            (None, _) => None,
-        };
-        let news = self.news(tags.as_deref(), at);
-        let reach = TimeDelta::hours(replay::NEWS_HOURS);
-        let news_captured = !news.is_empty()
-            || self
-                .news
-                .iter()
-                .any(|n| n.published_at >= at - reach && n.published_at <= at);
-        let limits = self.limits_as_of(decided_at);
-        let flips = self.flips(decided_at);
-        let idea_id = idea.as_ref().map(|i| i.id);
-        let open_trades = self.open_trades(&day_decided, strategy_id, idea_id, decided_at);
-        let decided = match (&decision, &idea) {
-            (Some(d), _) if Decided::of(d).is_some() => Decided::of(d),
-            (_, Some(i)) => self.human_decision(i.id).as_ref().and_then(Decided::of),
-            _ => None,
-        };
-        let execution = idea.as_ref().and_then(|i| {
-            self.orders
-                .iter()
-                .find(|o| o.idea == i.id)
-                .map(|o| o.execution.clone())
-        });
-        Replay::assemble(Seen {
-            decision,
-            idea,
-            idea_gone,
-            moment,
-            account,
-            day_at,
-            day_decided,
-            strategy,
-            market,
-            indicators,
-            calendar,
-            calendar_captured,
-            news,
-            news_captured,
-            limits,
-            flips,
-            open_trades,
-            decided,
-            execution,
-        })
+        super::replay::gather(&mut FromFile(self), Some(decision), idea, idea_gone)
+            .await
+            .map_err(|e| ArchiveReadError::Unreadable(e.to_string()))
     }
 
     /// `human_decision`.
@@ -814,5 +677,117 @@ impl ArchiveData {
             None
         };
         Ok(Page { decisions, next })
+    }
+}
+
+/// The archive's rows as the store's replay reads them: [`super::replay::gather`] builds
+/// a replay from a file by the very rules it follows on the database. Nothing here fails.
+struct FromFile<'a>(&'a ArchiveData);
+
+impl super::replay::Reads for FromFile<'_> {
+    async fn account_row(&mut self, id: Uuid) -> Result<Option<AccountSnapshot>, Error> {
+        Ok(self.0.accounts.iter().find(|a| a.id == id).copied())
+    }
+    async fn last_account_before(
+        &mut self,
+        at: DateTime<Utc>,
+    ) -> Result<Option<AccountSnapshot>, Error> {
+        Ok(self.0.last_account_before(at))
+    }
+    async fn day_points(&mut self, at: DateTime<Utc>) -> Result<Vec<AccountSnapshot>, Error> {
+        Ok(self.0.day_points(at))
+    }
+    async fn strategy_as_of(
+        &mut self,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Option<(Strategy, replay::AsOf)>, Error> {
+        Ok(self.0.strategy_as_of(id, at))
+    }
+    async fn limits_as_of(
+        &mut self,
+        at: DateTime<Utc>,
+    ) -> Result<(RiskConfig, replay::AsOf), Error> {
+        Ok(self.0.limits_as_of(at))
+    }
+    async fn flips(&mut self, at: DateTime<Utc>) -> Result<(Option<Flip>, Option<Flip>), Error> {
+        Ok(self.0.flips(at))
+    }
+    async fn open_trades(
+        &mut self,
+        day: &[AccountSnapshot],
+        strategy_id: Option<Uuid>,
+        idea: Option<Uuid>,
+        at: DateTime<Utc>,
+    ) -> Result<OpenTrades, Error> {
+        Ok(self.0.open_trades(day, strategy_id, idea, at))
+    }
+    async fn market(
+        &mut self,
+        symbol: &str,
+        hold: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Market>, Error> {
+        Ok(self.0.market(symbol, hold, at))
+    }
+    async fn indicators(
+        &mut self,
+        symbol: &str,
+        candidates: &[Timeframe],
+        at: DateTime<Utc>,
+    ) -> Result<Option<IndicatorReading>, Error> {
+        Ok(self.0.indicators(symbol, candidates, at))
+    }
+    async fn calendar_currencies(&mut self) -> Result<Vec<String>, Error> {
+        let mut all: Vec<String> = self
+            .0
+            .calendar
+            .iter()
+            .map(|c| c.event.currency.clone())
+            .collect();
+        all.sort();
+        all.dedup();
+        Ok(all)
+    }
+    async fn calendar(
+        &mut self,
+        currencies: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<CalendarRow>, Error> {
+        Ok(self.0.calendar(currencies, at))
+    }
+    async fn calendar_captured(&mut self, at: DateTime<Utc>) -> Result<bool, Error> {
+        let since = at - TimeDelta::hours(24);
+        Ok(self
+            .0
+            .calendar
+            .iter()
+            .any(|c| c.captured_at >= since && c.captured_at <= at))
+    }
+    async fn news(
+        &mut self,
+        tags: Option<&[String]>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Headline>, Error> {
+        Ok(self.0.news(tags, at))
+    }
+    async fn news_published(&mut self, at: DateTime<Utc>) -> Result<bool, Error> {
+        let since = at - TimeDelta::hours(replay::NEWS_HOURS);
+        Ok(self
+            .0
+            .news
+            .iter()
+            .any(|n| n.published_at >= since && n.published_at <= at))
+    }
+    async fn human_decision(&mut self, idea: Uuid) -> Result<Option<Decision>, Error> {
+        Ok(self.0.human_decision(idea))
+    }
+    async fn execution(&mut self, idea: Uuid) -> Result<Option<Execution>, Error> {
+        Ok(self
+            .0
+            .orders
+            .iter()
+            .find(|o| o.idea == idea)
+            .map(|o| o.execution.clone()))
     }
 }

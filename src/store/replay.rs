@@ -245,8 +245,150 @@ impl Store {
 const READ_ONLY_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
                                   SET LOCAL plan_cache_mode = force_custom_plan";
 
-async fn gather(
-    conn: &mut PgConnection,
+/// Where a replay's rows come from: the database (below), or an archive file
+/// (`archive_replay`). One [`gather`] reads either, so a replay from an archive follows the
+/// same rules as one from the database.
+pub(crate) trait Reads {
+    async fn account_row(&mut self, id: Uuid) -> Result<Option<AccountSnapshot>, Error>;
+    async fn last_account_before(
+        &mut self,
+        at: DateTime<Utc>,
+    ) -> Result<Option<AccountSnapshot>, Error>;
+    async fn day_points(&mut self, at: DateTime<Utc>) -> Result<Vec<AccountSnapshot>, Error>;
+    async fn strategy_as_of(
+        &mut self,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Option<(Strategy, replay::AsOf)>, Error>;
+    async fn limits_as_of(
+        &mut self,
+        at: DateTime<Utc>,
+    ) -> Result<(RiskConfig, replay::AsOf), Error>;
+    async fn flips(&mut self, at: DateTime<Utc>) -> Result<(Option<Flip>, Option<Flip>), Error>;
+    async fn open_trades(
+        &mut self,
+        day: &[AccountSnapshot],
+        strategy_id: Option<Uuid>,
+        idea: Option<Uuid>,
+        at: DateTime<Utc>,
+    ) -> Result<OpenTrades, Error>;
+    async fn market(
+        &mut self,
+        symbol: &str,
+        hold: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Market>, Error>;
+    async fn indicators(
+        &mut self,
+        symbol: &str,
+        candidates: &[Timeframe],
+        at: DateTime<Utc>,
+    ) -> Result<Option<IndicatorReading>, Error>;
+    /// Every currency the calendar knows, for a replay without a symbol.
+    async fn calendar_currencies(&mut self) -> Result<Vec<String>, Error>;
+    async fn calendar(
+        &mut self,
+        currencies: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<CalendarRow>, Error>;
+    async fn calendar_captured(&mut self, at: DateTime<Utc>) -> Result<bool, Error>;
+    async fn news(
+        &mut self,
+        tags: Option<&[String]>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Headline>, Error>;
+    async fn news_published(&mut self, at: DateTime<Utc>) -> Result<bool, Error>;
+    async fn human_decision(&mut self, idea: Uuid) -> Result<Option<Decision>, Error>;
+    async fn execution(&mut self, idea: Uuid) -> Result<Option<Execution>, Error>;
+}
+
+impl Reads for PgConnection {
+    async fn account_row(&mut self, id: Uuid) -> Result<Option<AccountSnapshot>, Error> {
+        account_row(self, id).await
+    }
+    async fn last_account_before(
+        &mut self,
+        at: DateTime<Utc>,
+    ) -> Result<Option<AccountSnapshot>, Error> {
+        last_account_before(self, at).await
+    }
+    async fn day_points(&mut self, at: DateTime<Utc>) -> Result<Vec<AccountSnapshot>, Error> {
+        day_points(self, at).await
+    }
+    async fn strategy_as_of(
+        &mut self,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Option<(Strategy, replay::AsOf)>, Error> {
+        strategy_as_of(self, id, at).await
+    }
+    async fn limits_as_of(
+        &mut self,
+        at: DateTime<Utc>,
+    ) -> Result<(RiskConfig, replay::AsOf), Error> {
+        limits_as_of(self, at).await
+    }
+    async fn flips(&mut self, at: DateTime<Utc>) -> Result<(Option<Flip>, Option<Flip>), Error> {
+        flips(self, at).await
+    }
+    async fn open_trades(
+        &mut self,
+        day: &[AccountSnapshot],
+        strategy_id: Option<Uuid>,
+        idea: Option<Uuid>,
+        at: DateTime<Utc>,
+    ) -> Result<OpenTrades, Error> {
+        open_trades(self, day, strategy_id, idea, at).await
+    }
+    async fn market(
+        &mut self,
+        symbol: &str,
+        hold: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Market>, Error> {
+        market(self, symbol, hold, at).await
+    }
+    async fn indicators(
+        &mut self,
+        symbol: &str,
+        candidates: &[Timeframe],
+        at: DateTime<Utc>,
+    ) -> Result<Option<IndicatorReading>, Error> {
+        indicators(self, symbol, candidates, at).await
+    }
+    async fn calendar_currencies(&mut self) -> Result<Vec<String>, Error> {
+        calendar_currencies(self).await
+    }
+    async fn calendar(
+        &mut self,
+        currencies: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<CalendarRow>, Error> {
+        calendar(self, currencies, at).await
+    }
+    async fn calendar_captured(&mut self, at: DateTime<Utc>) -> Result<bool, Error> {
+        calendar_captured(self, at).await
+    }
+    async fn news(
+        &mut self,
+        tags: Option<&[String]>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Headline>, Error> {
+        news(self, tags, at).await
+    }
+    async fn news_published(&mut self, at: DateTime<Utc>) -> Result<bool, Error> {
+        news_published(self, at).await
+    }
+    async fn human_decision(&mut self, idea: Uuid) -> Result<Option<Decision>, Error> {
+        human_decision(self, idea).await
+    }
+    async fn execution(&mut self, idea: Uuid) -> Result<Option<Execution>, Error> {
+        execution(self, idea).await
+    }
+}
+
+pub(crate) async fn gather(
+    reads: &mut impl Reads,
     decision: Option<Decision>,
     idea: Option<Idea>,
     idea_gone: bool,
@@ -256,7 +398,7 @@ async fn gather(
         .and_then(|d| d.snapshot_ref)
         .or(idea.as_ref().map(|i| i.snapshot_ref));
     let named = match snapshot_ref {
-        Some(id) => account_row(conn, id).await?,
+        Some(id) => reads.account_row(id).await?,
         None => None,
     };
     let moment = Moment::of(decision.as_ref(), idea.as_ref(), named.as_ref())
@@ -266,15 +408,16 @@ async fn gather(
         (Some(row), _) => Some((row, AccountSource::SnapshotRef)),
         // The row the decision names is gone: missing, never another in its place.
         (None, Some(_)) => None,
-        (None, None) => last_account_before(conn, at)
+        (None, None) => reads
+            .last_account_before(at)
             .await?
             .map(|row| (row, AccountSource::LastBefore)),
     };
-    let day_at = day_points(conn, at).await?;
+    let day_at = reads.day_points(at).await?;
     let day_decided = if decided_at == at {
         day_at.clone()
     } else {
-        day_points(conn, decided_at).await?
+        reads.day_points(decided_at).await?
     };
 
     let symbol = idea
@@ -286,12 +429,12 @@ async fn gather(
         .and_then(|i| i.strategy_id)
         .or_else(|| decision.as_ref().and_then(|d| d.strategy_id));
     let strategy = match strategy_id {
-        Some(id) => strategy_as_of(conn, id, decided_at).await?,
+        Some(id) => reads.strategy_as_of(id, decided_at).await?,
         None => None,
     };
     let hold = idea.as_ref().and_then(|i| i.expected_hold.clone());
     let market = match &symbol {
-        Some(symbol) => market(conn, symbol, hold.as_deref(), at).await?,
+        Some(symbol) => reads.market(symbol, hold.as_deref(), at).await?,
         None => None,
     };
     let indicators = match &symbol {
@@ -300,7 +443,7 @@ async fn gather(
                 Some(m) => vec![m.timeframe],
                 None => replay::timeframe_candidates(hold.as_deref()),
             };
-            indicators(conn, symbol, &candidates, at).await?
+            reads.indicators(symbol, &candidates, at).await?
         }
         None => None,
     };
@@ -323,10 +466,10 @@ async fn gather(
             all
         }
         // A global decision, or a symbol of unknown exposure: every currency.
-        Some(Exposure::Unknown) | None => calendar_currencies(conn).await?,
+        Some(Exposure::Unknown) | None => reads.calendar_currencies().await?,
     };
-    let calendar = calendar(conn, &currencies, at).await?;
-    let calendar_captured = !calendar.is_empty() || calendar_captured(conn, at).await?;
+    let calendar = reads.calendar(&currencies, at).await?;
+    let calendar_captured = !calendar.is_empty() || reads.calendar_captured(at).await?;
     let tags = match (&symbol, &exposure) {
         (Some(symbol), Some(Exposure::Currencies(list))) => Some(
             std::iter::once(symbol.trim().to_ascii_uppercase())
@@ -336,23 +479,26 @@ async fn gather(
         (Some(symbol), _) => Some(vec![symbol.trim().to_ascii_uppercase()]),
         (None, _) => None,
     };
-    let news = news(conn, tags.as_deref(), at).await?;
-    let news_captured = !news.is_empty() || news_published(conn, at).await?;
+    let news = reads.news(tags.as_deref(), at).await?;
+    let news_captured = !news.is_empty() || reads.news_published(at).await?;
 
-    let limits = limits_as_of(conn, decided_at).await?;
-    let flips = flips(conn, decided_at).await?;
+    let limits = reads.limits_as_of(decided_at).await?;
+    let flips = reads.flips(decided_at).await?;
     let idea_id = idea.as_ref().map(|i| i.id);
-    let open_trades = open_trades(conn, &day_decided, strategy_id, idea_id, decided_at).await?;
+    let open_trades = reads
+        .open_trades(&day_decided, strategy_id, idea_id, decided_at)
+        .await?;
     let decided = match (&decision, &idea) {
         (Some(d), _) if Decided::of(d).is_some() => Decided::of(d),
-        (_, Some(i)) => human_decision(conn, i.id)
+        (_, Some(i)) => reads
+            .human_decision(i.id)
             .await?
             .as_ref()
             .and_then(Decided::of),
         _ => None,
     };
     let execution = match &idea {
-        Some(i) => execution(conn, i.id).await?,
+        Some(i) => reads.execution(i.id).await?,
         None => None,
     };
 
