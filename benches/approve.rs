@@ -13,7 +13,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use sqlx::{Connection as _, PgConnection};
-use support::{drop_db, ms, scratch, summary};
+use support::{STRATEGY, drop_db, ms, scratch, seed_approvable, summary};
 use tradedesk::domain::Lot;
 use tradedesk::operator::Operator;
 use tradedesk::store::Store;
@@ -21,7 +21,6 @@ use tradedesk::store::approve::Approval;
 use uuid::Uuid;
 
 const DATABASE: &str = "tradedesk_bench_approve";
-const STRATEGY: &str = "3f0e6a52-1c4d-4e8b-a7f9-2b1c0d9e8f70";
 
 #[tokio::main]
 async fn main() {
@@ -31,7 +30,7 @@ async fn main() {
         .unwrap_or(2_000);
     let (mut admin, url, target) = scratch(DATABASE).await;
     let mut floor = PgConnection::connect(&url).await.expect("connect");
-    seed(&mut floor, ideas).await;
+    seed_approvable(&mut floor, ideas).await;
     let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM trade_ideas ORDER BY id")
         .fetch_all(&mut floor)
         .await
@@ -93,35 +92,6 @@ async fn main() {
     store.pool().close().await;
     floor.close().await.ok();
     drop_db(&mut admin, DATABASE).await;
-}
-
-/// One strategy open at every hour, limits that let every idea through, an account, and
-/// `n` ideas awaiting approval, as the platform writes them.
-async fn seed(conn: &mut PgConnection, n: usize) {
-    sqlx::raw_sql(&format!(
-        r#"INSERT INTO strategies (id, name, is_active, allowed_symbols, session_windows,
-                                  entry_conditions, exit_rules, forbidden_conditions, risk_caps,
-                                  rr_expectation, created_at, updated_at)
-           VALUES ('{STRATEGY}', 'Round the clock', true, '{{EURUSD}}',
-                   '[{{"start": "00:00Z", "end": "24:00Z", "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}}]',
-                   '{{"trend_alignment": "bullish"}}', '{{"stop_loss": "swing_low - 5 pips", "take_profit": "RR>=2"}}',
-                   '{{"block_high_impact_news_minutes": 5, "blocked_symbols_during_news": ["USD", "EUR"]}}',
-                   '{{"max_lot_size": 1.0, "max_concurrent_positions": 1000000}}', 2.0, now(), now());
-           UPDATE risk_config SET max_concurrent_trades = 1000000;
-           INSERT INTO snapshot_account (id, balance, equity, margin_used, margin_free, open_pl,
-                                         open_positions, captured_at)
-           VALUES (gen_random_uuid(), 10000, 10000, 0, 10000, 0, 0, now() - interval '1 hour');
-           INSERT INTO trade_ideas (id, symbol, direction, entry_price, stop_loss, take_profit,
-                                    expected_hold, rationale, confidence_score, status,
-                                    strategy_id, snapshot_ref, created_at, updated_at)
-           SELECT gen_random_uuid(), 'EURUSD', 'buy', 1.0856, 1.0842, '{{1.0878}}', 'scalp_30m',
-                  'bench', 92.5, 'needs_approval', '{STRATEGY}', gen_random_uuid(), now(), now()
-             FROM generate_series(1, {n});
-           ANALYZE"#
-    ))
-    .execute(conn)
-    .await
-    .expect("seed the bench database");
 }
 
 /// The statements `Store::approve` sends, sent by hand with nothing in between: the risk

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use futures::TryStreamExt as _;
 use sha2::{Digest as _, Sha256};
 use sqlx::{Connection as _, PgConnection, Row as _};
-use support::{drop_db, scratch, summary};
+use support::{STRATEGY, drop_db, scratch, seed_approvable, summary};
 use tradedesk::domain::Lot;
 use tradedesk::operator::Operator;
 use tradedesk::store::Store;
@@ -33,7 +33,6 @@ use tradedesk::store::audit::{self, GENESIS};
 use uuid::Uuid;
 
 const DATABASE: &str = "tradedesk_bench_audit";
-const STRATEGY: &str = "3f0e6a52-1c4d-4e8b-a7f9-2b1c0d9e8f70";
 const GOAL_ROWS_PER_SECOND: f64 = 500_000.0;
 const BLOCK: usize = 100;
 /// Approvals at the start of each block left out: the first after ALTER TABLE re-plan.
@@ -57,7 +56,7 @@ async fn main() {
     let ideas = env("BENCH_IDEAS", 2_000);
     let (mut admin, url, target) = scratch(DATABASE).await;
     let mut conn = PgConnection::connect(&url).await.expect("connect");
-    seed(&mut conn, ideas).await;
+    seed_approvable(&mut conn, ideas).await;
 
     let start = Instant::now();
     fill(&mut conn, rows).await;
@@ -119,34 +118,6 @@ async fn main() {
     store.pool().close().await;
     conn.close().await.ok();
     drop_db(&mut admin, DATABASE).await;
-}
-
-/// One strategy open at every hour, limits that let every idea through, an account, and
-/// `n` ideas awaiting approval, as the platform writes them.
-async fn seed(conn: &mut PgConnection, n: usize) {
-    sqlx::raw_sql(&format!(
-        r#"INSERT INTO strategies (id, name, is_active, allowed_symbols, session_windows,
-                                  entry_conditions, exit_rules, forbidden_conditions, risk_caps,
-                                  rr_expectation, created_at, updated_at)
-           VALUES ('{STRATEGY}', 'Round the clock', true, '{{EURUSD}}',
-                   '[{{"start": "00:00Z", "end": "24:00Z", "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}}]',
-                   '{{"trend_alignment": "bullish"}}', '{{"stop_loss": "swing_low - 5 pips", "take_profit": "RR>=2"}}',
-                   '{{"block_high_impact_news_minutes": 5, "blocked_symbols_during_news": ["USD", "EUR"]}}',
-                   '{{"max_lot_size": 1.0, "max_concurrent_positions": 1000000}}', 2.0, now(), now());
-           UPDATE risk_config SET max_concurrent_trades = 1000000;
-           INSERT INTO snapshot_account (id, balance, equity, margin_used, margin_free, open_pl,
-                                         open_positions, captured_at)
-           VALUES (gen_random_uuid(), 10000, 10000, 0, 10000, 0, 0, now() - interval '1 hour');
-           INSERT INTO trade_ideas (id, symbol, direction, entry_price, stop_loss, take_profit,
-                                    expected_hold, rationale, confidence_score, status,
-                                    strategy_id, snapshot_ref, created_at, updated_at)
-           SELECT gen_random_uuid(), 'EURUSD', 'buy', 1.0856, 1.0842, '{{1.0878}}', 'scalp_30m',
-                  'bench', 92.5, 'needs_approval', '{STRATEGY}', gen_random_uuid(), now(), now()
-             FROM generate_series(1, {n})"#
-    ))
-    .execute(conn)
-    .await
-    .expect("seed the bench database");
 }
 
 /// `n` decisions over the last 90 days, each row built whole as a `decision_history` value
