@@ -309,8 +309,10 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Every platform user with their role, last login and lock-out.
-    pub async fn users(&self) -> Result<Vec<UserRow>, Error> {
+    /// Every platform user with their role, last login and lock-out: for whoever may grant
+    /// roles (an admin), who acts on what it shows.
+    pub async fn users(&self, operator: &Operator) -> Result<Vec<UserRow>, Error> {
+        operator.may(Act::GrantRole)?;
         sqlx::query_as(&format!(
             "SELECT u.email, u.is_active, r.role AS granted,
                     (SELECT max(created_at) FROM tradedesk.sessions s WHERE s.user_id = u.id)
@@ -484,4 +486,22 @@ async fn locked_until(
         .fetch_one(&mut *conn)
         .await
         .map_err(Error::Database)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An unknown email is checked against DUMMY_HASH so that its refusal costs what a
+    /// wrong password costs: the hash must be a well-formed bcrypt hash of the platform's
+    /// cost (passlib's default, 12), or the check would fail at once and tell them apart.
+    #[test]
+    fn the_dummy_hash_costs_what_the_platforms_hashes_cost() {
+        let parts: bcrypt::HashParts = DUMMY_HASH.parse().expect("a bcrypt hash");
+        assert_eq!(parts.get_cost(), 12);
+        assert!(matches!(
+            bcrypt::verify("any password", DUMMY_HASH),
+            Ok(false)
+        ));
+    }
 }
