@@ -94,11 +94,7 @@ pub async fn identity(store: &Store, target: &Target) -> Result<Operator, Failur
     if !store.has_platform_users().await? {
         return Ok(Operator::from_os());
     }
-    let session = match read_token(target) {
-        Some(token) => store.session(&token).await?,
-        None => None,
-    };
-    session.and_then(|s| s.operator()).ok_or_else(|| {
+    logged_in(store, target).await?.ok_or_else(|| {
         Failure::new(
             ErrorCode::Unauthorized,
             "this database has platform users: log in first with `tradedesk login --email \
@@ -107,13 +103,14 @@ pub async fn identity(store: &Store, target: &Target) -> Result<Operator, Failur
     })
 }
 
-/// Like [`identity`], but `None` instead of a refusal when nobody is logged in.
+/// This database's logged-in platform user with their role now, if a session is valid (the
+/// caller knows the database has platform users).
 pub async fn logged_in(store: &Store, target: &Target) -> Result<Option<Operator>, Failure> {
-    match identity(store, target).await {
-        Ok(operator) => Ok(Some(operator)),
-        Err(f) if f.code == ErrorCode::Unauthorized => Ok(None),
-        Err(f) => Err(f),
-    }
+    let session = match read_token(target) {
+        Some(token) => store.session(&token).await?,
+        None => None,
+    };
+    Ok(session.and_then(|s| s.operator()))
 }
 
 /// The password: from the terminal without echo, or the first line of standard input
