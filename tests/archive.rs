@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 
 use chrono::{DateTime, Duration, Utc};
 use common::TestDb;
+use common::console::Console;
 use sqlx::PgPool;
 use tradedesk::domain::Replay;
 use tradedesk::domain::strategy::document::parse_documents;
@@ -176,6 +177,34 @@ async fn archive_replays_the_same_from_the_file_verifies_across_the_cut_and_prun
             .windows(2)
             .all(|w| w[0].occurred_at >= w[1].occurred_at)
     );
+
+    // The console opens the file with no database: its timeline, read-only, and Enter
+    // replays the newest archived decision from it.
+    let mut console = Console::spawn(&["--archive", file_text], &[]);
+    let text = console.wait_for("READ-ONLY");
+    assert!(text.contains(" ARCHIVE "), "{text}");
+    assert!(
+        text.contains(&format!("{} decisions archived", old.len())),
+        "{text}"
+    );
+    console.keys("\r");
+    let newest = &page.decisions[0];
+    let text = console.wait_for(&newest.occurred_at.format("%m-%d %H:%M").to_string());
+    let title = text.lines().next().unwrap_or_default();
+    assert!(title.starts_with("REPLAY "), "{text}");
+    assert!(title.contains(newest.action.as_str()), "{text}");
+    assert!(title.contains("ARCHIVE"), "{text}");
+    console.keys("K");
+    console.wait_for("archive file is read-only");
+    // q closes the replay, then quits.
+    console.keys("q");
+    console.wait_for("Decision timeline");
+    console.keys("q");
+    let start = std::time::Instant::now();
+    while console.child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed().as_secs() < 10, "the console did not quit");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 
     // The audit chain verifies in the database and in the file, and they meet at the cut.
     let verified = audit::verify(&store, &[]).await.unwrap();

@@ -3,130 +3,13 @@
 
 mod common;
 
-use std::io::{Read as _, Write as _};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::TestDb;
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use common::console::Console;
 use sqlx::PgPool;
 use tradedesk::store::Store;
 use tradedesk::store::setup::setup;
-
-/// A console running in a pseudo-terminal of 80×24.
-struct Console {
-    screen: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
-    writer: Arc<Mutex<Box<dyn std::io::Write + Send>>>,
-    child: Box<dyn Child + Send + Sync>,
-    _master: Box<dyn MasterPty + Send>,
-    _home: tempfile::TempDir,
-}
-
-impl Console {
-    fn start(url: &str) -> Console {
-        Self::start_with(url, &[])
-    }
-
-    fn start_with(url: &str, env: &[(&str, String)]) -> Console {
-        Self::spawn(&["--database-url", url], env)
-    }
-
-    fn spawn(args: &[&str], env: &[(&str, String)]) -> Console {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 24,
-                cols: 80,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("a pseudo-terminal");
-        let home = tempfile::tempdir().unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_tradedesk"));
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("HOME", home.path());
-        cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
-        cmd.env("XDG_STATE_HOME", home.path().join("state"));
-        cmd.env_remove("DATABASE_URL");
-        cmd.env_remove("NO_COLOR");
-        for (key, value) in env {
-            cmd.env(key, value);
-        }
-        let child = pty.slave.spawn_command(cmd).expect("start tradedesk");
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let writer = Arc::new(Mutex::new(pty.master.take_writer().unwrap()));
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(
-            std::num::NonZeroU16::new(24).unwrap(),
-            std::num::NonZeroU16::new(80).unwrap(),
-            0,
-        )));
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        {
-            let (screen, raw, answer) = (screen.clone(), raw.clone(), writer.clone());
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 8192];
-                while let Ok(n) = reader.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    let chunk = &buf[..n];
-                    // Answer "where is the cursor?" as a real terminal does.
-                    if chunk.windows(4).any(|w| w == b"\x1b[6n") {
-                        let (row, col) = screen.lock().unwrap().screen().cursor_position();
-                        let reply = format!("\x1b[{};{}R", row + 1, col + 1);
-                        let mut w = answer.lock().unwrap();
-                        let _ = w.write_all(reply.as_bytes());
-                        let _ = w.flush();
-                    }
-                    screen.lock().unwrap().process(chunk);
-                    raw.lock().unwrap().extend_from_slice(chunk);
-                }
-            });
-        }
-        Console {
-            screen,
-            raw,
-            writer,
-            child,
-            _master: pty.master,
-            _home: home,
-        }
-    }
-
-    fn text(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
-    }
-
-    /// Waits until the screen shows `needle` (up to 15 s), and returns the screen.
-    fn wait_for(&self, needle: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let text = self.text();
-            if text.contains(needle) {
-                return text;
-            }
-            if start.elapsed() > Duration::from_secs(15) {
-                panic!("`{needle}` never appeared; the screen:\n{text}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&mut self, keys: &str) {
-        let mut writer = self.writer.lock().unwrap();
-        writer.write_all(keys.as_bytes()).unwrap();
-        writer.flush().unwrap();
-        drop(writer);
-        std::thread::sleep(Duration::from_millis(150));
-    }
-}
-
-impl Drop for Console {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
 
 async fn demo_db() -> (TestDb, PgPool) {
     let db = TestDb::new().await;
@@ -266,7 +149,7 @@ async fn approve_reject_halt_and_resume_with_the_keyboard_at_80x24() {
         "the alternate screen was left: {tail:?}"
     );
     // Logs went to a file in the state directory, not to the screen.
-    let log = std::fs::read_to_string(console._home.path().join("state/tradedesk/tradedesk.log"))
+    let log = std::fs::read_to_string(console.home.path().join("state/tradedesk/tradedesk.log"))
         .expect("a log file");
     assert!(log.contains("console starting"), "{log}");
     assert!(!String::from_utf8_lossy(&raw).contains("console starting"));

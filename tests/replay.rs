@@ -5,10 +5,7 @@
 
 mod common;
 
-use std::io::{Read as _, Write as _};
 use std::str::FromStr as _;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -24,6 +21,7 @@ use uuid::Uuid;
 
 use common::TestDb;
 use common::cli::{Cli, json};
+use common::console::Console;
 
 const STRATEGY: &str = "3f0e6a52-1c4d-4e8b-a7f9-2b1c0d9e8f70";
 /// The account row of the 14:00 cycle: the `snapshot_ref` of the ideas and decisions.
@@ -611,103 +609,6 @@ async fn a_partial_replay_is_printed_and_exits_snapshot_not_found() {
         "{}",
         run.err
     );
-}
-
-/// The console in an 80×24 pseudo-terminal, read through a terminal emulator.
-struct Console {
-    screen: Arc<Mutex<vt100::Parser>>,
-    writer: Box<dyn std::io::Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    _master: Box<dyn portable_pty::MasterPty + Send>,
-    _home: tempfile::TempDir,
-}
-
-impl Console {
-    fn start(url: &str) -> Console {
-        let pty = portable_pty::native_pty_system()
-            .openpty(portable_pty::PtySize {
-                rows: 24,
-                cols: 80,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("a pseudo-terminal");
-        let home = tempfile::tempdir().unwrap();
-        let mut cmd = portable_pty::CommandBuilder::new(env!("CARGO_BIN_EXE_tradedesk"));
-        cmd.args(["--database-url", url]);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("HOME", home.path());
-        cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
-        cmd.env("XDG_STATE_HOME", home.path().join("state"));
-        cmd.env_remove("DATABASE_URL");
-        let child = pty.slave.spawn_command(cmd).expect("start tradedesk");
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let mut writer = pty.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(
-            std::num::NonZeroU16::new(24).unwrap(),
-            std::num::NonZeroU16::new(80).unwrap(),
-            0,
-        )));
-        let parser = screen.clone();
-        let (answers, asked) = std::sync::mpsc::channel::<Vec<u8>>();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let mut screen = parser.lock().unwrap();
-                // Answer "where is the cursor?" as a real terminal does.
-                if buf[..n].windows(4).any(|w| w == b"\x1b[6n") {
-                    let (row, col) = screen.screen().cursor_position();
-                    let _ = answers.send(format!("\x1b[{};{}R", row + 1, col + 1).into_bytes());
-                }
-                screen.process(&buf[..n]);
-            }
-        });
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(2) {
-            if let Ok(answer) = asked.recv_timeout(Duration::from_millis(100)) {
-                writer.write_all(&answer).unwrap();
-                writer.flush().unwrap();
-                break;
-            }
-        }
-        Console {
-            screen,
-            writer,
-            child,
-            _master: pty.master,
-            _home: home,
-        }
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let text = self.screen.lock().unwrap().screen().contents();
-            if text.contains(needle) {
-                return text;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(15),
-                "`{needle}` never appeared; the screen:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(150));
-    }
-}
-
-impl Drop for Console {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::output::Out;
 use super::{Failure, close_opened, open};
+use crate::console::app::ArchiveShown;
 use crate::format::parse_time;
 use crate::store::archive::{self, ArchiveError, Event};
 use crate::store::archive_audit::{self, ArchiveVerified};
@@ -258,6 +259,29 @@ pub async fn replay(out: Out, path: &Path, id: &str) -> Result<(), Failure> {
     let data = ArchiveData::of(&archive)?;
     let replay = data.replay(data.resolve(id)?).await?;
     super::replay::show(out, replay).await
+}
+
+/// An archive file read, verified and made into the replay's entities, and how the
+/// console's header describes it.
+pub fn open_for_console(path: &Path) -> Result<(ArchiveData, ArchiveShown), Failure> {
+    let archive = read(path)?;
+    let data = ArchiveData::of(&archive)?;
+    let decisions = data.archived_decisions();
+    let shown = ArchiveShown {
+        file: path.display().to_string(),
+        database: archive.header.database.clone(),
+        created_at: archive.header.created_at,
+        decisions: decisions.len(),
+        span: decisions
+            .last()
+            .zip(decisions.first())
+            .map(|(oldest, newest)| (oldest.occurred_at, newest.occurred_at)),
+        seqs: (
+            archive.header.chain.first_seq,
+            archive.header.chain.last_seq,
+        ),
+    };
+    Ok((data, shown))
 }
 
 pub fn timeline_page(path: &Path, filter: &TimelineFilter) -> Result<Page, Failure> {

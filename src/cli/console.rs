@@ -239,11 +239,70 @@ pub async fn run(target: &Target, config: &Config, read_only: bool) -> Result<()
     let (operator, session) = (who.operator, who.session);
     app.alerts.settings = config.alerts;
     app.demo = demo.is_some();
-    let ran = crate::console::run::run(store, app, Theme::from_env(), operator, session).await;
+    let ran = crate::console::run::run(
+        crate::console::run::Source::Database(store),
+        app,
+        Theme::from_env(),
+        operator,
+        session,
+    )
+    .await;
     if let Some(demo) = demo {
         demo.stop().await;
     }
     ran.map_err(|e| Failure::new(ErrorCode::Database, format!("the terminal failed: {e}")))?;
+    if let Some(log) = log {
+        tracing::info!(log = %log.display(), "console closed");
+    }
+    Ok(())
+}
+
+/// `tradedesk --archive FILE`: the console on an archive file, read-only. The file is read
+/// and verified whole before the screen opens (a broken file is refused, not shown).
+pub async fn run_archive(path: &std::path::Path, config: &Config) -> Result<(), Failure> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(Failure::new(
+            ErrorCode::InvalidInput,
+            "the console needs a terminal; for scripts use `tradedesk timeline --archive FILE` \
+             and `tradedesk replay --archive FILE ID`",
+        ));
+    }
+    let keymap = Keymap::with_overrides(&config.keys)
+        .map_err(|e| Failure::new(ErrorCode::InvalidInput, e.to_string()))?;
+    let log = start_logging();
+    eprintln!("Reading {} and verifying its checksum…", path.display());
+    let (data, shown) = tokio::task::spawn_blocking({
+        let path = path.to_path_buf();
+        move || super::archive::open_for_console(&path)
+    })
+    .await
+    .map_err(|e| {
+        Failure::new(
+            ErrorCode::InvalidInput,
+            format!("reading the archive failed: {e}"),
+        )
+    })??;
+    tracing::info!(file = %path.display(), decisions = shown.decisions, "console on an archive");
+    let operator = Operator::with_role("archive reader", crate::domain::role::Role::Viewer)
+        .unwrap_or_else(Operator::from_os);
+    let mut app = App::new(
+        "archive".into(),
+        shown.database.clone(),
+        true,
+        keymap,
+        Utc::now(),
+    )
+    .on_archive(shown);
+    app.alerts.settings = config.alerts;
+    crate::console::run::run(
+        crate::console::run::Source::Archive(std::sync::Arc::new(data)),
+        app,
+        Theme::from_env(),
+        operator,
+        None,
+    )
+    .await
+    .map_err(|e| Failure::new(ErrorCode::Database, format!("the terminal failed: {e}")))?;
     if let Some(log) = log {
         tracing::info!(log = %log.display(), "console closed");
     }

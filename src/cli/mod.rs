@@ -73,6 +73,12 @@ pub struct Cli {
     #[arg(long)]
     pub read_only: bool,
 
+    /// Open the console on an archive file written by `tradedesk archive` instead of a
+    /// database (none is needed): its decision timeline, filterable, and each decision's
+    /// replay (Enter) as it was before archiving. Read-only.
+    #[arg(long, value_name = "FILE")]
+    pub archive: Option<PathBuf>,
+
     /// Without a command, tradedesk opens the console.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -477,6 +483,18 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         _ => {}
     }
     let config = Config::load(cli.config.as_deref())?;
+    // An archive needs no database.
+    match (&cli.command, &cli.archive) {
+        (None, Some(path)) => return console::run_archive(path, &config.config).await,
+        (Some(_), Some(_)) => {
+            return Err(Failure::new(
+                ErrorCode::InvalidInput,
+                "--archive before a command opens the console; give the command its own \
+                 --archive (e.g. `tradedesk timeline --archive FILE`)",
+            ));
+        }
+        _ => {}
+    }
     let target = target(cli.database_url.as_deref(), &config)?;
     let out = output::Out { json: cli.json };
     let Some(command) = cli.command else {

@@ -123,6 +123,22 @@ impl ReplayView {
     }
 }
 
+/// The archive file a console opened instead of a database (`tradedesk --archive FILE`):
+/// only its timeline and replays, and nothing can be done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveShown {
+    /// The file, as given.
+    pub file: String,
+    /// The database it was archived from (its name).
+    pub database: String,
+    pub created_at: DateTime<Utc>,
+    /// The decisions archived in it, and the first and last one's time.
+    pub decisions: usize,
+    pub span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The audit chain's seqs it removed, `first..=last` (empty when `last < first`).
+    pub seqs: (i64, i64),
+}
+
 /// Everything the console shows and knows.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -141,6 +157,8 @@ pub struct App {
     /// The simulated platform runs beside this console on tradedesk's own database: what
     /// it shows is not a real account (the header says DEMO).
     pub demo: bool,
+    /// Opened on an archive file: its timeline and replays only, read-only.
+    pub archive: Option<ArchiveShown>,
     pub now: DateTime<Utc>,
     pub connection: Connection,
     /// The data on screen was read before a disconnection and not yet refreshed.
@@ -207,6 +225,7 @@ impl App {
             read_only_why: None,
             role: Role::Admin,
             demo: false,
+            archive: None,
             now,
             connection: Connection::Connecting,
             stale: false,
@@ -248,6 +267,15 @@ impl App {
             next_pending: false,
             quit: false,
         }
+    }
+
+    /// A console on an archive file: the timeline has the screen, acts are refused.
+    pub fn on_archive(mut self, archive: ArchiveShown) -> App {
+        self.read_only = true;
+        self.read_only_why = Some("an archive file is read-only".into());
+        self.focus = Pane::Timeline;
+        self.archive = Some(archive);
+        self
     }
 
     /// Every read a full refresh needs (the open replay's too).
@@ -403,7 +431,8 @@ impl App {
         if self.toast.as_ref().is_some_and(|t| t.until <= now) {
             self.toast = None;
         }
-        if !new_day {
+        // An archive has no day.
+        if !new_day || self.archive.is_some() {
             return Vec::new();
         }
         // A new trading day: its P/L, drawdown and each strategy's day start again, even

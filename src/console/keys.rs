@@ -102,6 +102,14 @@ impl App {
                 return vec![Cmd::Quit];
             }
             Action::Help => self.help = true,
+            // An archive's console has one pane.
+            Action::NextPane
+            | Action::PrevPane
+            | Action::Pane1
+            | Action::Pane2
+            | Action::Pane3
+            | Action::Pane4
+                if self.archive.is_some() => {}
             Action::NextPane | Action::PrevPane => {
                 let i = Pane::ALL.iter().position(|p| *p == self.focus).unwrap_or(0);
                 let step = if action == Action::NextPane { 1 } else { 3 };

@@ -62,6 +62,10 @@ impl App {
 
     /// The read of `reload`, noted as in flight; `None` for the replay when none is open.
     pub(super) fn read(&mut self, reload: Reload) -> Option<Cmd> {
+        // An archive holds decisions and what their replays read: no live pane.
+        if self.archive.is_some() && !matches!(reload, Reload::Timeline | Reload::Replay) {
+            return None;
+        }
         let cmd = match reload {
             Reload::Risk => Cmd::LoadRisk,
             Reload::Account => Cmd::LoadAccount,

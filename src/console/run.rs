@@ -3,6 +3,7 @@
 //! messages. The screen is restored on every way out.
 
 use std::io::{self, Stdout, Write as _};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -27,6 +28,7 @@ use super::view;
 use crate::domain::{Act, TradingDay, day_state};
 use crate::operator::Operator;
 use crate::store::Store;
+use crate::store::archive_replay::ArchiveData;
 use crate::store::auth::SessionToken;
 use crate::store::listen;
 
@@ -66,10 +68,20 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// Where the console's reads come from.
+#[derive(Clone)]
+pub enum Source {
+    /// The platform's database: live panes, notifications, acts.
+    Database(Store),
+    /// A verified archive file (`tradedesk archive`): its timeline and the replays of its
+    /// decisions. No connection, nothing to listen to, nothing that can be done.
+    Archive(Arc<ArchiveData>),
+}
+
 /// Runs the console until the operator quits or a signal ends it, then closes its
 /// connections (so the server sees them end, not reset).
 pub async fn run(
-    store: Store,
+    source: Source,
     mut app: App,
     theme: Theme,
     operator: Operator,
@@ -77,11 +89,12 @@ pub async fn run(
 ) -> io::Result<()> {
     install_panic_hook();
     let mut terminal = enter()?;
-    let result = event_loop(&mut terminal, &store, &mut app, theme, &operator, session).await;
+    let result = event_loop(&mut terminal, &source, &mut app, theme, &operator, session).await;
     leave();
-    if tokio::time::timeout(CLOSE_WITHIN, store.pool().close())
-        .await
-        .is_err()
+    if let Source::Database(store) = &source
+        && tokio::time::timeout(CLOSE_WITHIN, store.pool().close())
+            .await
+            .is_err()
     {
         tracing::warn!("the database connections did not close within {CLOSE_WITHIN:?}");
     }
@@ -90,7 +103,7 @@ pub async fn run(
 
 /// The loop's own state: where messages come from and what runs.
 struct Loop<'a> {
-    store: &'a Store,
+    source: &'a Source,
     operator: &'a Operator,
     /// Checked before each act: a console left open does not outlive its session.
     session: Option<SessionToken>,
@@ -103,30 +116,41 @@ struct Loop<'a> {
 
 async fn event_loop(
     terminal: &mut Term,
-    store: &Store,
+    source: &Source,
     app: &mut App,
     theme: Theme,
     operator: &Operator,
     session: Option<SessionToken>,
 ) -> io::Result<()> {
     let (tx, mut rx) = unbounded_channel::<Msg>();
-    let listener = {
-        let tx = tx.clone();
-        tokio::spawn(listen::watch(store.clone(), move |event| {
-            tx.send(match event {
-                listen::Event::Connected => Msg::Connected,
-                listen::Event::Changed(change) => Msg::Changed(change),
-                listen::Event::Lost(reason) => Msg::Disconnected(reason),
-            })
-            .is_ok()
-        }))
+    let listener = match source {
+        Source::Database(store) => {
+            let tx = tx.clone();
+            Some(tokio::spawn(listen::watch(store.clone(), move |event| {
+                tx.send(match event {
+                    listen::Event::Connected => Msg::Connected,
+                    listen::Event::Changed(change) => Msg::Changed(change),
+                    listen::Event::Lost(reason) => Msg::Disconnected(reason),
+                })
+                .is_ok()
+            })))
+        }
+        // A file does not change: it is read once, as it opens.
+        Source::Archive(_) => {
+            let _ = tx.send(Msg::Connected);
+            None
+        }
+    };
+    let list_rows = |width, height| match source {
+        Source::Database(_) => view::list_rows(width, height),
+        Source::Archive(_) => view::archive_list_rows(width, height),
     };
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut looping = Loop {
-        store,
+        source,
         operator,
         session,
         tx,
@@ -137,7 +161,7 @@ async fn event_loop(
     let size = terminal.size()?;
     // The first read happens when the listener reports Connected.
     let mut pending = vec![Msg::Resize {
-        list_rows: view::list_rows(size.width, size.height),
+        list_rows: list_rows(size.width, size.height),
         width: size.width,
         height: size.height,
     }];
@@ -159,7 +183,7 @@ async fn event_loop(
         let msg = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => Msg::Key(key),
-                Some(Ok(Event::Resize(width, height))) => Msg::Resize { list_rows: view::list_rows(width, height), width, height },
+                Some(Ok(Event::Resize(width, height))) => Msg::Resize { list_rows: list_rows(width, height), width, height },
                 Some(Ok(_)) => continue,
                 // The terminal went away (a dropped SSH session): leave.
                 Some(Err(_)) | None => Msg::Terminate,
@@ -179,12 +203,16 @@ async fn event_loop(
             pending.push(more);
         }
     }
-    listener.abort();
+    if let Some(listener) = &listener {
+        listener.abort();
+    }
     // Acts still running are dropped with their connections: PostgreSQL rolls their
     // transactions back, so nothing half-written remains.
     looping.tasks.abort_all();
     while looping.tasks.join_next().await.is_some() {}
-    let _ = listener.await;
+    if let Some(listener) = listener {
+        let _ = listener.await;
+    }
     Ok(())
 }
 
@@ -201,19 +229,21 @@ impl Loop<'_> {
         match cmd {
             Cmd::Quit => return Ok(false),
             Cmd::EditStrategy { id } => {
-                let done = match self
-                    .store
-                    .acting(self.operator, self.session.as_ref(), Act::EditStrategy)
-                    .await
-                {
-                    Ok(operator) => {
-                        // The editor owns the terminal while it runs.
-                        leave();
-                        let done = editor::edit_strategy(self.store, id, &operator).await;
-                        *terminal = enter()?;
-                        done
-                    }
-                    Err(e) => failed(Act::EditStrategy, &e),
+                let done = match self.source {
+                    Source::Database(store) => match store
+                        .acting(self.operator, self.session.as_ref(), Act::EditStrategy)
+                        .await
+                    {
+                        Ok(operator) => {
+                            // The editor owns the terminal while it runs.
+                            leave();
+                            let done = editor::edit_strategy(store, id, &operator).await;
+                            *terminal = enter()?;
+                            done
+                        }
+                        Err(e) => failed(Act::EditStrategy, &e),
+                    },
+                    Source::Archive(_) => failed(Act::EditStrategy, &archive_refusal()),
                 };
                 let _ = self.tx.send(done);
             }
@@ -229,14 +259,20 @@ impl Loop<'_> {
                 tracing::info!(kind = ?alert.kind, title = %alert.title, body = %alert.body, "alert");
             }
             cmd => {
-                let (store, operator, session, tx) = (
-                    self.store.clone(),
+                let (source, operator, session, tx) = (
+                    self.source.clone(),
                     self.operator.clone(),
                     self.session.clone(),
                     self.tx.clone(),
                 );
                 self.tasks.spawn(async move {
-                    let _ = tx.send(exec(&store, cmd, &operator, session.as_ref()).await);
+                    let msg = match &source {
+                        Source::Database(store) => {
+                            exec(store, cmd, &operator, session.as_ref()).await
+                        }
+                        Source::Archive(data) => exec_archive(data, cmd).await,
+                    };
+                    let _ = tx.send(msg);
                 });
             }
         }
@@ -272,6 +308,38 @@ pub async fn exec(
                 },
             }
         }
+    }
+}
+
+/// Why nothing is done from an archive (the console never asks: its acts are disabled).
+fn archive_refusal() -> crate::store::Error {
+    crate::store::Error::Refused("an archive file is read-only".into())
+}
+
+/// Runs one command against an archive file's rows: the timeline and its replays.
+pub async fn exec_archive(data: &ArchiveData, cmd: Cmd) -> Msg {
+    if let Some(act) = cmd.act() {
+        return failed(act, &archive_refusal());
+    }
+    let reload = cmd.reload();
+    let loaded = match cmd {
+        Cmd::LoadTimeline { filter, append } => data
+            .timeline(&filter)
+            .map(|page| Loaded::Timeline { page, append }),
+        Cmd::LoadReplay(id) => data.replay(id).await.map(|r| Loaded::Replay(Box::new(r))),
+        other => {
+            return Msg::LoadFailed {
+                reload,
+                message: format!("an archive holds no {other:?}"),
+            };
+        }
+    };
+    match loaded {
+        Ok(loaded) => Msg::Loaded(loaded),
+        Err(e) => Msg::LoadFailed {
+            reload,
+            message: e.to_string(),
+        },
     }
 }
 

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod console;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

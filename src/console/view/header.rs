@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive as _;
 
 use super::pictures::{self, LimitTone};
-use crate::console::app::{App, Connection};
+use crate::console::app::{App, ArchiveShown, Connection};
 use crate::console::theme::Theme;
 use crate::domain::numeric::signed;
 
@@ -35,6 +35,50 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         );
     }
     draw_gauges(app, theme, frame, gauges);
+}
+
+/// The header of a console on an archive file: what it is, and that it is not the
+/// platform now. Nothing here is live: no switch, no account, no day. What matters most
+/// comes first, so a narrow screen cuts only the details.
+///
+/// ```text
+///  ARCHIVE  READ-ONLY  2026-q1.tdarchive · from ai_trader
+/// 1120 decisions archived, 2026-01-01 07:02 – 2026-03-31 22:58 UTC · audit seqs 1–1120 · written 2026-11-25 21:40 UTC
+/// ```
+pub fn draw_archive(archive: &ArchiveShown, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let [first, second] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let title = Line::from(vec![
+        Span::styled(" ARCHIVE ", theme.demo()),
+        Span::styled("  READ-ONLY  ", theme.warn()),
+        Span::raw(archive.file.as_str()),
+        Span::styled(format!(" · from {}", archive.database), theme.dim()),
+    ]);
+    let span = match archive.span {
+        Some((from, to)) => format!(
+            ", {} – {} UTC",
+            from.format("%Y-%m-%d %H:%M"),
+            to.format("%Y-%m-%d %H:%M")
+        ),
+        None => String::new(),
+    };
+    let (first_seq, last_seq) = archive.seqs;
+    let seqs = if last_seq >= first_seq {
+        format!(" · audit seqs {first_seq}–{last_seq}")
+    } else {
+        String::new()
+    };
+    let what = Line::from(Span::styled(
+        format!(
+            "{} decision{} archived{span}{seqs} · written {} UTC",
+            archive.decisions,
+            if archive.decisions == 1 { "" } else { "s" },
+            archive.created_at.format("%Y-%m-%d %H:%M")
+        ),
+        theme.dim(),
+    ));
+    frame.render_widget(Paragraph::new(title), first);
+    frame.render_widget(Paragraph::new(what), second);
 }
 
 /// `Equity 00:00–10:29 UTC ▁▂▃▅▆▇█▇ ▁24650.00 █25200.00`: the day's equity from its

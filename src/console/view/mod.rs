@@ -89,6 +89,33 @@ pub fn areas(area: Rect, focus: Pane) -> Areas {
     }
 }
 
+/// A console on an archive file: its two header lines, then the timeline.
+pub fn archive_areas(area: Rect) -> Areas {
+    let [header, body, toast, footer] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    Areas {
+        header,
+        tabs: None,
+        panes: vec![(Pane::Timeline, body)],
+        toast,
+        footer,
+    }
+}
+
+/// [`list_rows`] of a console on an archive file (its timeline has the screen).
+pub fn archive_list_rows(width: u16, height: u16) -> u16 {
+    archive_areas(Rect::new(0, 0, width, height)).panes[0]
+        .1
+        .height
+        .saturating_sub(3)
+        .max(1)
+}
+
 /// Rows a list shows on a screen of `width`×`height` (the pane less its border and its
 /// header row), for paging.
 pub fn list_rows(width: u16, height: u16) -> u16 {
@@ -122,8 +149,18 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
         }
         return;
     }
-    let a = areas(area, app.focus);
-    header::draw(app, theme, frame, a.header);
+    let a = match &app.archive {
+        Some(archive) => {
+            let a = archive_areas(area);
+            header::draw_archive(archive, theme, frame, a.header);
+            a
+        }
+        None => {
+            let a = areas(area, app.focus);
+            header::draw(app, theme, frame, a.header);
+            a
+        }
+    };
     if let Some(tabs) = a.tabs {
         draw_tabs(app, theme, frame, tabs);
     }
@@ -191,7 +228,10 @@ fn draw_footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     if app.focus != Pane::Risk {
         push(app.keymap.key_of(Action::Filter), "filter");
     }
-    push(app.keymap.key_of(Action::Halt), "HALT");
+    // Nothing in an archive can be halted.
+    if app.archive.is_none() {
+        push(app.keymap.key_of(Action::Halt), "HALT");
+    }
     push(app.keymap.key_of(Action::Help), "help");
     push(app.keymap.key_of(Action::Quit), "quit");
     // The details key where the footer has room for it (`?` lists it anyway).

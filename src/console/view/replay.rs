@@ -249,6 +249,10 @@ fn title_bar(app: &App, view: &ReplayView, theme: &Theme, frame: &mut Frame, are
         right.push(Span::styled(" DEMO ", theme.demo()));
         right.push(Span::raw(" "));
     }
+    // Replayed from a file: not the platform as it is now.
+    if app.archive.is_some() {
+        right.push(Span::styled(" ARCHIVE ", theme.demo()));
+    }
     if app.stale {
         right.push(Span::styled("STALE ", theme.error()));
     }

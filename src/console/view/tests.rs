@@ -339,3 +339,108 @@ fn the_smallest_four_pane_screen_shows_rows_of_every_pane() {
     // The header's two bars keep apart.
     assert!(text.contains("  Drawdown"), "{text}");
 }
+
+#[test]
+fn an_archive_opens_on_its_timeline_alone_and_nothing_in_it_can_be_done() {
+    use crate::console::app::ArchiveShown;
+    use crate::console::keymap::Keymap;
+    use crate::console::msg::Cmd;
+    use crate::store::timeline::Page;
+
+    for (width, height) in [(80, 24), (160, 48)] {
+        let decisions = crate::console::fixtures::decisions();
+        let shown = ArchiveShown {
+            file: "2026-q1.tdarchive".into(),
+            database: "ai_trader".into(),
+            created_at: now(),
+            decisions: decisions.len(),
+            span: Some((
+                decisions.last().unwrap().occurred_at,
+                decisions[0].occurred_at,
+            )),
+            seqs: (1, decisions.len() as i64),
+        };
+        let mut app = App::new(
+            "archive".into(),
+            "ai_trader".into(),
+            true,
+            Keymap::default(),
+            now(),
+        )
+        .on_archive(shown);
+        app.update(Msg::Resize {
+            list_rows: super::archive_list_rows(width, height),
+            width,
+            height,
+        });
+        // Opened, it reads its timeline and nothing else (an archive has no live pane).
+        let cmds = app.update(Msg::Connected);
+        assert!(
+            matches!(cmds.as_slice(), [Cmd::LoadTimeline { append: false, .. }]),
+            "{cmds:?}"
+        );
+        app.update(Msg::Loaded(Loaded::Timeline {
+            page: Page {
+                decisions: decisions.clone(),
+                next: None,
+            },
+            append: false,
+        }));
+        // Pane keys keep the timeline; a new day reads nothing.
+        for key in ['1', '2', '3'] {
+            press(&mut app, key);
+        }
+        assert_eq!(app.focus, crate::console::msg::Pane::Timeline);
+        assert!(
+            app.update(Msg::Tick(now() + chrono::Duration::days(1)))
+                .is_empty()
+        );
+        app.update(Msg::Flush);
+        assert!(
+            app.reading
+                .iter()
+                .all(|r| *r == crate::console::msg::Reload::Timeline)
+        );
+        let text = screen(&app, width, height);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].contains(" ARCHIVE "), "{text}");
+        assert!(lines[0].contains("READ-ONLY"), "{text}");
+        assert!(!text.contains("AI TRADING"), "no live switch: {text}");
+        assert!(!text.contains("HALT"), "nothing to halt: {text}");
+        assert!(text.contains(decisions[0].action.as_str()), "{text}");
+        insta::assert_snapshot!(format!("archive_{width}x{height}"), text);
+
+        // The kill switch and every act say why not, and send nothing.
+        for key in ['K', 'a', 'r'] {
+            let cmds = app.update(Msg::Key(KeyEvent::new(
+                KeyCode::Char(key),
+                if key == 'K' {
+                    KeyModifiers::SHIFT
+                } else {
+                    KeyModifiers::NONE
+                },
+            )));
+            assert!(cmds.is_empty(), "{key}: {cmds:?}");
+            assert!(app.dialog.is_none(), "{key}");
+        }
+        let toast = app
+            .toast
+            .as_ref()
+            .map(|t| t.text.clone())
+            .unwrap_or_default();
+        assert!(toast.contains("archive file is read-only"), "{toast}");
+
+        // Enter replays the selected decision from the file; its title says ARCHIVE.
+        let cmds = app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        assert_eq!(
+            cmds,
+            vec![Cmd::LoadReplay(decisions[0].id)],
+            "the newest decision, selected"
+        );
+        let mut replay = crate::console::fixtures::replay();
+        replay.decision = Some(decisions[0].clone());
+        app.update(Msg::Loaded(Loaded::Replay(Box::new(replay))));
+        let text = screen(&app, width, height);
+        assert!(text.lines().next().unwrap().contains(" ARCHIVE "), "{text}");
+    }
+}
