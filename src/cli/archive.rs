@@ -75,6 +75,7 @@ impl From<FileError> for Failure {
 impl From<ArchiveReadError> for Failure {
     fn from(e: ArchiveReadError) -> Self {
         let code = match e {
+            ArchiveReadError::File(e) => return e.into(),
             ArchiveReadError::NotFound(_) => ErrorCode::NotFound,
             ArchiveReadError::Ambiguous(_) => ErrorCode::InvalidInput,
             ArchiveReadError::Unreadable(_) => ErrorCode::Conflict,
@@ -250,13 +251,8 @@ pub async fn prune(target: &Target, out: Out, args: PruneArgs) -> Result<(), Fai
     Ok(())
 }
 
-fn read(path: &Path) -> Result<Archive, Failure> {
-    Ok(archive_file::read(path)?)
-}
-
 pub async fn replay(out: Out, path: &Path, id: &str) -> Result<(), Failure> {
-    let archive = read(path)?;
-    let data = ArchiveData::of(&archive)?;
+    let (data, _) = ArchiveData::read(path)?;
     let replay = data.replay(data.resolve(id)?).await?;
     super::replay::show(out, replay).await
 }
@@ -264,29 +260,24 @@ pub async fn replay(out: Out, path: &Path, id: &str) -> Result<(), Failure> {
 /// An archive file read, verified and made into the replay's entities, and how the
 /// console's header describes it.
 pub fn open_for_console(path: &Path) -> Result<(ArchiveData, ArchiveShown), Failure> {
-    let archive = read(path)?;
-    let data = ArchiveData::of(&archive)?;
+    let (data, header) = ArchiveData::read(path)?;
     let decisions = data.archived_decisions();
     let shown = ArchiveShown {
         file: path.display().to_string(),
-        database: archive.header.database.clone(),
-        created_at: archive.header.created_at,
+        database: header.database.clone(),
+        created_at: header.created_at,
         decisions: decisions.len(),
         span: decisions
             .last()
             .zip(decisions.first())
             .map(|(oldest, newest)| (oldest.occurred_at, newest.occurred_at)),
-        seqs: (
-            archive.header.chain.first_seq,
-            archive.header.chain.last_seq,
-        ),
+        seqs: (header.chain.first_seq, header.chain.last_seq),
     };
     Ok((data, shown))
 }
 
 pub fn timeline_page(path: &Path, filter: &TimelineFilter) -> Result<Page, Failure> {
-    let archive = read(path)?;
-    let data = ArchiveData::of(&archive)?;
+    let (data, _) = ArchiveData::read(path)?;
     Ok(data.timeline(filter)?)
 }
 

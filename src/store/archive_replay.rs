@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::archive_file::{ARCHIVED, Archive, RawRow};
+use super::archive_file::{ARCHIVED, Archive, Header, RawRow};
 use super::error::Error;
 use crate::domain::gate::OpenTrades;
 use crate::domain::replay::{
@@ -27,6 +27,8 @@ use crate::domain::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveReadError {
+    #[error(transparent)]
+    File(#[from] super::archive_file::FileError),
     #[error("{0}")]
     Unreadable(String),
     #[error("no decision {0} in the archive")]
@@ -77,6 +79,10 @@ pub struct ArchiveData {
 
 type R<T> = Result<T, String>;
 
+fn unreadable(path: &std::path::Path, table: &str, e: &str) -> ArchiveReadError {
+    ArchiveReadError::Unreadable(format!("{}: a {table} row: {e}", path.display()))
+}
+
 fn decision(r: &RawRow) -> R<Decision> {
     Ok(Decision {
         id: r.req_uuid("id")?,
@@ -97,7 +103,8 @@ fn decision(r: &RawRow) -> R<Decision> {
     })
 }
 
-fn idea(r: &RawRow, names: &HashMap<Uuid, String>) -> R<Idea> {
+/// An idea; its strategy's name is filled in once the file's strategies are read.
+fn idea(r: &RawRow) -> R<Idea> {
     let strategy_id = r.uuid("strategy_id")?;
     Ok(Idea {
         id: r.req_uuid("id")?,
@@ -115,7 +122,7 @@ fn idea(r: &RawRow, names: &HashMap<Uuid, String>) -> R<Idea> {
         confidence_score: r.req_decimal("confidence_score")?,
         status: r.req_text("status")?.parse().map_err(|e| format!("{e}"))?,
         strategy_id,
-        strategy_name: strategy_id.and_then(|s| names.get(&s).cloned()),
+        strategy_name: None,
         snapshot_ref: r.req_uuid("snapshot_ref")?,
         created_at: r.req_time("created_at")?,
         updated_at: r.req_time("updated_at")?,
@@ -174,9 +181,8 @@ fn risk(r: &RawRow) -> R<RiskConfig> {
 }
 
 impl ArchiveData {
-    /// The entities of a verified archive.
-    pub fn of(archive: &Archive) -> Result<ArchiveData, ArchiveReadError> {
-        let mut data = ArchiveData {
+    fn empty() -> ArchiveData {
+        ArchiveData {
             decisions: Vec::new(),
             archived: Vec::new(),
             ideas: HashMap::new(),
@@ -189,26 +195,54 @@ impl ArchiveData {
             strategies: HashMap::new(),
             risk: None,
             changes: Vec::new(),
-        };
-        let names: HashMap<Uuid, String> = archive
-            .rows_of("strategies")
-            .filter_map(|r| Some((r.req_uuid("id").ok()?, r.req_text("name").ok()?)))
-            .collect();
-        for r in &archive.rows {
-            data.add(r, &names).map_err(|e| {
-                ArchiveReadError::Unreadable(format!(
-                    "{}: a {} row: {e}",
-                    archive.path.display(),
-                    r.table
-                ))
-            })?;
         }
-        data.decisions.sort_by_key(|d| (d.occurred_at, d.id));
-        data.accounts.sort_by_key(|a| (a.captured_at, a.id));
-        Ok(data)
     }
 
-    fn add(&mut self, r: &RawRow, names: &HashMap<Uuid, String>) -> R<()> {
+    /// The entities of a verified archive.
+    pub fn of(archive: &Archive) -> Result<ArchiveData, ArchiveReadError> {
+        let mut data = ArchiveData::empty();
+        for r in &archive.rows {
+            data.add(r)
+                .map_err(|e| unreadable(&archive.path, &r.table, &e))?;
+        }
+        Ok(data.finish())
+    }
+
+    /// Reads and verifies the archive at `path`, making each row an entity as it is read:
+    /// the rows' raw text is never held all at once (a year's archive holds millions). What
+    /// was made is returned only once the whole file verified.
+    pub fn read(path: &std::path::Path) -> Result<(ArchiveData, Header), ArchiveReadError> {
+        let mut data = ArchiveData::empty();
+        let mut failed: Option<ArchiveReadError> = None;
+        let archive = super::archive_file::scan(path, |r| {
+            if failed.is_none()
+                && let Err(e) = data.add(r)
+            {
+                failed = Some(unreadable(path, &r.table, &e));
+            }
+            false
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        Ok((data.finish(), archive.header))
+    }
+
+    /// Orders what `add` gathered, and names each idea's strategy (a file may hold the
+    /// strategy after its ideas).
+    fn finish(mut self) -> ArchiveData {
+        for idea in self.ideas.values_mut() {
+            idea.strategy_name = idea
+                .strategy_id
+                .and_then(|s| self.strategies.get(&s))
+                .map(|s| s.name.clone());
+        }
+        self.decisions.sort_by_key(|d| (d.occurred_at, d.id));
+        self.accounts.sort_by_key(|a| (a.captured_at, a.id));
+        self
+    }
+
+    fn add(&mut self, r: &RawRow) -> R<()> {
         match r.table.as_str() {
             "decision_history" => {
                 let d = decision(r)?;
@@ -218,7 +252,7 @@ impl ArchiveData {
                 self.decisions.push(d);
             }
             "trade_ideas" => {
-                let i = idea(r, names)?;
+                let i = idea(r)?;
                 self.ideas.insert(i.id, i);
             }
             "executions" => self.orders.push(Order {
