@@ -495,14 +495,14 @@ async fn choose(conn: &mut PgConnection, from: i64, upto: i64) -> Result<(), Arc
         "INSERT INTO ar_rows SELECT DISTINCT 'snapshot_account', x.id, 'context'
            FROM ar_points p CROSS JOIN LATERAL (
                 (SELECT id FROM snapshot_account WHERE captured_at <= p.t
-                  ORDER BY captured_at DESC, equity DESC LIMIT 1)
+                  ORDER BY captured_at DESC, equity DESC, id DESC LIMIT 1)
                 UNION ALL
                 (SELECT id FROM snapshot_account WHERE captured_at < date_trunc('day', p.t)
-                  ORDER BY captured_at DESC, equity DESC LIMIT 1)
+                  ORDER BY captured_at DESC, equity DESC, id DESC LIMIT 1)
                 UNION ALL
                 (SELECT id FROM snapshot_account
                   WHERE captured_at >= date_trunc('day', p.t) AND captured_at <= p.t
-                  ORDER BY captured_at, equity LIMIT 1)) x
+                  ORDER BY captured_at, equity, id LIMIT 1)) x
          ON CONFLICT DO NOTHING",
         "INSERT INTO ar_rows SELECT 'snapshot_account', h.id, 'context' FROM (
              SELECT id, equity, max(equity) OVER (PARTITION BY date_trunc('day', captured_at)

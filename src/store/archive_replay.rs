@@ -413,7 +413,7 @@ impl ArchiveData {
         self.accounts
             .iter()
             .filter(|a| a.captured_at <= at)
-            .max_by(|a, b| (a.captured_at, a.equity).cmp(&(b.captured_at, b.equity)))
+            .max_by_key(|a| (a.captured_at, a.equity, a.id))
             .copied()
     }
 
@@ -425,18 +425,20 @@ impl ArchiveData {
             .iter()
             .filter(|a| a.captured_at >= start && a.captured_at <= at)
             .collect();
+        // The database's orders (`store::replay::day_points`), ties and all.
         let before = self
             .accounts
             .iter()
             .filter(|a| a.captured_at < start)
-            .max_by(|a, b| (a.captured_at, a.equity).cmp(&(b.captured_at, b.equity)));
-        let first = day
-            .iter()
-            .min_by(|a, b| (a.captured_at, a.equity).cmp(&(b.captured_at, b.equity)));
-        let highest = day.iter().max_by(|a, b| a.equity.cmp(&b.equity));
-        let latest = day
-            .iter()
-            .max_by(|a, b| (a.captured_at, a.equity).cmp(&(b.captured_at, b.equity)));
+            .max_by_key(|a| (a.captured_at, a.equity, a.id));
+        let first = day.iter().min_by_key(|a| (a.captured_at, a.equity, a.id));
+        // The highest equity, first reached.
+        let highest = day.iter().min_by(|a, b| {
+            b.equity
+                .cmp(&a.equity)
+                .then((a.captured_at, a.id).cmp(&(b.captured_at, b.id)))
+        });
+        let latest = day.iter().max_by_key(|a| (a.captured_at, a.equity, a.id));
         before
             .into_iter()
             .chain(first.copied())
@@ -663,7 +665,13 @@ impl ArchiveData {
                 Some(tags) => h.symbols.is_empty() || h.symbols.iter().any(|s| tags.contains(s)),
             })
             .collect();
-        rows.sort_by_key(|h| std::cmp::Reverse(h.published_at));
+        // As the database orders them (`store::replay::news`): newest first, ties by the
+        // capture, then the source and the headline in byte order.
+        rows.sort_by(|a, b| {
+            (b.published_at, b.captured_at)
+                .cmp(&(a.published_at, a.captured_at))
+                .then_with(|| (&a.source, &a.headline).cmp(&(&b.source, &b.headline)))
+        });
         rows.truncate(usize::try_from(replay::NEWS_MAX).unwrap_or(0));
         rows.into_iter().cloned().collect()
     }

@@ -126,13 +126,10 @@ async fn moments(conn: &mut PgConnection, cut: DateTime<Utc>) -> Result<(), sqlx
          SELECT x.id FROM (SELECT DISTINCT at, day_start FROM pr_moments) k
           CROSS JOIN LATERAL (
                (SELECT id FROM snapshot_account WHERE captured_at <= k.at
-                 ORDER BY captured_at DESC, equity DESC LIMIT 1)
-               UNION ALL
-               (SELECT id FROM snapshot_account WHERE captured_at <= k.at
-                 ORDER BY captured_at DESC LIMIT 1)
+                 ORDER BY captured_at DESC, equity DESC, id DESC LIMIT 1)
                UNION ALL
                (SELECT id FROM snapshot_account WHERE captured_at < k.day_start
-                 ORDER BY captured_at DESC, equity DESC LIMIT 1)) x",
+                 ORDER BY captured_at DESC, equity DESC, id DESC LIMIT 1)) x",
     )
     .execute(&mut *conn)
     .await?;

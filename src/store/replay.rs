@@ -589,7 +589,7 @@ async fn last_account_before(
 ) -> Result<Option<AccountSnapshot>, Error> {
     let row: Option<AccountRow> = sqlx::query_as(&format!(
         "SELECT {ACCOUNT_COLUMNS} FROM snapshot_account WHERE captured_at <= $1
-          ORDER BY captured_at DESC LIMIT 1"
+          ORDER BY captured_at DESC, equity DESC, id DESC LIMIT 1"
     ))
     .bind(at)
     .fetch_optional(&mut *conn)
@@ -601,6 +601,11 @@ async fn last_account_before(
 /// The snapshots the day's P/L at `at` needs, and no more: the last before the day started,
 /// the day's first, its highest and its latest up to `at` (`pnl::day_state` gives the same
 /// figures from these as from every snapshot of the day).
+///
+/// Every order here, as in every read of a replay, is total: ties (a flat equity is the
+/// same for hours) are broken by time and then id, text in byte order (`COLLATE "C"`), so
+/// a replay picks the same rows every time, whatever the table's physical order, and an
+/// archive's replay (`archive_replay.rs`, which breaks ties the same way) picks them too.
 async fn day_points(
     conn: &mut PgConnection,
     at: DateTime<Utc>,
@@ -609,16 +614,16 @@ async fn day_points(
     let c = ACCOUNT_COLUMNS;
     let rows: Vec<AccountRow> = sqlx::query_as(&format!(
         "(SELECT {c} FROM snapshot_account WHERE captured_at < $1
-           ORDER BY captured_at DESC, equity DESC LIMIT 1)
+           ORDER BY captured_at DESC, equity DESC, id DESC LIMIT 1)
          UNION ALL
          (SELECT {c} FROM snapshot_account WHERE captured_at >= $1 AND captured_at <= $2
-           ORDER BY captured_at, equity LIMIT 1)
+           ORDER BY captured_at, equity, id LIMIT 1)
          UNION ALL
          (SELECT {c} FROM snapshot_account WHERE captured_at >= $1 AND captured_at <= $2
-           ORDER BY equity DESC LIMIT 1)
+           ORDER BY equity DESC, captured_at, id LIMIT 1)
          UNION ALL
          (SELECT {c} FROM snapshot_account WHERE captured_at >= $1 AND captured_at <= $2
-           ORDER BY captured_at DESC, equity DESC LIMIT 1)"
+           ORDER BY captured_at DESC, equity DESC, id DESC LIMIT 1)"
     ))
     .bind(day_start)
     .bind(at)
@@ -926,13 +931,13 @@ async fn calendar(
                 e.forecast_value, e.actual_value, e.captured_at
            FROM unnest($1::text[]) AS c(currency)
            CROSS JOIN LATERAL (
-                SELECT DISTINCT ON (event_time, title)
+                SELECT DISTINCT ON (event_time, title COLLATE \"C\")
                        event_time, currency, impact_level, title, previous_value,
                        forecast_value, actual_value, captured_at
                   FROM snapshot_calendar s
                  WHERE s.currency = c.currency AND s.event_time BETWEEN $2 AND $3
                    AND s.captured_at <= $4
-                 ORDER BY event_time, title, captured_at DESC) e",
+                 ORDER BY event_time, title COLLATE \"C\", captured_at DESC) e",
     )
     .bind(currencies)
     .bind(at - reach)
@@ -969,7 +974,8 @@ async fn news(
            FROM snapshot_news
           WHERE published_at BETWEEN $1 AND $2 AND captured_at <= $2
             AND ($3::text[] IS NULL OR symbols && $3 OR coalesce(cardinality(symbols), 0) = 0)
-          ORDER BY published_at DESC LIMIT $4",
+          ORDER BY published_at DESC, captured_at DESC, source COLLATE \"C\",
+                   headline COLLATE \"C\" LIMIT $4",
     )
     .bind(at - TimeDelta::hours(replay::NEWS_HOURS))
     .bind(at)
