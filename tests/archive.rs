@@ -364,6 +364,56 @@ fn archive_killed_after(url: &str, cut: &str, file: &Path, step: &str) {
     child.wait().unwrap();
 }
 
+/// Rows that tie (a flat equity for hours, twin captures of one moment, headlines published
+/// at the same second) are picked and ordered the same way by the database and by the
+/// archive, whatever order the table holds them in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ties_replay_the_same_from_the_database_and_from_the_file() {
+    let (_db, store, pool) = desk(2).await;
+    // A twin of every account capture (same time, same figures, another id), and of every
+    // headline (same time, another text), written newest first so that the table's
+    // physical order is not time's.
+    sqlx::raw_sql(
+        "INSERT INTO snapshot_account (id, balance, equity, margin_used, margin_free, open_pl,
+                                       open_positions, captured_at)
+         SELECT gen_random_uuid(), balance, equity, margin_used, margin_free, open_pl,
+                open_positions, captured_at
+           FROM snapshot_account ORDER BY captured_at DESC;
+         INSERT INTO snapshot_news (id, headline, source, symbols, published_at, captured_at)
+         SELECT gen_random_uuid(), 'Also: ' || headline, source, symbols, published_at,
+                captured_at
+           FROM snapshot_news ORDER BY published_at DESC;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let cut = monday("13:30:00");
+    let old = decisions(&pool, cut, true).await;
+    assert!(!old.is_empty());
+    let before = replays(&store, &old).await;
+    // The database's own answer does not move with the physical order.
+    for table in ["snapshot_account", "snapshot_news"] {
+        sqlx::query(&format!("VACUUM FULL {table}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    assert_eq!(replays(&store, &old).await, before);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ties.tdarchive");
+    archive::archive(&store, cut, &file, 7, &quiet)
+        .await
+        .unwrap();
+    let (data, _) = ArchiveData::read(&file).unwrap();
+    let mut twins_shown = false;
+    for id in &old {
+        let replay = data.replay(*id).await.unwrap();
+        twins_shown |= replay.news.iter().any(|h| h.headline.starts_with("Also: "));
+        assert_eq!(&replay, &before[id], "replay of {id} from the file");
+    }
+    assert!(twins_shown, "no replay showed a headline's twin");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigkill_at_any_step_of_an_archive_loses_nothing_and_a_rerun_finishes_it() {
     let (db, store, pool) = desk(1).await;
