@@ -117,14 +117,15 @@ struct TrailerLine {
     trailer: Trailer,
 }
 
+/// A row's line, read in one pass: its columns' raw text is split out as the line is
+/// parsed (not kept whole and parsed again).
 #[derive(Deserialize)]
 struct RowLine<'a> {
     #[serde(borrow)]
     table: &'a str,
     #[serde(borrow)]
     role: &'a str,
-    #[serde(borrow)]
-    row: &'a RawValue,
+    row: HashMap<String, Box<RawValue>>,
 }
 
 /// Writes `FILE.partial`; [`Writer::finish`] seals it with the trailer and fsyncs it.
@@ -440,8 +441,6 @@ pub fn scan(path: &Path, mut keep: impl FnMut(&RawRow) -> bool) -> Result<Archiv
         hash.update(line.as_bytes());
         let row: RowLine = serde_json::from_str(text)
             .map_err(|e| FileError::invalid(path, format!("row {} is not a row: {e}", seen + 1)))?;
-        let fields: HashMap<String, Box<RawValue>> = serde_json::from_str(row.row.get())
-            .map_err(|e| FileError::invalid(path, format!("row {}: {e}", seen + 1)))?;
         *counted
             .entry(format!("{}/{}", row.table, row.role))
             .or_default() += 1;
@@ -449,7 +448,7 @@ pub fn scan(path: &Path, mut keep: impl FnMut(&RawRow) -> bool) -> Result<Archiv
         let raw = RawRow {
             table: row.table.to_string(),
             role: row.role.to_string(),
-            fields,
+            fields: row.row,
         };
         if keep(&raw) {
             rows.push(raw);
