@@ -28,20 +28,6 @@ use tradedesk::store::setup::setup;
 use tradedesk::store::timeline::TimelineFilter;
 use uuid::Uuid;
 
-/// The platform's strategies, open at every hour.
-fn strategies() -> String {
-    let mut doc: serde_json::Value =
-        serde_json::from_str(include_str!("fixtures/platform_strategies.json")).unwrap();
-    for s in doc["strategies"].as_array_mut().unwrap() {
-        s["is_active"] = true.into();
-        s["session_windows"] = serde_json::json!([{
-            "start": "00:00Z", "end": "24:00Z",
-            "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-        }]);
-    }
-    doc.to_string()
-}
-
 fn monday(time: &str) -> DateTime<Utc> {
     format!("2026-11-23T{time}Z").parse().unwrap()
 }
@@ -54,7 +40,7 @@ async fn desk(hours: i64) -> (TestDb, Store, PgPool) {
     setup(&db.target(), false).await.unwrap();
     let store = Store::open(&db.target(), 3).await.unwrap();
     let operator = Operator::new("ops@desk").unwrap();
-    let specs = parse_documents(&strategies()).unwrap();
+    let specs = parse_documents(&common::strategies_open_at_every_hour()).unwrap();
     store.import_strategies(&specs, &operator).await.unwrap();
     let pool = db.pool().await;
     sqlx::query("UPDATE risk_config SET ai_trading_enabled = true")

@@ -7,7 +7,6 @@ mod common;
 
 use chrono::{DateTime, Duration, Utc};
 use common::TestDb;
-use common::cli::json;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 use tradedesk::domain::strategy::document::parse_documents;
@@ -17,27 +16,13 @@ use tradedesk::sim::market;
 use tradedesk::store::Store;
 use tradedesk::store::setup::setup;
 
-/// The platform's strategies, open at every hour so that the run does not depend on when
-/// it simulates.
-fn strategies() -> String {
-    let mut doc = json(include_str!("fixtures/platform_strategies.json"));
-    for s in doc["strategies"].as_array_mut().unwrap() {
-        s["is_active"] = true.into();
-        s["session_windows"] = serde_json::json!([{
-            "start": "00:00Z", "end": "24:00Z",
-            "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-        }]);
-    }
-    doc.to_string()
-}
-
 /// A set-up database with the strategies, the given limits, and AI trading on.
 async fn desk(limits: &[&str]) -> (TestDb, Store, PgPool) {
     let db = TestDb::new().await;
     setup(&db.target(), false).await.unwrap();
     let store = Store::open(&db.target(), 3).await.unwrap();
     let operator = Operator::new("ops@desk").unwrap();
-    let specs = parse_documents(&strategies()).unwrap();
+    let specs = parse_documents(&common::strategies_open_at_every_hour()).unwrap();
     store.import_strategies(&specs, &operator).await.unwrap();
     let mut edits = vec!["ai_trading_enabled=true"];
     edits.extend_from_slice(limits);

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use super::output::Out;
-use super::{Failure, close_opened, open};
+use super::{Failure, open};
 use crate::console::app::ArchiveShown;
 use crate::format::parse_time;
 use crate::store::archive::{self, ArchiveError, Event};
@@ -319,19 +319,13 @@ async fn report(
         )
     });
     if out.json {
-        let mut value = json!({
+        let value = json!({
             "intact": v.intact(),
             "file": path,
             "sha256": archive.trailer.sha256,
             "archive": v,
         });
-        let Some(failure) = broken else {
-            return out.json(&value);
-        };
-        value["error"] = json!({"code": failure.code.as_str(), "message": failure.message});
-        out.json(&value)?;
-        close_opened().await;
-        std::process::exit(failure.code.exit_status());
+        return out.json_report(value, broken).await;
     }
     println!(
         "{}: checksum ok ({} rows, sha256 {})",

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::output::Out;
-use super::{Failure, close_opened, open};
+use super::{Failure, open};
 use crate::store::audit::{self, AuditError, Head, Verified};
 use crate::store::{ErrorCode, Target};
 
@@ -93,18 +93,11 @@ async fn verify_output(out: Out, verified: &[Verified]) -> Result<(), Failure> {
         }
         return broken.map_or(Ok(()), Err);
     }
-    let mut value = json!({
+    let value = json!({
         "intact": broken.is_none(),
         "tables": verified,
     });
-    let Some(failure) = broken else {
-        return out.json(&value);
-    };
-    // One JSON document: the report, with the error a script looks for under "error".
-    value["error"] = json!({"code": failure.code.as_str(), "message": failure.message});
-    out.json(&value)?;
-    close_opened().await;
-    std::process::exit(failure.code.exit_status());
+    out.json_report(value, broken).await
 }
 
 /// `decision_history: 1234 rows verified, intact (head seq 1234)`, or what is wrong.

@@ -19,6 +19,24 @@ impl Out {
         println!("{}", serde_json::to_string_pretty(value)?);
         Ok(())
     }
+
+    /// A report as one JSON document on standard output, whether or not the command
+    /// failed: with `failure` it carries the error a script looks for under "error", and
+    /// the process then exits with the failure's status (its connections closed first).
+    pub async fn json_report(
+        &self,
+        mut value: serde_json::Value,
+        failure: Option<Failure>,
+    ) -> Result<(), Failure> {
+        let Some(failure) = failure else {
+            return self.json(&value);
+        };
+        value["error"] =
+            serde_json::json!({"code": failure.code.as_str(), "message": failure.message});
+        self.json(&value)?;
+        super::close_opened().await;
+        std::process::exit(failure.code.exit_status());
+    }
 }
 
 /// A failed write of output (a reader closing the pipe ends the process on SIGPIPE before

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::output::{Align, Out, Table};
-use super::{Failure, close_opened, open};
+use super::{Failure, open};
 use crate::domain::replay::{AccountSource, EventThen, GateThen, MomentSource};
 use crate::domain::{DayState, Outcome, Purpose, Replay, Strategy};
 use crate::format::{Plain, Shown, short, signed, timestamp};
@@ -36,16 +36,8 @@ pub(super) async fn show(out: Out, replay: Replay) -> Result<(), Failure> {
         print_text(&replay);
         return partial.map_or(Ok(()), Err);
     }
-    let mut value = to_json(&replay);
-    let Some(failure) = partial else {
-        return out.json(&value);
-    };
-    // One JSON document on standard output: the partial replay, with the error a script
-    // looks for under "error", then the exit status of SNAPSHOT_NOT_FOUND.
-    value["error"] = json!({"code": failure.code.as_str(), "message": failure.message});
-    out.json(&value)?;
-    close_opened().await;
-    std::process::exit(failure.code.exit_status());
+    // A partial replay is still printed, then exits SNAPSHOT_NOT_FOUND.
+    out.json_report(to_json(&replay), partial).await
 }
 
 /// The replay as JSON: `decision`, `idea`, `moment`, `strategy`, `market` (with `candles`),

@@ -473,6 +473,26 @@ impl Flip {
         }
     }
 
+    /// Of `decisions`, the last flip at or before `at` and the first after it (what the AI
+    /// switch was then, and what changed it next).
+    pub fn around<'a>(
+        decisions: impl IntoIterator<Item = &'a Decision>,
+        at: DateTime<Utc>,
+    ) -> (Option<Flip>, Option<Flip>) {
+        let flips: Vec<Flip> = decisions.into_iter().filter_map(Flip::of).collect();
+        let before = flips
+            .iter()
+            .filter(|f| f.occurred_at <= at)
+            .max_by_key(|f| f.occurred_at)
+            .cloned();
+        let after = flips
+            .iter()
+            .filter(|f| f.occurred_at > at)
+            .min_by_key(|f| f.occurred_at)
+            .cloned();
+        (before, after)
+    }
+
     fn halts(&self) -> bool {
         self.action == DecisionAction::AiHalted
     }

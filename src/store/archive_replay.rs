@@ -504,26 +504,7 @@ impl ArchiveData {
 
     /// `flips`.
     fn flips(&self, at: DateTime<Utc>) -> (Option<Flip>, Option<Flip>) {
-        let flips: Vec<Flip> = self
-            .decisions
-            .iter()
-            .filter(|d| {
-                (d.action == DecisionAction::AiHalted && d.symbol.is_none())
-                    || d.action == DecisionAction::AiResumed
-            })
-            .filter_map(Flip::of)
-            .collect();
-        let before = flips
-            .iter()
-            .filter(|f| f.occurred_at <= at)
-            .max_by_key(|f| f.occurred_at)
-            .cloned();
-        let after = flips
-            .iter()
-            .filter(|f| f.occurred_at > at)
-            .min_by_key(|f| f.occurred_at)
-            .cloned();
-        (before, after)
+        Flip::around(&self.decisions, at)
     }
 
     /// `open_trades`.
@@ -683,17 +664,12 @@ impl ArchiveData {
         &self,
         filter: &super::timeline::TimelineFilter,
     ) -> Result<super::timeline::Page, ArchiveReadError> {
-        use super::timeline::{Cursor, Page};
-        if let (Some(since), Some(until)) = (filter.since, filter.until)
-            && since >= until
-        {
-            return Err(ArchiveReadError::Unreadable(
-                "--since must be earlier than --until".into(),
-            ));
-        }
-        let limit = usize::try_from(filter.limit.clamp(1, 10_000)).unwrap_or(1);
+        use super::timeline::Page;
+        let limit = filter
+            .page_size()
+            .map_err(|e| ArchiveReadError::Unreadable(e.into()))?;
         let symbol = filter.symbol.as_ref().map(|s| s.to_ascii_uppercase());
-        let mut decisions: Vec<Decision> = self
+        let decisions: Vec<Decision> = self
             .archived_decisions()
             .into_iter()
             .filter(|d| symbol.is_none() || d.symbol == symbol)
@@ -709,16 +685,7 @@ impl ArchiveData {
             .take(limit + 1)
             .cloned()
             .collect();
-        let next = if decisions.len() > limit {
-            decisions.truncate(limit);
-            decisions.last().map(|d| Cursor {
-                occurred_at: d.occurred_at,
-                id: d.id,
-            })
-        } else {
-            None
-        };
-        Ok(Page { decisions, next })
+        Ok(Page::of(decisions, limit))
     }
 }
 

@@ -20,7 +20,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
-use sqlx::{Acquire as _, PgConnection};
+use sqlx::{Acquire as _, PgConnection, Row as _};
 
 use super::Store;
 use crate::domain::replay::{self as rules, Timeframe};
@@ -174,7 +174,10 @@ pub async fn prune(
     // The moments are read once, outside the batches: a decision inserted meanwhile is
     // newer than the cut (the platform writes no past), so its rows are not older anyway.
     moments(conn, cut).await?;
-    let timeframes: Vec<&str> = Timeframe::ALL.iter().map(|t| t.as_str()).collect();
+    let timeframes: Vec<String> = Timeframe::ALL
+        .iter()
+        .map(|t| t.as_str().to_string())
+        .collect();
     let spans: Vec<f64> = Timeframe::ALL
         .iter()
         .map(|t| t.span().num_seconds() as f64)
@@ -196,34 +199,30 @@ pub async fn prune(
                 .bind(cut)
                 .fetch_one(&mut *conn)
                 .await?;
-        // $1..$6 as in `tables`, $7 the cut, $8 the batch.
-        fn bind_all<'q>(
-            sql: &'q str,
-            timeframes: &[&str],
-            spans: &[f64],
-            numbers: [f64; 4],
-            cut: DateTime<Utc>,
-            batch: i64,
-        ) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, i64, sqlx::postgres::PgArguments>
-        {
-            let timeframes: Vec<String> = timeframes.iter().map(|t| t.to_string()).collect();
-            sqlx::query_scalar::<_, i64>(sql)
-                .bind(timeframes)
-                .bind(spans.to_vec())
-                .bind(numbers[0])
-                .bind(numbers[1])
-                .bind(numbers[2])
-                .bind(numbers[3])
+        let count = format!("SELECT count(*) FROM {table} s WHERE s.{time} < $7 AND NOT {needed}");
+        let delete = format!(
+            "WITH picked AS (
+                 SELECT s.id FROM {table} s
+                  WHERE ($9::uuid IS NULL OR s.id > $9) AND s.{time} < $7 AND NOT {needed}
+                  ORDER BY s.id LIMIT $8 FOR UPDATE SKIP LOCKED),
+             gone AS (
+                 DELETE FROM {table} WHERE id IN (SELECT id FROM picked) RETURNING id)
+             SELECT count(*), max(id::text)::uuid FROM gone"
+        );
+        // $1..$6 as in `tables`, $7 the cut, $8 the batch ($9 where the batch starts).
+        let bound = |sql| {
+            sqlx::query(sql)
+                .bind(timeframes.clone())
+                .bind(spans.clone())
+                .bind(before_n)
+                .bind(after_n)
+                .bind(calendar_secs)
+                .bind(news_secs)
                 .bind(cut)
                 .bind(batch.max(1))
-        }
-        let numbers = [before_n, after_n, calendar_secs, news_secs];
+        };
         if dry_run {
-            let sql =
-                format!("SELECT count(*) FROM {table} s WHERE s.{time} < $7 AND NOT {needed}");
-            pruned.unneeded = bind_all(&sql, &timeframes, &spans, numbers, cut, batch)
-                .fetch_one(&mut *conn)
-                .await?;
+            pruned.unneeded = bound(&count).fetch_one(&mut *conn).await?.try_get(0)?;
             progress(&pruned);
             report.push(pruned);
             continue;
@@ -239,27 +238,8 @@ pub async fn prune(
             sqlx::raw_sql("SET LOCAL lock_timeout = '200ms'")
                 .execute(&mut *tx)
                 .await?;
-            let sql = format!(
-                "WITH picked AS (
-                     SELECT s.id FROM {table} s
-                      WHERE ($9::uuid IS NULL OR s.id > $9) AND s.{time} < $7 AND NOT {needed}
-                      ORDER BY s.id LIMIT $8 FOR UPDATE SKIP LOCKED),
-                 gone AS (
-                     DELETE FROM {table} WHERE id IN (SELECT id FROM picked) RETURNING id)
-                 SELECT count(*), max(id::text)::uuid FROM gone"
-            );
-            let (n, max): (i64, Option<uuid::Uuid>) = sqlx::query_as(&sql)
-                .bind(timeframes.iter().map(|t| t.to_string()).collect::<Vec<_>>())
-                .bind(spans.clone())
-                .bind(numbers[0])
-                .bind(numbers[1])
-                .bind(numbers[2])
-                .bind(numbers[3])
-                .bind(cut)
-                .bind(batch.max(1))
-                .bind(last)
-                .fetch_one(&mut *tx)
-                .await?;
+            let row = bound(&delete).bind(last).fetch_one(&mut *tx).await?;
+            let (n, max): (i64, Option<uuid::Uuid>) = (row.try_get(0)?, row.try_get(1)?);
             tx.commit().await?;
             pruned.deleted += n;
             pruned.unneeded += n;

@@ -741,24 +741,11 @@ async fn flips(
     .fetch_all(&mut *conn)
     .await
     .map_err(Error::Database)?;
-    let flips: Vec<Flip> = rows
+    let decisions = rows
         .into_iter()
         .map(Decision::try_from)
-        .collect::<Result<Vec<_>, _>>()?
-        .iter()
-        .filter_map(Flip::of)
-        .collect();
-    let before = flips
-        .iter()
-        .filter(|f| f.occurred_at <= at)
-        .max_by_key(|f| f.occurred_at)
-        .cloned();
-    let after = flips
-        .iter()
-        .filter(|f| f.occurred_at > at)
-        .min_by_key(|f| f.occurred_at)
-        .cloned();
-    Ok((before, after))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Flip::around(&decisions, at))
 }
 
 /// Positions open at `at`: the latest account snapshot's then, plus orders handed to

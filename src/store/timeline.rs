@@ -90,17 +90,41 @@ pub struct Page {
     pub next: Option<Cursor>,
 }
 
+impl TimelineFilter {
+    /// How many rows a page holds (1 to 10 000), or why the filter cannot be read.
+    pub fn page_size(&self) -> Result<usize, &'static str> {
+        if let (Some(since), Some(until)) = (self.since, self.until)
+            && since >= until
+        {
+            return Err("--since must be earlier than --until");
+        }
+        Ok(usize::try_from(self.limit.clamp(1, 10_000)).unwrap_or(1))
+    }
+}
+
+impl Page {
+    /// The page of `decisions`, read newest first with one row more than `size` when
+    /// another page follows.
+    pub fn of(mut decisions: Vec<Decision>, size: usize) -> Page {
+        let next = if decisions.len() > size {
+            decisions.truncate(size);
+            decisions.last().map(|d| Cursor {
+                occurred_at: d.occurred_at,
+                id: d.id,
+            })
+        } else {
+            None
+        };
+        Page { decisions, next }
+    }
+}
+
 impl Store {
     /// One page of decisions, newest first.
     pub async fn timeline(&self, filter: &TimelineFilter) -> Result<Page, Error> {
-        if let (Some(since), Some(until)) = (filter.since, filter.until)
-            && since >= until
-        {
-            return Err(Error::InvalidInput(
-                "--since must be earlier than --until".into(),
-            ));
-        }
-        let limit = filter.limit.clamp(1, 10_000);
+        let size = filter
+            .page_size()
+            .map_err(|e| Error::InvalidInput(e.into()))?;
         let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
             "SELECT id, occurred_at, symbol, action::text AS action, rationale, confidence_score,
                     risk_check_result, strategy_id, trade_idea_id, snapshot_ref, human_override,
@@ -137,25 +161,16 @@ impl Store {
         }
         // One row more than asked tells whether another page follows.
         q.push(" ORDER BY occurred_at DESC, id DESC LIMIT ")
-            .push_bind(limit + 1);
+            .push_bind(i64::try_from(size).unwrap_or(1) + 1);
         let rows: Vec<DecisionRow> = q
             .build_query_as()
             .fetch_all(self.pool())
             .await
             .map_err(Error::Database)?;
-        let mut decisions = rows
+        let decisions = rows
             .into_iter()
             .map(Decision::try_from)
             .collect::<Result<Vec<_>, _>>()?;
-        let next = if decisions.len() as i64 > limit {
-            decisions.truncate(limit as usize);
-            decisions.last().map(|d| Cursor {
-                occurred_at: d.occurred_at,
-                id: d.id,
-            })
-        } else {
-            None
-        };
-        Ok(Page { decisions, next })
+        Ok(Page::of(decisions, size))
     }
 }

@@ -240,3 +240,22 @@ pub fn url_as(url: &str, role: &str) -> String {
     }
     parsed.to_string()
 }
+
+/// The platform's strategies (tests/fixtures, as the platform writes them), active and open
+/// at every hour, so that a simulated run does not depend on when it runs.
+pub fn strategies_open_at_every_hour() -> String {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/platform_strategies.json"))
+            .expect("the fixture is JSON");
+    for s in doc["strategies"]
+        .as_array_mut()
+        .expect("a list of strategies")
+    {
+        s["is_active"] = true.into();
+        s["session_windows"] = serde_json::json!([{
+            "start": "00:00Z", "end": "24:00Z",
+            "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        }]);
+    }
+    doc.to_string()
+}
