@@ -14,8 +14,6 @@ use common::TestDb;
 use common::console::Console;
 use sqlx::PgPool;
 use tradedesk::domain::Replay;
-use tradedesk::domain::strategy::document::parse_documents;
-use tradedesk::operator::Operator;
 use tradedesk::sim::engine::{self, Liveliness, Options, Pace};
 use tradedesk::store::Store;
 use tradedesk::store::archive::{self, Event};
@@ -24,7 +22,6 @@ use tradedesk::store::archive_file::{self, ARCHIVED};
 use tradedesk::store::archive_replay::ArchiveData;
 use tradedesk::store::audit;
 use tradedesk::store::prune;
-use tradedesk::store::setup::setup;
 use tradedesk::store::timeline::TimelineFilter;
 use uuid::Uuid;
 
@@ -36,12 +33,7 @@ fn monday(time: &str) -> DateTime<Utc> {
 /// now would sit at the head of the chain, before the simulated past, and keep every
 /// later row from being a prefix), and `hours` of simulated history from Monday noon.
 async fn desk(hours: i64) -> (TestDb, Store, PgPool) {
-    let db = TestDb::new().await;
-    setup(&db.target(), false).await.unwrap();
-    let store = Store::open(&db.target(), 3).await.unwrap();
-    let operator = Operator::new("ops@desk").unwrap();
-    let specs = parse_documents(&common::strategies_open_at_every_hour()).unwrap();
-    store.import_strategies(&specs, &operator).await.unwrap();
+    let (db, store, _) = common::desk_with_open_strategies().await;
     let pool = db.pool().await;
     sqlx::query("UPDATE risk_config SET ai_trading_enabled = true")
         .execute(&pool)

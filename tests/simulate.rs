@@ -9,8 +9,6 @@ use chrono::{DateTime, Duration, Utc};
 use common::TestDb;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
-use tradedesk::domain::strategy::document::parse_documents;
-use tradedesk::operator::Operator;
 use tradedesk::sim::engine::{self, Liveliness, Options, Pace, SimError, Summary};
 use tradedesk::sim::market;
 use tradedesk::store::Store;
@@ -18,12 +16,7 @@ use tradedesk::store::setup::setup;
 
 /// A set-up database with the strategies, the given limits, and AI trading on.
 async fn desk(limits: &[&str]) -> (TestDb, Store, PgPool) {
-    let db = TestDb::new().await;
-    setup(&db.target(), false).await.unwrap();
-    let store = Store::open(&db.target(), 3).await.unwrap();
-    let operator = Operator::new("ops@desk").unwrap();
-    let specs = parse_documents(&common::strategies_open_at_every_hour()).unwrap();
-    store.import_strategies(&specs, &operator).await.unwrap();
+    let (db, store, operator) = common::desk_with_open_strategies().await;
     let mut edits = vec!["ai_trading_enabled=true"];
     edits.extend_from_slice(limits);
     let set = tradedesk::domain::RiskChangeSet::parse(edits).unwrap();

@@ -241,9 +241,14 @@ pub fn url_as(url: &str, role: &str) -> String {
     parsed.to_string()
 }
 
-/// The platform's strategies (tests/fixtures, as the platform writes them), active and open
-/// at every hour, so that a simulated run does not depend on when it runs.
-pub fn strategies_open_at_every_hour() -> String {
+/// A set-up database with the platform's strategies (tests/fixtures, as the platform writes
+/// them) made active and open at every hour, so that a simulated run does not depend on
+/// when it runs; imported by `ops@desk`, who is returned to act again.
+pub async fn desk_with_open_strategies() -> (
+    TestDb,
+    tradedesk::store::Store,
+    tradedesk::operator::Operator,
+) {
     let mut doc: serde_json::Value =
         serde_json::from_str(include_str!("../fixtures/platform_strategies.json"))
             .expect("the fixture is JSON");
@@ -257,5 +262,19 @@ pub fn strategies_open_at_every_hour() -> String {
             "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
         }]);
     }
-    doc.to_string()
+    let db = TestDb::new().await;
+    tradedesk::store::setup::setup(&db.target(), false)
+        .await
+        .expect("setup");
+    let store = tradedesk::store::Store::open(&db.target(), 3)
+        .await
+        .expect("open");
+    let operator = tradedesk::operator::Operator::new("ops@desk").expect("an operator");
+    let specs = tradedesk::domain::strategy::document::parse_documents(&doc.to_string())
+        .expect("the platform's strategies parse");
+    store
+        .import_strategies(&specs, &operator)
+        .await
+        .expect("import");
+    (db, store, operator)
 }
