@@ -127,7 +127,7 @@ async fn archive_replays_the_same_from_the_file_verifies_across_the_cut_and_prun
             .unwrap();
     assert_eq!(left, 0);
     let read = archive_file::read(&file).unwrap();
-    let data = ArchiveData::of(&read).unwrap();
+    let (data, _) = ArchiveData::read(&file).unwrap();
     for id in &old {
         assert_eq!(
             &data.replay(*id).await.unwrap(),

@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::archive_file::{ARCHIVED, Archive, Header, RawRow};
+use super::archive_file::{ARCHIVED, Header, RawRow};
 use super::error::Error;
 use crate::domain::gate::OpenTrades;
 use crate::domain::replay::{
@@ -196,16 +196,6 @@ impl ArchiveData {
             risk: None,
             changes: Vec::new(),
         }
-    }
-
-    /// The entities of a verified archive.
-    pub fn of(archive: &Archive) -> Result<ArchiveData, ArchiveReadError> {
-        let mut data = ArchiveData::empty();
-        for r in &archive.rows {
-            data.add(r)
-                .map_err(|e| unreadable(&archive.path, &r.table, &e))?;
-        }
-        Ok(data.finish())
     }
 
     /// Reads and verifies the archive at `path`, making each row an entity as it is read:
