@@ -145,10 +145,10 @@ async fn bare_approve(conn: &mut PgConnection, id: Uuid) {
              )
              SELECT coalesce((SELECT open_positions FROM latest), 0)
                     + (SELECT count(*) FROM tradedesk.executions e
-                        WHERE e.state IN ('pending', 'filled')
+                        WHERE e.state IN ('pending', 'sent', 'filled')
                           AND e.requested_at > coalesce((SELECT captured_at FROM latest), '-infinity')),
                     (SELECT count(*) FROM tradedesk.executions e JOIN trade_ideas i ON i.id = e.trade_idea_id
-                      WHERE i.strategy_id = $1 AND e.state IN ('pending', 'filled')
+                      WHERE i.strategy_id = $1 AND e.state IN ('pending', 'sent', 'filled')
                         AND e.requested_at >= date_trunc('day', now()))",
             Some(Uuid::parse_str(STRATEGY).expect("a UUID")),
         ),
@@ -170,11 +170,6 @@ async fn bare_approve(conn: &mut PgConnection, id: Uuid) {
             .await
             .expect("a read of the checks");
     }
-    sqlx::query("SELECT set_config('tradedesk.approving_idea', $1, true)")
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await
-        .expect("mark");
     sqlx::query(
         "UPDATE trade_ideas SET status = $2::tradeideastatus, updated_at = now() WHERE id = $1",
     )

@@ -84,7 +84,10 @@ async fn main() {
     .fetch_one(store.pool())
     .await
     .expect("a middle row");
-    let middle = Cursor { occurred_at, id };
+    let middle = Cursor {
+        occurred_at: occurred_at.into(),
+        id,
+    };
 
     let page = |filter: TimelineFilter| {
         let store = store.clone();

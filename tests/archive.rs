@@ -148,10 +148,15 @@ async fn archive_replays_the_same_from_the_file_verifies_across_the_cut_and_prun
             ..TimelineFilter::default()
         })
         .unwrap();
-    let listed: HashSet<Uuid> = page.decisions.iter().map(|d| d.id).collect();
+    let decisions: Vec<_> = page
+        .decisions
+        .iter()
+        .map(|d| d.read().cloned().expect("archived decisions read"))
+        .collect();
+    let listed: HashSet<Uuid> = decisions.iter().map(|d| d.id).collect();
     assert_eq!(listed, old.iter().copied().collect::<HashSet<_>>());
     assert!(
-        page.decisions
+        decisions
             .windows(2)
             .all(|w| w[0].occurred_at >= w[1].occurred_at)
     );
@@ -166,7 +171,7 @@ async fn archive_replays_the_same_from_the_file_verifies_across_the_cut_and_prun
         "{text}"
     );
     console.keys("\r");
-    let newest = &page.decisions[0];
+    let newest = &decisions[0];
     let text = console.wait_for(&newest.occurred_at.format("%m-%d %H:%M").to_string());
     let title = text.lines().next().unwrap_or_default();
     assert!(title.starts_with("REPLAY "), "{text}");

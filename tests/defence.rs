@@ -87,28 +87,108 @@ async fn the_engine_cannot_auto_execute_while_ai_trading_is_off() {
     engine_inserts_idea(&pool, "auto_executed").await.unwrap();
 }
 
+/// A human decision row for the idea, in the caller's transaction.
+async fn human_approves<'c>(conn: impl sqlx::PgExecutor<'c>, idea: &str) {
+    sqlx::query(&format!(
+        "INSERT INTO decision_history (id, occurred_at, symbol, action, rationale,
+                                       confidence_score, risk_check_result, strategy_id,
+                                       trade_idea_id, snapshot_ref, human_override)
+         VALUES ($1::uuid, now(), 'EURUSD', 'human_approved', 'approved', 93.00, 'pass',
+                 '{STRATEGY}', $2::uuid, '{SNAPSHOT}', true)"
+    ))
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(idea)
+    .execute(conn)
+    .await
+    .unwrap();
+}
+
+/// While AI trading is off, an idea becomes auto_executed only in a transaction that also
+/// writes its human_approved row; the check runs at commit, and one idea without its row
+/// refuses the whole transaction. The setting migration 3 trusted no longer lets anything
+/// through.
 #[tokio::test]
-async fn only_the_idea_a_human_is_approving_passes_the_kill_switch() {
+async fn only_an_idea_approved_by_a_human_in_the_same_transaction_passes_the_kill_switch() {
     let (_db, pool) = ready().await;
     let approved = engine_inserts_idea(&pool, "needs_approval").await.unwrap();
     let other = engine_inserts_idea(&pool, "needs_approval").await.unwrap();
+    let execute = "UPDATE trade_ideas SET status = 'auto_executed' WHERE id = $1::uuid";
+
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query(execute)
+        .bind(&approved)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    human_approves(&mut *tx, &approved).await;
+    sqlx::query(execute)
+        .bind(&other)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let err = tx.commit().await.unwrap_err();
+    assert!(db_message(err).starts_with("AI_HALTED"));
+    assert_eq!(status_of(&pool, &approved).await, "needs_approval");
+
     let mut tx = pool.begin().await.unwrap();
     sqlx::query("SELECT set_config('tradedesk.approving_idea', $1, true)")
+        .bind(&other)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(execute)
+        .bind(&other)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let err = tx.commit().await.unwrap_err();
+    assert!(
+        db_message(err).starts_with("AI_HALTED"),
+        "the setting is no pass"
+    );
+
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query(execute)
         .bind(&approved)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    human_approves(&mut *tx, &approved).await;
+    tx.commit().await.unwrap();
+    assert_eq!(status_of(&pool, &approved).await, "auto_executed");
+    assert_eq!(status_of(&pool, &other).await, "needs_approval");
+}
+
+/// A human row from another transaction, or from a subtransaction of this one, is no pass:
+/// the rule fails safe.
+#[tokio::test]
+async fn a_human_row_of_another_transaction_or_a_savepoint_is_no_pass() {
+    let (_db, pool) = ready().await;
+    let idea = engine_inserts_idea(&pool, "needs_approval").await.unwrap();
+    human_approves(&pool, &idea).await;
+    let err = sqlx::query("UPDATE trade_ideas SET status = 'auto_executed' WHERE id = $1::uuid")
+        .bind(&idea)
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    assert!(db_message(err).starts_with("AI_HALTED"));
+
+    let fresh = engine_inserts_idea(&pool, "needs_approval").await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SAVEPOINT s").execute(&mut *tx).await.unwrap();
+    human_approves(&mut *tx, &fresh).await;
+    sqlx::query("RELEASE SAVEPOINT s")
         .execute(&mut *tx)
         .await
         .unwrap();
     sqlx::query("UPDATE trade_ideas SET status = 'auto_executed' WHERE id = $1::uuid")
-        .bind(&approved)
+        .bind(&fresh)
         .execute(&mut *tx)
         .await
         .unwrap();
-    let err = sqlx::query("UPDATE trade_ideas SET status = 'auto_executed' WHERE id = $1::uuid")
-        .bind(&other)
-        .execute(&mut *tx)
-        .await
-        .unwrap_err();
+    let err = tx.commit().await.unwrap_err();
     assert!(db_message(err).starts_with("AI_HALTED"));
+    assert_eq!(status_of(&pool, &fresh).await, "needs_approval");
 }
 
 #[tokio::test]
@@ -224,13 +304,13 @@ async fn the_safeguards_do_not_depend_on_the_callers_search_path() {
             .execute(&mut *tx)
             .await
             .unwrap();
-        let err = sqlx::query(
-            "UPDATE public.trade_ideas SET status = 'auto_executed' WHERE id = $1::uuid",
-        )
-        .bind(&idea)
-        .execute(&mut *tx)
-        .await
-        .unwrap_err();
+        sqlx::query("UPDATE public.trade_ideas SET status = 'auto_executed' WHERE id = $1::uuid")
+            .bind(&idea)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        // The kill switch judges at commit.
+        let err = tx.commit().await.unwrap_err();
         let message = db_message(err);
         assert!(message.starts_with("AI_HALTED"), "path {path}: {message}");
     }
@@ -261,6 +341,9 @@ async fn an_idea_gets_at_most_one_human_decision() {
     let err = decide("human_approved", Some("bob@desk"))
         .await
         .unwrap_err();
+    assert!(db_message(err).contains("idx_decision_history_one_human_decision"));
+    // The platform's own rows, without an operator, are held to it too.
+    let err = decide("human_approved", None).await.unwrap_err();
     assert!(db_message(err).contains("idx_decision_history_one_human_decision"));
     // The engine's own rows about the idea are not limited.
     decide("ai_proposed", None).await.unwrap();

@@ -175,7 +175,13 @@ async fn a_database_with_a_strategy_an_idea_or_a_decision_is_not_seeded() {
 #[tokio::test]
 async fn the_demo_strategies_pass_the_strict_parser_and_one_trades_around_the_clock() {
     let (_db, store, _pool) = seeded().await;
-    let strategies = store.strategies().await.unwrap();
+    let strategies: Vec<_> = store
+        .strategies()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.into_read().expect("the demo's strategies read"))
+        .collect();
     let names: Vec<_> = strategies.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
         names,
@@ -220,7 +226,13 @@ async fn pending_ideas_come_first_and_at_least_two_can_be_approved_at_any_hour()
         limit: 100,
         ..IdeaFilter::default()
     };
-    let ideas = store.ideas(&filter).await.unwrap();
+    let ideas: Vec<_> = store
+        .ideas(&filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.into_read().expect("the demo's ideas read"))
+        .collect();
     assert_eq!(ideas.len(), 10);
     let statuses: Vec<_> = ideas.iter().map(|i| i.status.as_str()).collect();
     assert!(
@@ -317,7 +329,12 @@ async fn the_account_and_the_market_data_look_live() {
         .await
         .unwrap();
     let day_start = TradingDay::UTC_MIDNIGHT.start_of(now);
-    let rows = store.account_since(day_start).await.unwrap();
+    let rows = store
+        .account_since(day_start)
+        .await
+        .unwrap()
+        .whole()
+        .unwrap();
     let opening = &rows[0];
     assert!(opening.captured_at < day_start);
     assert_eq!(opening.equity, Decimal::new(2_500_000, 2));
@@ -400,7 +417,11 @@ async fn the_timeline_runs_newest_first_through_a_halt_and_a_resume() {
         ..TimelineFilter::default()
     };
     let page = store.timeline(&filter).await.unwrap();
-    let rows = &page.decisions;
+    let rows: &Vec<_> = &page
+        .decisions
+        .iter()
+        .map(|d| d.read().cloned().expect("the demo's decisions read"))
+        .collect();
     assert_eq!(rows.len(), 17);
     assert!(page.next.is_none());
     assert!(

@@ -343,6 +343,9 @@ async fn a_drawdown_breach_halts_in_the_inserting_commit_exactly_as_halt_by_limi
         .await
         .unwrap();
     assert_eq!(state, "cancelled");
+    // The order was cancelled before any bridge claimed it: its idea never executed.
+    assert_eq!(status_of(&a, &executed.to_string()).await, "halted_by_risk");
+    // One row for the halt, as the platform writes it, naming what it stopped.
     let rows: Vec<Said> = sqlx::query_as(
         "SELECT symbol, rationale, risk_check_result, trade_idea_id, operator
            FROM decision_history ORDER BY id",
@@ -350,39 +353,21 @@ async fn a_drawdown_breach_halts_in_the_inserting_commit_exactly_as_halt_by_limi
     .fetch_all(&a)
     .await
     .unwrap();
-    let said = |symbol: Option<&str>, rationale: &str, result: &str, idea: Option<Uuid>| Said {
-        symbol: symbol.map(str::to_string),
-        rationale: rationale.to_string(),
-        risk_check_result: Some(result.to_string()),
-        trade_idea_id: idea,
-        operator: Some("database".to_string()),
-    };
+    let short = |id: Uuid| id.simple().to_string()[..8].to_string();
     assert_eq!(
         rows,
-        [
-            said(
-                None,
-                "The day's drawdown 123.40 reached max_drawdown_amount 120.00 (1 pending order \
-                 cancelled)",
-                "fail:max_drawdown",
-                None
+        [Said {
+            symbol: None,
+            rationale: format!(
+                "The day's drawdown 123.40 reached max_drawdown_amount 120.00: 1 waiting idea \
+                 stopped ({}), 1 unexecuted order cancelled ({})",
+                short(waiting),
+                short(order)
             ),
-            said(
-                Some("EURUSD"),
-                "waiting idea stopped by the kill switch: max_drawdown",
-                "fail:ai_halted",
-                Some(waiting)
-            ),
-            said(
-                Some("EURUSD"),
-                &format!(
-                    "unexecuted order {} cancelled by the kill switch: max_drawdown",
-                    &order.simple().to_string()[..8]
-                ),
-                "fail:ai_halted",
-                Some(executed)
-            ),
-        ]
+            risk_check_result: Some("fail:max_drawdown".to_string()),
+            trade_idea_id: None,
+            operator: Some("database".to_string()),
+        }]
     );
 
     // b: the same capture, and the platform's own halt by the store on the day's figures.
@@ -447,7 +432,11 @@ async fn a_rolled_back_capture_leaves_ai_trading_on_and_the_day_as_it_was() {
         [flip_by_database(
             "2026-11-24T02:10:00Z",
             HaltReason::MaxDrawdown,
-            "The day's drawdown 120.00 reached max_drawdown_amount 120.00"
+            &format!(
+                "The day's drawdown 120.00 reached max_drawdown_amount 120.00: 1 waiting idea \
+                 stopped ({})",
+                &waiting[..8]
+            )
         )]
     );
 }
@@ -470,19 +459,18 @@ async fn reaching_the_daily_target_halts_likewise() {
         [flip_by_database(
             BREACH,
             HaltReason::DailyTargetReached,
-            "The day's P/L 100.00 reached daily_profit_target 100.00"
+            &format!(
+                "The day's P/L 100.00 reached daily_profit_target 100.00: 1 waiting idea \
+                 stopped ({})",
+                &waiting[..8]
+            )
         )]
     );
+    // The idea's fate is its status; the halt's one row names it.
     assert_eq!(status_of(&pool, &waiting).await, "halted_by_risk");
-    let stopped: String =
-        sqlx::query_scalar("SELECT rationale FROM decision_history WHERE trade_idea_id = $1::uuid")
-            .bind(&waiting)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
     assert_eq!(
-        stopped,
-        "waiting idea stopped by the kill switch: daily_target_reached"
+        count(&pool, "SELECT count(*) FROM decision_history").await,
+        1
     );
 }
 

@@ -122,8 +122,8 @@ INSERT INTO snapshot_news (id, headline, source, symbols, published_at, captured
     (gen_random_uuid(), 'Euro area growth stalls', 'reuters', '{EURUSD}',
      '2025-10-26 10:00:00+00', '2025-10-26 10:00:20+00');
 
--- The approved idea is recorded executed: the approval's own transaction names it.
-SELECT set_config('tradedesk.approving_idea', '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', true);
+-- The approved idea is recorded executed with its human_approved row below, in this one
+-- transaction: the kill switch lets it through at commit (migration 12).
 INSERT INTO trade_ideas (id, symbol, direction, entry_price, entry_range, stop_loss, take_profit,
                          expected_hold, rationale, confidence_score, status, strategy_id,
                          snapshot_ref, created_at, updated_at) VALUES

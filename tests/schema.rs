@@ -227,7 +227,10 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
             "trigger snapshot_account_guard_day_limits",
             "trigger snapshot_account_notify",
             "trigger strategies_notify",
-            "trigger trade_ideas_guard_auto_execution",
+            "constraint trade_ideas_guard_auto_execution_on_insert",
+            "constraint trade_ideas_guard_auto_execution_on_update",
+            "trigger trade_ideas_guard_auto_execution_on_insert",
+            "trigger trade_ideas_guard_auto_execution_on_update",
             "trigger trade_ideas_notify",
         ]
     );
@@ -698,7 +701,7 @@ async fn a_database_set_up_with_everything_in_public_moves_to_the_tradedesk_sche
         .iter()
         .map(|a| a.0)
         .collect();
-    assert_eq!(run, [5, 6, 7, 8, 9, 10]);
+    assert_eq!(run, [5, 6, 7, 8, 9, 10, 11, 12]);
     assert_eq!(
         report.prepared.migrations.moved[0].to_string(),
         "table executions (2 rows)"

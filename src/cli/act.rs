@@ -5,24 +5,33 @@ use serde_json::json;
 
 use super::output::Out;
 use super::{Failure, open};
+use crate::domain::stored::{Listed, Stamp};
 use crate::domain::{AccountSnapshot, DayState, RiskConfig, TradingDay, day_state};
-use crate::format::{age, signed};
+use crate::format::{age, short, signed};
 use crate::store::Target;
-use crate::store::account::Pending;
+use crate::store::account::{DayCaptures, Pending};
+use crate::store::risk::RiskShown;
 
 pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
     let store = open(target).await?;
-    let risk = store.risk_config().await?.config;
+    let risk = store.risk_shown().await?;
     let account = store.latest_account().await?;
     let pending = store.pending().await?;
     let now = Utc::now();
     let trading_day = TradingDay::UTC_MIDNIGHT;
-    let snapshots = store.account_since(trading_day.start_of(now)).await?;
-    let day = day_state(&snapshots, trading_day, now);
+    let captures = store.account_since(trading_day.start_of(now)).await?;
+    // The day's figures only from a day whose every capture reads: one that does not
+    // would make them a guess.
+    let day = if captures.flagged.is_empty() {
+        day_state(&captures.read, trading_day, now)
+    } else {
+        None
+    };
+    let limits = risk.row().map(|r| &r.config);
     if out.json {
         return out.json(&json!({
-            "ai_trading_enabled": risk.ai_trading_enabled,
-            "halt_reason": risk.last_halt_reason,
+            "ai_trading_enabled": risk.switch.ai_trading_enabled,
+            "halt_reason": risk.switch.last_halt_reason,
             "account": account,
             "pending_ideas": pending,
             "day": day.map(|d| json!({
@@ -32,40 +41,55 @@ pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
                 "opening_equity": d.opening_equity.to_string(),
                 "peak_equity": d.peak_equity.to_string(),
             })),
-            "limits": {
-                "min_confidence_threshold": risk.min_confidence_threshold.to_string(),
-                "max_lot_size": risk.max_lot_size.to_string(),
-                "max_concurrent_trades": risk.max_concurrent_trades,
-                "daily_profit_target": risk.daily_profit_target.to_string(),
-                "max_drawdown_amount": risk.max_drawdown_amount.to_string(),
+            "unreadable_captures": captures.flagged,
+            "limits": match &risk.limits {
+                Ok(r) => json!({
+                    "min_confidence_threshold": r.config.min_confidence_threshold.to_string(),
+                    "max_lot_size": r.config.max_lot_size.to_string(),
+                    "max_concurrent_trades": r.config.max_concurrent_trades,
+                    "daily_profit_target": r.config.daily_profit_target.to_string(),
+                    "max_drawdown_amount": r.config.max_drawdown_amount.to_string(),
+                }),
+                Err(flagged) => json!({"unreadable": flagged}),
             },
         }));
     }
-    print_status(&risk, account.as_ref(), day.as_ref(), &pending, now);
+    print_status(
+        &risk,
+        limits,
+        account.as_ref(),
+        day.as_ref(),
+        &captures,
+        &pending,
+        now,
+    );
     Ok(())
 }
 
 /// `status` as text: one line each for the switch, the account, the day, the ideas
-/// waiting and the limits.
+/// waiting and the limits; a row that cannot be read is said to be so, with why.
 fn print_status(
-    risk: &RiskConfig,
-    account: Option<&AccountSnapshot>,
+    risk: &RiskShown,
+    limits: Option<&RiskConfig>,
+    account: Option<&Listed<AccountSnapshot>>,
     day: Option<&DayState>,
+    captures: &DayCaptures,
     pending: &Pending,
     now: DateTime<Utc>,
 ) {
-    if risk.ai_trading_enabled {
+    if risk.switch.ai_trading_enabled {
         println!("AI TRADING: ON");
     } else {
         println!(
             "AI TRADING: OFF — {}",
-            risk.last_halt_reason
+            risk.switch
+                .last_halt_reason
                 .as_deref()
                 .unwrap_or("no reason recorded")
         );
     }
     match account {
-        Some(a) => println!(
+        Some(Listed::Read(a)) => println!(
             "Account   balance {}  equity {}  open P/L {}  open positions {}  (captured {} ago)",
             a.balance,
             a.equity,
@@ -73,34 +97,64 @@ fn print_status(
             a.open_positions,
             age(a.captured_at, now)
         ),
+        Some(Listed::Flagged(f)) => println!(
+            "Account   UNREADABLE: the latest capture {} cannot be read: {}",
+            short(f.id),
+            f.reason()
+        ),
         None => println!("Account   no snapshot yet"),
     }
-    if let Some(d) = day {
-        println!(
+    match (day, limits) {
+        (Some(d), Some(l)) => println!(
             "Today     P/L {} of target {} · drawdown {} of limit {}  (day from {} UTC)",
             signed(d.day_pnl),
-            risk.daily_profit_target,
+            l.daily_profit_target,
             d.drawdown,
-            risk.max_drawdown_amount,
+            l.max_drawdown_amount,
             d.day_start.format("%Y-%m-%d %H:%M")
+        ),
+        (Some(d), None) => println!(
+            "Today     P/L {} · drawdown {}  (day from {} UTC)",
+            signed(d.day_pnl),
+            d.drawdown,
+            d.day_start.format("%Y-%m-%d %H:%M")
+        ),
+        (None, _) => {}
+    }
+    for f in &captures.flagged {
+        println!(
+            "Today     UNREADABLE: account capture {} cannot be read ({}): the day's P/L and drawdown are not shown",
+            short(f.id),
+            f.reason()
         );
     }
     match pending.oldest {
-        Some(oldest) => println!(
+        Some(Stamp::At(oldest)) => println!(
             "Ideas     {} awaiting approval, the oldest for {}",
             pending.count,
             age(oldest, now)
         ),
+        Some(oldest) => println!(
+            "Ideas     {} awaiting approval, the oldest created at {oldest}",
+            pending.count
+        ),
         None => println!("Ideas     none awaiting approval"),
     }
-    println!(
-        "Limits    max lot {} · {} concurrent trades · min confidence {} · daily target {} · drawdown limit {}",
-        risk.max_lot_size,
-        risk.max_concurrent_trades,
-        risk.min_confidence_threshold,
-        risk.daily_profit_target,
-        risk.max_drawdown_amount
-    );
+    match (limits, &risk.limits) {
+        (Some(l), _) => println!(
+            "Limits    max lot {} · {} concurrent trades · min confidence {} · daily target {} · drawdown limit {}",
+            l.max_lot_size,
+            l.max_concurrent_trades,
+            l.min_confidence_threshold,
+            l.daily_profit_target,
+            l.max_drawdown_amount
+        ),
+        (None, Err(f)) => println!(
+            "Limits    UNREADABLE: risk_config cannot be read: {} (approvals are refused until it is corrected: `tradedesk risk set`)",
+            f.reason()
+        ),
+        (None, Ok(_)) => {}
+    }
 }
 
 pub async fn halt(

@@ -3,11 +3,12 @@
 use chrono::Utc;
 use serde_json::json;
 
-use super::output::{Align, Out, Table};
+use super::output::{Align, Out, Table, UNREADABLE};
 use super::{Failure, IdeasCommand, open};
 use crate::domain::label::labels;
+use crate::domain::stored::Listed;
 use crate::domain::{Idea, IdeaStatus, Lot, Outcome, Purpose};
-use crate::format::{Plain, age, short, timestamp};
+use crate::format::{age, short, timestamp};
 use crate::store::ErrorCode;
 use crate::store::Target;
 use crate::store::approve::Approval;
@@ -57,7 +58,14 @@ async fn list(
         })
         .await?;
     if out.json {
-        return out.json(&ideas);
+        let shown: Vec<serde_json::Value> = ideas
+            .iter()
+            .map(|i| match i {
+                Listed::Read(i) => serde_json::to_value(i).unwrap_or_default(),
+                Listed::Flagged(f) => json!({ "id": f.id, "unreadable": f }),
+            })
+            .collect();
+        return out.json(&shown);
     }
     print_table(&ideas);
     Ok(())
@@ -65,7 +73,10 @@ async fn list(
 
 async fn show(target: &Target, out: Out, id: &str) -> Result<(), Failure> {
     let store = open(target).await?;
-    let idea = store.idea(store.resolve_idea(id).await?).await?;
+    let idea = match store.idea(store.resolve_idea(id).await?).await? {
+        Listed::Read(idea) => idea,
+        Listed::Flagged(f) => return super::output::show_flagged(out, &f),
+    };
     if out.json {
         return out.json(&idea);
     }
@@ -157,7 +168,7 @@ async fn reject(target: &Target, out: Out, id: &str, reason: &str) -> Result<(),
     Ok(())
 }
 
-fn print_table(ideas: &[Idea]) {
+fn print_table(ideas: &[Listed<Idea>]) {
     if ideas.is_empty() {
         println!("No ideas.");
         return;
@@ -176,14 +187,39 @@ fn print_table(ideas: &[Idea]) {
         ("STRATEGY", Align::Left),
         ("AGE", Align::Right),
     ]);
-    for i in ideas {
+    for listed in ideas {
+        let i = match listed {
+            Listed::Read(i) => i,
+            Listed::Flagged(f) => {
+                let column = |name| f.column(name).unwrap_or("?").to_string();
+                let entry = match (f.column("entry_price"), f.column("entry_range")) {
+                    (Some(p), _) if p != "—" => p.to_string(),
+                    (_, Some(r)) if r != "—" => r.to_string(),
+                    _ => "market".to_string(),
+                };
+                table.row([
+                    short(f.id),
+                    column("symbol"),
+                    column("direction"),
+                    entry,
+                    column("stop_loss"),
+                    column("take_profit"),
+                    "—".to_string(),
+                    column("confidence_score"),
+                    UNREADABLE.to_string(),
+                    column("strategy"),
+                    column("created_at"),
+                ]);
+                continue;
+            }
+        };
         table.row([
             short(i.id),
             i.symbol.clone(),
             i.direction.to_string(),
-            i.entry().to_string(),
-            Plain(i.stop_loss).to_string(),
-            i.targets(),
+            i.entry_shown(),
+            i.stop_shown(),
+            i.targets_shown(),
             i.reward_to_risk()
                 .map(|r| r.to_string())
                 .unwrap_or_else(|| "—".into()),
@@ -194,6 +230,7 @@ fn print_table(ideas: &[Idea]) {
         ]);
     }
     table.print();
+    super::output::print_unreadable(ideas.iter().filter_map(Listed::flagged), Some("ideas show"));
 }
 
 fn print_one(i: &Idea) {
@@ -201,9 +238,9 @@ fn print_one(i: &Idea) {
     println!("Idea       {}", i.id);
     println!("Status     {}", i.status);
     println!("Symbol     {} {}", i.symbol, i.direction);
-    println!("Entry      {}", i.entry());
-    println!("Stop       {}", Plain(i.stop_loss));
-    println!("Targets    {}", i.targets());
+    println!("Entry      {}", i.entry_shown());
+    println!("Stop       {}", i.stop_shown());
+    println!("Targets    {}", i.targets_shown());
     if let Some(rr) = i.reward_to_risk() {
         println!("R:R        {rr}");
     }

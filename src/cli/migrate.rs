@@ -62,9 +62,13 @@ pub async fn run(target: &Target, out: Out, command: MigrateCommand) -> Result<(
             if report.applied.is_empty() {
                 println!("Schema up to date.");
             }
-            for (version, description) in report.applied {
+            for (version, description) in &report.applied {
                 println!("Applied migration {version}: {description}");
             }
+            print!(
+                "{}",
+                super::setup::several_decisions(&report.several_human_decisions, "")
+            );
         }
         MigrateCommand::Down { steps } => {
             for (version, description) in migrate::down(&pool, steps).await? {

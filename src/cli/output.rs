@@ -6,6 +6,8 @@ use comfy_table::{Cell, CellAlignment, ContentArrangement, presets};
 use serde::Serialize;
 
 use super::Failure;
+use crate::domain::stored::Flagged;
+use crate::format::short;
 use crate::store::ErrorCode;
 
 /// Whether to print JSON.
@@ -131,6 +133,48 @@ where
         writer.write_record(row).map_err(write_failed)?;
     }
     writer.flush().map_err(write_failed)
+}
+
+/// The status cell of a row that cannot be read.
+pub const UNREADABLE: &str = "UNREADABLE";
+
+/// After a table: each row that cannot be read, with its id and why, and the command that
+/// shows one whole, if any (`ideas show`).
+pub fn print_unreadable<'a>(rows: impl Iterator<Item = &'a Flagged>, show: Option<&str>) {
+    let rows: Vec<&Flagged> = rows.collect();
+    if rows.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "{} row{} of {} cannot be read{}:",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" },
+        rows[0].table,
+        show.map(|s| format!(" (`tradedesk {s} ID` shows one as stored)"))
+            .unwrap_or_default()
+    );
+    for f in rows {
+        println!("  {}  {}", short(f.id), f.reason());
+    }
+}
+
+/// A row that cannot be read, whole: each column as stored, and why it cannot be read.
+pub fn show_flagged(out: Out, f: &Flagged) -> Result<(), Failure> {
+    if out.json {
+        return out.json(&serde_json::json!({ "unreadable": f }));
+    }
+    println!(
+        "UNREADABLE {} {} cannot be read: {}",
+        f.table,
+        f.id,
+        f.reason()
+    );
+    let width = f.columns.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    for (column, value) in &f.columns {
+        println!("{column:width$}  {value}");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

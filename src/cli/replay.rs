@@ -48,7 +48,7 @@ pub fn to_json(r: &Replay) -> Value {
         "decision": r.decision,
         "idea": r.idea.as_ref().map(|i| {
             let mut v = json!(i);
-            v["entry"] = json!(i.entry().to_string());
+            v["entry"] = json!(i.entry_shown());
             v["reward_to_risk"] = json!(i.reward_to_risk());
             v
         }),
@@ -72,7 +72,9 @@ pub fn to_json(r: &Replay) -> Value {
         "gate": r.gate.as_ref().map(gate_json),
         "decided": r.decided,
         "execution": r.execution,
+        "cancelled_by": r.cancelled_by,
         "missing": r.missing,
+        "unreadable": r.unreadable,
     })
 }
 
@@ -214,9 +216,9 @@ fn print_text(r: &Replay) {
         );
         println!(
             "           entry {} · stop {} · targets {} · R:R {}",
-            i.entry(),
-            Plain(i.stop_loss),
-            i.targets(),
+            i.entry_shown(),
+            i.stop_shown(),
+            i.targets_shown(),
             i.reward_to_risk()
                 .map_or_else(|| "—".to_owned(), |x| x.to_string())
         );
@@ -236,6 +238,14 @@ fn print_text(r: &Replay) {
         println!(
             "MISSING    {}: their rows no longer exist.",
             r.missing_in_words()
+        );
+    }
+    for f in &r.unreadable {
+        println!(
+            "UNREADABLE {} {} cannot be read ({}): left out of the replay.",
+            f.table,
+            short(f.id),
+            f.reason()
         );
     }
 }
@@ -308,10 +318,10 @@ fn print_market(r: &Replay) {
         table.row([
             mark.to_owned(),
             clock(c.captured_at, r),
-            Plain(c.open).to_string(),
-            Plain(c.high).to_string(),
-            Plain(c.low).to_string(),
-            Plain(c.close).to_string(),
+            r.price(c.open),
+            r.price(c.high),
+            r.price(c.low),
+            r.price(c.close),
             c.volume.to_string(),
         ]);
     }
@@ -515,10 +525,17 @@ fn print_outcome(r: &Replay) {
             e.state,
             Shown(e.lot_size),
             e.broker_order_id.as_deref().unwrap_or("—"),
-            e.fill_price
-                .map_or_else(|| "—".to_owned(), |p| Plain(p).to_string()),
+            e.fill_price.map_or_else(|| "—".to_owned(), |p| r.price(p)),
             e.requested_by,
             timestamp(e.requested_at)
+        );
+    }
+    if let Some(h) = &r.cancelled_by {
+        println!(
+            "Cancelled  by the kill switch at {} UTC ({}): {}",
+            timestamp(h.occurred_at),
+            h.operator.as_deref().unwrap_or("the platform"),
+            h.rationale
         );
     }
 }

@@ -42,7 +42,10 @@ pub async fn run(target: &Target, out: Out, command: RiskCommand) -> Result<(), 
     match command {
         RiskCommand::Show => {
             let store = open(target).await?;
-            let row = store.risk_config().await?;
+            let row = match store.risk_shown().await?.limits {
+                Ok(row) => row,
+                Err(flagged) => return super::output::show_flagged(out, &flagged),
+            };
             let last = store.last_risk_change().await?;
             if out.json {
                 let mut value = as_json(&row.config);
@@ -74,9 +77,11 @@ pub async fn run(target: &Target, out: Out, command: RiskCommand) -> Result<(), 
             let operator = super::login::identity(&store, target).await?;
             let update = store.update_risk_config(&set, &operator).await?;
             if out.json {
-                return out.json(
-                    &json!({"before": as_json(&update.before), "after": as_json(&update.after)}),
-                );
+                let before = match &update.before_unreadable {
+                    Some(f) => json!({ "unreadable": f }),
+                    None => as_json(&update.before),
+                };
+                return out.json(&json!({"before": before, "after": as_json(&update.after)}));
             }
             print(&update.after);
         }

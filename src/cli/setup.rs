@@ -4,7 +4,7 @@ use super::Failure;
 use super::output::{Align, Out, Table};
 use crate::store::Target;
 use crate::store::db_roles::{DatabaseRoles, OPERATOR, VIEWER};
-use crate::store::migrate::Moved;
+use crate::store::migrate::{Moved, SeveralDecisions};
 use crate::store::setup::{SetupReport, setup};
 
 pub async fn run(target: &Target, out: Out, create_db: bool, roles: bool) -> Result<(), Failure> {
@@ -87,6 +87,10 @@ pub fn render(report: &SetupReport) -> String {
             out.push_str(&format!("  migration {version} applied: {description}\n"));
         }
     }
+    out.push_str(&several_decisions(
+        &report.prepared.migrations.several_human_decisions,
+        "  ",
+    ));
     out.push_str(if report.prepared.risk_config_written {
         "  risk_config: default limits written (AI trading off, min confidence 90.0, max lot 1.00, 3 concurrent trades, daily target 2000.00, drawdown 1000.00)\n"
     } else {
@@ -113,6 +117,38 @@ pub fn render(report: &SetupReport) -> String {
     } else {
         "\nReady; nothing needed changing.\n"
     });
+    out
+}
+
+/// The ideas with more than one human decision (written before one decision per idea
+/// held whoever wrote it), each with its decisions, oldest first, one line each:
+///
+/// ```text
+///   idea 1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f: 2 human decisions; the first stands, the
+///   later ones are kept in the history outside the one-decision rule:
+///       human_approved by the platform at 2025-10-28 14:05:00 UTC (b2c3d4e5, counted)
+///       human_rejected by ann@desk at 2025-10-28 14:06:00 UTC (c3d4e5f6, left out)
+/// ```
+pub fn several_decisions(ideas: &[SeveralDecisions], indent: &str) -> String {
+    let mut out = String::new();
+    for idea in ideas {
+        out.push_str(&format!(
+            "{indent}idea {}: {} human decisions; the first stands, the later ones are kept in \
+             the history outside the one-decision rule:\n",
+            idea.idea,
+            idea.decisions.len()
+        ));
+        for d in &idea.decisions {
+            out.push_str(&format!(
+                "{indent}    {} by {} at {} ({}, {})\n",
+                d.action,
+                d.operator.as_deref().unwrap_or("the platform"),
+                d.occurred_at,
+                crate::format::short(d.id),
+                if d.counted { "counted" } else { "left out" }
+            ));
+        }
+    }
     out
 }
 

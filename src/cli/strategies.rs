@@ -5,9 +5,11 @@ use std::path::Path;
 
 use serde_json::json;
 
+use super::output::UNREADABLE;
 use super::output::{Align, Out, Table};
 use super::{Failure, StrategiesCommand, open};
 use crate::domain::Strategy;
+use crate::domain::stored::Listed;
 use crate::domain::strategy::document::{StrategySpec, parse_documents};
 use crate::format::short;
 use crate::operator::Operator;
@@ -46,7 +48,14 @@ fn state(s: &Strategy) -> &'static str {
 async fn list(store: &Store, out: Out) -> Result<(), Failure> {
     let all = store.strategies().await?;
     if out.json {
-        return out.json(&all.iter().map(Strategy::to_document).collect::<Vec<_>>());
+        let shown: Vec<serde_json::Value> = all
+            .iter()
+            .map(|s| match s {
+                Listed::Read(s) => s.to_document(),
+                Listed::Flagged(f) => json!({ "unreadable": f }),
+            })
+            .collect();
+        return out.json(&shown);
     }
     if all.is_empty() {
         println!("No strategies.");
@@ -59,19 +68,37 @@ async fn list(store: &Store, out: Out) -> Result<(), Failure> {
         ("SYMBOLS", Align::Left),
     ]);
     for s in &all {
-        table.row([
-            short(s.id),
-            state(s).to_string(),
-            s.name.clone(),
-            s.allowed_symbols.join(","),
-        ]);
+        match s {
+            Listed::Read(s) => table.row([
+                short(s.id),
+                state(s).to_string(),
+                s.name.clone(),
+                s.allowed_symbols.join(","),
+            ]),
+            Listed::Flagged(f) => table.row([
+                short(f.id),
+                UNREADABLE.to_string(),
+                f.column("name").unwrap_or_default().to_string(),
+                f.column("allowed_symbols").unwrap_or_default().to_string(),
+            ]),
+        };
     }
     table.print();
+    super::output::print_unreadable(
+        all.iter().filter_map(Listed::flagged),
+        Some("strategies show"),
+    );
     Ok(())
 }
 
 async fn show(store: &Store, out: Out, id: &str) -> Result<(), Failure> {
-    let s = store.strategy(store.resolve_strategy(id).await?).await?;
+    let s = match store
+        .strategy_listed(store.resolve_strategy(id).await?)
+        .await?
+    {
+        Listed::Read(s) => s,
+        Listed::Flagged(f) => return super::output::show_flagged(out, &f),
+    };
     if out.json {
         return out.json(&s.to_document());
     }
@@ -184,7 +211,10 @@ async fn export(store: &Store, out: Out, id: Option<&str>) -> Result<(), Failure
             .strategies()
             .await?
             .iter()
-            .map(Strategy::to_document)
+            .map(|s| match s {
+                Listed::Read(s) => s.to_document(),
+                Listed::Flagged(f) => json!({ "unreadable": f }),
+            })
             .collect(),
     };
     out.json(&json!({ "strategies": docs }))

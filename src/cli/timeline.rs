@@ -3,22 +3,30 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::output::{Align, Out, Table, write_csv};
+use super::output::{Align, Out, Table, UNREADABLE, write_csv};
 use super::{Failure, TimelineArgs, open};
 use crate::domain::DecisionAction;
 use crate::domain::label::labels;
+use crate::domain::stored::{Listed, Stamp};
 use crate::format::{parse_time, short, timestamp};
 use crate::store::timeline::{Cursor, Page, TimelineFilter};
 use crate::store::{ErrorCode, Target};
 
+/// A time as the CSV and a cursor print it: RFC 3339 to the microsecond, or `infinity`,
+/// `-infinity` as PostgreSQL spells them.
+fn rfc3339(t: Stamp) -> String {
+    match t {
+        Stamp::At(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        Stamp::Infinity => "infinity".into(),
+        Stamp::NegInfinity => "-infinity".into(),
+        // Beyond chrono's years: the microseconds PostgreSQL stores, which `--after` reads.
+        Stamp::AfterRange(micros) | Stamp::BeforeRange(micros) => format!("@{micros}"),
+    }
+}
+
 /// A cursor as printed for `--after`: `<occurred_at RFC 3339>/<id>`.
 fn cursor_text(c: &Cursor) -> String {
-    format!(
-        "{}/{}",
-        c.occurred_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        c.id
-    )
+    format!("{}/{}", rfc3339(c.occurred_at), c.id)
 }
 
 fn parse_cursor(text: &str) -> Result<Cursor, Failure> {
@@ -31,9 +39,18 @@ fn parse_cursor(text: &str) -> Result<Cursor, Failure> {
         )
     };
     let (at, id) = text.split_once('/').ok_or_else(bad)?;
-    let occurred_at = DateTime::parse_from_rfc3339(at)
-        .map_err(|_| bad())?
-        .with_timezone(&Utc);
+    let occurred_at = match at {
+        "infinity" => Stamp::Infinity,
+        "-infinity" => Stamp::NegInfinity,
+        at if at.starts_with('@') => {
+            Stamp::from_postgres_micros(at[1..].parse().map_err(|_| bad())?)
+        }
+        at => Stamp::At(
+            DateTime::parse_from_rfc3339(at)
+                .map_err(|_| bad())?
+                .with_timezone(&Utc),
+        ),
+    };
     let id = Uuid::parse_str(id).map_err(|_| bad())?;
     Ok(Cursor { occurred_at, id })
 }
@@ -106,10 +123,30 @@ const CSV_HEADER: [&str; 11] = [
 ];
 
 fn print_csv(page: &Page) -> Result<(), Failure> {
-    let rows = page.decisions.iter().map(|d| {
+    let rows = page.decisions.iter().map(|listed| {
+        let d = match listed {
+            Listed::Read(d) => d,
+            Listed::Flagged(f) => {
+                // As stored, the action column saying why it cannot be read.
+                let column = |name| f.column(name).unwrap_or_default().to_string();
+                let none = |v: String| if v == "—" { String::new() } else { v };
+                return [
+                    rfc3339(listed.at()),
+                    format!("UNREADABLE: {}", f.reason()),
+                    none(column("symbol")),
+                    none(column("operator")),
+                    none(column("trade_idea_id")),
+                    none(column("strategy_id")),
+                    none(column("confidence_score")),
+                    none(column("risk_check_result")),
+                    column("human_override"),
+                    column("rationale"),
+                    f.id.to_string(),
+                ];
+            }
+        };
         [
-            d.occurred_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            rfc3339(Stamp::At(d.occurred_at)),
             d.action.to_string(),
             d.symbol.clone().unwrap_or_default(),
             d.operator.clone().unwrap_or_default(),
@@ -143,7 +180,24 @@ fn print_text(page: &Page) {
         ("RISK CHECK", Align::Left),
         ("RATIONALE", Align::Left),
     ]);
-    for d in &page.decisions {
+    for listed in &page.decisions {
+        let d = match listed {
+            Listed::Read(d) => d,
+            Listed::Flagged(f) => {
+                let column = |name| f.column(name).unwrap_or_default().to_string();
+                table.row([
+                    short(f.id),
+                    column("occurred_at"),
+                    UNREADABLE.to_string(),
+                    column("symbol"),
+                    column("trade_idea_id"),
+                    column("operator"),
+                    column("risk_check_result"),
+                    column("rationale"),
+                ]);
+                continue;
+            }
+        };
         table.row([
             short(d.id),
             timestamp(d.occurred_at),
@@ -156,6 +210,7 @@ fn print_text(page: &Page) {
         ]);
     }
     table.print();
+    super::output::print_unreadable(page.decisions.iter().filter_map(Listed::flagged), None);
     if let Some(next) = &page.next {
         println!("… more: --after {}", cursor_text(next));
     }

@@ -14,6 +14,7 @@ use super::app::App;
 use super::msg::{Alert, AlertKind, Cmd};
 pub use crate::config::AlertSettings;
 use crate::domain::Idea;
+use crate::domain::stored::Listed;
 use crate::format::Shown;
 
 /// The share of the drawdown limit at which the operator is warned.
@@ -64,16 +65,25 @@ impl App {
     }
 
     /// Ideas read: those awaiting approval that were not before.
-    pub(super) fn alert_new_pending(&mut self, ideas: &[Idea]) -> Vec<Cmd> {
-        let waiting: Vec<&Idea> = ideas.iter().filter(|i| i.awaits_approval()).collect();
-        let now: HashSet<Uuid> = waiting.iter().map(|i| i.id).collect();
+    pub(super) fn alert_new_pending(&mut self, ideas: &[Listed<Idea>]) -> Vec<Cmd> {
+        let waiting: Vec<&Listed<Idea>> = ideas.iter().filter(|i| i.awaits_approval()).collect();
+        let now: HashSet<Uuid> = waiting.iter().map(|i| i.id()).collect();
         let Some(before) = self.alerts.pending.replace(now) else {
             return Vec::new();
         };
         let new: Vec<String> = waiting
             .iter()
-            .filter(|i| !before.contains(&i.id))
-            .map(|i| format!("{} {} ({}%)", i.symbol, i.direction, i.confidence_score))
+            .filter(|i| !before.contains(&i.id()))
+            .map(|i| match i {
+                Listed::Read(i) => {
+                    format!("{} {} ({}%)", i.symbol, i.direction, i.confidence_score)
+                }
+                Listed::Flagged(f) => format!(
+                    "{} (unreadable: {})",
+                    f.column("symbol").unwrap_or("?"),
+                    f.reason()
+                ),
+            })
             .collect();
         if new.is_empty() {
             return Vec::new();

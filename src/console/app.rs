@@ -13,11 +13,12 @@ use super::list::List;
 use super::msg::{Cmd, Done, EquityPoint, Loaded, Msg, Pane, Reload};
 use crate::domain::pnl::StrategyDay;
 use crate::domain::role::Role;
+use crate::domain::stored::{Flagged, Listed};
 use crate::domain::{AccountSnapshot, Act, DayState, Decision, Idea, Replay, RiskField, Strategy};
 use crate::format::{Shown, short};
 use crate::store::halt::{Halted, Resumed};
 use crate::store::ideas::IdeaFilter;
-use crate::store::risk::{LastChange, RiskRow};
+use crate::store::risk::{LastChange, RiskRow, Switch};
 use crate::store::timeline::{Cursor, TimelineFilter};
 
 /// How many ideas the pane holds: those awaiting approval come first, so this bounds only
@@ -52,7 +53,7 @@ pub struct Toast {
 /// The timeline pane: a window of rows, and where the next page starts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Timeline {
-    pub list: List<Decision>,
+    pub list: List<Listed<Decision>>,
     pub next: Option<Cursor>,
     pub filter: TimelineFilter,
     /// A page is being read (do not ask twice).
@@ -170,18 +171,28 @@ pub struct App {
     pub screen: (u16, u16),
     /// The replay open over the panes, if one is.
     pub replay: Option<ReplayView>,
+    /// The limits, when they read.
     pub risk: Option<RiskRow>,
+    /// The AI's switch, read whatever the limits hold: the header never waits on them.
+    pub switch: Option<Switch>,
+    /// The risk row, when a limit cannot be read: shown flagged in the risk pane.
+    pub risk_unreadable: Option<Flagged>,
     pub last_risk_change: Option<LastChange>,
     pub risk_selected: usize,
     pub account: Option<AccountSnapshot>,
+    /// The day's account captures that cannot be read (the day's figures are not shown).
+    pub account_unreadable: Vec<Flagged>,
     pub day: Option<DayState>,
     /// The day's equity captures, oldest first (the last one before the day opens it).
     pub equity: Vec<EquityPoint>,
-    pub strategies: List<Strategy>,
+    pub strategies: List<Listed<Strategy>>,
     /// Each strategy's day, by id; `None` until first read. A strategy missing from it
     /// did nothing today.
     pub strategy_days: Option<BTreeMap<uuid::Uuid, StrategyDay>>,
-    pub ideas: List<Idea>,
+    pub ideas: List<Listed<Idea>>,
+    /// How many ideas await approval in the database (with the pane's symbol filter): the
+    /// list holds a window of them.
+    pub ideas_awaiting: Option<i64>,
     pub idea_filter: IdeaFilter,
     pub timeline: Timeline,
     /// A halt was sent and the database has not confirmed it yet.
@@ -234,14 +245,18 @@ impl App {
             screen: (80, 24),
             replay: None,
             risk: None,
+            switch: None,
+            risk_unreadable: None,
             last_risk_change: None,
             risk_selected: 0,
             account: None,
+            account_unreadable: Vec::new(),
             day: None,
             equity: Vec::new(),
             strategies: List::default(),
             strategy_days: None,
             ideas: List::default(),
+            ideas_awaiting: None,
             idea_filter: IdeaFilter {
                 limit: IDEAS_WINDOW,
                 ..IdeaFilter::default()
@@ -489,36 +504,55 @@ impl App {
     fn on_loaded(&mut self, loaded: Loaded) -> Vec<Cmd> {
         let mut alerts = Vec::new();
         match loaded {
-            Loaded::Risk { row, last } => {
+            Loaded::Risk { shown, last } => {
                 let (on, reason) = (
-                    row.config.ai_trading_enabled,
-                    row.config.last_halt_reason.clone(),
+                    shown.switch.ai_trading_enabled,
+                    shown.switch.last_halt_reason.clone(),
                 );
-                self.risk = Some(row);
+                self.switch = Some(shown.switch);
+                match shown.limits {
+                    Ok(row) => {
+                        self.risk = Some(row);
+                        self.risk_unreadable = None;
+                    }
+                    Err(flagged) => {
+                        self.risk = None;
+                        self.risk_unreadable = Some(flagged);
+                    }
+                }
                 self.last_risk_change = last;
                 alerts.extend(self.alert_ai_switch(on, reason.as_deref()));
                 alerts.extend(self.alert_drawdown());
             }
             Loaded::Account {
                 latest,
+                unreadable,
                 day,
                 equity,
             } => {
                 self.account = latest;
+                self.account_unreadable = unreadable;
                 self.day = day;
                 self.equity = equity;
                 alerts.extend(self.alert_drawdown());
             }
-            Loaded::Strategies(items) => self.strategies.replace(items, |s| s.id, self.list_rows),
+            Loaded::Strategies(items) => {
+                self.strategies.replace(items, |s| s.id(), self.list_rows);
+            }
             Loaded::StrategyDays(days) => {
                 self.strategy_days = Some(days.into_iter().map(|d| (d.strategy_id, d)).collect());
             }
-            Loaded::Ideas(items) => {
+            Loaded::Ideas { items, awaiting } => {
                 alerts.extend(self.alert_new_pending(&items));
-                self.ideas.replace(items, |i| i.id, self.list_rows);
+                self.ideas.replace(items, |i| i.id(), self.list_rows);
+                self.ideas_awaiting = Some(awaiting);
                 // After deciding an idea, the next one to decide is the oldest still waiting.
                 if std::mem::take(&mut self.next_pending)
-                    && self.ideas.items.first().is_some_and(Idea::awaits_approval)
+                    && self
+                        .ideas
+                        .items
+                        .first()
+                        .is_some_and(Listed::<Idea>::awaits_approval)
                 {
                     self.ideas.first();
                 }
@@ -618,8 +652,12 @@ impl App {
         self.toast(text, false);
         if let Some(row) = &mut self.risk {
             row.config.ai_trading_enabled = false;
-            row.config.last_halt_reason = Some(halted.reason);
+            row.config.last_halt_reason = Some(halted.reason.clone());
         }
+        self.switch = Some(Switch {
+            ai_trading_enabled: false,
+            last_halt_reason: Some(halted.reason),
+        });
         self.dirty.insert(Reload::Risk);
         alert
     }
@@ -635,6 +673,10 @@ impl App {
             row.config.ai_trading_enabled = true;
             row.config.last_halt_reason = None;
         }
+        self.switch = Some(Switch {
+            ai_trading_enabled: true,
+            last_halt_reason: None,
+        });
         self.alerts_saw_ai_on();
         self.dirty.insert(Reload::Risk);
     }

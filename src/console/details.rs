@@ -1,8 +1,9 @@
 //! Texts the console shows about a row or an act: details dialogs and outcomes.
 
 use super::dialog::Dialog;
+use crate::domain::stored::Flagged;
 use crate::domain::{Decision, Idea, Lot, Outcome, Strategy};
-use crate::format::{Plain, short, timestamp};
+use crate::format::{short, timestamp};
 use crate::store::approve::Approval;
 
 /// The dialog that shows what an approval came to.
@@ -84,14 +85,30 @@ pub fn strategy_details(s: &Strategy) -> Vec<String> {
     lines
 }
 
-/// An idea in full; prices exact, as the panes show them.
+/// A row that cannot be read: why, then every column as stored (`NaN`, `∞` as such).
+pub fn flagged_details(f: &Flagged) -> Vec<String> {
+    let mut lines = vec![
+        format!("UNREADABLE {} cannot be read: {}", f.table, f.reason()),
+        "It is shown as stored; acts that need what cannot be read are refused.".to_string(),
+        String::new(),
+    ];
+    let width = f.columns.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    lines.extend(
+        f.columns
+            .iter()
+            .map(|(column, value)| format!("{column:width$}  {value}")),
+    );
+    lines
+}
+
+/// An idea in full; prices at the instrument's digits, as the panes show them.
 pub fn idea_details(i: &Idea) -> Vec<String> {
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".into());
     vec![
         format!("{} {} — {}", i.symbol, i.direction, i.status),
-        format!("entry      {}", i.entry()),
-        format!("stop       {}", Plain(i.stop_loss)),
-        format!("targets    {}", i.targets()),
+        format!("entry      {}", i.entry_shown()),
+        format!("stop       {}", i.stop_shown()),
+        format!("targets    {}", i.targets_shown()),
         format!(
             "R:R        {}",
             or_dash(i.reward_to_risk().map(|r| r.to_string()))

@@ -5,6 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::{Input, InputRequest};
 
 use super::msg::{Cmd, Pane};
+use crate::domain::stored::Listed;
 use crate::domain::{
     GateContext, GateReport, Idea, Lot, Purpose, RiskChangeSet, RiskConfig, RiskField,
 };
@@ -15,7 +16,8 @@ use crate::format::Shown;
 pub enum Dialog {
     Approve(Approve),
     Reject {
-        idea: Idea,
+        /// An idea whose row cannot be read may be rejected too.
+        idea: Listed<Idea>,
         reason: Input,
     },
     /// The kill switch: one confirm key, the reason optional.
@@ -156,7 +158,7 @@ impl Dialog {
                         return Outcome::Stay;
                     }
                     return Outcome::Submit(Cmd::Reject {
-                        idea: idea.id,
+                        idea: idea.id(),
                         reason: text,
                     });
                 }

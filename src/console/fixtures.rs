@@ -10,12 +10,13 @@ use super::app::App;
 use super::keymap::Keymap;
 use super::msg::{EquityPoint, Loaded, Msg};
 use crate::domain::pnl::StrategyDay;
+use crate::domain::stored::Listed;
 use crate::domain::strategy::StrategyFields;
 use crate::domain::{
     AccountSnapshot, DayState, Decision, DecisionAction, Direction, Idea, IdeaStatus, RiskConfig,
     RulesJson, Strategy,
 };
-use crate::store::risk::{LastChange, RiskRow};
+use crate::store::risk::{LastChange, RiskRow, RiskShown, Switch};
 use crate::store::timeline::Page;
 
 pub fn now() -> DateTime<Utc> {
@@ -36,6 +37,17 @@ pub fn strategy_id() -> Uuid {
     Uuid::from_u128(0x3f0e_6a52_1c4d_4e8b_a7f9_2b1c_0d9e_8f70)
 }
 
+/// The risk row as the console reads it: the switch, and the limits read.
+pub fn risk_shown(enabled: bool, reason: Option<&str>) -> RiskShown {
+    RiskShown {
+        switch: Switch {
+            ai_trading_enabled: enabled,
+            last_halt_reason: reason.map(str::to_string),
+        },
+        limits: Ok(risk(enabled, reason)),
+    }
+}
+
 pub fn risk(enabled: bool, reason: Option<&str>) -> RiskRow {
     RiskRow {
         config: RiskConfig {
@@ -48,6 +60,11 @@ pub fn risk(enabled: bool, reason: Option<&str>) -> RiskRow {
 }
 
 pub fn idea(n: u128, symbol: &str, status: IdeaStatus, minutes_ago: i64) -> Idea {
+    let prices = match symbol {
+        "XAUUSD" => ["2650.000000", "2641.000000", "2663.500000", "2677.000000"],
+        "USDJPY" => ["151.240000", "151.000000", "151.600000", "151.960000"],
+        _ => ["1.085640", "1.084200", "1.087800", "1.089900"],
+    };
     Idea {
         id: id(n),
         symbol: symbol.into(),
@@ -56,10 +73,11 @@ pub fn idea(n: u128, symbol: &str, status: IdeaStatus, minutes_ago: i64) -> Idea
         } else {
             Direction::Sell
         },
-        entry_price: Some(dec("1.085640")),
+        // Each symbol at its own prices (R:R 1.50 for all), as its market quotes them.
+        entry_price: Some(dec(prices[0])),
         entry_range: None,
-        stop_loss: dec("1.084200"),
-        take_profit: vec![dec("1.087800"), dec("1.089900")],
+        stop_loss: dec(prices[1]),
+        take_profit: vec![dec(prices[2]), dec(prices[3])],
         expected_hold: Some("scalp_30m".into()),
         rationale: format!("Breakout of the Asian range on {symbol}"),
         confidence_score: dec("92.50"),
@@ -227,6 +245,12 @@ pub fn strategy_days() -> Vec<StrategyDay> {
     ]
 }
 
+/// Ideas as read, with the count of those awaiting approval among them.
+pub fn ideas_loaded(items: Vec<Listed<Idea>>) -> Loaded {
+    let awaiting = items.iter().filter(|i| i.awaits_approval()).count() as i64;
+    Loaded::Ideas { items, awaiting }
+}
+
 /// An App with every pane loaded and the connection live.
 pub fn loaded_app(enabled: bool) -> App {
     let mut app = App::new(
@@ -239,7 +263,7 @@ pub fn loaded_app(enabled: bool) -> App {
     app.update(Msg::Connected);
     let loads = [
         Loaded::Risk {
-            row: risk(enabled, (!enabled).then_some("max_drawdown")),
+            shown: risk_shown(enabled, (!enabled).then_some("max_drawdown")),
             last: Some(LastChange {
                 operator: "raj@desk.example".into(),
                 changes: "max_lot_size=1.00".into(),
@@ -257,6 +281,7 @@ pub fn loaded_app(enabled: bool) -> App {
                 open_positions: 2,
                 captured_at: now() - Duration::seconds(30),
             }),
+            unreadable: Vec::new(),
             day: Some(DayState {
                 day_start: now() - Duration::minutes(630),
                 opening_equity: dec("24800.00"),
@@ -268,18 +293,24 @@ pub fn loaded_app(enabled: bool) -> App {
             }),
             equity: equity(),
         },
-        Loaded::Strategies(strategies()),
+        Loaded::Strategies(strategies().into_iter().map(Listed::Read).collect()),
         Loaded::StrategyDays(strategy_days()),
-        Loaded::Ideas(vec![
-            idea(1, "EURUSD", IdeaStatus::NeedsApproval, 38),
-            idea(2, "GBPUSD", IdeaStatus::NeedsApproval, 12),
-            idea(3, "XAUUSD", IdeaStatus::NeedsApproval, 3),
-            idea(4, "USDJPY", IdeaStatus::AutoExecuted, 90),
-            idea(5, "EURUSD", IdeaStatus::Rejected, 140),
-        ]),
+        Loaded::Ideas {
+            items: vec![
+                idea(1, "EURUSD", IdeaStatus::NeedsApproval, 38),
+                idea(2, "GBPUSD", IdeaStatus::NeedsApproval, 12),
+                idea(3, "XAUUSD", IdeaStatus::NeedsApproval, 3),
+                idea(4, "USDJPY", IdeaStatus::AutoExecuted, 90),
+                idea(5, "EURUSD", IdeaStatus::Rejected, 140),
+            ]
+            .into_iter()
+            .map(Listed::Read)
+            .collect(),
+            awaiting: 3,
+        },
         Loaded::Timeline {
             page: Page {
-                decisions: decisions(),
+                decisions: decisions().into_iter().map(Listed::Read).collect(),
                 next: None,
             },
             append: false,
@@ -444,6 +475,8 @@ fn replay_seen() -> crate::domain::replay::Seen {
         updated_at: decided_at + Duration::seconds(2),
     };
     Seen {
+        unreadable: Vec::new(),
+        cancelled_by: None,
         moment: Moment {
             at,
             source: crate::domain::replay::MomentSource::Snapshot,

@@ -4,14 +4,16 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 
 use super::app::{App, ReplayOf, risk_value};
-use super::details::{decision_details, idea_details, strategy_details};
+use super::details::{decision_details, flagged_details, idea_details, strategy_details};
 use super::dialog::{self, Approve, Dialog};
 use super::filter::{
     describe_idea_filter, describe_timeline_filter, parse_idea_filter, parse_timeline_filter,
 };
 use super::keymap::Action;
 use super::msg::{Cmd, Pane, Reload};
+use crate::domain::stored::{Flagged, Listed};
 use crate::domain::{Act, Idea, RiskField};
+use crate::format::short;
 use crate::store::timeline::TimelineFilter;
 
 impl App {
@@ -64,7 +66,7 @@ impl App {
             }
             Action::Reject => {
                 let idea = self.replayed_idea(Act::Reject);
-                self.open_reject_of(idea);
+                self.open_reject_of(idea.map(Listed::Read));
             }
             Action::Up => self.scroll_replay(-1),
             Action::Down => self.scroll_replay(1),
@@ -148,18 +150,20 @@ impl App {
             Action::Approve => return self.open_approve(),
             Action::Reject => self.open_reject(),
             Action::EditRisk => self.open_edit_risk(),
-            Action::ToggleStrategy => {
-                if let Some(s) = self.strategies.selected() {
+            Action::ToggleStrategy => match self.strategies.selected().cloned() {
+                Some(Listed::Read(s)) => {
                     let cmd = Cmd::SetStrategyActive {
                         id: s.id,
                         active: !s.is_active,
                     };
                     return self.act(cmd);
                 }
-            }
+                Some(Listed::Flagged(f)) => self.refuse_unreadable("strategy", &f),
+                None => {}
+            },
             Action::EditStrategy => {
                 if let Some(s) = self.strategies.selected() {
-                    let cmd = Cmd::EditStrategy { id: s.id };
+                    let cmd = Cmd::EditStrategy { id: s.id() };
                     return self.act(cmd);
                 }
             }
@@ -230,11 +234,18 @@ impl App {
     fn open_details(&mut self) {
         let (title, body) = match self.focus {
             Pane::Ideas => match self.ideas.selected() {
-                Some(i) => (format!("Idea {}", i.id), idea_details(i)),
+                Some(Listed::Read(i)) => (format!("Idea {}", i.id), idea_details(i)),
+                Some(Listed::Flagged(f)) => {
+                    (format!("Idea {} — UNREADABLE", f.id), flagged_details(f))
+                }
                 None => return,
             },
             Pane::Strategies => match self.strategies.selected() {
-                Some(s) => (
+                Some(Listed::Flagged(f)) => (
+                    format!("Strategy {} — UNREADABLE", f.id),
+                    flagged_details(f),
+                ),
+                Some(Listed::Read(s)) => (
                     format!(
                         "Strategy {} ({})",
                         s.name,
@@ -245,7 +256,11 @@ impl App {
                 None => return,
             },
             Pane::Timeline => match self.timeline.list.selected() {
-                Some(d) => (format!("Decision {}", d.id), decision_details(d)),
+                Some(Listed::Read(d)) => (format!("Decision {}", d.id), decision_details(d)),
+                Some(Listed::Flagged(f)) => (
+                    format!("Decision {} — UNREADABLE", f.id),
+                    flagged_details(f),
+                ),
                 None => return,
             },
             Pane::Risk => return,
@@ -257,12 +272,12 @@ impl App {
     /// a strategy's details, as before.
     fn replay_selected(&mut self) -> Vec<Cmd> {
         let of = match self.focus {
-            Pane::Ideas => self.ideas.selected().map(|i| ReplayOf::Idea(i.id)),
+            Pane::Ideas => self.ideas.selected().map(|i| ReplayOf::Idea(i.id())),
             Pane::Timeline => self
                 .timeline
                 .list
                 .selected()
-                .map(|d| ReplayOf::Decision(d.id)),
+                .map(|d| ReplayOf::Decision(d.id())),
             Pane::Strategies => {
                 self.open_details();
                 None
@@ -314,10 +329,37 @@ impl App {
         }
     }
 
-    /// The selected idea, if a human may decide it now; otherwise says why not.
-    fn decidable_idea(&mut self, act: Act) -> Option<Idea> {
-        let idea = self.ideas.selected().cloned();
-        self.decidable(idea, act)
+    /// The selected idea, if a human may decide it now; otherwise says why not. An idea
+    /// whose row cannot be read may be rejected, never approved.
+    fn decidable_idea(&mut self, act: Act) -> Option<Listed<Idea>> {
+        match self.ideas.selected().cloned()? {
+            Listed::Read(idea) => self.decidable(Some(idea), act).map(Listed::Read),
+            Listed::Flagged(f) if act == Act::Approve => {
+                self.refuse_unreadable("idea", &f);
+                None
+            }
+            flagged => {
+                let refusal = self.act_refusal(act).or_else(|| {
+                    (!flagged.awaits_approval())
+                        .then(|| "this idea is not awaiting approval".to_string())
+                });
+                match refusal {
+                    Some(why) => {
+                        self.toast(why, true);
+                        None
+                    }
+                    None => Some(flagged),
+                }
+            }
+        }
+    }
+
+    /// Says that the selected row cannot be acted on, and why.
+    fn refuse_unreadable(&mut self, what: &str, f: &Flagged) {
+        self.toast(
+            format!("{what} {} cannot be read: {}", short(f.id), f.reason()),
+            true,
+        );
     }
 
     /// The replayed idea, if a human may decide it now; otherwise says why not (nothing is
@@ -352,7 +394,9 @@ impl App {
     }
 
     fn open_approve(&mut self) -> Vec<Cmd> {
-        let idea = self.decidable_idea(Act::Approve);
+        let idea = self
+            .decidable_idea(Act::Approve)
+            .and_then(|i| i.into_read().ok());
         self.open_approve_of(idea)
     }
 
@@ -372,7 +416,7 @@ impl App {
     }
 
     /// The rejection dialog for `idea` (already checked decidable).
-    fn open_reject_of(&mut self, idea: Option<Idea>) {
+    fn open_reject_of(&mut self, idea: Option<Listed<Idea>>) {
         if let Some(idea) = idea {
             self.dialog = Some(Dialog::Reject {
                 idea,
@@ -382,6 +426,14 @@ impl App {
     }
 
     fn open_edit_risk(&mut self) {
+        if let (None, Some(f)) = (&self.risk, &self.risk_unreadable) {
+            let why = format!(
+                "risk_config cannot be read ({}): correct it with `tradedesk risk set`, setting every limit named",
+                f.reason()
+            );
+            self.toast(why, true);
+            return;
+        }
         let Some(row) = &self.risk else { return };
         let Some(field) = RiskField::ALL.get(self.risk_selected).copied() else {
             return;

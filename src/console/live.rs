@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use super::app::{App, Connection, ReplayOf, TIMELINE_HELD};
 use super::msg::{Cmd, Reload};
 use crate::domain::Decision;
+use crate::domain::stored::Listed;
 use crate::store::listen::Change;
 use crate::store::timeline::{Cursor, Page};
 
@@ -106,15 +107,15 @@ impl App {
         // gap: then the page replaces them.
         let keep_older = !std::mem::take(&mut self.timeline.trimmed);
         self.timeline.newer_above = false;
-        let key = |d: &Decision| (d.occurred_at, d.id);
-        let fresh: HashSet<_> = page.decisions.iter().map(|d| d.id).collect();
+        let key = |d: &Listed<Decision>| (d.at(), d.id());
+        let fresh: HashSet<_> = page.decisions.iter().map(Listed::id).collect();
         let oldest_fresh = page.decisions.last().map(key);
-        let older: Vec<Decision> = self
+        let older: Vec<Listed<Decision>> = self
             .timeline
             .list
             .items
             .iter()
-            .filter(|d| keep_older && !fresh.contains(&d.id))
+            .filter(|d| keep_older && !fresh.contains(&d.id()))
             .filter(|d| oldest_fresh.is_some_and(|k| key(d) < k))
             .take(TIMELINE_HELD.saturating_sub(page.decisions.len()))
             .cloned()
@@ -122,13 +123,15 @@ impl App {
         // The next page starts after the last row held.
         self.timeline.next = match older.last() {
             Some(d) => Some(Cursor {
-                occurred_at: d.occurred_at,
-                id: d.id,
+                occurred_at: d.at(),
+                id: d.id(),
             }),
             None => page.next,
         };
         let mut items = page.decisions;
         items.extend(older);
-        self.timeline.list.replace(items, |d| d.id, self.list_rows);
+        self.timeline
+            .list
+            .replace(items, Listed::id, self.list_rows);
     }
 }

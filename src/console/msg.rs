@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::domain::pnl::StrategyDay;
+use crate::domain::stored::{Flagged, Listed};
 use crate::domain::{
     AccountSnapshot, Act, DayState, GateContext, Idea, Lot, Replay, RiskChangeSet, Strategy,
 };
@@ -17,7 +18,7 @@ use crate::store::halt::{Halted, Resumed};
 use crate::store::ideas::IdeaFilter;
 use crate::store::limits::RiskUpdate;
 use crate::store::listen::Change;
-use crate::store::risk::{LastChange, RiskRow};
+use crate::store::risk::{LastChange, RiskShown};
 use crate::store::timeline::{Page, TimelineFilter};
 
 /// The four panes, in their `1`–`4` order.
@@ -89,20 +90,26 @@ pub enum AlertKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Loaded {
     Risk {
-        row: RiskRow,
+        shown: RiskShown,
         last: Option<LastChange>,
     },
     Account {
         latest: Option<AccountSnapshot>,
+        /// The day's captures that cannot be read (the day's figures are not shown then).
+        unreadable: Vec<Flagged>,
         day: Option<DayState>,
         /// The day's captures, oldest first: the last one before the day started (its
         /// opening) and every one since.
         equity: Vec<EquityPoint>,
     },
-    Strategies(Vec<Strategy>),
+    Strategies(Vec<Listed<Strategy>>),
     /// The strategies that did something today (the others are quiet).
     StrategyDays(Vec<StrategyDay>),
-    Ideas(Vec<Idea>),
+    Ideas {
+        items: Vec<Listed<Idea>>,
+        /// How many ideas await approval in the database (the list holds a window).
+        awaiting: i64,
+    },
     /// A timeline page; `append` continues the list, otherwise it replaces it.
     Timeline {
         page: Page,
@@ -279,7 +286,7 @@ impl Loaded {
             Loaded::Account { .. } => Some(Reload::Account),
             Loaded::Strategies(_) => Some(Reload::Strategies),
             Loaded::StrategyDays(_) => Some(Reload::StrategyDays),
-            Loaded::Ideas(_) => Some(Reload::Ideas),
+            Loaded::Ideas { .. } => Some(Reload::Ideas),
             Loaded::Timeline { .. } => Some(Reload::Timeline),
             Loaded::Replay(_) => Some(Reload::Replay),
             Loaded::GateContext(_) => None,

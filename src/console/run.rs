@@ -347,17 +347,25 @@ pub async fn exec_archive(data: &ArchiveData, cmd: Cmd) -> Msg {
 async fn read(store: &Store, cmd: Cmd) -> Result<Loaded, crate::store::Error> {
     Ok(match cmd {
         Cmd::LoadRisk => Loaded::Risk {
-            row: store.risk_config().await?,
+            shown: store.risk_shown().await?,
             last: store.last_risk_change().await?,
         },
         Cmd::LoadAccount => {
             let now = Utc::now();
             let day = TradingDay::UTC_MIDNIGHT;
-            let snapshots = store.account_since(day.start_of(now)).await?;
+            let captures = store.account_since(day.start_of(now)).await?;
+            // The day's figures only from a day whose every capture reads.
+            let day_figures = if captures.flagged.is_empty() {
+                day_state(&captures.read, day, now)
+            } else {
+                None
+            };
             Loaded::Account {
-                latest: snapshots.last().copied(),
-                day: day_state(&snapshots, day, now),
-                equity: snapshots
+                latest: captures.read.last().copied(),
+                unreadable: captures.flagged,
+                day: day_figures,
+                equity: captures
+                    .read
                     .iter()
                     .map(|s| EquityPoint {
                         at: s.captured_at,
@@ -373,7 +381,10 @@ async fn read(store: &Store, cmd: Cmd) -> Result<Loaded, crate::store::Error> {
                 .strategy_days(TradingDay::UTC_MIDNIGHT.start_of(Utc::now()))
                 .await?,
         ),
-        Cmd::LoadIdeas(filter) => Loaded::Ideas(store.ideas(&filter).await?),
+        Cmd::LoadIdeas(filter) => Loaded::Ideas {
+            items: store.ideas(&filter).await?,
+            awaiting: store.awaiting(filter.symbol.as_deref()).await?,
+        },
         Cmd::LoadTimeline { filter, append } => Loaded::Timeline {
             page: store.timeline(&filter).await?,
             append,

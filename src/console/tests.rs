@@ -9,6 +9,7 @@ use super::dialog::Dialog;
 use super::fixtures::{self, loaded_app, now};
 use super::msg::{AlertKind, Cmd, Done, Loaded, Msg, Pane, Reload};
 use crate::domain::Outcome;
+use crate::domain::stored::Listed;
 use crate::domain::{Act, IdeaStatus, Lot, RiskChangeSet};
 use crate::store::halt::Halted;
 use crate::store::listen::Change;
@@ -54,7 +55,7 @@ use super::tests_support::context;
 fn approval_sends_the_typed_lot_once_the_risk_checks_pass() {
     let mut app = loaded_app(false);
     assert_eq!(app.focus, Pane::Ideas);
-    let first = app.ideas.items[0].id;
+    let first = app.ideas.items[0].id();
     assert_eq!(ch(&mut app, 'a'), vec![Cmd::LoadGateContext(first)]);
     assert!(matches!(app.dialog, Some(Dialog::Approve(_))));
     // Enter before the risk state arrives does nothing.
@@ -155,7 +156,7 @@ fn the_outcome_of_an_approval_is_shown_until_dismissed() {
 #[test]
 fn reject_needs_a_reason_and_sends_it() {
     let mut app = loaded_app(false);
-    let first = app.ideas.items[0].id;
+    let first = app.ideas.items[0].id();
     ch(&mut app, 'r');
     assert_eq!(
         key(&mut app, KeyCode::Enter),
@@ -176,7 +177,10 @@ fn reject_needs_a_reason_and_sends_it() {
 fn only_ideas_awaiting_approval_can_be_decided() {
     let mut app = loaded_app(false);
     ch(&mut app, 'G');
-    assert_eq!(app.ideas.selected().unwrap().status, IdeaStatus::Rejected);
+    assert_eq!(
+        app.ideas.selected().unwrap().read().unwrap().status,
+        IdeaStatus::Rejected
+    );
     assert_eq!(ch(&mut app, 'a'), vec![]);
     assert!(app.dialog.is_none());
     assert!(toast(&app).contains("not awaiting approval"));
@@ -349,7 +353,7 @@ fn an_operator_decides_ideas_but_may_not_change_the_rules() {
 fn a_burst_of_changes_is_one_read_of_each_pane_it_touched() {
     let mut app = loaded_app(true);
     ch(&mut app, 'j');
-    let on = app.ideas.selected().unwrap().id;
+    let on = app.ideas.selected().unwrap().id();
     // The first change asks for a flush a few milliseconds later; the rest wait for it.
     assert_eq!(
         app.update(Msg::Changed(Change::Idea(uuid::Uuid::nil()))),
@@ -376,10 +380,10 @@ fn a_burst_of_changes_is_one_read_of_each_pane_it_touched() {
     let mut items = app.ideas.items.clone();
     items.insert(
         0,
-        fixtures::idea(9, "AUDUSD", IdeaStatus::NeedsApproval, 60),
+        Listed::Read(fixtures::idea(9, "AUDUSD", IdeaStatus::NeedsApproval, 60)),
     );
-    app.update(Msg::Loaded(Loaded::Ideas(items)));
-    assert_eq!(app.ideas.selected().unwrap().id, on);
+    app.update(Msg::Loaded(fixtures::ideas_loaded(items)));
+    assert_eq!(app.ideas.selected().unwrap().id(), on);
     assert_eq!(app.update(Msg::Flush), vec![]);
 }
 
@@ -388,7 +392,7 @@ fn the_timeline_reads_the_next_page_near_its_end_and_bounds_what_it_holds() {
     let mut app = loaded_app(true);
     ch(&mut app, '4');
     let next = crate::store::timeline::Cursor {
-        occurred_at: now(),
+        occurred_at: now().into(),
         id: uuid::Uuid::nil(),
     };
     app.timeline.next = Some(next);
@@ -409,7 +413,7 @@ fn the_timeline_reads_the_next_page_near_its_end_and_bounds_what_it_holds() {
         .map(|n| {
             let mut d = fixtures::decisions()[0].clone();
             d.id = uuid::Uuid::from_u128(n);
-            d
+            Listed::Read(d)
         })
         .collect();
     for _ in 0..2 {
@@ -543,14 +547,14 @@ fn new_decisions_appear_at_the_top_of_the_timeline_and_none_is_missed() {
     rows.insert(0, newest);
     app.update(Msg::Loaded(Loaded::Timeline {
         page: crate::store::timeline::Page {
-            decisions: rows,
+            decisions: rows.into_iter().map(Listed::Read).collect(),
             next: None,
         },
         append: false,
     }));
     assert_eq!(app.timeline.list.offset, 0, "the new row is in view");
     assert_eq!(
-        app.timeline.list.items[0].action,
+        app.timeline.list.items[0].read().unwrap().action,
         crate::domain::DecisionAction::HumanRejected
     );
     assert_eq!(
@@ -625,14 +629,19 @@ fn alerts_fire_once_at_their_transitions_and_can_be_switched_off() {
     let mut app = loaded_app(true);
     // A new idea awaiting approval.
     let mut items = app.ideas.items.clone();
-    items.push(fixtures::idea(9, "AUDUSD", IdeaStatus::NeedsApproval, 1));
-    let cmds = app.update(Msg::Loaded(Loaded::Ideas(items.clone())));
+    items.push(Listed::Read(fixtures::idea(
+        9,
+        "AUDUSD",
+        IdeaStatus::NeedsApproval,
+        1,
+    )));
+    let cmds = app.update(Msg::Loaded(fixtures::ideas_loaded(items.clone())));
     assert!(
         matches!(cmds.as_slice(), [Cmd::Alert(a), ..] if a.kind == AlertKind::Approval
             && a.body.starts_with("AUDUSD")),
         "{cmds:?}"
     );
-    let cmds = app.update(Msg::Loaded(Loaded::Ideas(items)));
+    let cmds = app.update(Msg::Loaded(fixtures::ideas_loaded(items)));
     assert!(!cmds.iter().any(|c| matches!(c, Cmd::Alert(_))), "once");
     // Drawdown past 80% of its 1000.00 limit, once; again only after falling back.
     let mut day = app.day.unwrap();
@@ -646,6 +655,7 @@ fn alerts_fire_once_at_their_transitions_and_can_be_switched_off() {
         day.drawdown = drawdown.parse().unwrap();
         let cmds = app.update(Msg::Loaded(Loaded::Account {
             latest: app.account,
+            unreadable: Vec::new(),
             day: Some(day),
             equity: app.equity.clone(),
         }));
@@ -655,11 +665,9 @@ fn alerts_fire_once_at_their_transitions_and_can_be_switched_off() {
         assert_eq!(fired, alerted, "at {drawdown}");
     }
     // AI trading halted by another writer (a limit, here).
-    let mut row = app.risk.clone().unwrap();
-    row.config.ai_trading_enabled = false;
-    row.config.last_halt_reason = Some("max_drawdown".into());
+    let row = fixtures::risk_shown(false, Some("max_drawdown"));
     let cmds = app.update(Msg::Loaded(Loaded::Risk {
-        row: row.clone(),
+        shown: row.clone(),
         last: None,
     }));
     assert!(
@@ -669,7 +677,10 @@ fn alerts_fire_once_at_their_transitions_and_can_be_switched_off() {
     // Switched off: none.
     let mut quiet = loaded_app(true);
     quiet.alerts.settings.halt = false;
-    let cmds = quiet.update(Msg::Loaded(Loaded::Risk { row, last: None }));
+    let cmds = quiet.update(Msg::Loaded(Loaded::Risk {
+        shown: row,
+        last: None,
+    }));
     assert!(!cmds.iter().any(|c| matches!(c, Cmd::Alert(_))), "{cmds:?}");
 }
 
@@ -750,7 +761,7 @@ fn every_act_command_names_its_act_and_reads_name_none() {
 #[test]
 fn enter_replays_the_ideas_latest_decision_and_i_shows_its_details() {
     let mut app = loaded_app(true);
-    let first = app.ideas.items[0].id;
+    let first = app.ideas.items[0].id();
     assert_eq!(
         key(&mut app, KeyCode::Enter),
         vec![Cmd::LoadIdeaReplay(first)]
@@ -776,7 +787,7 @@ fn enter_replays_the_ideas_latest_decision_and_i_shows_its_details() {
 fn enter_on_a_timeline_row_replays_that_decision_and_on_a_strategy_shows_details() {
     let mut app = loaded_app(true);
     ch(&mut app, '4');
-    let first = app.timeline.list.items[0].id;
+    let first = app.timeline.list.items[0].id();
     assert_eq!(key(&mut app, KeyCode::Enter), vec![Cmd::LoadReplay(first)]);
     assert!(app.replay.is_some());
     let mut app = loaded_app(true);
@@ -849,7 +860,7 @@ fn replaying_pending() -> (App, uuid::Uuid) {
         width: 80,
         height: 24,
     });
-    let first = app.ideas.items[0].id;
+    let first = app.ideas.items[0].id();
     assert_eq!(
         key(&mut app, KeyCode::Enter),
         vec![Cmd::LoadIdeaReplay(first)]
@@ -949,7 +960,7 @@ fn an_idea_awaiting_approval_is_rejected_from_its_replay_and_the_kill_switch_sti
     key(&mut app, KeyCode::Esc);
     assert!(app.replay.is_some() && app.dialog.is_none());
     assert_eq!(ch(&mut app, 'r'), vec![]);
-    assert!(matches!(&app.dialog, Some(Dialog::Reject { idea, .. }) if idea.id == id));
+    assert!(matches!(&app.dialog, Some(Dialog::Reject { idea, .. }) if idea.id() == id));
     typed(&mut app, "spread too wide");
     assert_eq!(
         key(&mut app, KeyCode::Enter),
@@ -969,7 +980,7 @@ fn an_idea_awaiting_approval_is_rejected_from_its_replay_and_the_kill_switch_sti
     assert_eq!(app.update(Msg::Flush), vec![Cmd::LoadIdeaReplay(id)]);
     assert!(app.replay.is_some(), "the replay stays open");
     // Deciding another idea does not read this replay again.
-    let other = app.ideas.items[1].id;
+    let other = app.ideas.items[1].id();
     app.update(Msg::Loaded(Loaded::Replay(Box::new(
         fixtures::replay_pending(),
     ))));
@@ -1015,7 +1026,7 @@ fn approve_and_reject_over_a_replay_work_only_for_an_idea_a_human_may_decide_now
 #[test]
 fn the_open_replay_is_read_again_when_its_idea_or_its_order_changes_and_never_once_closed() {
     let (mut app, id) = replaying_pending();
-    let other = app.ideas.items[1].id;
+    let other = app.ideas.items[1].id();
     app.update(Msg::Changed(Change::Idea(other)));
     let cmds = app.update(Msg::Flush);
     assert!(

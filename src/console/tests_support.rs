@@ -9,7 +9,10 @@ use crate::domain::gate::OpenTrades;
 /// well within its limits, no news, no open trades.
 pub fn context(app: &App) -> GateContext {
     GateContext {
-        idea: app.ideas.items[0].clone(),
+        idea: app.ideas.items[0]
+            .read()
+            .cloned()
+            .expect("the first fixture idea reads"),
         config: app.risk.as_ref().unwrap().config.clone(),
         strategy: Some(fixtures::strategies()[0].clone()),
         day: app.day,

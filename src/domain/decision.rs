@@ -40,6 +40,15 @@ pub struct Decision {
     pub operator: Option<String>,
 }
 
+impl super::stored::Entity for Decision {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn at(&self) -> super::stored::Stamp {
+        self.occurred_at.into()
+    }
+}
+
 impl DecisionAction {
     /// How the action reads at a glance.
     pub fn tone(self) -> Tone {

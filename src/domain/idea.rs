@@ -8,11 +8,13 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
+use super::instrument::price_digits;
 use super::label::{Tone, label_enum};
-use super::numeric::Plain;
+use super::numeric::{AtDigits, Plain};
+use super::stored::PRICE_SCALE;
 
 /// A status change the workflow does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -59,7 +61,10 @@ impl IdeaStatus {
 
     /// The statuses this one may become. From `waiting` the gate decides; from
     /// `needs_approval` a human does (approval → `auto_executed`, refusal or a failed
-    /// re-check → `rejected`); the other three are final.
+    /// re-check → `rejected`). `auto_executed` → `halted_by_risk` is the kill switch's
+    /// alone: an idea whose order it cancelled before any broker bridge claimed it never
+    /// reached the market, and the platform shows such a trade stopped (red), not executed
+    /// (src/store/halt.rs). `rejected` and `halted_by_risk` are final.
     pub fn successors(self) -> &'static [IdeaStatus] {
         match self {
             Self::Waiting => &[
@@ -69,7 +74,8 @@ impl IdeaStatus {
                 Self::HaltedByRisk,
             ],
             Self::NeedsApproval => &[Self::AutoExecuted, Self::Rejected],
-            Self::AutoExecuted | Self::Rejected | Self::HaltedByRisk => &[],
+            Self::AutoExecuted => &[Self::HaltedByRisk],
+            Self::Rejected | Self::HaltedByRisk => &[],
         }
     }
 
@@ -89,7 +95,9 @@ impl IdeaStatus {
 }
 
 /// A trade idea as the engine proposed it (`trade_ideas`), with its strategy's name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Its prices are read at [`PRICE_SCALE`] places at most (the float expansions the
+/// platform stores in `entry_range` and `take_profit` round to the prices they stand for).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Idea {
     pub id: Uuid,
     pub symbol: String,
@@ -133,6 +141,20 @@ impl Entry {
             Entry::Price(p) => Some(p),
             Entry::Zone { low, high } => Some((low + high) / Decimal::TWO),
             Entry::Market => None,
+        }
+    }
+}
+
+impl Entry {
+    /// The entry at `digits` places (see [`AtDigits`]): `1.08415`, `1.08400–1.08450`,
+    /// `market`.
+    pub fn at(self, digits: u32) -> String {
+        match self {
+            Entry::Price(p) => AtDigits(p, digits).to_string(),
+            Entry::Zone { low, high } => {
+                format!("{}–{}", AtDigits(low, digits), AtDigits(high, digits))
+            }
+            Entry::Market => "market".to_string(),
         }
     }
 }
@@ -188,6 +210,125 @@ impl Idea {
     pub fn awaits_approval(&self) -> bool {
         self.status == IdeaStatus::NeedsApproval
     }
+
+    /// Every price of the idea: entry (or zone), stop, targets.
+    fn prices(&self) -> impl Iterator<Item = Decimal> + '_ {
+        self.entry_price
+            .iter()
+            .chain(self.entry_range.iter().flatten())
+            .chain(std::iter::once(&self.stop_loss))
+            .chain(&self.take_profit)
+            .copied()
+    }
+
+    /// The places its prices are shown at: its instrument's
+    /// ([`price_digits`]), or for a symbol tradedesk does not know, as many as its own
+    /// prices need (at most [`PRICE_SCALE`]).
+    pub fn digits(&self) -> u32 {
+        price_digits(&self.symbol).unwrap_or_else(|| {
+            self.prices()
+                .map(|p| p.normalize().scale())
+                .max()
+                .unwrap_or(0)
+                .min(PRICE_SCALE)
+        })
+    }
+
+    /// A price of this idea's instrument, as shown.
+    pub fn price(&self, value: Decimal) -> String {
+        AtDigits(value, self.digits()).to_string()
+    }
+
+    /// The entry as shown: `1.08415`, `2648.50–2651.00`, `market`.
+    pub fn entry_shown(&self) -> String {
+        self.entry().at(self.digits())
+    }
+
+    /// The stop as shown.
+    pub fn stop_shown(&self) -> String {
+        self.price(self.stop_loss)
+    }
+
+    /// The targets as shown, comma-separated: `2668.00,2684.00`.
+    pub fn targets_shown(&self) -> String {
+        let digits = self.digits();
+        self.take_profit
+            .iter()
+            .map(|t| AtDigits(*t, digits).to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+impl super::stored::Listed<Idea> {
+    /// True while a human may decide it: an idea awaiting approval, or a row that cannot
+    /// be read whose status says so (it may still be rejected).
+    pub fn awaits_approval(&self) -> bool {
+        match self {
+            super::stored::Listed::Read(i) => i.awaits_approval(),
+            super::stored::Listed::Flagged(f) => {
+                f.column("status") == Some(IdeaStatus::NeedsApproval.as_str())
+            }
+        }
+    }
+}
+
+impl super::stored::Entity for Idea {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn at(&self) -> super::stored::Stamp {
+        self.created_at.into()
+    }
+}
+
+impl Serialize for Idea {
+    /// Prices as strings at the instrument's digits (`"1.08100"`), so a script reads them
+    /// as a trader does and never through a float.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            id: Uuid,
+            symbol: &'a str,
+            direction: Direction,
+            entry_price: Option<String>,
+            entry_range: Option<Vec<String>>,
+            stop_loss: String,
+            take_profit: Vec<String>,
+            expected_hold: &'a Option<String>,
+            rationale: &'a str,
+            confidence_score: Decimal,
+            status: IdeaStatus,
+            strategy_id: Option<Uuid>,
+            strategy_name: &'a Option<String>,
+            snapshot_ref: Uuid,
+            created_at: DateTime<Utc>,
+            updated_at: DateTime<Utc>,
+        }
+        let shown = |p: &Decimal| self.price(*p);
+        Shown {
+            id: self.id,
+            symbol: &self.symbol,
+            direction: self.direction,
+            entry_price: self.entry_price.as_ref().map(shown),
+            entry_range: self
+                .entry_range
+                .as_ref()
+                .map(|r| r.iter().map(shown).collect()),
+            stop_loss: shown(&self.stop_loss),
+            take_profit: self.take_profit.iter().map(shown).collect(),
+            expected_hold: &self.expected_hold,
+            rationale: &self.rationale,
+            confidence_score: self.confidence_score,
+            status: self.status,
+            strategy_id: self.strategy_id,
+            strategy_name: &self.strategy_name,
+            snapshot_ref: self.snapshot_ref,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+        .serialize(serializer)
+    }
 }
 
 #[cfg(test)]
@@ -235,6 +376,30 @@ mod tests {
                 low: dec("2648.5"),
                 high: dec("2651")
             }
+        );
+    }
+
+    #[test]
+    fn prices_show_at_the_instruments_digits() {
+        let mut eurusd = idea(Some("1.081000"), None);
+        eurusd.symbol = "EURUSD".into();
+        eurusd.stop_loss = dec("1.0795");
+        eurusd.take_profit = vec![dec("1.2675"), dec("1.26784")];
+        assert_eq!(eurusd.digits(), 5);
+        assert_eq!(eurusd.entry_shown(), "1.08100");
+        assert_eq!(eurusd.stop_shown(), "1.07950");
+        assert_eq!(eurusd.targets_shown(), "1.26750,1.26784");
+        let json = serde_json::to_value(&eurusd).unwrap();
+        assert_eq!(json["entry_price"], "1.08100");
+        assert_eq!(json["take_profit"][0], "1.26750");
+        let gold = idea(None, Some(&["2648.5", "2651"]));
+        assert_eq!(gold.entry_shown(), "2648.50–2651.00");
+        let mut unknown = idea(Some("0.0001234"), None);
+        unknown.symbol = "SHIBUSDT".into();
+        assert_eq!(
+            unknown.digits(),
+            6,
+            "at most the six places of a price column"
         );
     }
 
@@ -325,12 +490,18 @@ mod tests {
     }
 
     #[test]
+    fn an_executed_idea_only_becomes_halted_when_the_halt_pulls_its_order() {
+        let from = IdeaStatus::AutoExecuted;
+        assert!(!from.is_terminal());
+        for to in IdeaStatus::ALL {
+            let allowed = *to == IdeaStatus::HaltedByRisk;
+            assert_eq!(from.transition(*to).is_ok(), allowed, "{to}");
+        }
+    }
+
+    #[test]
     fn final_statuses_never_change() {
-        for from in [
-            IdeaStatus::AutoExecuted,
-            IdeaStatus::Rejected,
-            IdeaStatus::HaltedByRisk,
-        ] {
+        for from in [IdeaStatus::Rejected, IdeaStatus::HaltedByRisk] {
             assert!(from.is_terminal());
             for to in IdeaStatus::ALL {
                 assert_eq!(

@@ -6,6 +6,25 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
+/// The places a trader reads `symbol`'s price at, as its market quotes it: 5 for a forex
+/// pair (EURUSD 1.08415), 3 for one quoted in yen (USDJPY 151.235), 2 for gold, 3 for
+/// silver, 1 for a US index (US30 44012.5); `None` for a symbol tradedesk does not know
+/// (docs/platform.md, "tradedesk's readings").
+pub fn price_digits(symbol: &str) -> Option<u32> {
+    match symbol {
+        "XAUUSD" => return Some(2),
+        "XAGUSD" => return Some(3),
+        "US30" | "US100" | "NAS100" | "US500" | "SPX500" => return Some(1),
+        _ => {}
+    }
+    let is_pair = symbol.len() == 6 && symbol.bytes().all(|b| b.is_ascii_uppercase());
+    match (is_pair, symbol.get(3..)) {
+        (true, Some("JPY")) => Some(3),
+        (true, _) => Some(5),
+        _ => None,
+    }
+}
+
 /// What one price unit is worth in USD for one lot of `symbol` at `price`: 100 000 for a
 /// pair quoted in USD (EURUSD), 100 000 / price for a pair based in USD (USDJPY: its P/L
 /// is in yen), 100 for gold, 5 000 for silver, 1 for a US index. `None` for a symbol
@@ -55,6 +74,16 @@ mod tests {
 
     fn dec(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn prices_are_read_at_the_digits_their_market_quotes() {
+        assert_eq!(price_digits("EURUSD"), Some(5));
+        assert_eq!(price_digits("USDJPY"), Some(3));
+        assert_eq!(price_digits("XAUUSD"), Some(2));
+        assert_eq!(price_digits("US30"), Some(1));
+        assert_eq!(price_digits("BTCUSDT"), None);
+        assert_eq!(price_digits("eurusd"), None);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod pnl;
 pub mod replay;
 pub mod risk;
 pub mod role;
+pub mod stored;
 pub mod strategy;
 
 pub use account::AccountSnapshot;

@@ -111,6 +111,20 @@ impl fmt::Display for Plain {
     }
 }
 
+/// A price at `digits` places, right for lining up a column of them: padded with zeros to
+/// the digits, and never rounded (a value with more places shows them all).
+pub struct AtDigits(pub Decimal, pub u32);
+
+impl fmt::Display for AtDigits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = self.0.normalize();
+        if d.scale() < self.1 {
+            d.rescale(self.1);
+        }
+        write!(f, "{d}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +177,15 @@ mod tests {
         assert_eq!(parse_plain_decimal("-0.5"), Some(dec("-0.5")));
         assert_eq!(parse_plain_decimal(".5"), Some(dec("0.5")));
         assert_eq!(parse_plain_decimal("12"), Some(dec("12")));
+    }
+
+    #[test]
+    fn a_price_is_padded_to_its_digits_and_never_rounded() {
+        assert_eq!(AtDigits(dec("1.081000"), 5).to_string(), "1.08100");
+        assert_eq!(AtDigits(dec("1.2675"), 5).to_string(), "1.26750");
+        assert_eq!(AtDigits(dec("1.085645"), 5).to_string(), "1.085645");
+        assert_eq!(AtDigits(dec("44012"), 1).to_string(), "44012.0");
+        assert_eq!(AtDigits(dec("-2"), 0).to_string(), "-2");
     }
 
     #[test]

@@ -36,6 +36,7 @@ use super::label::label_enum;
 use super::market::{CalendarEvent, Exposure, Impact, symbol_exposure};
 use super::pnl::{DayState, TradingDay, day_state};
 use super::risk::RiskConfig;
+use super::stored::Flagged;
 use super::strategy::{RulesJson, Strategy, StrategyFields};
 
 /// Candles shown up to the moment (the one at it included).
@@ -576,9 +577,12 @@ impl Decided {
     }
 }
 
-/// An operator's approval or rejection (not the AI's own rows).
+/// A human's approval or rejection, through tradedesk (an operator named) or the
+/// platform's own web UI (no operator, `human_override` set: docs/platform.md §6); not the
+/// AI's own rows (a Gate's `risk_rejected` overrides nothing).
 fn is_human(d: &Decision) -> bool {
-    d.operator.is_some() && DecisionAction::HUMAN_DECISIONS.contains(&d.action)
+    (d.operator.is_some() || d.human_override)
+        && DecisionAction::HUMAN_DECISIONS.contains(&d.action)
 }
 
 /// The order an approval handed to execution (`tradedesk.executions`).
@@ -588,7 +592,7 @@ pub struct Execution {
     pub lot_size: Decimal,
     pub requested_by: String,
     pub requested_at: DateTime<Utc>,
-    /// `pending`, `filled`, `failed` or `cancelled`, as it is now.
+    /// `pending`, `sent`, `filled`, `failed` or `cancelled`, as it is now.
     pub state: String,
     pub broker_order_id: Option<String>,
     pub fill_price: Option<Decimal>,
@@ -691,6 +695,9 @@ impl Moment {
 /// Everything the store read for a replay, before it is put together.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Seen {
+    /// Rows read for the replay that could not be read (a `NaN` close, a headline dated
+    /// `infinity`): left out of their parts and named.
+    pub unreadable: Vec<Flagged>,
     pub decision: Option<Decision>,
     pub idea: Option<Idea>,
     /// The decision names an idea that no longer exists.
@@ -720,6 +727,9 @@ pub struct Seen {
     pub open_trades: OpenTrades,
     pub decided: Option<Decided>,
     pub execution: Option<Execution>,
+    /// The halt that cancelled the order, when it was cancelled: its one `ai_halted` row
+    /// names the orders it pulled.
+    pub cancelled_by: Option<Decision>,
 }
 
 /// What the AI saw when a decision was made, and what came of it.
@@ -742,8 +752,13 @@ pub struct Replay {
     pub gate: Option<GateThen>,
     pub decided: Option<Decided>,
     pub execution: Option<Execution>,
+    /// The halt that cancelled the order before it was sent, if it was.
+    pub cancelled_by: Option<Decision>,
     /// The parts whose rows no longer exist, in [`Part::ALL`] order.
     pub missing: Vec<Part>,
+    /// Rows that exist but could not be read, each with its table, id and flaws: left out
+    /// of the parts above, never silently.
+    pub unreadable: Vec<Flagged>,
 }
 
 impl Replay {
@@ -825,7 +840,9 @@ impl Replay {
             gate,
             decided: seen.decided,
             execution: seen.execution,
+            cancelled_by: seen.cancelled_by,
             missing,
+            unreadable: seen.unreadable,
         }
     }
 
@@ -835,6 +852,19 @@ impl Replay {
             .as_ref()
             .map(|i| i.symbol.as_str())
             .or_else(|| self.decision.as_ref().and_then(|d| d.symbol.as_deref()))
+    }
+
+    /// A price of the replayed symbol as a trader reads it: at its instrument's digits
+    /// (the idea's, when there is one), exact otherwise.
+    pub fn price(&self, value: Decimal) -> String {
+        let digits = match &self.idea {
+            Some(i) => Some(i.digits()),
+            None => self.symbol().and_then(super::instrument::price_digits),
+        };
+        match digits {
+            Some(digits) => super::numeric::AtDigits(value, digits).to_string(),
+            None => super::numeric::Plain(value).to_string(),
+        }
     }
 
     /// True when every part's rows were found.
@@ -1074,6 +1104,8 @@ mod tests {
         let d = decision(DecisionAction::AiProposed, "2025-10-28T14:01:00Z", None);
         let i = idea();
         Seen {
+            unreadable: Vec::new(),
+            cancelled_by: None,
             moment: Moment::of(Some(&d), Some(&i), Some(&snapshot)).unwrap(),
             decision: Some(d),
             idea: Some(i),

@@ -60,6 +60,15 @@ pub struct StrategyFields {
     pub updated_at: DateTime<Utc>,
 }
 
+impl super::stored::Entity for Strategy {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn at(&self) -> super::stored::Stamp {
+        self.created_at.into()
+    }
+}
+
 impl Strategy {
     /// The strategy, its documents read.
     pub fn new(f: StrategyFields) -> Strategy {

@@ -1,5 +1,5 @@
 //! The paper broker: fills the orders handed to execution (an operator's approval or the
-//! engine's own) at the simulated price, closes positions at the market once their stop
+//! engine's own) at the simulated price once claimed, as the platform's bridge claims them, closes positions at the market once their stop
 //! or first target is touched or their time limit is up, and reports the account as the
 //! collector captures it.
 
@@ -51,10 +51,14 @@ pub fn actions(
             continue;
         };
         match (p.fill_price, p.filled_at) {
-            (None, _) if now - p.requested_at >= FILL_AFTER => out.push(Action::Fill {
-                order: p.id,
-                price: current,
-            }),
+            // Only an order the bridge claimed fills (docs/platform.md, "The execution
+            // hand-off"); the engine claims every pending one before it asks.
+            (None, _) if p.claimed && now - p.requested_at >= FILL_AFTER => {
+                out.push(Action::Fill {
+                    order: p.id,
+                    price: current,
+                })
+            }
             (None, _) => {}
             (Some(fill), filled_at) => {
                 let buy = p.direction == Direction::Buy.as_str();
@@ -181,6 +185,7 @@ mod tests {
             requested_at: at("2026-11-25T10:00:00Z"),
             fill_price: fill.map(dec),
             filled_at: fill.map(|_| at("2026-11-25T10:00:01Z")),
+            claimed: true,
         }
     }
 
@@ -203,6 +208,12 @@ mod tests {
                 price: dec("1.08600")
             }]
         );
+        // Not before a bridge has claimed it.
+        let unclaimed = Position {
+            claimed: false,
+            ..position("buy", None)
+        };
+        assert!(actions(&[unclaimed], at("2026-11-25T10:00:05Z"), price).is_empty());
     }
 
     #[test]

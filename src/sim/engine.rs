@@ -103,6 +103,8 @@ const RUNNING_LOCK: i64 = 0x7472_6164_6573_696d; // "tradesim"
 
 /// Seconds between the engine's cycles, as the platform's collectors run.
 const CYCLE_SECONDS: i64 = 5;
+/// The name the paper broker claims orders under (`tradedesk.executions.claimed_by`).
+const BRIDGE: &str = "tradedesk-sim";
 /// The timeframe the strategies read.
 const EVALUATED: &str = "M1";
 /// How long the market runs before the start, unwritten, so indicators are ready.
@@ -277,7 +279,7 @@ impl<'a> Engine<'a> {
         let (market, indicators, latest) = warm_up(options, &last);
         // The day so far, as the console reads it: its limits hold from the day's peak.
         let day_start = TradingDay::UTC_MIDNIGHT.start_of(options.from);
-        let mut day = store.account_since(day_start).await?;
+        let mut day = store.account_since(day_start).await?.whole()?;
         day.retain(|a| a.captured_at <= options.from);
         let balance = day
             .last()
@@ -382,7 +384,15 @@ impl<'a> Engine<'a> {
     }
 
     async fn refresh(&mut self) -> Result<(), Error> {
-        self.strategies = self.store.strategies().await?;
+        // A strategy whose row cannot be read cannot trade, as the platform's evaluator
+        // could not read it either.
+        self.strategies = self
+            .store
+            .strategies()
+            .await?
+            .into_iter()
+            .filter_map(|s| s.into_read().ok())
+            .collect();
         self.config = self.store.risk_config().await?.config;
         Ok(())
     }
@@ -419,6 +429,13 @@ impl<'a> Engine<'a> {
         } else {
             Vec::new()
         };
+        // The paper broker is the platform's bridge: it claims every order handed to
+        // execution through the hand-off's own statement (docs/platform.md, "The execution
+        // hand-off") before it fills one, so the kill switch can no longer cancel it.
+        if positions.iter().any(|p| !p.claimed) {
+            while self.store.claim_order(BRIDGE, Some(now)).await?.is_some() {}
+            positions = self.store.open_positions().await?;
+        }
         let market = &self.market;
         let price = |symbol: &str| market.price(symbol);
         let actions = broker::actions(&positions, now, price);

@@ -83,12 +83,9 @@ impl Store {
         let report = context.judge(lot, Purpose::HumanApproval);
         let idea = &context.idea;
         let approval = if report.passed() {
-            // The kill-switch trigger lets this one idea through: a human decided it.
-            sqlx::query("SELECT set_config('tradedesk.approving_idea', $1, true)")
-                .bind(id.to_string())
-                .execute(&mut *conn)
-                .await
-                .map_err(Error::Database)?;
+            // While AI trading is off, the kill switch lets the idea through at commit
+            // because this transaction also writes its human_approved row (migration 12;
+            // docs/platform.md, "How the platform's Python code writes").
             ideas::set_status(conn, idea, IdeaStatus::AutoExecuted, None).await?;
             let execution = Uuid::now_v7();
             sqlx::query(
@@ -204,7 +201,11 @@ pub(crate) async fn load_context(
     };
 
     let day_start = TradingDay::UTC_MIDNIGHT.start_of(now);
-    let snapshots = account::day_snapshots(conn, day_start, Some(now)).await?;
+    // The day's drawdown from every capture of the day, or a refusal naming the one that
+    // cannot be read: an approval is never judged on part of the day.
+    let snapshots = account::day_snapshots(conn, day_start, Some(now))
+        .await?
+        .whole()?;
     let day = day_state(&snapshots, TradingDay::UTC_MIDNIGHT, now);
 
     let open_trades = open_trades(conn, idea.strategy_id, day_start, now).await?;
@@ -244,10 +245,10 @@ pub(crate) async fn load_context(
 }
 
 /// Positions open now. Overall: the latest account snapshot's `open_positions`, plus
-/// orders handed to execution since it was captured (pending or filled and not closed, not
-/// yet in a snapshot). For the idea's strategy: its orders of the trading day still
-/// pending, or filled and not closed — the platform's broker reports no closes in Phase 1,
-/// so on its database this counts the day's entries.
+/// orders handed to execution since it was captured (pending, sent to the broker, or filled
+/// and not closed, not yet in a snapshot). For the idea's strategy: its orders of the
+/// trading day still pending or sent, or filled and not closed — the platform's broker
+/// reports no closes in Phase 1, so on its database this counts the day's entries.
 async fn open_trades(
     conn: &mut PgConnection,
     strategy_id: Option<Uuid>,
@@ -261,10 +262,10 @@ async fn open_trades(
          )
          SELECT coalesce((SELECT open_positions FROM latest), 0)
                 + (SELECT count(*) FROM tradedesk.executions e
-                    WHERE e.state IN ('pending', 'filled') AND e.closed_at IS NULL
+                    WHERE e.state IN ('pending', 'sent', 'filled') AND e.closed_at IS NULL
                       AND e.requested_at > coalesce((SELECT captured_at FROM latest), '-infinity')),
                 (SELECT count(*) FROM tradedesk.executions e JOIN trade_ideas i ON i.id = e.trade_idea_id
-                  WHERE i.strategy_id = $1 AND e.state IN ('pending', 'filled')
+                  WHERE i.strategy_id = $1 AND e.state IN ('pending', 'sent', 'filled')
                     AND e.closed_at IS NULL AND e.requested_at >= $2)",
     )
     .bind(strategy_id)

@@ -422,7 +422,8 @@ async fn choose(conn: &mut PgConnection, from: i64, upto: i64) -> Result<(), Arc
     )
     .execute(&mut *conn)
     .await?;
-    // Ideas: removed when final, when no decision outside the archive names them, and when
+    // Ideas: removed when final, when no decision outside the archive names them, when
+    // their order (if any) is no longer pending or at the broker, and when
     // no remaining decision's replay counts their order among the trades open then (its
     // Gate re-run counts orders of the decision's day, and orders since the account's last
     // capture before it): an order requested since the earlier of the first remaining
@@ -446,6 +447,11 @@ async fn choose(conn: &mut PgConnection, from: i64, upto: i64) -> Result<(), Arc
                                        WHERE e.trade_idea_id = i.id
                                          AND keep.since IS NOT NULL
                                          AND e.requested_at >= keep.since)
+                      -- An order a bridge may still claim, or holds at the broker, is
+                      -- not history yet (docs/platform.md, the execution hand-off).
+                      AND NOT EXISTS (SELECT 1 FROM tradedesk.executions e
+                                       WHERE e.trade_idea_id = i.id
+                                         AND e.state IN ('pending', 'sent'))
                      THEN 'archived' ELSE 'context' END
            FROM trade_ideas i WHERE i.id IN (SELECT trade_idea_id FROM ar_moments)",
     )

@@ -21,10 +21,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufRead as _, BufReader, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
-use std::str::FromStr as _;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+
+use crate::domain::stored::Numeric;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest as _, Sha256};
@@ -348,17 +349,11 @@ impl RawRow {
     }
 }
 
-/// `92.50` or `"92.50"` (a numeric PostgreSQL wrote as a string, e.g. `"NaN"`, is refused
-/// by the parse).
+/// `92.50` or `"92.50"`, read as the database's decoder reads it
+/// ([`crate::store::value`]): every digit PostgreSQL printed, rounded only past what a
+/// `Decimal` holds, the scale kept; `NaN` and the infinities are no number.
 fn decimal_text(raw: &str) -> Option<Decimal> {
-    let text = raw.trim().trim_matches('"');
-    let d = Decimal::from_str_exact(text)
-        .ok()
-        .or_else(|| Decimal::from_scientific(text).ok())
-        .or_else(|| Decimal::from_str(text).ok())?;
-    // A zero as the database driver reads one (sqlx gives `0`, whatever its scale), so a
-    // value from the file and the same value from the database print alike.
-    Some(if d.is_zero() { Decimal::ZERO } else { d })
+    Numeric::parse(raw.trim().trim_matches('"')).number()
 }
 
 /// A verified archive, read whole.

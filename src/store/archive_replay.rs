@@ -19,6 +19,7 @@ use crate::domain::replay::{
     self, CalendarRow, Candle, Change, Execution, Flip, Headline, IndicatorReading, Macd, Market,
     Timeframe, TimeframeChoice,
 };
+use crate::domain::stored::{self, Stamp};
 use crate::domain::strategy::{RulesJson, StrategyFields};
 use crate::domain::{
     AccountSnapshot, CalendarEvent, Decision, DecisionAction, Idea, Impact, Replay, RiskConfig,
@@ -113,10 +114,18 @@ fn idea(r: &RawRow) -> R<Idea> {
             .req_text("direction")?
             .parse()
             .map_err(|e| format!("{e}"))?,
-        entry_price: r.decimal("entry_price")?,
-        entry_range: r.decimals("entry_range")?,
-        stop_loss: r.req_decimal("stop_loss")?,
-        take_profit: r.decimals("take_profit")?.unwrap_or_default(),
+        // At a price's scale, as the database's reads take them (store/ideas.rs).
+        entry_price: r.decimal("entry_price")?.map(stored::price),
+        entry_range: r
+            .decimals("entry_range")?
+            .map(|r| r.into_iter().map(stored::price).collect()),
+        stop_loss: stored::price(r.req_decimal("stop_loss")?),
+        take_profit: r
+            .decimals("take_profit")?
+            .unwrap_or_default()
+            .into_iter()
+            .map(stored::price)
+            .collect(),
         expected_hold: r.text("expected_hold")?,
         rationale: r.req_text("rationale")?,
         confidence_score: r.req_decimal("confidence_score")?,
@@ -513,8 +522,10 @@ impl ArchiveData {
         let day_start = TradingDay::UTC_MIDNIGHT.start_of(at);
         let counts = |o: &&Order| {
             let e = &o.execution;
-            matches!(e.state.as_str(), "pending" | "filled" | "cancelled")
-                && e.requested_at <= at
+            matches!(
+                e.state.as_str(),
+                "pending" | "sent" | "filled" | "cancelled"
+            ) && e.requested_at <= at
                 && (e.state != "cancelled" || e.updated_at > at)
                 && Some(o.idea) != idea
         };
@@ -670,12 +681,20 @@ impl ArchiveData {
             .filter(|d| {
                 filter
                     .after
-                    .is_none_or(|a| (d.occurred_at, d.id) < (a.occurred_at, a.id))
+                    .is_none_or(|a| (Stamp::At(d.occurred_at), d.id) < (a.occurred_at, a.id))
             })
             .take(limit + 1)
             .cloned()
             .collect();
-        Ok(Page::of(decisions, limit))
+        Ok(Page::of(
+            decisions,
+            limit,
+            |d| super::timeline::Cursor {
+                occurred_at: d.occurred_at.into(),
+                id: d.id,
+            },
+            crate::domain::stored::Listed::Read,
+        ))
     }
 }
 
@@ -684,6 +703,10 @@ impl ArchiveData {
 struct FromFile<'a>(&'a ArchiveData);
 
 impl super::replay::Reads for FromFile<'_> {
+    /// An archive holds only rows that were read when it was written.
+    fn take_unreadable(&mut self) -> Vec<crate::domain::stored::Flagged> {
+        Vec::new()
+    }
     async fn account_row(&mut self, id: Uuid) -> Result<Option<AccountSnapshot>, Error> {
         Ok(self.0.accounts.iter().find(|a| a.id == id).copied())
     }
@@ -711,6 +734,20 @@ impl super::replay::Reads for FromFile<'_> {
     }
     async fn flips(&mut self, at: DateTime<Utc>) -> Result<(Option<Flip>, Option<Flip>), Error> {
         Ok(self.0.flips(at))
+    }
+    async fn halt_from(&mut self, at: DateTime<Utc>) -> Result<Option<Decision>, Error> {
+        // As the database orders them: time, then id.
+        Ok(self
+            .0
+            .decisions
+            .iter()
+            .filter(|d| {
+                d.action == crate::domain::DecisionAction::AiHalted
+                    && d.symbol.is_none()
+                    && d.occurred_at >= at
+            })
+            .min_by_key(|d| (d.occurred_at, d.id))
+            .cloned())
     }
     async fn open_trades(
         &mut self,

@@ -251,7 +251,8 @@ impl Store {
     /// with their role as it is now.
     pub async fn session(&self, token: &str) -> Result<Option<SessionUser>, Error> {
         let mut conn = self.pool().acquire().await.map_err(Error::Database)?;
-        let row: Option<(Uuid, String, DateTime<Utc>)> = sqlx::query_as(
+        // A session another writer made endless (`infinity`) reads as the latest time.
+        let row: Option<(Uuid, String, crate::domain::stored::Stamp)> = sqlx::query_as(
             "SELECT u.id, u.email, s.expires_at
                FROM tradedesk.sessions s JOIN users u ON u.id = s.user_id
               WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > now()
@@ -264,6 +265,7 @@ impl Store {
         let Some((id, email, expires_at)) = row else {
             return Ok(None);
         };
+        let expires_at = expires_at.at().unwrap_or(DateTime::<Utc>::MAX_UTC);
         let (role, roles_granted) = role_of(&mut conn, id).await?;
         Ok(Some(SessionUser {
             email,

@@ -215,12 +215,14 @@ const DECISIONS: [DemoDecision; 17] = [
     DemoDecision { seconds_ago: 1400 * 60, idea: Some(EURUSD_AUTO), action: DecisionAction::AiAutoExecuted,
         risk_check: Some("pass"), operator: None,
         rationale: "Every risk check passed: auto-executed 0.30 lots." },
+    DemoDecision { seconds_ago: 1212 * 60, idea: Some(GBPUSD_HALTED), action: DecisionAction::AiProposed,
+        risk_check: None, operator: None,
+        rationale: "Proposed: waiting for the Gate." },
+    // One row per halt, as the platform writes it: the idea it stopped is named, and its
+    // fate is in its status.
     DemoDecision { seconds_ago: 1210 * 60, idea: None, action: DecisionAction::AiHalted,
         risk_check: Some("fail:max_drawdown"), operator: None,
-        rationale: "The day's drawdown 123.40 reached max_drawdown_amount 120.00: AI trading switched off." },
-    DemoDecision { seconds_ago: 1210 * 60 - 2, idea: Some(GBPUSD_HALTED), action: DecisionAction::AiHalted,
-        risk_check: Some("fail:max_drawdown"), operator: None,
-        rationale: "Waiting idea stopped by the halt: the day's drawdown reached max_drawdown_amount 120.00." },
+        rationale: "The day's drawdown 123.40 reached max_drawdown_amount 120.00: AI trading switched off; 1 waiting idea stopped (GBPUSD)." },
     DemoDecision { seconds_ago: 1140 * 60, idea: None, action: DecisionAction::AiResumed,
         risk_check: Some("pass"), operator: Some(RAJ),
         rationale: "Reviewed the GBPUSD stop-outs at the London open; limits unchanged, resuming (was halted: max_drawdown)." },
@@ -1103,13 +1105,13 @@ async fn insert_news(conn: &mut PgConnection, desk: &Desk) -> Result<u64, Error>
     .await
 }
 
-/// The ideas, one statement each: an executed one needs the trigger's permission first.
+/// The ideas, one statement each. The two executed ones pass the kill switch, which judges
+/// them at commit (migration 12), by its own rule: the approved gold idea by its
+/// `human_approved` row, written in this transaction, and the AI's EURUSD idea because the
+/// story ends with AI trading on, as `seed_demo` sets it before committing.
 async fn insert_ideas(conn: &mut PgConnection, desk: &Desk) -> Result<u64, Error> {
     let mut written = 0;
     for (n, idea) in IDEAS.iter().enumerate() {
-        if idea.status == IdeaStatus::AutoExecuted {
-            allow_executed_idea(conn, desk.ideas[n]).await?;
-        }
         let (price, zone) = match idea.entry {
             Price(price) => (Some(dec(price)), None),
             Zone(low, high) => (None, Some(vec![dec(low), dec(high)])),
@@ -1140,19 +1142,6 @@ async fn insert_ideas(conn: &mut PgConnection, desk: &Desk) -> Result<u64, Error
         .await?;
     }
     Ok(written)
-}
-
-/// Migration 3's trigger refuses to record an automatic execution while AI trading is off,
-/// as it is now. These ideas were executed hours ago (by the AI while it was on, or on an
-/// operator's approval); naming each one, as an approval does, lets its historical row in
-/// and nothing else. The setting ends with the transaction.
-async fn allow_executed_idea(conn: &mut PgConnection, idea: Uuid) -> Result<(), Error> {
-    sqlx::query("SELECT set_config('tradedesk.approving_idea', $1, true)")
-        .bind(idea.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(Error::Database)?;
-    Ok(())
 }
 
 async fn insert_decisions(conn: &mut PgConnection, desk: &Desk) -> Result<u64, Error> {

@@ -1,8 +1,10 @@
 //! The platform's own writes, for the simulated platform (`crate::sim`): what the real
 //! engine, snapshot collectors and broker connector write, through the same tables and
-//! under the same database rules (the kill-switch trigger refuses an automatic execution
-//! while AI trading is off, whoever asks). Every write takes the simulation's time and its
-//! ids, so that the same seed writes the same rows.
+//! under the same database rules (the kill switch refuses an automatic execution while AI
+//! trading is off, whoever asks). The broker's claims and reports are the execution
+//! hand-off's own statements ([`CLAIM_ORDER`], [`REPORT_FILL`], [`REPORT_FAILURE`]), which
+//! docs/platform.md quotes. Every write takes the simulation's time and its ids, so that
+//! the same seed writes the same rows.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -142,6 +144,56 @@ pub struct Position {
     /// `None` while the order waits for its fill.
     pub fill_price: Option<Decimal>,
     pub filled_at: Option<DateTime<Utc>>,
+    /// A broker bridge has claimed the order (`sent`, or filled since): only a claimed
+    /// order may be filled (docs/platform.md, "The execution hand-off").
+    pub claimed: bool,
+}
+
+/// The claim of the execution hand-off (docs/platform.md, "The execution hand-off", which
+/// quotes it): the one statement a broker bridge runs to take the oldest order handed to
+/// execution. `$1` names the bridge; `$2` is the time to record, NULL for the database's
+/// clock. The order's row is locked by the subquery, SKIP LOCKED, so bridges never take
+/// the same order and never wait for one another; an order the kill switch is cancelling
+/// (locked) is skipped, and one it cancelled is no longer `pending`. Once this statement
+/// commits, the order is `sent` and the kill switch leaves it alone.
+pub const CLAIM_ORDER: &str = "UPDATE tradedesk.executions e
+   SET state = 'sent', claimed_by = $1, claimed_at = coalesce($2, clock_timestamp()),
+       updated_at = coalesce($2, clock_timestamp())
+  FROM trade_ideas i
+ WHERE e.id = (SELECT id FROM tradedesk.executions
+                WHERE state = 'pending'
+                ORDER BY requested_at, id
+                  FOR UPDATE SKIP LOCKED
+                LIMIT 1)
+   AND i.id = e.trade_idea_id
+RETURNING e.id, e.trade_idea_id, i.symbol, i.direction, e.lot_size, i.stop_loss,
+          i.take_profit, e.requested_at";
+
+/// A claimed order's fill, as the bridge reports it: `$1` the order, `$2` the fill price,
+/// `$3` the broker's order id, `$4` the time (NULL: the database's clock). Only a `sent`
+/// order fills.
+pub const REPORT_FILL: &str = "UPDATE tradedesk.executions
+   SET state = 'filled', fill_price = $2, broker_order_id = $3,
+       updated_at = coalesce($4, clock_timestamp())
+ WHERE id = $1 AND state = 'sent'";
+
+/// A claimed order the broker refused (MT5_EXECUTION_FAILED): `$1` the order, `$2` why,
+/// as the bridge words it, `$3` the time (NULL: the database's clock). Only a `sent` order
+/// fails.
+pub const REPORT_FAILURE: &str = "UPDATE tradedesk.executions
+   SET state = 'failed', failure = $2, updated_at = coalesce($3, clock_timestamp())
+ WHERE id = $1 AND state = 'sent'";
+
+/// An order a broker bridge claimed: what [`CLAIM_ORDER`] returns, but for the idea's
+/// prices (the bridge reads them; the simulated broker has them from `open_positions`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: Uuid,
+    pub trade_idea_id: Uuid,
+    pub symbol: String,
+    pub direction: String,
+    pub lot_size: Decimal,
+    pub requested_at: DateTime<Utc>,
 }
 
 /// Who wrote a database's data: the platform, tradedesk's simulator, or nobody yet.
@@ -325,8 +377,8 @@ impl Store {
     }
 
     /// A limit halts AI trading (docs/platform.md §3): the switch off with the limit's name
-    /// as the reason and an `ai_halted` row by the platform (no operator), waiting ideas
-    /// stopped, unexecuted orders cancelled. `None` when AI trading was off already — as it
+    /// as the reason and one `ai_halted` row by the platform (no operator), waiting ideas
+    /// stopped, orders not yet sent cancelled and their ideas stopped. `None` when AI trading was off already — as it
     /// is when the database's guard (migration 8) halted first, as the breaching account
     /// row committed: then nothing is written twice.
     pub async fn halt_by_limit(
@@ -358,14 +410,15 @@ impl Store {
         .await
     }
 
-    /// Orders still pending and positions still open, oldest first.
+    /// Orders still pending or sent and positions still open, oldest first.
     pub async fn open_positions(&self) -> Result<Vec<Position>, Error> {
         sqlx::query_as(
             "SELECT e.id, e.trade_idea_id, i.symbol, i.direction, e.lot_size, i.stop_loss,
                     i.take_profit, i.expected_hold, e.requested_at, e.fill_price,
-                    CASE WHEN e.state = 'filled' THEN e.updated_at END AS filled_at
+                    CASE WHEN e.state = 'filled' THEN e.updated_at END AS filled_at,
+                    e.state <> 'pending' AS claimed
                FROM tradedesk.executions e JOIN trade_ideas i ON i.id = e.trade_idea_id
-              WHERE e.closed_at IS NULL AND e.state IN ('pending', 'filled')
+              WHERE e.closed_at IS NULL AND e.state IN ('pending', 'sent', 'filled')
               ORDER BY e.requested_at, e.id",
         )
         .fetch_all(self.pool())
@@ -373,8 +426,25 @@ impl Store {
         .map_err(Error::Database)
     }
 
-    /// The broker filled an order. An order the kill switch cancelled stays cancelled
-    /// (migration 3's trigger): then nothing is filled and `false` comes back.
+    /// A broker bridge named `bridge` claims the oldest order handed to execution
+    /// ([`CLAIM_ORDER`]), at `at` (`None`: the database's clock); `None` when no order is
+    /// pending. One statement: the kill switch waits for it, and then finds the order
+    /// `sent` and leaves it, or (had it rolled back) still `pending` and cancels it.
+    pub async fn claim_order(
+        &self,
+        bridge: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Option<Claimed>, Error> {
+        sqlx::query_as(CLAIM_ORDER)
+            .bind(bridge)
+            .bind(at)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(Error::Database)
+    }
+
+    /// The broker filled a claimed order ([`REPORT_FILL`]). An order that is not `sent` is
+    /// left as it is and `false` comes back.
     pub async fn fill(
         &self,
         order: Uuid,
@@ -382,18 +452,32 @@ impl Store {
         broker_order_id: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, Error> {
-        let done = sqlx::query(
-            "UPDATE tradedesk.executions
-                SET state = 'filled', fill_price = $2, broker_order_id = $3, updated_at = $4
-              WHERE id = $1 AND state = 'pending'",
-        )
-        .bind(order)
-        .bind(price)
-        .bind(broker_order_id)
-        .bind(at)
-        .execute(self.pool())
-        .await
-        .map_err(Error::Database)?;
+        let done = sqlx::query(REPORT_FILL)
+            .bind(order)
+            .bind(price)
+            .bind(broker_order_id)
+            .bind(at)
+            .execute(self.pool())
+            .await
+            .map_err(Error::Database)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The broker refused a claimed order ([`REPORT_FAILURE`]), for the reason given. An
+    /// order that is not `sent` is left as it is and `false` comes back.
+    pub async fn fail_order(
+        &self,
+        order: Uuid,
+        failure: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<bool, Error> {
+        let done = sqlx::query(REPORT_FAILURE)
+            .bind(order)
+            .bind(failure)
+            .bind(at)
+            .execute(self.pool())
+            .await
+            .map_err(Error::Database)?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -501,7 +585,7 @@ async fn insert_waiting(conn: &mut PgConnection, p: &Proposal) -> Result<Idea, E
     .fetch_one(&mut *conn)
     .await
     .map_err(Error::Database)?;
-    Idea::try_from(row)
+    ideas::readable(row.listed())
 }
 
 /// The order of an idea the Gate let execute on its own, handed to the broker.

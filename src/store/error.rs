@@ -118,7 +118,8 @@ pub enum Error {
     #[error("{0}")]
     Unauthorized(String),
 
-    /// A row the platform wrote that tradedesk cannot read (a label no enum knows).
+    /// A row that tradedesk cannot read (a label no enum knows, a `NaN` price, a time of
+    /// `infinity`), named with every column it cannot read.
     #[error("{what} cannot be read: {reason}")]
     Unreadable { what: String, reason: String },
 
@@ -197,7 +198,10 @@ impl Error {
     /// The code a script can branch on.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::BadUrl { .. } | Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            // A row that cannot be read is refused as input to the act that needs it.
+            Error::BadUrl { .. } | Error::InvalidInput(_) | Error::Unreadable { .. } => {
+                ErrorCode::InvalidInput
+            }
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::Conflict(_) => ErrorCode::Conflict,
             Error::Forbidden(_) | Error::Unauthorized(_) => ErrorCode::Unauthorized,

@@ -1,7 +1,6 @@
 //! The kill switch: halt and resume, each one transaction with its audit rows.
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use sqlx::{Acquire as _, PgConnection};
 use uuid::Uuid;
 
@@ -16,8 +15,8 @@ use crate::operator::Operator;
 
 /// `risk_check_result` of an operator's halt (the automatic ones name their rule).
 pub const MANUAL_HALT: &str = "fail:manual_halt";
-/// `risk_check_result` of an idea or order the halt stopped.
-const HALTED: &str = "fail:ai_halted";
+/// How many ids of each kind the halt's row names before it only counts the rest.
+const NAMED: usize = 5;
 
 /// Who halts, and when: an operator now, or a limit of the platform at its time.
 pub(crate) struct HaltBy<'a> {
@@ -47,35 +46,34 @@ impl<'a> HaltBy<'a> {
     }
 }
 
-/// A waiting idea the halt stopped.
-#[derive(sqlx::FromRow)]
-struct Swept {
-    id: Uuid,
-    symbol: String,
-    strategy_id: Option<Uuid>,
-    confidence_score: Decimal,
-    snapshot_ref: Uuid,
+/// What a halt stopped, each list in id order: the ids are all it reads back, so no
+/// row's content (a NaN confidence, say) can make the kill switch fail.
+#[derive(Debug, Default)]
+struct Stopped {
+    /// Ideas that were waiting for automatic execution.
+    ideas: Vec<Uuid>,
+    /// Orders no broker bridge had claimed (their ideas are stopped with them).
+    orders: Vec<Uuid>,
 }
 
-/// An unexecuted order the halt pulled.
-#[derive(sqlx::FromRow)]
-struct Pulled {
-    id: Uuid,
-    trade_idea_id: Uuid,
-    symbol: String,
-    strategy_id: Option<Uuid>,
+impl Stopped {
+    fn is_empty(&self) -> bool {
+        self.ideas.is_empty() && self.orders.is_empty()
+    }
 }
 
 /// What a halt did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Halted {
-    /// AI trading was already off; no new `ai_halted` row was written for the switch.
+    /// AI trading was already off: the switch and its reason stayed, and an `ai_halted`
+    /// row was written only if stragglers were stopped.
     pub already_halted: bool,
     /// The halt reason now recorded.
     pub reason: String,
     /// Ideas that were waiting for automatic execution and are now `halted_by_risk`.
     pub ideas_halted: usize,
-    /// Pending orders cancelled (none with `keep_pending`).
+    /// Orders no broker bridge had claimed, cancelled, their ideas now `halted_by_risk`
+    /// (none with `keep_pending`).
     pub executions_cancelled: usize,
 }
 
@@ -88,9 +86,10 @@ pub struct Resumed {
 
 impl Store {
     /// Switches AI trading off, records why and who, stops every idea still waiting for
-    /// automatic execution, and (unless `keep_pending`) cancels every unexecuted order —
-    /// all in one transaction. On an already-halted system the switch and its reason stay
-    /// as they were (no new flip is recorded), but stragglers are still swept: pulling the
+    /// automatic execution, and (unless `keep_pending`) cancels every order not yet sent
+    /// to the broker, stopping its idea — all in one transaction, with one `ai_halted` row.
+    /// On an already-halted system the switch and its reason stay as they were (no new
+    /// flip is recorded), but stragglers are still swept (and one row says so): pulling the
     /// kill switch twice is harmless and never less safe than pulling it once. A collision
     /// with another writer (a deadlock abort) is retried, never reported as a failed halt.
     pub async fn halt(
@@ -125,6 +124,9 @@ impl Store {
 }
 
 /// The halt, inside a transaction that already holds the risk row's lock (`current`).
+/// It writes one `ai_halted` row, as the platform does (docs/platform.md §3): the flip's,
+/// naming what was stopped; each idea's fate is its status. On a system already halted
+/// that sweeps stragglers, one row says so; one that sweeps nothing writes nothing.
 pub(crate) async fn halt_locked(
     conn: &mut PgConnection,
     current: &RiskRow,
@@ -148,71 +150,91 @@ pub(crate) async fn halt_locked(
     } else {
         reason.clone()
     };
-    let ideas = sweep_waiting_ideas(conn, by.at).await?;
-    let cancelled = if keep_pending {
-        Vec::new()
-    } else {
-        pull_pending_orders(conn, by.at).await?
+    let stopped = Stopped {
+        ideas: sweep_waiting_ideas(conn, by.at).await?,
+        orders: if keep_pending {
+            Vec::new()
+        } else {
+            pull_pending_orders(conn, by.at).await?
+        },
     };
     if !already_halted {
-        switch_off(conn, &reason, cancelled.len(), by).await?;
+        switch_off(conn, &reason, &stopped, by).await?;
+    } else if !stopped.is_empty() {
+        let said = format!(
+            "AI trading was already off ({recorded_reason}): {}",
+            stopped_in_words(&stopped.ideas, &stopped.orders)
+        );
+        record_halt(conn, &said, by).await?;
     }
-    record_stopped(conn, &ideas, &cancelled, &recorded_reason, by).await?;
     Ok(Halted {
         already_halted,
         reason: recorded_reason,
-        ideas_halted: ideas.len(),
-        executions_cancelled: cancelled.len(),
+        ideas_halted: stopped.ideas.len(),
+        executions_cancelled: stopped.orders.len(),
     })
 }
 
 /// Every idea still waiting for automatic execution becomes `halted_by_risk`.
 ///
 /// SKIP LOCKED: a row the engine is changing right now is left to it. Waiting for it would
-/// deadlock (the engine's trigger waits for the risk row this transaction holds); once the
-/// halt commits, the engine's auto-execution of that idea is refused by the trigger, and
+/// deadlock (the engine's commit waits for the risk row this transaction holds); once the
+/// halt commits, the engine's auto-execution of that idea is refused at its commit, and
 /// the idea stays `waiting` — it can never execute while AI trading is off.
 async fn sweep_waiting_ideas(
     conn: &mut PgConnection,
     at: Option<DateTime<Utc>>,
-) -> Result<Vec<Swept>, Error> {
-    sqlx::query_as(
+) -> Result<Vec<Uuid>, Error> {
+    let mut ids: Vec<Uuid> = sqlx::query_scalar(
         "UPDATE trade_ideas SET status = 'halted_by_risk', updated_at = coalesce($1, now())
           WHERE id IN (SELECT id FROM trade_ideas WHERE status = 'waiting'
                         FOR NO KEY UPDATE SKIP LOCKED)
-      RETURNING id, symbol, strategy_id, confidence_score, snapshot_ref",
+      RETURNING id",
     )
     .bind(at)
     .fetch_all(&mut *conn)
     .await
-    .map_err(Error::Database)
+    .map_err(Error::Database)?;
+    ids.sort_unstable();
+    Ok(ids)
 }
 
-/// Every order not yet executed is cancelled. An order the broker connector holds right
-/// now (locked) is being executed: it is not pulled.
+/// Every order no broker bridge has claimed is cancelled, and its idea (executed only on
+/// paper) becomes `halted_by_risk`, as the platform shows a stopped trade.
+///
+/// No SKIP LOCKED (docs/platform.md, "The execution hand-off"): an order a claim holds is
+/// waited for, which takes one statement, and judged again as the claim left it: `sent`,
+/// the broker has it and it stays; still `pending` (the claim rolled back), it is
+/// cancelled. Skipping it would leave a pending order alive after the halt.
 async fn pull_pending_orders(
     conn: &mut PgConnection,
     at: Option<DateTime<Utc>>,
-) -> Result<Vec<Pulled>, Error> {
-    sqlx::query_as(
-        "UPDATE tradedesk.executions e SET state = 'cancelled', updated_at = coalesce($1, now())
-           FROM trade_ideas i
-          WHERE i.id = e.trade_idea_id
-            AND e.id IN (SELECT id FROM tradedesk.executions WHERE state = 'pending'
-                          FOR NO KEY UPDATE SKIP LOCKED)
-      RETURNING e.id, e.trade_idea_id, i.symbol, i.strategy_id",
+) -> Result<Vec<Uuid>, Error> {
+    let mut ids: Vec<Uuid> = sqlx::query_scalar(
+        "WITH pulled AS (
+             UPDATE tradedesk.executions SET state = 'cancelled', updated_at = coalesce($1, now())
+              WHERE state = 'pending'
+          RETURNING id, trade_idea_id
+         ), stopped AS (
+             UPDATE trade_ideas i SET status = 'halted_by_risk', updated_at = coalesce($1, now())
+               FROM pulled p
+              WHERE i.id = p.trade_idea_id AND i.status = 'auto_executed'
+         )
+         SELECT id FROM pulled",
     )
     .bind(at)
     .fetch_all(&mut *conn)
     .await
-    .map_err(Error::Database)
+    .map_err(Error::Database)?;
+    ids.sort_unstable();
+    Ok(ids)
 }
 
 /// The flip of the switch, with its one `ai_halted` row (docs/platform.md §3).
 async fn switch_off(
     conn: &mut PgConnection,
     reason: &str,
-    cancelled: usize,
+    stopped: &Stopped,
     by: &HaltBy<'_>,
 ) -> Result<(), Error> {
     sqlx::query(
@@ -226,10 +248,23 @@ async fn switch_off(
     .await
     .map_err(Error::Database)?;
     let said = by.rationale.unwrap_or(reason);
-    let rationale = match cancelled {
-        0 => said.to_string(),
-        n => format!("{said} ({n} pending order{} cancelled)", plural(n)),
+    let rationale = if stopped.is_empty() {
+        said.to_string()
+    } else {
+        format!(
+            "{said}: {}",
+            stopped_in_words(&stopped.ideas, &stopped.orders)
+        )
     };
+    record_halt(conn, &rationale, by).await
+}
+
+/// The halt's global `ai_halted` row (symbol NULL).
+async fn record_halt(
+    conn: &mut PgConnection,
+    rationale: &str,
+    by: &HaltBy<'_>,
+) -> Result<(), Error> {
     decisions::record(
         conn,
         &NewDecision {
@@ -237,62 +272,38 @@ async fn switch_off(
             human_override: by.operator.is_some(),
             operator: by.who(),
             occurred_at: by.at,
-            ..NewDecision::new(DecisionAction::AiHalted, &rationale)
+            ..NewDecision::new(DecisionAction::AiHalted, rationale)
         },
     )
     .await?;
     Ok(())
 }
 
-/// Every idea stopped and every order pulled gets a row of its own, under the reason in
-/// force.
-async fn record_stopped(
-    conn: &mut PgConnection,
-    ideas: &[Swept],
-    cancelled: &[Pulled],
-    reason: &str,
-    by: &HaltBy<'_>,
-) -> Result<(), Error> {
-    for idea in ideas {
-        let rationale = format!("waiting idea stopped by the kill switch: {reason}");
-        decisions::record(
-            conn,
-            &NewDecision {
-                symbol: Some(&idea.symbol),
-                confidence_score: Some(idea.confidence_score),
-                risk_check_result: Some(HALTED),
-                strategy_id: idea.strategy_id,
-                trade_idea_id: Some(idea.id),
-                snapshot_ref: Some(idea.snapshot_ref),
-                human_override: by.operator.is_some(),
-                operator: by.who(),
-                occurred_at: by.at,
-                ..NewDecision::new(DecisionAction::AiHalted, &rationale)
-            },
+/// What a halt stopped, as its row says it: `2 waiting ideas stopped (01a2b3c4,
+/// 5d6e7f80), 1 unexecuted order cancelled (9a8b7c6d)`, the first few short ids of each
+/// (in id order) and a count of the rest. Migration 12's drawdown guard words it the same.
+fn stopped_in_words(ideas: &[Uuid], orders: &[Uuid]) -> String {
+    [
+        (ideas, "waiting idea", "stopped"),
+        (orders, "unexecuted order", "cancelled"),
+    ]
+    .into_iter()
+    .filter(|(ids, ..)| !ids.is_empty())
+    .map(|(ids, noun, done)| {
+        let named: Vec<String> = ids.iter().take(NAMED).map(|id| short(*id)).collect();
+        let more = match ids.len().saturating_sub(NAMED) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        format!(
+            "{} {noun}{} {done} ({}{more})",
+            ids.len(),
+            plural(ids.len()),
+            named.join(", ")
         )
-        .await?;
-    }
-    for order in cancelled {
-        let rationale = format!(
-            "unexecuted order {} cancelled by the kill switch: {reason}",
-            short(order.id)
-        );
-        decisions::record(
-            conn,
-            &NewDecision {
-                symbol: Some(&order.symbol),
-                risk_check_result: Some(HALTED),
-                strategy_id: order.strategy_id,
-                trade_idea_id: Some(order.trade_idea_id),
-                human_override: by.operator.is_some(),
-                operator: by.who(),
-                occurred_at: by.at,
-                ..NewDecision::new(DecisionAction::AiHalted, &rationale)
-            },
-        )
-        .await?;
-    }
-    Ok(())
+    })
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 /// The resume, inside a transaction that already holds the risk row's lock (`current`).
@@ -343,4 +354,32 @@ pub(crate) async fn resume_locked(
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: u128) -> Vec<Uuid> {
+        (1..=n).map(|i| Uuid::from_u128(i << 96)).collect()
+    }
+
+    #[test]
+    fn a_halts_row_names_what_it_stopped_a_few_ids_then_a_count() {
+        assert_eq!(stopped_in_words(&[], &[]), "");
+        assert_eq!(
+            stopped_in_words(&ids(1), &[]),
+            "1 waiting idea stopped (00000001)"
+        );
+        assert_eq!(
+            stopped_in_words(&ids(2), &ids(1)),
+            "2 waiting ideas stopped (00000001, 00000002), \
+             1 unexecuted order cancelled (00000001)"
+        );
+        assert_eq!(
+            stopped_in_words(&[], &ids(17)),
+            "17 unexecuted orders cancelled (00000001, 00000002, 00000003, 00000004, \
+             00000005 and 12 more)"
+        );
+    }
 }

@@ -9,59 +9,208 @@ use super::Store;
 use super::decisions::{self, NewDecision};
 use super::error::Error;
 use crate::domain::act::Act;
+use crate::domain::instrument::price_digits;
 use crate::domain::label::UnknownLabel;
-use crate::domain::{DecisionAction, Idea, IdeaStatus};
-use crate::format::{short, timestamp};
+use crate::domain::numeric::AtDigits;
+use crate::domain::stored::{self, Flagged, Flaw, Listed, Numeric, Stamp, StoredArray};
+use crate::domain::{DecisionAction, Direction, Idea, IdeaStatus};
+use crate::format::short;
 use crate::operator::Operator;
 
-/// A `trade_ideas` row as read, with its strategy's name; [`Idea`] is made from it.
+/// A `trade_ideas` row as stored, with its strategy's name: every value its columns admit
+/// reads (see [`crate::domain::stored`]); [`IdeaRow::listed`] makes the [`Idea`] of it, or
+/// flags it.
 #[derive(sqlx::FromRow)]
 pub(crate) struct IdeaRow {
     id: Uuid,
     symbol: String,
     direction: String,
-    entry_price: Option<Decimal>,
-    entry_range: Option<Vec<Decimal>>,
-    stop_loss: Decimal,
-    take_profit: Vec<Decimal>,
+    entry_price: Option<Numeric>,
+    entry_range: Option<StoredArray<Numeric>>,
+    stop_loss: Numeric,
+    take_profit: StoredArray<Numeric>,
     expected_hold: Option<String>,
     rationale: String,
-    confidence_score: Decimal,
+    confidence_score: Numeric,
     status: String,
     strategy_id: Option<Uuid>,
     strategy_name: Option<String>,
     snapshot_ref: Uuid,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    created_at: Stamp,
+    updated_at: Stamp,
 }
 
-impl TryFrom<IdeaRow> for Idea {
-    type Error = Error;
+/// A price column read, or its flaw.
+fn price(column: &str, value: &Numeric) -> Result<Decimal, Vec<Flaw>> {
+    value
+        .price()
+        .ok_or_else(|| vec![Flaw::new(column, value.to_string())])
+}
 
-    fn try_from(r: IdeaRow) -> Result<Idea, Error> {
-        let unreadable = |e: UnknownLabel| Error::Unreadable {
-            what: format!("trade idea {}", r.id),
-            reason: e.to_string(),
-        };
-        Ok(Idea {
-            direction: r.direction.parse().map_err(unreadable)?,
-            status: r.status.parse().map_err(unreadable)?,
-            id: r.id,
-            symbol: r.symbol,
-            entry_price: r.entry_price,
-            entry_range: r.entry_range,
-            stop_loss: r.stop_loss,
-            take_profit: r.take_profit,
-            expected_hold: r.expected_hold,
-            rationale: r.rationale,
-            confidence_score: r.confidence_score,
-            strategy_id: r.strategy_id,
-            strategy_name: r.strategy_name,
-            snapshot_ref: r.snapshot_ref,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        })
+/// A time column read, or its flaw.
+fn time(column: &str, value: Stamp) -> Result<DateTime<Utc>, Vec<Flaw>> {
+    value
+        .at()
+        .ok_or_else(|| vec![Flaw::new(column, value.to_string())])
+}
+
+/// Every flaw of several reads.
+fn flaws<const N: usize>(reads: [Option<Vec<Flaw>>; N]) -> Vec<Flaw> {
+    reads.into_iter().flatten().flatten().collect()
+}
+
+impl IdeaRow {
+    /// The idea, or the row flagged with every column it could not read.
+    pub(crate) fn listed(self) -> Listed<Idea> {
+        let direction = self.direction.parse::<Direction>();
+        let status = self.status.parse::<IdeaStatus>();
+        let entry_price = self
+            .entry_price
+            .as_ref()
+            .map(|p| price("entry_price", p))
+            .transpose();
+        let entry_range = self
+            .entry_range
+            .as_ref()
+            .map(|r| r.read("entry_range", |p| p.price().ok_or_else(|| p.to_string())))
+            .transpose();
+        let stop_loss = price("stop_loss", &self.stop_loss);
+        let take_profit = self
+            .take_profit
+            .read("take_profit", |p| p.price().ok_or_else(|| p.to_string()));
+        let confidence = self.confidence_score.number().ok_or_else(|| {
+            vec![Flaw::new(
+                "confidence_score",
+                self.confidence_score.to_string(),
+            )]
+        });
+        let created_at = time("created_at", self.created_at);
+        let updated_at = time("updated_at", self.updated_at);
+        match (
+            direction,
+            status,
+            entry_price,
+            entry_range,
+            stop_loss,
+            take_profit,
+            confidence,
+            created_at,
+            updated_at,
+        ) {
+            (
+                Ok(direction),
+                Ok(status),
+                Ok(entry_price),
+                Ok(entry_range),
+                Ok(stop_loss),
+                Ok(take_profit),
+                Ok(confidence_score),
+                Ok(created_at),
+                Ok(updated_at),
+            ) => Listed::Read(Idea {
+                id: self.id,
+                symbol: self.symbol,
+                direction,
+                entry_price,
+                entry_range,
+                stop_loss,
+                take_profit,
+                expected_hold: self.expected_hold,
+                rationale: self.rationale,
+                confidence_score,
+                status,
+                strategy_id: self.strategy_id,
+                strategy_name: self.strategy_name,
+                snapshot_ref: self.snapshot_ref,
+                created_at,
+                updated_at,
+            }),
+            (
+                direction,
+                status,
+                entry_price,
+                entry_range,
+                stop_loss,
+                take_profit,
+                confidence,
+                created_at,
+                updated_at,
+            ) => {
+                let mut all = flaws([
+                    direction
+                        .err()
+                        .map(|_| vec![Flaw::new("direction", format!("{:?}", self.direction))]),
+                    status
+                        .err()
+                        .map(|_| vec![Flaw::new("status", format!("{:?}", self.status))]),
+                    entry_price.err(),
+                    entry_range.err(),
+                    stop_loss.err(),
+                    take_profit.err(),
+                    confidence.err(),
+                    created_at.err(),
+                    updated_at.err(),
+                ]);
+                all.dedup();
+                Listed::Flagged(self.flagged(all))
+            }
+        }
     }
+
+    /// The row flagged with `flaws`, its columns as stored.
+    fn flagged(&self, flaws: Vec<Flaw>) -> Flagged {
+        let digits = price_digits(&self.symbol);
+        let price = |n: &Numeric| match (n, digits) {
+            (Numeric::Number(d), Some(digits)) => AtDigits(stored::price(*d), digits).to_string(),
+            (n, _) => n.to_string(),
+        };
+        let list = |a: &StoredArray<Numeric>| {
+            a.items
+                .iter()
+                .map(|p| p.as_ref().map_or_else(|| "NULL".to_string(), price))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let or_none = |v: Option<String>| v.unwrap_or_else(|| "—".to_string());
+        Flagged {
+            table: "trade_ideas",
+            id: self.id,
+            flaws,
+            at: Some(self.created_at),
+            columns: vec![
+                ("symbol", self.symbol.clone()),
+                ("direction", self.direction.clone()),
+                ("entry_price", or_none(self.entry_price.as_ref().map(price))),
+                ("entry_range", or_none(self.entry_range.as_ref().map(list))),
+                ("stop_loss", price(&self.stop_loss)),
+                ("take_profit", list(&self.take_profit)),
+                ("expected_hold", or_none(self.expected_hold.clone())),
+                ("confidence_score", self.confidence_score.to_string()),
+                ("status", self.status.clone()),
+                (
+                    "strategy",
+                    or_none(
+                        self.strategy_name
+                            .clone()
+                            .or(self.strategy_id.map(|id| id.to_string())),
+                    ),
+                ),
+                ("snapshot_ref", self.snapshot_ref.to_string()),
+                ("created_at", self.created_at.to_string()),
+                ("updated_at", self.updated_at.to_string()),
+                ("rationale", self.rationale.clone()),
+            ],
+        }
+    }
+}
+
+/// The idea a row holds, or the refusal naming the row and every column that cannot be
+/// read: what an act that needs the whole idea says.
+pub(crate) fn readable(listed: Listed<Idea>) -> Result<Idea, Error> {
+    listed.into_read().map_err(|f| Error::Unreadable {
+        what: format!("trade idea {}", short(f.id)),
+        reason: f.reason(),
+    })
 }
 
 const SELECT: &str = "SELECT i.id, i.symbol, i.direction, i.entry_price, i.entry_range,
@@ -84,7 +233,8 @@ pub struct IdeaFilter {
 pub struct PriorDecision {
     pub action: DecisionAction,
     pub operator: Option<String>,
-    pub occurred_at: DateTime<Utc>,
+    /// As stored (a writer may have dated it `infinity`).
+    pub occurred_at: Stamp,
 }
 
 /// What a rejection recorded.
@@ -97,7 +247,7 @@ pub struct Rejected {
 impl Store {
     /// Ideas awaiting approval first (oldest on top: they have waited longest), then the
     /// rest, newest first.
-    pub async fn ideas(&self, filter: &IdeaFilter) -> Result<Vec<Idea>, Error> {
+    pub async fn ideas(&self, filter: &IdeaFilter) -> Result<Vec<Listed<Idea>>, Error> {
         let rows: Vec<IdeaRow> = sqlx::query_as(&format!(
             "{SELECT}
               WHERE ($1::text IS NULL OR i.status = $1::tradeideastatus)
@@ -113,13 +263,26 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .map_err(Error::Database)?;
-        rows.into_iter().map(Idea::try_from).collect()
+        Ok(rows.into_iter().map(IdeaRow::listed).collect())
     }
 
-    /// One idea.
-    pub async fn idea(&self, id: Uuid) -> Result<Idea, Error> {
+    /// How many ideas await approval (of `symbol`, when given): the true number, whatever
+    /// a list's window holds (index `idx_trade_ideas_status`).
+    pub async fn awaiting(&self, symbol: Option<&str>) -> Result<i64, Error> {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM trade_ideas
+              WHERE status = 'needs_approval' AND ($1::text IS NULL OR symbol = $1)",
+        )
+        .bind(symbol.map(str::to_ascii_uppercase))
+        .fetch_one(self.pool())
+        .await
+        .map_err(Error::Database)
+    }
+
+    /// One idea, or its row flagged when it cannot be read.
+    pub async fn idea(&self, id: Uuid) -> Result<Listed<Idea>, Error> {
         let mut conn = self.pool().acquire().await.map_err(Error::Database)?;
-        fetch(&mut conn, id, false).await
+        fetch_listed(&mut conn, id, false).await
     }
 
     /// Rejects an idea awaiting approval. Exactly once: when several operators act on the
@@ -140,6 +303,8 @@ impl Store {
         super::retrying(|| self.reject_once(id, reason, operator)).await
     }
 
+    /// A rejection reads only what it records: an idea whose prices or times cannot be
+    /// read can still be rejected (never approved).
     async fn reject_once(
         &self,
         id: Uuid,
@@ -148,24 +313,48 @@ impl Store {
     ) -> Result<Rejected, Error> {
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
-        let idea = fetch(conn, id, true).await?;
-        ensure_awaiting_approval(conn, &idea).await?;
-        set_status(conn, &idea, IdeaStatus::Rejected, None).await?;
+        let row: Option<HeadRow> = sqlx::query_as(
+            "SELECT id, symbol, status::text AS status, strategy_id, snapshot_ref, confidence_score
+               FROM trade_ideas WHERE id = $1 FOR NO KEY UPDATE",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(Error::Database)?;
+        let row = row.ok_or_else(|| Error::NotFound {
+            what: "trade idea",
+            id: id.to_string(),
+        })?;
+        let status = row
+            .status
+            .parse::<IdeaStatus>()
+            .map_err(|e: UnknownLabel| Error::Unreadable {
+                what: format!("trade idea {}", short(id)),
+                reason: format!("status: {e}"),
+            })?;
+        let head = Head {
+            id,
+            symbol: &row.symbol,
+            status,
+        };
+        ensure_head_awaiting_approval(conn, &head).await?;
+        set_head_status(conn, &head, IdeaStatus::Rejected, None).await?;
         let (decision, _) = decisions::record(
             conn,
             &NewDecision {
-                symbol: Some(&idea.symbol),
-                confidence_score: Some(idea.confidence_score),
-                strategy_id: idea.strategy_id,
+                symbol: Some(&row.symbol),
+                // A confidence that is no number (NaN) is not copied: the idea keeps it.
+                confidence_score: row.confidence_score.number(),
+                strategy_id: row.strategy_id,
                 trade_idea_id: Some(id),
-                snapshot_ref: Some(idea.snapshot_ref),
+                snapshot_ref: Some(row.snapshot_ref),
                 human_override: true,
                 operator: Some(operator.as_str()),
                 ..NewDecision::new(DecisionAction::HumanRejected, reason)
             },
         )
         .await
-        .map_err(|e| lost_race(e, &idea))?;
+        .map_err(|e| head_lost_race(e, &head))?;
         tx.commit().await.map_err(Error::Database)?;
         Ok(Rejected { idea: id, decision })
     }
@@ -176,6 +365,15 @@ impl Store {
 /// engine's foreign-key checks (`FOR KEY SHARE`) on the idea must not wait for it, or an
 /// approval and the engine's writes can deadlock.
 pub(crate) async fn fetch(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Idea, Error> {
+    readable(fetch_listed(conn, id, lock).await?)
+}
+
+/// [`fetch`], the row flagged rather than refused when it cannot be read.
+pub(crate) async fn fetch_listed(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lock: bool,
+) -> Result<Listed<Idea>, Error> {
     let sql = if lock {
         format!("{SELECT} WHERE i.id = $1 FOR NO KEY UPDATE OF i")
     } else {
@@ -186,12 +384,37 @@ pub(crate) async fn fetch(conn: &mut PgConnection, id: Uuid, lock: bool) -> Resu
         .fetch_optional(&mut *conn)
         .await
         .map_err(Error::Database)?;
-    row.map(Idea::try_from)
-        .transpose()?
-        .ok_or_else(|| Error::NotFound {
-            what: "trade idea",
-            id: id.to_string(),
-        })
+    row.map(IdeaRow::listed).ok_or_else(|| Error::NotFound {
+        what: "trade idea",
+        id: id.to_string(),
+    })
+}
+
+/// What a decision on an idea needs of it: which it is, and where it is in its life.
+pub(crate) struct Head<'a> {
+    pub id: Uuid,
+    pub symbol: &'a str,
+    pub status: IdeaStatus,
+}
+
+impl Idea {
+    fn head(&self) -> Head<'_> {
+        Head {
+            id: self.id,
+            symbol: &self.symbol,
+            status: self.status,
+        }
+    }
+}
+
+/// The columns of a `trade_ideas` row a rejection reads and records.
+#[derive(sqlx::FromRow)]
+struct HeadRow {
+    symbol: String,
+    status: String,
+    strategy_id: Option<Uuid>,
+    snapshot_ref: Uuid,
+    confidence_score: Numeric,
 }
 
 /// Moves `idea` (read under lock in this transaction) to `to`, if its workflow allows it,
@@ -199,6 +422,15 @@ pub(crate) async fn fetch(conn: &mut PgConnection, id: Uuid, lock: bool) -> Resu
 pub(crate) async fn set_status(
     conn: &mut PgConnection,
     idea: &Idea,
+    to: IdeaStatus,
+    at: Option<DateTime<Utc>>,
+) -> Result<(), Error> {
+    set_head_status(conn, &idea.head(), to, at).await
+}
+
+async fn set_head_status(
+    conn: &mut PgConnection,
+    idea: &Head<'_>,
     to: IdeaStatus,
     at: Option<DateTime<Utc>>,
 ) -> Result<(), Error> {
@@ -228,9 +460,9 @@ pub(crate) async fn prior_decision(
         .iter()
         .map(|a| a.as_str())
         .collect();
-    let row: Option<(String, Option<String>, DateTime<Utc>)> = sqlx::query_as(
+    let row: Option<(String, Option<String>, Stamp)> = sqlx::query_as(
         "SELECT action::text, operator, occurred_at FROM decision_history
-          WHERE trade_idea_id = $1 AND operator IS NOT NULL AND action::text = ANY($2)
+          WHERE trade_idea_id = $1 AND action::text = ANY($2)
           ORDER BY occurred_at DESC LIMIT 1",
     )
     .bind(id)
@@ -259,7 +491,14 @@ pub(crate) async fn ensure_awaiting_approval(
     conn: &mut PgConnection,
     idea: &Idea,
 ) -> Result<(), Error> {
-    if idea.awaits_approval() {
+    ensure_head_awaiting_approval(conn, &idea.head()).await
+}
+
+async fn ensure_head_awaiting_approval(
+    conn: &mut PgConnection,
+    idea: &Head<'_>,
+) -> Result<(), Error> {
+    if idea.status == IdeaStatus::NeedsApproval {
         return Ok(());
     }
     let id = short(idea.id);
@@ -269,7 +508,7 @@ pub(crate) async fn ensure_awaiting_approval(
             idea.symbol,
             prior.action.in_words(),
             prior.operator.as_deref().unwrap_or("the platform"),
-            timestamp(prior.occurred_at)
+            prior.occurred_at
         ),
         None => format!(
             "idea {id} ({}) is {}, not awaiting approval",
@@ -282,6 +521,10 @@ pub(crate) async fn ensure_awaiting_approval(
 
 /// The one-human-decision index refused a second decision: report it as the conflict it is.
 pub(crate) fn lost_race(err: Error, idea: &Idea) -> Error {
+    head_lost_race(err, &idea.head())
+}
+
+fn head_lost_race(err: Error, idea: &Head<'_>) -> Error {
     match &err {
         Error::Database(sqlx::Error::Database(db))
             if db.constraint() == Some("idx_decision_history_one_human_decision") =>

@@ -8,15 +8,20 @@ use uuid::Uuid;
 use super::Store;
 use super::error::Error;
 use super::halt::{self, Halted, Resumed};
-use super::risk::{get, lock};
+use super::risk::{RiskRow, RiskShown, Switch, get, lock_shown};
 use crate::domain::act::Act;
-use crate::domain::{RiskChangeSet, RiskConfig};
+use crate::domain::stored::Flagged;
+use crate::domain::{RiskChangeSet, RiskConfig, RiskField};
 use crate::operator::Operator;
+use rust_decimal::Decimal;
 
 /// What an edit of the risk limits did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RiskUpdate {
+    /// The limits before; when they could not be read, the row as it was stored instead
+    /// (and `before` holds the edit's placeholders for what it set).
     pub before: RiskConfig,
+    pub before_unreadable: Option<Flagged>,
     pub after: RiskConfig,
     /// Set when the edit switched AI trading off.
     pub halted: Option<Halted>,
@@ -27,6 +32,56 @@ pub struct RiskUpdate {
 /// The limits as JSON for the audit row; decimals as strings, exactly as stored.
 fn audit_json(c: &RiskConfig) -> serde_json::Value {
     serde_json::to_value(c).unwrap_or(serde_json::Value::Null)
+}
+
+/// The base an edit of unreadable limits applies to: the limits that read as stored,
+/// and those that do not (a `NaN`) set by the edit itself; refused, naming them, when the
+/// edit leaves one unset. The placeholders never outlive the edit: it sets each of them.
+fn correctable(
+    flagged: &Flagged,
+    switch: &Switch,
+    edits: &RiskChangeSet,
+) -> Result<RiskRow, Error> {
+    let set: Vec<&str> = edits.limits.iter().map(|c| c.field().as_str()).collect();
+    let unset: Vec<&str> = flagged
+        .flaws
+        .iter()
+        .map(|f| f.column.as_str())
+        .filter(|c| RiskField::from_name(c).is_some() && !set.contains(c))
+        .collect();
+    if !unset.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "risk_config cannot be read ({}): set {} in the same edit, e.g. `tradedesk risk set {}=…`",
+            flagged.reason(),
+            unset.join(", "),
+            unset[0]
+        )));
+    }
+    let number = |name: &str| -> Decimal {
+        flagged
+            .column(name)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(Decimal::ZERO)
+    };
+    let flag = |name: &str| flagged.column(name) == Some("true");
+    Ok(RiskRow {
+        config: RiskConfig {
+            ai_trading_enabled: switch.ai_trading_enabled,
+            min_confidence_threshold: number("min_confidence_threshold"),
+            max_lot_size: number("max_lot_size"),
+            max_concurrent_trades: flagged
+                .column("max_concurrent_trades")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            daily_profit_target: number("daily_profit_target"),
+            stop_after_target: flag("stop_after_target"),
+            max_drawdown_amount: number("max_drawdown_amount"),
+            halt_on_drawdown: flag("halt_on_drawdown"),
+            allow_off_watchlist_autotrade: flag("allow_off_watchlist_autotrade"),
+            last_halt_reason: switch.last_halt_reason.clone(),
+        },
+        updated_at: chrono::Utc::now(),
+    })
 }
 
 impl Store {
@@ -46,7 +101,25 @@ impl Store {
         }
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
-        let current = lock(conn).await?;
+        let (current, before_unreadable) = match lock_shown(conn).await? {
+            RiskShown {
+                limits: Ok(row), ..
+            } => (row, None),
+            RiskShown {
+                limits: Err(flagged),
+                switch,
+            } => (correctable(&flagged, &switch, edits)?, Some(flagged)),
+        };
+        // The audit's `before` is what was stored, never a placeholder.
+        let before_json = match &before_unreadable {
+            Some(f) => serde_json::Value::Object(
+                f.columns
+                    .iter()
+                    .map(|(c, v)| ((*c).to_string(), serde_json::Value::String(v.clone())))
+                    .collect(),
+            ),
+            None => audit_json(&current.config),
+        };
         let after = edits
             .apply_to(&current.config)
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
@@ -83,7 +156,7 @@ impl Store {
             .bind(Uuid::now_v7())
             .bind(operator.as_str())
             .bind(typed)
-            .bind(audit_json(&current.config))
+            .bind(&before_json)
             .bind(audit_json(&after))
             .execute(&mut *conn)
             .await
@@ -109,6 +182,7 @@ impl Store {
         tx.commit().await.map_err(Error::Database)?;
         Ok(RiskUpdate {
             before: current.config,
+            before_unreadable,
             after,
             halted,
             resumed,

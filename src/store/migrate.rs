@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sqlx::migrate::{MigrateError, Migration, Migrator};
 use sqlx::{Connection as _, PgConnection, PgPool};
+use uuid::Uuid;
 
 use super::catalog::{Catalog, quote_ident};
 use super::error::Error;
@@ -44,8 +45,9 @@ pub const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
 const MIGRATION_SEARCH_PATH: &str = "tradedesk, public";
 
 /// Tables of `public` that record schema versions, not platform data: the platform's
-/// Alembic keeps its revision there. (tradedesk's record, [`MIGRATIONS_TABLE`], is in
-/// [`SCHEMA`].)
+/// Alembic keeps its revision there (migration 12 creates it, at `001`, where it is
+/// missing, so that the platform's next revisions apply). (tradedesk's record,
+/// [`MIGRATIONS_TABLE`], is in [`SCHEMA`].)
 pub const BOOKKEEPING_TABLES: [&str; 1] = ["alembic_version"];
 
 /// What tradedesk's migrations 2-4 created in `public` before tradedesk kept its objects
@@ -122,6 +124,33 @@ pub struct UpReport {
     pub adopted: Option<Option<String>>,
     /// The migrations run, in order.
     pub applied: Vec<(i64, String)>,
+    /// Ideas whose history holds more than one human decision, written before one
+    /// decision per idea held whoever wrote it (migration 12): the first of each stands,
+    /// the later ones stay in the history outside the rule. Named on every run.
+    pub several_human_decisions: Vec<SeveralDecisions>,
+}
+
+/// An idea with more than one human decision in its history.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SeveralDecisions {
+    pub idea: Uuid,
+    /// Oldest first; the first is the one the rule counts.
+    pub decisions: Vec<HumanDecision>,
+}
+
+/// One of an idea's human decisions.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HumanDecision {
+    pub id: Uuid,
+    /// `human_approved`, `human_rejected` or `risk_rejected`.
+    pub action: String,
+    /// `None` for the platform's own rows.
+    pub operator: Option<String>,
+    /// When, as stored: `2025-10-28 14:05:00 UTC` (or `infinity`, which any writer can
+    /// store).
+    pub occurred_at: String,
+    /// Whether the one-decision rule counts it (the first), or leaves it out.
+    pub counted: bool,
 }
 
 /// One object moved from `public` to schema `tradedesk`.
@@ -191,7 +220,69 @@ pub async fn up(pool: &PgPool) -> Result<UpReport, Error> {
         .filter(|v| !(before.contains_key(v) || adopted && **v == PHASE1_VERSION))
         .map(|v| (*v, description(*v)))
         .collect();
+    report.several_human_decisions = several_human_decisions(pool).await?;
     Ok(report)
+}
+
+#[derive(sqlx::FromRow)]
+struct HumanDecisionRow {
+    trade_idea_id: Uuid,
+    id: Uuid,
+    action: String,
+    operator: Option<String>,
+    occurred_at: String,
+    counted: bool,
+}
+
+/// The ideas migration 12 found with more than one human decision, and those decisions:
+/// the ids it left out of `idx_decision_history_one_human_decision` are in the index's
+/// predicate (`id <> ALL ('{…}'::uuid[])`), read back from the catalog; each idea's human
+/// decisions are then one probe of `idx_decision_history_trade_idea`.
+async fn several_human_decisions(pool: &PgPool) -> Result<Vec<SeveralDecisions>, Error> {
+    let rows: Vec<HumanDecisionRow> = sqlx::query_as(
+        "WITH left_out AS (
+             SELECT m[1]::uuid AS id
+               FROM pg_index x,
+                    regexp_matches(pg_get_expr(x.indpred, x.indrelid),
+                                   '([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})',
+                                   'g') AS m
+              WHERE x.indexrelid =
+                    to_regclass('public.idx_decision_history_one_human_decision')
+         )
+         SELECT d.trade_idea_id, d.id, d.action::text AS action, d.operator,
+                CASE WHEN isfinite(d.occurred_at)
+                     THEN to_char(d.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+                          || ' UTC'
+                     ELSE d.occurred_at::text END AS occurred_at,
+                d.id NOT IN (SELECT id FROM left_out) AS counted
+           FROM public.decision_history d
+          WHERE d.trade_idea_id IN (SELECT l.trade_idea_id FROM public.decision_history l
+                                     WHERE l.id IN (SELECT id FROM left_out))
+            AND d.action IN ('human_approved', 'human_rejected', 'risk_rejected')
+          ORDER BY d.trade_idea_id, d.occurred_at, d.id",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(Error::Database)?;
+    let mut out: Vec<SeveralDecisions> = Vec::new();
+    for row in rows {
+        let idea = row.trade_idea_id;
+        let decision = HumanDecision {
+            id: row.id,
+            action: row.action,
+            operator: row.operator,
+            occurred_at: row.occurred_at,
+            counted: row.counted,
+        };
+        match out.last_mut() {
+            Some(last) if last.idea == idea => last.decisions.push(decision),
+            _ => out.push(SeveralDecisions {
+                idea,
+                decisions: vec![decision],
+            }),
+        }
+    }
+    Ok(out)
 }
 
 /// Reverts the newest `steps` tradedesk migrations. Refuses to touch the Phase-1 schema.

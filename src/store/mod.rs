@@ -33,6 +33,7 @@ pub mod setup;
 pub mod strategies;
 pub mod target;
 pub mod timeline;
+pub mod value;
 
 use sqlx::PgPool;
 

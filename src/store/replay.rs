@@ -25,9 +25,10 @@ use sqlx::{Acquire as _, PgConnection};
 use uuid::Uuid;
 
 use super::Store;
-use super::account::AccountRow;
+use super::account::{self, AccountRow};
 use super::error::Error;
-use super::timeline::DecisionRow;
+use super::timeline::{self, DecisionRow};
+use super::value::JsonText;
 use super::{ideas, risk, strategies};
 use crate::domain::gate::OpenTrades;
 use crate::domain::market::{Exposure, symbol_exposure};
@@ -35,6 +36,7 @@ use crate::domain::replay::{
     self, AccountSource, CalendarRow, Candle, Change, Decided, Execution, Flip, Headline,
     IndicatorReading, Macd, Market, Moment, Seen, Timeframe, TimeframeChoice,
 };
+use crate::domain::stored::{Flagged, Flaw, Listed, Numeric, Stamp, StoredArray};
 use crate::domain::{
     AccountSnapshot, CalendarEvent, Decision, Idea, Impact, Replay, RiskConfig, Strategy,
     TradingDay,
@@ -47,108 +49,224 @@ const DECISION_COLUMNS: &str = "id, occurred_at, symbol, action::text AS action,
 const ACCOUNT_COLUMNS: &str =
     "id, balance, equity, margin_used, margin_free, open_pl, open_positions, captured_at";
 
-/// A `snapshot_market` row as read.
+/// A `snapshot_market` row as stored.
 #[derive(sqlx::FromRow)]
 struct CandleRow {
-    captured_at: DateTime<Utc>,
-    open: Decimal,
-    high: Decimal,
-    low: Decimal,
-    close: Decimal,
+    id: Uuid,
+    captured_at: Stamp,
+    open: Numeric,
+    high: Numeric,
+    low: Numeric,
+    close: Numeric,
     volume: i32,
 }
 
-impl From<CandleRow> for Candle {
-    fn from(r: CandleRow) -> Candle {
-        Candle {
-            captured_at: r.captured_at,
-            open: r.open,
-            high: r.high,
-            low: r.low,
-            close: r.close,
-            volume: r.volume,
-        }
+/// `column`'s number, or its flaw.
+fn number(flaws: &mut Vec<Flaw>, column: &str, n: &Numeric) -> Decimal {
+    n.number().unwrap_or_else(|| {
+        flaws.push(Flaw::new(column, n.to_string()));
+        Decimal::ZERO
+    })
+}
+
+/// `column`'s time, or its flaw.
+fn time(flaws: &mut Vec<Flaw>, column: &str, t: Stamp) -> DateTime<Utc> {
+    t.at().unwrap_or_else(|| {
+        flaws.push(Flaw::new(column, t.to_string()));
+        DateTime::UNIX_EPOCH
+    })
+}
+
+/// `value` when `flaws` is empty; else the row flagged (the placeholders `number` and
+/// `time` put in for flawed columns never leave this function).
+fn checked<T>(
+    value: T,
+    flaws: Vec<Flaw>,
+    flagged: impl FnOnce(Vec<Flaw>) -> Flagged,
+) -> Result<T, Flagged> {
+    if flaws.is_empty() {
+        Ok(value)
+    } else {
+        Err(flagged(flaws))
     }
 }
 
-/// A `snapshot_indicators` row as read.
+impl CandleRow {
+    fn read(&self) -> Result<Candle, Flagged> {
+        let mut f = Vec::new();
+        let candle = Candle {
+            captured_at: time(&mut f, "captured_at", self.captured_at),
+            open: number(&mut f, "open", &self.open),
+            high: number(&mut f, "high", &self.high),
+            low: number(&mut f, "low", &self.low),
+            close: number(&mut f, "close", &self.close),
+            volume: self.volume,
+        };
+        checked(candle, f, |flaws| Flagged {
+            table: "snapshot_market",
+            id: self.id,
+            flaws,
+            at: Some(self.captured_at),
+            columns: vec![
+                ("captured_at", self.captured_at.to_string()),
+                ("open", self.open.to_string()),
+                ("high", self.high.to_string()),
+                ("low", self.low.to_string()),
+                ("close", self.close.to_string()),
+                ("volume", self.volume.to_string()),
+            ],
+        })
+    }
+}
+
+/// A `snapshot_indicators` row as stored.
 #[derive(sqlx::FromRow)]
 struct IndicatorRow {
+    id: Uuid,
     timeframe: String,
-    rsi_14: Option<Decimal>,
-    sma_50: Option<Decimal>,
-    sma_200: Option<Decimal>,
-    atr: Option<Decimal>,
-    macd: Option<Value>,
-    captured_at: DateTime<Utc>,
+    rsi_14: Option<Numeric>,
+    sma_50: Option<Numeric>,
+    sma_200: Option<Numeric>,
+    atr: Option<Numeric>,
+    macd: Option<JsonText>,
+    captured_at: Stamp,
 }
 
-impl From<IndicatorRow> for IndicatorReading {
-    fn from(r: IndicatorRow) -> IndicatorReading {
-        IndicatorReading {
-            timeframe: r.timeframe,
-            rsi_14: r.rsi_14,
-            sma_50: r.sma_50,
-            sma_200: r.sma_200,
-            atr: r.atr,
-            macd: r.macd.as_ref().and_then(Macd::from_json),
-            captured_at: r.captured_at,
-        }
+impl IndicatorRow {
+    fn read(&self) -> Result<IndicatorReading, Flagged> {
+        let mut f = Vec::new();
+        let mut optional =
+            |column: &str, n: &Option<Numeric>| n.as_ref().map(|n| number(&mut f, column, n));
+        let rsi_14 = optional("rsi_14", &self.rsi_14);
+        let sma_50 = optional("sma_50", &self.sma_50);
+        let sma_200 = optional("sma_200", &self.sma_200);
+        let atr = optional("atr", &self.atr);
+        let reading = IndicatorReading {
+            timeframe: self.timeframe.clone(),
+            rsi_14,
+            sma_50,
+            sma_200,
+            atr,
+            // A MACD document that does not read is shown as none, as before.
+            macd: self
+                .macd
+                .as_ref()
+                .and_then(|m| serde_json::from_str::<Value>(&m.0).ok())
+                .as_ref()
+                .and_then(Macd::from_json),
+            captured_at: time(&mut f, "captured_at", self.captured_at),
+        };
+        let shown = |n: &Option<Numeric>| n.as_ref().map_or("—".to_string(), ToString::to_string);
+        checked(reading, f, |flaws| Flagged {
+            table: "snapshot_indicators",
+            id: self.id,
+            flaws,
+            at: Some(self.captured_at),
+            columns: vec![
+                ("timeframe", self.timeframe.clone()),
+                ("rsi_14", shown(&self.rsi_14)),
+                ("sma_50", shown(&self.sma_50)),
+                ("sma_200", shown(&self.sma_200)),
+                ("atr", shown(&self.atr)),
+                (
+                    "macd",
+                    self.macd.as_ref().map_or("—".to_string(), |m| m.0.clone()),
+                ),
+                ("captured_at", self.captured_at.to_string()),
+            ],
+        })
     }
 }
 
-/// A `snapshot_calendar` row as read.
+/// A `snapshot_calendar` row as stored.
 #[derive(sqlx::FromRow)]
 struct CalendarEventRow {
-    event_time: DateTime<Utc>,
+    id: Uuid,
+    event_time: Stamp,
     currency: String,
     impact_level: String,
     title: String,
     previous_value: Option<String>,
     forecast_value: Option<String>,
     actual_value: Option<String>,
-    captured_at: DateTime<Utc>,
+    captured_at: Stamp,
 }
 
-impl From<CalendarEventRow> for CalendarRow {
-    fn from(r: CalendarEventRow) -> CalendarRow {
-        CalendarRow {
+impl CalendarEventRow {
+    fn read(&self) -> Result<CalendarRow, Flagged> {
+        let mut f = Vec::new();
+        let row = CalendarRow {
             event: CalendarEvent {
-                event_time: r.event_time,
-                currency: r.currency,
+                event_time: time(&mut f, "event_time", self.event_time),
+                currency: self.currency.clone(),
                 // An impact the collector spelled some other way is shown as high, as the
                 // Gate reads it (src/store/approve.rs): the news rule errs on the side of
                 // not trading.
-                impact: r.impact_level.parse().unwrap_or(Impact::High),
-                title: r.title,
+                impact: self.impact_level.parse().unwrap_or(Impact::High),
+                title: self.title.clone(),
             },
-            previous: r.previous_value,
-            forecast: r.forecast_value,
-            actual: r.actual_value,
-            captured_at: r.captured_at,
-        }
+            previous: self.previous_value.clone(),
+            forecast: self.forecast_value.clone(),
+            actual: self.actual_value.clone(),
+            captured_at: time(&mut f, "captured_at", self.captured_at),
+        };
+        checked(row, f, |flaws| Flagged {
+            table: "snapshot_calendar",
+            id: self.id,
+            flaws,
+            at: Some(self.captured_at),
+            columns: vec![
+                ("event_time", self.event_time.to_string()),
+                ("currency", self.currency.clone()),
+                ("impact_level", self.impact_level.clone()),
+                ("title", self.title.clone()),
+                ("captured_at", self.captured_at.to_string()),
+            ],
+        })
     }
 }
 
-/// A `snapshot_news` row as read.
+/// A `snapshot_news` row as stored.
 #[derive(sqlx::FromRow)]
 struct HeadlineRow {
-    published_at: DateTime<Utc>,
+    id: Uuid,
+    published_at: Stamp,
     source: String,
     headline: String,
-    symbols: Vec<String>,
-    captured_at: DateTime<Utc>,
+    symbols: StoredArray<String>,
+    captured_at: Stamp,
 }
 
-impl From<HeadlineRow> for Headline {
-    fn from(r: HeadlineRow) -> Headline {
-        Headline {
-            published_at: r.published_at,
-            source: r.source,
-            headline: r.headline,
-            symbols: r.symbols,
-            captured_at: r.captured_at,
-        }
+impl HeadlineRow {
+    fn read(&self) -> Result<Headline, Flagged> {
+        let mut f = Vec::new();
+        let symbols = self
+            .symbols
+            .read("symbols", |s| Ok(s.clone()))
+            .unwrap_or_else(|flaws| {
+                f.extend(flaws);
+                Vec::new()
+            });
+        let headline = Headline {
+            published_at: time(&mut f, "published_at", self.published_at),
+            source: self.source.clone(),
+            headline: self.headline.clone(),
+            symbols,
+            captured_at: time(&mut f, "captured_at", self.captured_at),
+        };
+        checked(headline, f, |flaws| Flagged {
+            table: "snapshot_news",
+            id: self.id,
+            flaws,
+            at: Some(self.published_at),
+            columns: vec![
+                ("published_at", self.published_at.to_string()),
+                ("source", self.source.clone()),
+                ("headline", self.headline.clone()),
+                ("symbols", self.symbols.to_string()),
+                ("captured_at", self.captured_at.to_string()),
+            ],
+        })
     }
 }
 
@@ -161,31 +279,83 @@ struct ChangeRow {
     state: Option<Value>,
 }
 
-/// A `tradedesk.executions` row as read.
+/// A `tradedesk.executions` row as stored.
 #[derive(sqlx::FromRow)]
 struct ExecutionRow {
     id: Uuid,
-    lot_size: Decimal,
+    lot_size: Numeric,
     requested_by: String,
-    requested_at: DateTime<Utc>,
+    requested_at: Stamp,
     state: String,
     broker_order_id: Option<String>,
-    fill_price: Option<Decimal>,
-    updated_at: DateTime<Utc>,
+    fill_price: Option<Numeric>,
+    updated_at: Stamp,
 }
 
-impl From<ExecutionRow> for Execution {
-    fn from(r: ExecutionRow) -> Execution {
-        Execution {
-            id: r.id,
-            lot_size: r.lot_size,
-            requested_by: r.requested_by,
-            requested_at: r.requested_at,
-            state: r.state,
-            broker_order_id: r.broker_order_id,
-            fill_price: r.fill_price,
-            updated_at: r.updated_at,
+impl ExecutionRow {
+    fn read(&self) -> Result<Execution, Flagged> {
+        let mut f = Vec::new();
+        let fill_price = self
+            .fill_price
+            .as_ref()
+            .map(|p| number(&mut f, "fill_price", p));
+        let execution = Execution {
+            id: self.id,
+            lot_size: number(&mut f, "lot_size", &self.lot_size),
+            requested_by: self.requested_by.clone(),
+            requested_at: time(&mut f, "requested_at", self.requested_at),
+            state: self.state.clone(),
+            broker_order_id: self.broker_order_id.clone(),
+            fill_price,
+            updated_at: time(&mut f, "updated_at", self.updated_at),
+        };
+        checked(execution, f, |flaws| Flagged {
+            table: "tradedesk.executions",
+            id: self.id,
+            flaws,
+            at: Some(self.requested_at),
+            columns: vec![
+                ("lot_size", self.lot_size.to_string()),
+                ("requested_by", self.requested_by.clone()),
+                ("requested_at", self.requested_at.to_string()),
+                ("state", self.state.clone()),
+                (
+                    "fill_price",
+                    self.fill_price
+                        .as_ref()
+                        .map_or("—".to_string(), ToString::to_string),
+                ),
+                ("updated_at", self.updated_at.to_string()),
+            ],
+        })
+    }
+}
+
+/// The database's replay reads, and the rows among them that could not be read: those
+/// are left out of what they would have been part of and named in the replay.
+pub(crate) struct DbReads<'c> {
+    conn: &'c mut PgConnection,
+    unreadable: Vec<Flagged>,
+}
+
+impl<'c> DbReads<'c> {
+    fn on(conn: &'c mut PgConnection) -> Self {
+        DbReads {
+            conn,
+            unreadable: Vec::new(),
         }
+    }
+
+    /// The rows read, the others kept aside as flagged.
+    fn keep<T>(&mut self, rows: impl IntoIterator<Item = Result<T, Flagged>>) -> Vec<T> {
+        let mut kept = Vec::new();
+        for row in rows {
+            match row {
+                Ok(t) => kept.push(t),
+                Err(f) => self.unreadable.push(f),
+            }
+        }
+        kept
     }
 }
 
@@ -200,21 +370,28 @@ impl Store {
             .await
             .map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
-        let decision = fetch_decision(conn, decision)
+        let mut r = DbReads::on(conn);
+        let decision = fetch_decision(&mut r, decision)
             .await?
             .ok_or(Error::NotFound {
                 what: "decision",
                 id: decision.to_string(),
             })?;
+        // An idea that cannot be read is named with the replay's unreadable rows; the
+        // rest of the moment is still shown.
         let (idea, idea_gone) = match decision.trade_idea_id {
-            Some(id) => match ideas::fetch(conn, id, false).await {
-                Ok(idea) => (Some(idea), false),
+            Some(id) => match ideas::fetch_listed(r.conn, id, false).await {
+                Ok(Listed::Read(idea)) => (Some(idea), false),
+                Ok(Listed::Flagged(f)) => {
+                    r.unreadable.push(f);
+                    (None, false)
+                }
                 Err(Error::NotFound { .. }) => (None, true),
                 Err(e) => return Err(e),
             },
             None => (None, false),
         };
-        let replay = gather(conn, Some(decision), idea, idea_gone).await?;
+        let replay = gather(&mut r, Some(decision), idea, idea_gone).await?;
         tx.commit().await.map_err(Error::Database)?;
         Ok(replay)
     }
@@ -229,11 +406,12 @@ impl Store {
             .map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let idea = ideas::fetch(conn, idea, false).await?;
-        let decision = match human_decision(conn, idea.id).await? {
+        let mut r = DbReads::on(conn);
+        let decision = match human_decision(&mut r, idea.id).await? {
             Some(d) => Some(d),
-            None => latest_decision(conn, &idea).await?,
+            None => latest_decision(&mut r, &idea).await?,
         };
-        let replay = gather(conn, decision, Some(idea), false).await?;
+        let replay = gather(&mut r, decision, Some(idea), false).await?;
         tx.commit().await.map_err(Error::Database)?;
         Ok(replay)
     }
@@ -300,9 +478,13 @@ pub(crate) trait Reads {
     async fn news_published(&mut self, at: DateTime<Utc>) -> Result<bool, Error>;
     async fn human_decision(&mut self, idea: Uuid) -> Result<Option<Decision>, Error>;
     async fn execution(&mut self, idea: Uuid) -> Result<Option<Execution>, Error>;
+    /// The first global halt at or after `at`: the one that cancelled an order then.
+    async fn halt_from(&mut self, at: DateTime<Utc>) -> Result<Option<Decision>, Error>;
+    /// The rows read so far that could not be read, taken.
+    fn take_unreadable(&mut self) -> Vec<Flagged>;
 }
 
-impl Reads for PgConnection {
+impl Reads for DbReads<'_> {
     async fn account_row(&mut self, id: Uuid) -> Result<Option<AccountSnapshot>, Error> {
         account_row(self, id).await
     }
@@ -384,6 +566,12 @@ impl Reads for PgConnection {
     }
     async fn execution(&mut self, idea: Uuid) -> Result<Option<Execution>, Error> {
         execution(self, idea).await
+    }
+    async fn halt_from(&mut self, at: DateTime<Utc>) -> Result<Option<Decision>, Error> {
+        halt_from(self, at).await
+    }
+    fn take_unreadable(&mut self) -> Vec<Flagged> {
+        std::mem::take(&mut self.unreadable)
     }
 }
 
@@ -501,8 +689,15 @@ pub(crate) async fn gather(
         Some(i) => reads.execution(i.id).await?,
         None => None,
     };
+    // The kill switch cancels an order in its halt's transaction, whose one row is written
+    // after the order's update: the first global halt from then on.
+    let cancelled_by = match &execution {
+        Some(e) if e.state == "cancelled" => reads.halt_from(e.updated_at).await?,
+        _ => None,
+    };
 
     Ok(Replay::assemble(Seen {
+        unreadable: reads.take_unreadable(),
         decision,
         idea,
         idea_gone,
@@ -522,40 +717,41 @@ pub(crate) async fn gather(
         open_trades,
         decided,
         execution,
+        cancelled_by,
     }))
 }
 
-async fn fetch_decision(conn: &mut PgConnection, id: Uuid) -> Result<Option<Decision>, Error> {
+async fn fetch_decision(r: &mut DbReads<'_>, id: Uuid) -> Result<Option<Decision>, Error> {
     let row: Option<DecisionRow> = sqlx::query_as(&format!(
         "SELECT {DECISION_COLUMNS} FROM decision_history WHERE id = $1"
     ))
     .bind(id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
-    row.map(Decision::try_from).transpose()
+    row.map(|r| timeline::readable(r.listed())).transpose()
 }
 
 /// The idea's one human decision. The action list is the predicate of the partial unique
 /// index, written out, so PostgreSQL can use it.
-async fn human_decision(conn: &mut PgConnection, idea: Uuid) -> Result<Option<Decision>, Error> {
+async fn human_decision(r: &mut DbReads<'_>, idea: Uuid) -> Result<Option<Decision>, Error> {
     let row: Option<DecisionRow> = sqlx::query_as(&format!(
         "SELECT {DECISION_COLUMNS} FROM decision_history
-          WHERE trade_idea_id = $1 AND operator IS NOT NULL
+          WHERE trade_idea_id = $1
             AND action IN ('human_approved', 'human_rejected', 'risk_rejected')
-          LIMIT 1"
+          ORDER BY occurred_at, id LIMIT 1"
     ))
     .bind(idea)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
-    row.map(Decision::try_from).transpose()
+    row.map(|r| timeline::readable(r.listed())).transpose()
 }
 
 /// The idea's latest decision: a status change and its decision are written together, so
 /// it is found between the idea's creation and its last update (a minute's slack either
 /// side for writers whose clocks are read apart), newest first.
-async fn latest_decision(conn: &mut PgConnection, idea: &Idea) -> Result<Option<Decision>, Error> {
+async fn latest_decision(r: &mut DbReads<'_>, idea: &Idea) -> Result<Option<Decision>, Error> {
     let slack = TimeDelta::minutes(1);
     let row: Option<DecisionRow> = sqlx::query_as(&format!(
         "SELECT {DECISION_COLUMNS} FROM decision_history
@@ -566,25 +762,25 @@ async fn latest_decision(conn: &mut PgConnection, idea: &Idea) -> Result<Option<
     .bind(idea.created_at - slack)
     .bind(idea.updated_at.max(idea.created_at) + slack)
     .bind(idea.id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
-    row.map(Decision::try_from).transpose()
+    row.map(|r| timeline::readable(r.listed())).transpose()
 }
 
-async fn account_row(conn: &mut PgConnection, id: Uuid) -> Result<Option<AccountSnapshot>, Error> {
+async fn account_row(r: &mut DbReads<'_>, id: Uuid) -> Result<Option<AccountSnapshot>, Error> {
     let row: Option<AccountRow> = sqlx::query_as(&format!(
         "SELECT {ACCOUNT_COLUMNS} FROM snapshot_account WHERE id = $1"
     ))
     .bind(id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
-    Ok(row.map(AccountSnapshot::from))
+    row.map(|r| account::readable(r.listed())).transpose()
 }
 
 async fn last_account_before(
-    conn: &mut PgConnection,
+    r: &mut DbReads<'_>,
     at: DateTime<Utc>,
 ) -> Result<Option<AccountSnapshot>, Error> {
     let row: Option<AccountRow> = sqlx::query_as(&format!(
@@ -592,10 +788,10 @@ async fn last_account_before(
           ORDER BY captured_at DESC, equity DESC, id DESC LIMIT 1"
     ))
     .bind(at)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
-    Ok(row.map(AccountSnapshot::from))
+    row.map(|r| account::readable(r.listed())).transpose()
 }
 
 /// The snapshots the day's P/L at `at` needs, and no more: the last before the day started,
@@ -606,10 +802,7 @@ async fn last_account_before(
 /// same for hours) are broken by time and then id, text in byte order (`COLLATE "C"`), so
 /// a replay picks the same rows every time, whatever the table's physical order, and an
 /// archive's replay (`archive_replay.rs`, which breaks ties the same way) picks them too.
-async fn day_points(
-    conn: &mut PgConnection,
-    at: DateTime<Utc>,
-) -> Result<Vec<AccountSnapshot>, Error> {
+async fn day_points(r: &mut DbReads<'_>, at: DateTime<Utc>) -> Result<Vec<AccountSnapshot>, Error> {
     let day_start = TradingDay::UTC_MIDNIGHT.start_of(at);
     let c = ACCOUNT_COLUMNS;
     let rows: Vec<AccountRow> = sqlx::query_as(&format!(
@@ -627,19 +820,21 @@ async fn day_points(
     ))
     .bind(day_start)
     .bind(at)
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
-    Ok(rows.into_iter().map(AccountSnapshot::from).collect())
+    rows.into_iter()
+        .map(|r| account::readable(r.listed()))
+        .collect()
 }
 
 /// The strategy as of `at`, from the audit of its changes, else as it is now.
 async fn strategy_as_of(
-    conn: &mut PgConnection,
+    r: &mut DbReads<'_>,
     id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<Option<(Strategy, replay::AsOf)>, Error> {
-    let current = match strategies::fetch(conn, id, strategies::Lock::None).await {
+    let current = match strategies::fetch(r.conn, id, strategies::Lock::None).await {
         Ok(s) => Some(s),
         Err(Error::NotFound { .. }) => None,
         Err(e) => return Err(e),
@@ -655,7 +850,7 @@ async fn strategy_as_of(
     )
     .bind(at)
     .bind(id)
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
     let (before, after) = sides(rows, |state, changed_at| {
@@ -666,7 +861,7 @@ async fn strategy_as_of(
 
 /// The risk limits as of `at`, from the audit of their edits, else as they are now.
 async fn limits_as_of(
-    conn: &mut PgConnection,
+    r: &mut DbReads<'_>,
     at: DateTime<Utc>,
 ) -> Result<(RiskConfig, replay::AsOf), Error> {
     let rows: Vec<ChangeRow> = sqlx::query_as(
@@ -679,13 +874,13 @@ async fn limits_as_of(
            ORDER BY changed_at, id LIMIT 1)",
     )
     .bind(at)
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
     let (before, after) = sides(rows, |state, _| replay::limits_from_audit(state));
     let current = match (&before, &after) {
         (Some(Change { state: Some(_), .. }), _) | (_, Some(Change { state: Some(_), .. })) => None,
-        _ => Some(risk::get(conn).await?.config),
+        _ => Some(risk::get(r.conn).await?.config),
     };
     replay::as_of(before, after, current).ok_or_else(|| {
         Error::Refused(
@@ -717,7 +912,7 @@ fn sides<T>(rows: Vec<ChangeRow>, read: impl Fn(&Value, DateTime<Utc>) -> Option
 
 /// The last flip of the AI's switch at or before `at`, and the first after it.
 async fn flips(
-    conn: &mut PgConnection,
+    r: &mut DbReads<'_>,
     at: DateTime<Utc>,
 ) -> Result<(Option<Flip>, Option<Flip>), Error> {
     let c = DECISION_COLUMNS;
@@ -738,12 +933,12 @@ async fn flips(
            AND occurred_at > $1 ORDER BY occurred_at LIMIT 1)"
     ))
     .bind(at)
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
     let decisions = rows
         .into_iter()
-        .map(Decision::try_from)
+        .map(|r| timeline::readable(r.listed()))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Flip::around(&decisions, at))
 }
@@ -754,7 +949,7 @@ async fn flips(
 /// keeps no history of states). The idea's own order is not among them: the approval was
 /// judged before it was placed.
 async fn open_trades(
-    conn: &mut PgConnection,
+    r: &mut DbReads<'_>,
     day: &[AccountSnapshot],
     strategy_id: Option<Uuid>,
     idea: Option<Uuid>,
@@ -766,13 +961,13 @@ async fn open_trades(
         .max_by_key(|s| s.captured_at);
     let (total, for_strategy): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM tradedesk.executions e
-                  WHERE e.state IN ('pending', 'filled', 'cancelled')
+                  WHERE e.state IN ('pending', 'sent', 'filled', 'cancelled')
                     AND e.requested_at > coalesce($1::timestamptz, '-infinity') AND e.requested_at <= $2
                     AND (e.state <> 'cancelled' OR e.updated_at > $2)
                     AND e.trade_idea_id IS DISTINCT FROM $5),
                 (SELECT count(*) FROM tradedesk.executions e
                    JOIN trade_ideas i ON i.id = e.trade_idea_id
-                  WHERE e.state IN ('pending', 'filled', 'cancelled')
+                  WHERE e.state IN ('pending', 'sent', 'filled', 'cancelled')
                     AND e.requested_at >= $3 AND e.requested_at <= $2
                     AND (e.state <> 'cancelled' OR e.updated_at > $2)
                     AND e.trade_idea_id IS DISTINCT FROM $5
@@ -783,7 +978,7 @@ async fn open_trades(
     .bind(TradingDay::UTC_MIDNIGHT.start_of(at))
     .bind(strategy_id)
     .bind(idea)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
     let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
@@ -797,7 +992,7 @@ async fn open_trades(
 /// The symbol's candles around `at` on the first candidate timeframe that has some in its
 /// window up to `at` (what the AI could see; candles only after it are no market then).
 async fn market(
-    conn: &mut PgConnection,
+    r: &mut DbReads<'_>,
     symbol: &str,
     hold: Option<&str>,
     at: DateTime<Utc>,
@@ -818,7 +1013,7 @@ async fn market(
     .bind(&names)
     .bind(&since)
     .bind(at)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
     let Some(timeframe) = chosen.and_then(|t| t.parse::<Timeframe>().ok()) else {
@@ -826,11 +1021,11 @@ async fn market(
     };
     let window = timeframe.window(at);
     let rows: Vec<CandleRow> = sqlx::query_as(
-        "(SELECT captured_at, open, high, low, close, volume FROM snapshot_market
+        "(SELECT id, captured_at, open, high, low, close, volume FROM snapshot_market
            WHERE symbol = $1 AND timeframe = $2 AND captured_at >= $3 AND captured_at <= $4
            ORDER BY captured_at DESC LIMIT $6)
          UNION ALL
-         (SELECT captured_at, open, high, low, close, volume FROM snapshot_market
+         (SELECT id, captured_at, open, high, low, close, volume FROM snapshot_market
            WHERE symbol = $1 AND timeframe = $2 AND captured_at > $4 AND captured_at <= $5
            ORDER BY captured_at LIMIT $7)
          ORDER BY captured_at",
@@ -842,21 +1037,21 @@ async fn market(
     .bind(window.until)
     .bind(replay::CANDLES_BEFORE)
     .bind(replay::CANDLES_AFTER)
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
     Ok(Some(Market {
         symbol: symbol.to_owned(),
         timeframe,
         choice: TimeframeChoice::of(hold, timeframe),
-        candles: rows.into_iter().map(Candle::from).collect(),
+        candles: r.keep(rows.iter().map(CandleRow::read)),
     }))
 }
 
 /// The last indicators at or before `at` on the first candidate timeframe that has some in
 /// its window.
 async fn indicators(
-    conn: &mut PgConnection,
+    r: &mut DbReads<'_>,
     symbol: &str,
     candidates: &[Timeframe],
     at: DateTime<Utc>,
@@ -864,10 +1059,10 @@ async fn indicators(
     let names: Vec<&str> = candidates.iter().map(|t| t.as_str()).collect();
     let since: Vec<DateTime<Utc>> = candidates.iter().map(|t| t.window(at).since).collect();
     let row: Option<IndicatorRow> = sqlx::query_as(
-        "SELECT i.timeframe, i.rsi_14, i.sma_50, i.sma_200, i.atr, i.macd, i.captured_at
+        "SELECT i.id, i.timeframe, i.rsi_14, i.sma_50, i.sma_200, i.atr, i.macd, i.captured_at
            FROM unnest($2::text[], $3::timestamptz[]) WITH ORDINALITY AS t(tf, since, n)
            CROSS JOIN LATERAL (
-                SELECT timeframe, rsi_14, sma_50, sma_200, atr, macd, captured_at
+                SELECT id, timeframe, rsi_14, sma_50, sma_200, atr, macd, captured_at
                   FROM snapshot_indicators
                  WHERE symbol = $1 AND timeframe = t.tf
                    AND captured_at >= t.since AND captured_at <= $4
@@ -878,14 +1073,14 @@ async fn indicators(
     .bind(&names)
     .bind(&since)
     .bind(at)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
-    Ok(row.map(IndicatorReading::from))
+    Ok(r.keep(row.iter().map(IndicatorRow::read)).pop())
 }
 
 /// Every currency the calendar holds, by a skip scan of its (currency, event_time) index.
-async fn calendar_currencies(conn: &mut PgConnection) -> Result<Vec<String>, Error> {
+async fn calendar_currencies(r: &mut DbReads<'_>) -> Result<Vec<String>, Error> {
     sqlx::query_scalar(
         "WITH RECURSIVE c(currency) AS (
              (SELECT currency FROM snapshot_calendar ORDER BY currency LIMIT 1)
@@ -895,7 +1090,7 @@ async fn calendar_currencies(conn: &mut PgConnection) -> Result<Vec<String>, Err
                FROM c WHERE c.currency IS NOT NULL)
          SELECT currency FROM c WHERE currency IS NOT NULL",
     )
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *r.conn)
     .await
     .map_err(Error::Database)
 }
@@ -903,7 +1098,7 @@ async fn calendar_currencies(conn: &mut PgConnection) -> Result<Vec<String>, Err
 /// The calendar as the AI saw it: each event of `currencies` within
 /// [`replay::CALENDAR_HOURS`] of `at`, as last captured at or before `at`.
 async fn calendar(
-    conn: &mut PgConnection,
+    r: &mut DbReads<'_>,
     currencies: &[String],
     at: DateTime<Utc>,
 ) -> Result<Vec<CalendarRow>, Error> {
@@ -914,12 +1109,12 @@ async fn calendar(
     // One range of the (currency, event_time) index per currency: written as a join, so
     // the planner never walks the captured_at index from the beginning of time instead.
     let rows: Vec<CalendarEventRow> = sqlx::query_as(
-        "SELECT e.event_time, e.currency, e.impact_level, e.title, e.previous_value,
+        "SELECT e.id, e.event_time, e.currency, e.impact_level, e.title, e.previous_value,
                 e.forecast_value, e.actual_value, e.captured_at
            FROM unnest($1::text[]) AS c(currency)
            CROSS JOIN LATERAL (
                 SELECT DISTINCT ON (event_time, title COLLATE \"C\")
-                       event_time, currency, impact_level, title, previous_value,
+                       id, event_time, currency, impact_level, title, previous_value,
                        forecast_value, actual_value, captured_at
                   FROM snapshot_calendar s
                  WHERE s.currency = c.currency AND s.event_time BETWEEN $2 AND $3
@@ -930,20 +1125,20 @@ async fn calendar(
     .bind(at - reach)
     .bind(at + reach)
     .bind(at)
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
-    Ok(rows.into_iter().map(CalendarRow::from).collect())
+    Ok(r.keep(rows.iter().map(CalendarEventRow::read)))
 }
 
 /// Whether the collector captured any calendar row in the day before `at`.
-async fn calendar_captured(conn: &mut PgConnection, at: DateTime<Utc>) -> Result<bool, Error> {
+async fn calendar_captured(r: &mut DbReads<'_>, at: DateTime<Utc>) -> Result<bool, Error> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM snapshot_calendar WHERE captured_at BETWEEN $1 AND $2)",
     )
     .bind(at - TimeDelta::hours(24))
     .bind(at)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut *r.conn)
     .await
     .map_err(Error::Database)
 }
@@ -952,12 +1147,13 @@ async fn calendar_captured(conn: &mut PgConnection, at: DateTime<Utc>) -> Result
 /// those naming one of `tags` (the symbol and its currencies) or nothing (market-wide);
 /// every one when `tags` is `None`. Newest first.
 async fn news(
-    conn: &mut PgConnection,
+    r: &mut DbReads<'_>,
     tags: Option<&[String]>,
     at: DateTime<Utc>,
 ) -> Result<Vec<Headline>, Error> {
     let rows: Vec<HeadlineRow> = sqlx::query_as(
-        "SELECT published_at, source, headline, coalesce(symbols, '{}') AS symbols, captured_at
+        "SELECT id, published_at, source, headline, coalesce(symbols, '{}') AS symbols,
+                captured_at
            FROM snapshot_news
           WHERE published_at BETWEEN $1 AND $2 AND captured_at <= $2
             AND ($3::text[] IS NULL OR symbols && $3 OR coalesce(cardinality(symbols), 0) = 0)
@@ -968,33 +1164,46 @@ async fn news(
     .bind(at)
     .bind(tags)
     .bind(replay::NEWS_MAX)
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
-    Ok(rows.into_iter().map(Headline::from).collect())
+    Ok(r.keep(rows.iter().map(HeadlineRow::read)))
 }
 
 /// Whether any headline at all was published in the reach before `at`.
-async fn news_published(conn: &mut PgConnection, at: DateTime<Utc>) -> Result<bool, Error> {
+async fn news_published(r: &mut DbReads<'_>, at: DateTime<Utc>) -> Result<bool, Error> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM snapshot_news WHERE published_at BETWEEN $1 AND $2)",
     )
     .bind(at - TimeDelta::hours(replay::NEWS_HOURS))
     .bind(at)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut *r.conn)
     .await
     .map_err(Error::Database)
 }
 
-async fn execution(conn: &mut PgConnection, idea: Uuid) -> Result<Option<Execution>, Error> {
+async fn halt_from(r: &mut DbReads<'_>, at: DateTime<Utc>) -> Result<Option<Decision>, Error> {
+    let row: Option<DecisionRow> = sqlx::query_as(&format!(
+        "SELECT {DECISION_COLUMNS} FROM decision_history
+          WHERE action = 'ai_halted' AND symbol IS NULL AND occurred_at >= $1
+          ORDER BY occurred_at, id LIMIT 1"
+    ))
+    .bind(at)
+    .fetch_optional(&mut *r.conn)
+    .await
+    .map_err(Error::Database)?;
+    row.map(|r| timeline::readable(r.listed())).transpose()
+}
+
+async fn execution(r: &mut DbReads<'_>, idea: Uuid) -> Result<Option<Execution>, Error> {
     let row: Option<ExecutionRow> = sqlx::query_as(
         "SELECT id, lot_size, requested_by, requested_at, state::text AS state, broker_order_id,
                 fill_price, updated_at
            FROM tradedesk.executions WHERE trade_idea_id = $1",
     )
     .bind(idea)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
-    Ok(row.map(Execution::from))
+    Ok(r.keep(row.iter().map(ExecutionRow::read)).pop())
 }

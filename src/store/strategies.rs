@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::{Acquire as _, PgConnection, PgPool};
@@ -12,29 +11,133 @@ use uuid::Uuid;
 
 use super::Store;
 use super::error::Error;
+use super::value::JsonText;
 use crate::domain::act::Act;
 use crate::domain::instrument::position_pl;
 use crate::domain::pnl::StrategyDay;
+use crate::domain::stored::{Flagged, Flaw, Listed, Numeric, Stamp, StoredArray};
 use crate::domain::strategy::document::StrategySpec;
 use crate::domain::strategy::{RulesJson, Strategy, StrategyFields, legacy};
 use crate::format::short;
 use crate::operator::Operator;
 
-/// A `strategies` row as read; [`Strategy`] is made from it.
+/// A `strategies` row as stored: every value its columns admit reads (its documents as
+/// their text); [`StrategyRow::listed`] makes the [`Strategy`] of it, or flags it.
 #[derive(sqlx::FromRow)]
 struct StrategyRow {
     id: Uuid,
     name: String,
     is_active: bool,
-    allowed_symbols: Vec<String>,
-    session_windows: Value,
-    entry_conditions: Value,
-    exit_rules: Value,
-    forbidden_conditions: Value,
-    risk_caps: Value,
-    rr_expectation: Decimal,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    allowed_symbols: StoredArray<String>,
+    session_windows: JsonText,
+    entry_conditions: JsonText,
+    exit_rules: JsonText,
+    forbidden_conditions: JsonText,
+    risk_caps: JsonText,
+    rr_expectation: Numeric,
+    created_at: Stamp,
+    updated_at: Stamp,
+}
+
+impl StrategyRow {
+    /// The strategy, or the row flagged with every column it could not read. Documents
+    /// that are JSON but not the platform's shapes still make a strategy (one that cannot
+    /// trade, its problems listed); only a document serde cannot hold flags the row.
+    fn listed(self) -> Listed<Strategy> {
+        let mut flaws = Vec::new();
+        let mut document = |column: &'static str, text: &JsonText| {
+            serde_json::from_str::<Value>(&text.0)
+                .map_err(|e| {
+                    flaws.push(Flaw::new(
+                        column,
+                        format!("JSON tradedesk cannot read ({e})"),
+                    ))
+                })
+                .ok()
+        };
+        let documents = (
+            document("session_windows", &self.session_windows),
+            document("entry_conditions", &self.entry_conditions),
+            document("exit_rules", &self.exit_rules),
+            document("forbidden_conditions", &self.forbidden_conditions),
+            document("risk_caps", &self.risk_caps),
+        );
+        let symbols = self
+            .allowed_symbols
+            .read("allowed_symbols", |s| Ok(s.clone()))
+            .map_err(|f| flaws.extend(f))
+            .ok();
+        let rr = self.rr_expectation.number();
+        if rr.is_none() {
+            flaws.push(Flaw::new("rr_expectation", self.rr_expectation.to_string()));
+        }
+        let created_at = self.created_at.at();
+        if created_at.is_none() {
+            flaws.push(Flaw::new("created_at", self.created_at.to_string()));
+        }
+        let updated_at = self.updated_at.at();
+        if updated_at.is_none() {
+            flaws.push(Flaw::new("updated_at", self.updated_at.to_string()));
+        }
+        match (documents, symbols, rr, created_at, updated_at) {
+            (
+                (
+                    Some(session_windows),
+                    Some(entry_conditions),
+                    Some(exit_rules),
+                    Some(forbidden_conditions),
+                    Some(risk_caps),
+                ),
+                Some(allowed_symbols),
+                Some(rr_expectation),
+                Some(created_at),
+                Some(updated_at),
+            ) if flaws.is_empty() => Listed::Read(Strategy::new(StrategyFields {
+                id: self.id,
+                name: self.name,
+                is_active: self.is_active,
+                allowed_symbols,
+                documents: RulesJson {
+                    session_windows,
+                    entry_conditions,
+                    exit_rules,
+                    forbidden_conditions,
+                    risk_caps,
+                },
+                rr_expectation,
+                created_at,
+                updated_at,
+            })),
+            _ => Listed::Flagged(Flagged {
+                table: "strategies",
+                id: self.id,
+                flaws,
+                at: Some(self.created_at),
+                columns: vec![
+                    ("name", self.name.clone()),
+                    ("is_active", self.is_active.to_string()),
+                    ("allowed_symbols", self.allowed_symbols.to_string()),
+                    ("session_windows", self.session_windows.0.clone()),
+                    ("entry_conditions", self.entry_conditions.0.clone()),
+                    ("exit_rules", self.exit_rules.0.clone()),
+                    ("forbidden_conditions", self.forbidden_conditions.0.clone()),
+                    ("risk_caps", self.risk_caps.0.clone()),
+                    ("rr_expectation", self.rr_expectation.to_string()),
+                    ("created_at", self.created_at.to_string()),
+                    ("updated_at", self.updated_at.to_string()),
+                ],
+            }),
+        }
+    }
+}
+
+/// The strategy a row holds, or the refusal naming the row and the columns that cannot be
+/// read.
+pub(crate) fn readable(listed: Listed<Strategy>) -> Result<Strategy, Error> {
+    listed.into_read().map_err(|f| Error::Unreadable {
+        what: format!("strategy {}", short(f.id)),
+        reason: f.reason(),
+    })
 }
 
 /// The day of strategy `id`, quiet until something is counted.
@@ -48,30 +151,9 @@ struct OpenPositionRow {
     strategy_id: Uuid,
     symbol: String,
     direction: String,
-    lot_size: Decimal,
-    fill_price: Option<Decimal>,
-    price: Option<Decimal>,
-}
-
-impl From<StrategyRow> for Strategy {
-    fn from(r: StrategyRow) -> Strategy {
-        Strategy::new(StrategyFields {
-            id: r.id,
-            name: r.name,
-            is_active: r.is_active,
-            allowed_symbols: r.allowed_symbols,
-            documents: RulesJson {
-                session_windows: r.session_windows,
-                entry_conditions: r.entry_conditions,
-                exit_rules: r.exit_rules,
-                forbidden_conditions: r.forbidden_conditions,
-                risk_caps: r.risk_caps,
-            },
-            rr_expectation: r.rr_expectation,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        })
-    }
+    lot_size: Numeric,
+    fill_price: Option<Numeric>,
+    price: Option<Numeric>,
 }
 
 pub(crate) const SELECT: &str = "SELECT id, name, is_active, allowed_symbols, session_windows,
@@ -119,12 +201,12 @@ pub struct Converted {
 
 impl Store {
     /// Every strategy, by name.
-    pub async fn strategies(&self) -> Result<Vec<Strategy>, Error> {
+    pub async fn strategies(&self) -> Result<Vec<Listed<Strategy>>, Error> {
         let rows: Vec<StrategyRow> = sqlx::query_as(&format!("{SELECT} ORDER BY name, id"))
             .fetch_all(self.pool())
             .await
             .map_err(Error::Database)?;
-        Ok(rows.into_iter().map(Strategy::from).collect())
+        Ok(rows.into_iter().map(StrategyRow::listed).collect())
     }
 
     /// Each strategy's day since `day_start`: ideas from the platform's own decision rows
@@ -146,7 +228,8 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .map_err(Error::Database)?;
-        let closed: Vec<(Uuid, Decimal)> = sqlx::query_as(
+        // A sum over a NaN is NaN: that strategy's closed P/L is then not known, not zero.
+        let closed: Vec<(Uuid, Numeric)> = sqlx::query_as(
             "SELECT i.strategy_id, sum(e.realized_pl)
                FROM tradedesk.executions e JOIN trade_ideas i ON i.id = e.trade_idea_id
               WHERE e.closed_at >= $1 AND i.strategy_id IS NOT NULL
@@ -174,12 +257,20 @@ impl Store {
             (d.ideas, d.auto_executed) = (count, auto);
         }
         for (id, realized) in closed {
-            day(&mut days, id).realized = realized;
+            match realized.number() {
+                Some(realized) => day(&mut days, id).realized = realized,
+                None => day(&mut days, id).open_pl = None,
+            }
         }
         for p in open {
-            let valued = match (p.fill_price, p.price) {
-                (Some(fill), Some(now)) => {
-                    position_pl(&p.symbol, p.direction == "buy", fill, now, p.lot_size)
+            let number = |n: Option<&Numeric>| n.and_then(Numeric::number);
+            let valued = match (
+                number(p.fill_price.as_ref()),
+                number(p.price.as_ref()),
+                p.lot_size.number(),
+            ) {
+                (Some(fill), Some(now), Some(lot)) => {
+                    position_pl(&p.symbol, p.direction == "buy", fill, now, lot)
                 }
                 _ => None,
             };
@@ -190,10 +281,16 @@ impl Store {
         Ok(days.into_values().collect())
     }
 
-    /// One strategy.
+    /// One strategy; refused, naming the columns, when its row cannot be read.
     pub async fn strategy(&self, id: Uuid) -> Result<Strategy, Error> {
         let mut conn = self.pool().acquire().await.map_err(Error::Database)?;
         fetch(&mut conn, id, Lock::None).await
+    }
+
+    /// One strategy, or its row flagged when it cannot be read.
+    pub async fn strategy_listed(&self, id: Uuid) -> Result<Listed<Strategy>, Error> {
+        let mut conn = self.pool().acquire().await.map_err(Error::Database)?;
+        fetch_listed(&mut conn, id, Lock::None).await
     }
 
     /// Enables or disables a strategy. Returns it, and whether anything changed.
@@ -364,7 +461,8 @@ pub async fn convert_legacy(pool: &PgPool, operator: &Operator) -> Result<Vec<Co
                 .await
                 .map_err(Error::Database)?;
         let mut converted = Vec::new();
-        for before in rows.into_iter().map(Strategy::from) {
+        // A row that cannot be read is no old shape to convert: left as it is.
+        for before in rows.into_iter().filter_map(|r| r.listed().into_read().ok()) {
             let Some(conversion) = legacy::convert(&before.documents) else {
                 continue;
             };
@@ -425,6 +523,15 @@ pub(crate) async fn fetch(
     id: Uuid,
     lock: Lock,
 ) -> Result<Strategy, Error> {
+    readable(fetch_listed(conn, id, lock).await?)
+}
+
+/// [`fetch`], the row flagged rather than refused when it cannot be read.
+pub(crate) async fn fetch_listed(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lock: Lock,
+) -> Result<Listed<Strategy>, Error> {
     let sql = match lock {
         Lock::None => format!("{SELECT} WHERE id = $1"),
         Lock::Share => format!("{SELECT} WHERE id = $1 FOR SHARE"),
@@ -436,7 +543,7 @@ pub(crate) async fn fetch(
         .fetch_optional(&mut *conn)
         .await
         .map_err(Error::Database)?;
-    row.map(Strategy::from).ok_or_else(|| Error::NotFound {
+    row.map(StrategyRow::listed).ok_or_else(|| Error::NotFound {
         what: "strategy",
         id: id.to_string(),
     })

@@ -6,25 +6,26 @@
 //! depth of a table of millions of rows.
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::Store;
 use super::error::Error;
-use crate::domain::label::UnknownLabel;
+use crate::domain::stored::{Flagged, Flaw, Listed, Numeric, Stamp};
 use crate::domain::{Decision, DecisionAction};
+use crate::format::short;
 
-/// A `decision_history` row as read; [`Decision`] is made from it.
+/// A `decision_history` row as stored: every value its columns admit reads;
+/// [`DecisionRow::listed`] makes the [`Decision`] of it, or flags it.
 #[derive(sqlx::FromRow)]
 pub(crate) struct DecisionRow {
     id: Uuid,
-    occurred_at: DateTime<Utc>,
+    occurred_at: Stamp,
     symbol: Option<String>,
     action: String,
     rationale: String,
-    confidence_score: Option<Decimal>,
+    confidence_score: Option<Numeric>,
     risk_check_result: Option<String>,
     strategy_id: Option<Uuid>,
     trade_idea_id: Option<Uuid>,
@@ -33,37 +34,104 @@ pub(crate) struct DecisionRow {
     operator: Option<String>,
 }
 
-impl TryFrom<DecisionRow> for Decision {
-    type Error = Error;
-
-    fn try_from(r: DecisionRow) -> Result<Decision, Error> {
-        Ok(Decision {
-            action: r
-                .action
-                .parse()
-                .map_err(|e: UnknownLabel| Error::Unreadable {
-                    what: format!("decision {}", r.id),
-                    reason: e.to_string(),
-                })?,
-            id: r.id,
-            occurred_at: r.occurred_at,
-            symbol: r.symbol,
-            rationale: r.rationale,
-            confidence_score: r.confidence_score,
-            risk_check_result: r.risk_check_result,
-            strategy_id: r.strategy_id,
-            trade_idea_id: r.trade_idea_id,
-            snapshot_ref: r.snapshot_ref,
-            human_override: r.human_override,
-            operator: r.operator,
-        })
+impl DecisionRow {
+    /// The decision, or the row flagged with every column it could not read.
+    pub(crate) fn listed(self) -> Listed<Decision> {
+        let action = self
+            .action
+            .parse::<DecisionAction>()
+            .map_err(|_| Flaw::new("action", format!("{:?}", self.action)));
+        let occurred_at = self
+            .occurred_at
+            .at()
+            .ok_or_else(|| Flaw::new("occurred_at", self.occurred_at.to_string()));
+        let confidence = match &self.confidence_score {
+            None => Ok(None),
+            Some(n) => n
+                .number()
+                .map(Some)
+                .ok_or_else(|| Flaw::new("confidence_score", n.to_string())),
+        };
+        match (action, occurred_at, confidence) {
+            (Ok(action), Ok(occurred_at), Ok(confidence_score)) => Listed::Read(Decision {
+                action,
+                id: self.id,
+                occurred_at,
+                symbol: self.symbol,
+                rationale: self.rationale,
+                confidence_score,
+                risk_check_result: self.risk_check_result,
+                strategy_id: self.strategy_id,
+                trade_idea_id: self.trade_idea_id,
+                snapshot_ref: self.snapshot_ref,
+                human_override: self.human_override,
+                operator: self.operator,
+            }),
+            (a, o, c) => {
+                let flaws = [a.err(), o.err(), c.err()].into_iter().flatten().collect();
+                Listed::Flagged(self.flagged(flaws))
+            }
+        }
     }
+
+    /// Where the next page starts after this row.
+    fn cursor(&self) -> Cursor {
+        Cursor {
+            occurred_at: self.occurred_at,
+            id: self.id,
+        }
+    }
+
+    fn flagged(&self, flaws: Vec<Flaw>) -> Flagged {
+        let or_none = |v: Option<String>| v.unwrap_or_else(|| "—".to_string());
+        Flagged {
+            table: "decision_history",
+            id: self.id,
+            flaws,
+            at: Some(self.occurred_at),
+            columns: vec![
+                ("occurred_at", self.occurred_at.to_string()),
+                ("symbol", or_none(self.symbol.clone())),
+                ("action", self.action.clone()),
+                ("rationale", self.rationale.clone()),
+                (
+                    "confidence_score",
+                    or_none(self.confidence_score.as_ref().map(ToString::to_string)),
+                ),
+                ("risk_check_result", or_none(self.risk_check_result.clone())),
+                (
+                    "strategy_id",
+                    or_none(self.strategy_id.map(|i| i.to_string())),
+                ),
+                (
+                    "trade_idea_id",
+                    or_none(self.trade_idea_id.map(|i| i.to_string())),
+                ),
+                (
+                    "snapshot_ref",
+                    or_none(self.snapshot_ref.map(|i| i.to_string())),
+                ),
+                ("human_override", self.human_override.to_string()),
+                ("operator", or_none(self.operator.clone())),
+            ],
+        }
+    }
+}
+
+/// The decision a row holds, or the refusal naming the row and the columns that cannot
+/// be read.
+pub(crate) fn readable(listed: Listed<Decision>) -> Result<Decision, Error> {
+    listed.into_read().map_err(|f| Error::Unreadable {
+        what: format!("decision {}", short(f.id)),
+        reason: f.reason(),
+    })
 }
 
 /// Where a page ends: the next page starts strictly after (older than) this row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Cursor {
-    pub occurred_at: DateTime<Utc>,
+    /// As stored: a row dated `±infinity` is a page's end like any other.
+    pub occurred_at: Stamp,
     pub id: Uuid,
 }
 
@@ -86,7 +154,7 @@ pub struct TimelineFilter {
 /// A page of the timeline and where the next one starts (`None` at the end).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Page {
-    pub decisions: Vec<Decision>,
+    pub decisions: Vec<Listed<Decision>>,
     pub next: Option<Cursor>,
 }
 
@@ -104,18 +172,23 @@ impl TimelineFilter {
 
 impl Page {
     /// The page of `decisions`, read newest first with one row more than `size` when
-    /// another page follows.
-    pub fn of(mut decisions: Vec<Decision>, size: usize) -> Page {
+    /// another page follows; `cursor` says where a row ends a page.
+    pub fn of<T>(
+        mut decisions: Vec<T>,
+        size: usize,
+        cursor: impl Fn(&T) -> Cursor,
+        listed: impl Fn(T) -> Listed<Decision>,
+    ) -> Page {
         let next = if decisions.len() > size {
             decisions.truncate(size);
-            decisions.last().map(|d| Cursor {
-                occurred_at: d.occurred_at,
-                id: d.id,
-            })
+            decisions.last().map(cursor)
         } else {
             None
         };
-        Page { decisions, next }
+        Page {
+            decisions: decisions.into_iter().map(listed).collect(),
+            next,
+        }
     }
 }
 
@@ -167,10 +240,11 @@ impl Store {
             .fetch_all(self.pool())
             .await
             .map_err(Error::Database)?;
-        let decisions = rows
-            .into_iter()
-            .map(Decision::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::of(decisions, size))
+        Ok(Page::of(
+            rows,
+            size,
+            DecisionRow::cursor,
+            DecisionRow::listed,
+        ))
     }
 }

@@ -13,6 +13,7 @@ use crate::console::app::App;
 use crate::console::dialog::{Approve, Dialog};
 use crate::console::keymap::{Action, Scope};
 use crate::console::theme::Theme;
+use crate::domain::stored::Listed;
 use crate::domain::{Idea, Outcome, RiskChangeSet, RiskField};
 
 /// A rectangle of at most `width`×`height` in the middle of `area`.
@@ -231,14 +232,20 @@ fn mark(outcome: Outcome, theme: &Theme) -> (&'static str, Style) {
     }
 }
 
-fn reject(idea: &Idea, reason: &Input, theme: &Theme) -> Drawn {
+fn reject(idea: &Listed<Idea>, reason: &Input, theme: &Theme) -> Drawn {
+    let about = match idea {
+        Listed::Read(idea) => format!("{} {} · {}", idea.symbol, idea.direction, idea.rationale),
+        Listed::Flagged(f) => format!(
+            "{} {} · UNREADABLE: {}",
+            f.column("symbol").unwrap_or("?"),
+            f.column("direction").unwrap_or("?"),
+            f.reason()
+        ),
+    };
     (
         "REJECT".to_string(),
         vec![
-            row(format!(
-                "{} {} · {}",
-                idea.symbol, idea.direction, idea.rationale
-            )),
+            row(about),
             row(input_line("Reason: ", reason, theme)),
             row(""),
             row(Span::styled(

@@ -14,6 +14,7 @@ use super::pictures::{self, LimitTone};
 use crate::console::app::{App, ArchiveShown, Connection};
 use crate::console::theme::Theme;
 use crate::domain::numeric::signed;
+use crate::format::short;
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let [switch, account, equity, gauges] = Layout::vertical([
@@ -164,18 +165,15 @@ fn switch_line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
     if app.read_only {
         tail.push(Span::styled("  READ-ONLY", theme.warn()));
     }
-    let switch = match &app.risk {
+    // The switch is read on its own, so no limit a writer made unreadable can hide it.
+    let switch = match &app.switch {
         _ if app.halt_armed.is_some() => {
             Span::styled(" HALT PENDING — not confirmed ", theme.halting())
         }
         _ if app.halting => Span::styled(" HALTING… ", theme.halting()),
-        Some(r) if r.config.ai_trading_enabled => Span::styled(" AI TRADING: ON ", theme.ai_on()),
+        Some(r) if r.ai_trading_enabled => Span::styled(" AI TRADING: ON ", theme.ai_on()),
         Some(r) => {
-            let reason = r
-                .config
-                .last_halt_reason
-                .as_deref()
-                .unwrap_or("not enabled");
+            let reason = r.last_halt_reason.as_deref().unwrap_or("not enabled");
             // Room for the reason: the line less the badge, the switch's words and the
             // connection.
             let fixed = " AI TRADING: OFF —  ".chars().count()
@@ -203,6 +201,22 @@ fn switch_line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
 }
 
 fn account_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
+    // A capture of the day that cannot be read is said first: the day's figures are not
+    // shown without it.
+    if let Some(f) = app.account_unreadable.first() {
+        return Line::from(Span::styled(
+            format!(
+                "UNREADABLE account capture {}: {}{}",
+                short(f.id),
+                f.reason(),
+                match app.account_unreadable.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more)", n - 1),
+                }
+            ),
+            theme.error(),
+        ));
+    }
     match &app.account {
         Some(a) => Line::from(vec![
             Span::raw(format!(
@@ -241,10 +255,19 @@ fn closeness(value: Decimal, limit: Decimal, gap: &str) -> String {
 
 fn draw_gauges(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let (Some(day), Some(risk)) = (&app.day, &app.risk) else {
-        frame.render_widget(
-            Paragraph::new(Span::styled("Day: no figures yet", theme.dim())),
-            area,
-        );
+        let why = if !app.account_unreadable.is_empty() {
+            "Day: no figures (an account capture cannot be read)"
+        } else if app.risk_unreadable.is_some() {
+            "Day: no limits (risk_config cannot be read)"
+        } else {
+            "Day: no figures yet"
+        };
+        let style = if why.ends_with("yet") {
+            theme.dim()
+        } else {
+            theme.error()
+        };
+        frame.render_widget(Paragraph::new(Span::styled(why, style)), area);
         return;
     };
     // Two columns apart, so the first bar never runs into the second's label.

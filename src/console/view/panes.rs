@@ -15,8 +15,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::pictures::{self, LimitTone};
 use crate::domain::pnl::StrategyDay;
+use crate::domain::stored::{Listed, Stamp};
 use crate::domain::{IdeaStatus, RiskField, Strategy};
-use crate::format::{Plain, age, signed};
+use crate::format::{age, signed};
 
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, pane: Pane, area: Rect) {
     let focused = app.focus == pane;
@@ -48,13 +49,18 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, pane: Pane, area: Rect)
 fn pane_note(app: &App, pane: Pane) -> Option<String> {
     match pane {
         Pane::Ideas => {
-            let waiting = app
+            let held = app
                 .ideas
                 .items
                 .iter()
                 .filter(|i| i.awaits_approval())
                 .count();
+            // The database's count, not the window's: the list holds at most a window.
+            let waiting = app.ideas_awaiting.unwrap_or(held as i64);
             let mut note = format!("{waiting} awaiting approval");
+            if held as i64 != waiting {
+                note.push_str(&format!(" ({held} shown)"));
+            }
             if let Some(s) = &app.idea_filter.symbol {
                 note.push_str(&format!(" · symbol {s}"));
             }
@@ -115,6 +121,24 @@ fn table_state<T>(list: &List<T>, focused: bool) -> TableState {
 }
 
 fn risk(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
+    if let (None, Some(f)) = (&app.risk, &app.risk_unreadable) {
+        // The limits as stored, each that cannot be read marked: approvals are refused
+        // until an admin corrects them (`e` edits a limit here too).
+        let mut lines = vec![Line::from(Span::styled(
+            format!("UNREADABLE: {}", f.reason()),
+            theme.error(),
+        ))];
+        lines.extend(f.columns.iter().map(|(column, value)| {
+            let flawed = f.flaws.iter().any(|flaw| flaw.column == *column);
+            let style = if flawed { theme.error() } else { Style::new() };
+            Line::from(vec![
+                Span::raw(format!(" {column:<30}")),
+                Span::styled(value.clone(), style),
+            ])
+        }));
+        frame.render_widget(Paragraph::new(lines).block(block), area);
+        return;
+    }
     let Some(row) = &app.risk else {
         frame.render_widget(Paragraph::new("reading…").block(block), area);
         return;
@@ -265,6 +289,7 @@ fn today_cells<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
         .items
         .iter()
         .map(|s| {
+            let s = s.read()?;
             day_of(app, s).map(|d| (ideas_count(d.ideas), d.auto_executed.to_string(), d.pl()))
         })
         .collect();
@@ -339,10 +364,18 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let selected = app.strategies.selected();
-    let mut words = selected.map_or_else(Vec::new, |s| strategy_words(theme, s));
-    if let Some(s) = selected {
-        words.insert(0, today_words(app, theme, s));
-    }
+    let words = match selected {
+        Some(Listed::Read(s)) => {
+            let mut words = strategy_words(theme, s);
+            words.insert(0, today_words(app, theme, s));
+            words
+        }
+        Some(Listed::Flagged(f)) => vec![Line::from(Span::styled(
+            format!("UNREADABLE: {} (i: the row as stored)", f.reason()),
+            theme.error(),
+        ))],
+        None => Vec::new(),
+    };
     // The table takes the rows it needs; the selected strategy's words follow under a line
     // naming it, if at least one of them fits.
     let table_rows = app.strategies.items.len() as u16 + 1;
@@ -374,7 +407,7 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
         .strategies
         .items
         .iter()
-        .map(|s| s.allowed_symbols.join(",").chars().count())
+        .map(|s| symbols_of(s).chars().count())
         .chain(["SYMBOLS".len()])
         .max()
         .unwrap_or(0)
@@ -395,25 +428,32 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
         .items
         .iter()
         .zip(today)
-        .map(|(s, today)| {
-            let malformed = s.rules.is_err();
-            let (state, style) = match (malformed, s.is_active) {
-                (true, _) => ("MALFORMED", theme.error()),
-                (false, true) => ("active", theme.ok()),
-                (false, false) => ("disabled", theme.dim()),
+        .map(|(listed, today)| {
+            let (state, style, name, rr) = match listed {
+                Listed::Read(s) => {
+                    let (state, style) = match (s.rules.is_err(), s.is_active) {
+                        (true, _) => ("MALFORMED", theme.error()),
+                        (false, true) => ("active", theme.ok()),
+                        (false, false) => ("disabled", theme.dim()),
+                    };
+                    (state, style, s.name.clone(), s.rr_expectation.to_string())
+                }
+                Listed::Flagged(f) => (
+                    "UNREADABLE",
+                    theme.error(),
+                    f.column("name").unwrap_or_default().to_string(),
+                    f.column("rr_expectation").unwrap_or_default().to_string(),
+                ),
             };
-            let mut cells = vec![
-                Cell::from(Span::styled(state, style)),
-                Cell::from(s.name.clone()),
-            ];
+            let mut cells = vec![Cell::from(Span::styled(state, style)), Cell::from(name)];
             if with_symbols {
                 cells.push(Cell::from(cut(
-                    &s.allowed_symbols.join(","),
+                    &symbols_of(listed),
                     usize::from(symbols_width),
                 )));
             }
             if with_rr {
-                cells.push(Cell::from(s.rr_expectation.to_string()));
+                cells.push(Cell::from(rr));
             }
             cells.push(Cell::from(today));
             Row::new(cells)
@@ -439,12 +479,24 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
     frame.render_stateful_widget(table, table_area, &mut state);
     if let (Some(s), true) = (selected, words_height > 0) {
         let rule = "─".repeat(usize::from(name_area.width));
+        let shown_name = match s {
+            Listed::Read(s) => s.name.clone(),
+            Listed::Flagged(f) => f.column("name").unwrap_or_default().to_string(),
+        };
         let name = Line::from(vec![
-            Span::styled(format!("── {} ", s.name), theme.title()),
+            Span::styled(format!("── {shown_name} "), theme.title()),
             Span::styled(rule, theme.border()),
         ]);
         frame.render_widget(Paragraph::new(name), name_area);
         frame.render_widget(Paragraph::new(words), words_area);
+    }
+}
+
+/// A strategy's symbols, comma-separated; a row that cannot be read, as stored.
+fn symbols_of(s: &Listed<Strategy>) -> String {
+    match s {
+        Listed::Read(s) => s.allowed_symbols.join(","),
+        Listed::Flagged(f) => f.column("allowed_symbols").unwrap_or_default().to_string(),
     }
 }
 
@@ -523,21 +575,45 @@ fn ideas(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) 
         .ideas
         .items
         .iter()
-        .map(|i| {
-            [
+        .map(|listed| match listed {
+            Listed::Read(i) => [
                 status_label(i.status).to_string(),
                 i.symbol.clone(),
                 i.direction.to_string(),
-                i.entry().to_string(),
-                Plain(i.stop_loss).to_string(),
-                i.targets(),
+                i.entry_shown(),
+                i.stop_shown(),
+                i.targets_shown(),
                 i.reward_to_risk()
                     .map(|r| r.to_string())
                     .unwrap_or_else(|| "—".into()),
                 i.confidence_score.to_string(),
                 age(i.created_at, app.now),
                 i.strategy_name.clone().unwrap_or_else(|| "—".into()),
-            ]
+            ],
+            // As stored, NaN and ∞ as such; `i` says why it cannot be read.
+            Listed::Flagged(f) => {
+                let column = |name| f.column(name).unwrap_or("?").to_string();
+                let entry = match (f.column("entry_price"), f.column("entry_range")) {
+                    (Some(p), _) if p != "—" => p.to_string(),
+                    (_, Some(r)) if r != "—" => r.to_string(),
+                    _ => "market".to_string(),
+                };
+                [
+                    "UNREADABLE".to_string(),
+                    column("symbol"),
+                    column("direction"),
+                    entry,
+                    column("stop_loss"),
+                    column("take_profit"),
+                    "—".to_string(),
+                    column("confidence_score"),
+                    match listed.at() {
+                        Stamp::At(t) => age(t, app.now),
+                        other => other.to_string(),
+                    },
+                    column("strategy"),
+                ]
+            }
         })
         .collect();
     let width_of = |col: usize| {
@@ -561,8 +637,20 @@ fn ideas(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) 
         .iter()
         .zip(&texts)
         .map(|(i, t)| {
-            let mut cells: Vec<Cell> = t[..columns].iter().map(|s| Cell::from(s.clone())).collect();
-            cells[0] = Cell::from(Span::styled(t[0].clone(), theme.tone(i.status.tone())));
+            // Prices and numbers right-aligned, so their digits line up down a column.
+            let mut cells: Vec<Cell> = t[..columns]
+                .iter()
+                .enumerate()
+                .map(|(c, s)| match c {
+                    3..=8 => Cell::from(Line::from(s.clone()).right_aligned()),
+                    _ => Cell::from(s.clone()),
+                })
+                .collect();
+            let status = match i {
+                Listed::Read(i) => theme.tone(i.status.tone()),
+                Listed::Flagged(_) => theme.error(),
+            };
+            cells[0] = Cell::from(Span::styled(t[0].clone(), status));
             Row::new(cells)
         })
         .collect();
@@ -587,11 +675,25 @@ fn timeline(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bloc
         .list
         .items
         .iter()
-        .map(|d| {
+        .map(|listed| {
             let time = if narrow {
                 "%m-%d %H:%M"
             } else {
                 "%m-%d %H:%M:%S"
+            };
+            let d = match listed {
+                Listed::Read(d) => d,
+                Listed::Flagged(f) => {
+                    let column = |name| f.column(name).unwrap_or_default().to_string();
+                    return Row::new(vec![
+                        Cell::from(column("occurred_at")),
+                        Cell::from(Span::styled("UNREADABLE", theme.error())),
+                        Cell::from(column("symbol")),
+                        Cell::from(column("operator")),
+                        Cell::from(column("risk_check_result")),
+                        Cell::from(Span::styled(f.reason(), theme.error())),
+                    ]);
+                }
             };
             Row::new(vec![
                 Cell::from(d.occurred_at.format(time).to_string()),

@@ -370,22 +370,22 @@ fn levels(r: &Replay, theme: &Theme) -> Vec<Level> {
     };
     let mut out = Vec::new();
     match i.entry() {
-        Entry::Price(p) => out.push(entry(format!("entry {}", Plain(p)), p)),
+        Entry::Price(p) => out.push(entry(format!("entry {}", i.price(p)), p)),
         Entry::Zone { low, high } => {
-            out.push(entry(format!("zone↑ {}", Plain(high)), high));
-            out.push(entry(format!("zone↓ {}", Plain(low)), low));
+            out.push(entry(format!("zone↑ {}", i.price(high)), high));
+            out.push(entry(format!("zone↓ {}", i.price(low)), low));
         }
         Entry::Market => {}
     }
     out.push(Level {
-        label: format!("SL {}", Plain(i.stop_loss)),
+        label: format!("SL {}", i.stop_shown()),
         price: i.stop_loss,
         style: theme.error(),
         color: paint(theme, Color::Red),
     });
     for (n, target) in i.take_profit.iter().enumerate() {
         out.push(Level {
-            label: format!("TP{} {}", n + 1, Plain(*target)),
+            label: format!("TP{} {}", n + 1, i.price(*target)),
             price: *target,
             style: theme.ok(),
             color: paint(theme, Color::Green),
@@ -541,7 +541,7 @@ fn chart(r: &Replay, theme: &Theme, frame: &mut Frame, area: Rect) {
         if !taken.contains(&row) {
             place(
                 row,
-                &format!("{word} {}", Plain(price)),
+                &format!("{word} {}", r.price(price)),
                 theme.dim(),
                 &mut taken,
             );
@@ -691,6 +691,21 @@ fn panel_rows(r: &Replay, theme: &Theme, with_gate: bool) -> Vec<Row> {
             )],
         ));
     }
+    for f in &r.unreadable {
+        rows.push(labelled(
+            "UNREADABLE",
+            theme,
+            vec![styled(
+                format!(
+                    "{} {} cannot be read ({}): left out",
+                    f.table,
+                    short(f.id),
+                    f.reason()
+                ),
+                theme.error(),
+            )],
+        ));
+    }
     decision_rows(r, theme, &mut rows);
     indicator_rows(r, theme, &mut rows);
     account_rows(r, theme, &mut rows);
@@ -753,9 +768,9 @@ fn decision_rows(r: &Replay, theme: &Theme, rows: &mut Vec<Row>) {
             ));
             rows.push(more(vec![text(format!(
                 "entry {} · SL {} · TP {} · R:R {} · hold {}",
-                i.entry(),
-                Plain(i.stop_loss),
-                i.targets(),
+                i.entry_shown(),
+                i.stop_shown(),
+                i.targets_shown(),
                 i.reward_to_risk()
                     .map_or_else(|| "—".to_owned(), |x| x.to_string()),
                 i.expected_hold.as_deref().unwrap_or("—")
@@ -1081,12 +1096,26 @@ fn outcome_rows(r: &Replay, theme: &Theme, rows: &mut Vec<Row>) {
                 short(e.id),
                 e.state,
                 Shown(e.lot_size),
-                e.fill_price
-                    .map_or_else(|| "—".to_owned(), |p| Plain(p).to_string()),
+                e.fill_price.map_or_else(|| "—".to_owned(), |p| r.price(p)),
                 e.broker_order_id.as_deref().unwrap_or("—"),
                 e.requested_by,
                 clock(e.requested_at, r)
             ))],
+        ));
+    }
+    if let Some(h) = &r.cancelled_by {
+        rows.push(labelled(
+            "Cancelled",
+            theme,
+            vec![
+                styled("by the kill switch", theme.error()),
+                text(format!(
+                    " at {} ({}): {}",
+                    clock(h.occurred_at, r),
+                    h.operator.as_deref().unwrap_or("the platform"),
+                    h.rationale
+                )),
+            ],
         ));
     }
 }

@@ -381,7 +381,11 @@ fn an_archive_opens_on_its_timeline_alone_and_nothing_in_it_can_be_done() {
         );
         app.update(Msg::Loaded(Loaded::Timeline {
             page: Page {
-                decisions: decisions.clone(),
+                decisions: decisions
+                    .iter()
+                    .cloned()
+                    .map(crate::domain::stored::Listed::Read)
+                    .collect(),
                 next: None,
             },
             append: false,
