@@ -6,7 +6,7 @@ use serde_json::json;
 use super::output::{Align, Out, Table, UNREADABLE};
 use super::{Failure, IdeasCommand, open};
 use crate::domain::label::labels;
-use crate::domain::stored::Listed;
+use crate::domain::stored::{Listed, Stamp};
 use crate::domain::{Idea, IdeaStatus, Lot, Outcome, Purpose};
 use crate::format::{age, short, timestamp};
 use crate::store::ErrorCode;
@@ -206,9 +206,12 @@ fn print_table(ideas: &[Listed<Idea>]) {
                     column("take_profit"),
                     "—".to_string(),
                     column("confidence_score"),
-                    UNREADABLE.to_string(),
+                    format!("{} {UNREADABLE}", column("status")),
                     column("strategy"),
-                    column("created_at"),
+                    match listed.at() {
+                        Stamp::At(t) => age(t, now),
+                        other => other.to_string(),
+                    },
                 ]);
                 continue;
             }

@@ -185,13 +185,21 @@ fn print_text(page: &Page) {
             Listed::Read(d) => d,
             Listed::Flagged(f) => {
                 let column = |name| f.column(name).unwrap_or_default().to_string();
+                let idea = f
+                    .column("trade_idea_id")
+                    .and_then(|i| Uuid::parse_str(i).ok())
+                    .map_or_else(|| "—".to_string(), short);
+                let operator = match f.column("operator") {
+                    Some("—") | None => "platform".to_string(),
+                    Some(o) => o.to_string(),
+                };
                 table.row([
                     short(f.id),
                     column("occurred_at"),
                     UNREADABLE.to_string(),
                     column("symbol"),
-                    column("trade_idea_id"),
-                    column("operator"),
+                    idea,
+                    operator,
                     column("risk_check_result"),
                     column("rationale"),
                 ]);

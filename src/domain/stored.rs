@@ -394,10 +394,24 @@ pub struct Flagged {
     pub id: Uuid,
     /// Every column that could not be read (never empty).
     pub flaws: Vec<Flaw>,
-    /// Every column, as stored and shown (`NaN`, `∞` as such), in the table's order.
+    /// Every column, as stored and shown (`NaN`, `∞` as such), in the table's order (a
+    /// JSON object, in that order).
+    #[serde(serialize_with = "columns_as_object")]
     pub columns: Vec<(&'static str, String)>,
     /// When the row says it happened, as stored: where it sorts in a list by time.
     pub at: Option<Stamp>,
+}
+
+fn columns_as_object<S: serde::Serializer>(
+    columns: &[(&'static str, String)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap as _;
+    let mut map = serializer.serialize_map(Some(columns.len()))?;
+    for (column, value) in columns {
+        map.serialize_entry(column, value)?;
+    }
+    map.end()
 }
 
 impl Flagged {
