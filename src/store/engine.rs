@@ -20,6 +20,7 @@ use super::error::Error;
 use super::halt::{HaltBy, Halted, halt_locked};
 use super::ideas::{self, IdeaRow};
 use super::risk;
+use crate::domain::stored::{Flaw, Numeric, Stamp, StoredArray};
 use crate::domain::{
     AccountSnapshot, Direction, GateReport, HaltReason, Idea, IdeaStatus, Impact, Lot, Purpose,
 };
@@ -130,7 +131,7 @@ pub struct Proposed {
 }
 
 /// An order or position the broker looks after.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
     pub id: Uuid,
     pub trade_idea_id: Uuid,
@@ -194,6 +195,54 @@ pub struct Claimed {
     pub direction: String,
     pub lot_size: Decimal,
     pub requested_at: DateTime<Utc>,
+}
+
+/// A [`Position`] as stored: the platform's prices may be floats' expansions (read at a
+/// price's scale) or values that are no price.
+#[derive(sqlx::FromRow)]
+struct PositionRow {
+    id: Uuid,
+    trade_idea_id: Uuid,
+    symbol: String,
+    direction: String,
+    lot_size: Numeric,
+    stop_loss: Numeric,
+    take_profit: StoredArray<Numeric>,
+    expected_hold: Option<String>,
+    requested_at: Stamp,
+    fill_price: Option<Numeric>,
+    filled_at: Option<Stamp>,
+    claimed: bool,
+}
+
+impl PositionRow {
+    /// The position, or the first column that is no price or time.
+    fn read(self) -> Result<Position, Flaw> {
+        let price =
+            |column: &str, n: &Numeric| n.price().ok_or_else(|| Flaw::new(column, n.to_string()));
+        let time = |column: &str, t: Stamp| t.at().ok_or_else(|| Flaw::new(column, t.to_string()));
+        Ok(Position {
+            lot_size: price("lot_size", &self.lot_size)?,
+            stop_loss: price("stop_loss", &self.stop_loss)?,
+            take_profit: self
+                .take_profit
+                .read("take_profit", |n| n.price().ok_or_else(|| n.to_string()))
+                .map_err(|mut flaws| flaws.remove(0))?,
+            requested_at: time("requested_at", self.requested_at)?,
+            fill_price: self
+                .fill_price
+                .as_ref()
+                .map(|n| price("fill_price", n))
+                .transpose()?,
+            filled_at: self.filled_at.map(|t| time("filled_at", t)).transpose()?,
+            id: self.id,
+            trade_idea_id: self.trade_idea_id,
+            symbol: self.symbol,
+            direction: self.direction,
+            expected_hold: self.expected_hold,
+            claimed: self.claimed,
+        })
+    }
 }
 
 /// Who wrote a database's data: the platform, tradedesk's simulator, or nobody yet.
@@ -410,9 +459,11 @@ impl Store {
         .await
     }
 
-    /// Orders still pending or sent and positions still open, oldest first.
+    /// Orders still pending or sent and positions still open, oldest first. One whose idea
+    /// or order holds a value that is no price (a `NaN` stop, a target of `infinity`) cannot
+    /// be traded on paper: it is left out, and logged.
     pub async fn open_positions(&self) -> Result<Vec<Position>, Error> {
-        sqlx::query_as(
+        let rows: Vec<PositionRow> = sqlx::query_as(
             "SELECT e.id, e.trade_idea_id, i.symbol, i.direction, e.lot_size, i.stop_loss,
                     i.take_profit, i.expected_hold, e.requested_at, e.fill_price,
                     CASE WHEN e.state = 'filled' THEN e.updated_at END AS filled_at,
@@ -423,7 +474,18 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await
-        .map_err(Error::Database)
+        .map_err(Error::Database)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let id = r.id;
+                r.read()
+                    .map_err(|flaw| {
+                        tracing::warn!(order = %id, %flaw, "an order the paper broker cannot trade");
+                    })
+                    .ok()
+            })
+            .collect())
     }
 
     /// A broker bridge named `bridge` claims the oldest order handed to execution

@@ -711,3 +711,34 @@ async fn the_running_console_lists_the_platforms_rows() {
     assert!(text.contains('∞'), "{text}");
     console.keys("q");
 }
+
+/// The simulator's paper broker trades the orders approved on the platform's ideas: a
+/// float's targets read as prices, an order whose idea has a `NaN` stop is left out
+/// (never failing the others).
+#[tokio::test]
+async fn the_paper_broker_reads_the_platforms_orders() {
+    let cli = Cli::new().await;
+    let pool = cli.db.pool().await;
+    platform_rows(&pool).await;
+    // Orders as an approval hands them to execution (docs/platform.md, the hand-off).
+    sqlx::raw_sql(&format!(
+        "INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by, requested_at)
+         VALUES (gen_random_uuid(), '{FLOATS}', 0.10, 'ann@desk', now()),
+                (gen_random_uuid(), '{NAN_STOP}', 0.10, 'ann@desk', now())"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let store = Store::open(&cli.db.target(), 2).await.unwrap();
+    let positions = store.open_positions().await.expect("the open orders");
+    assert_eq!(positions.len(), 1, "the NaN one left out: {positions:?}");
+    let p = &positions[0];
+    assert_eq!(p.trade_idea_id.to_string(), FLOATS);
+    assert_eq!(
+        p.take_profit,
+        [
+            "1.081".parse().unwrap(),
+            "1.2705".parse::<rust_decimal::Decimal>().unwrap()
+        ]
+    );
+}
