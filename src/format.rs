@@ -23,6 +23,14 @@ pub fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// [`age`] of a time as stored: `∞` for one that is no time.
+pub fn age_of(since: crate::domain::stored::Stamp, now: DateTime<Utc>) -> String {
+    match since.at() {
+        Some(t) => age(t, now),
+        None => since.to_string(),
+    }
+}
+
 /// A time that could not be read, with the forms that can.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(

@@ -2,25 +2,14 @@
 //! approvals for the last concurrent-trade slot.
 
 mod common;
+use common::ready;
 
-use common::TestDb;
-use common::platform::{insert_account, insert_idea, insert_strategy, status_of, uuid};
+use common::platform::{insert_account, insert_idea, status_of, uuid};
 use sqlx::PgPool;
 use tradedesk::domain::{Lot, Purpose, RiskChangeSet};
 use tradedesk::operator::Operator;
 use tradedesk::store::approve::Approval;
-use tradedesk::store::setup::setup;
 use tradedesk::store::{Error, Store};
-
-async fn ready() -> (TestDb, Store, PgPool) {
-    let db = TestDb::new().await;
-    setup(&db.target(), false).await.unwrap();
-    let store = Store::open(&db.target(), 4).await.unwrap();
-    let pool = db.pool().await;
-    insert_strategy(&pool).await;
-    insert_account(&pool, "10000.00", 0).await;
-    (db, store, pool)
-}
 
 fn ann() -> Operator {
     Operator::new("ann@desk").unwrap()

@@ -4,6 +4,7 @@
 //! writers — and holds tradedesk's rules to it, against real PostgreSQL.
 
 mod common;
+use common::ready;
 /// Reading what the platform writes: every value its column types admit.
 #[path = "conformance/reads.rs"]
 mod reads;
@@ -14,26 +15,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::TestDb;
 use common::cli::Cli;
-use common::platform::{
-    SNAPSHOT, STRATEGY, insert_account, insert_idea, insert_strategy, status_of, uuid,
-};
+use common::platform::{SNAPSHOT, STRATEGY, insert_idea, insert_strategy, status_of, uuid};
 use sqlx::{Connection as _, PgConnection, PgPool};
 use tradedesk::domain::Lot;
 use tradedesk::operator::Operator;
 use tradedesk::store::approve::Approval;
 use tradedesk::store::engine::{CLAIM_ORDER, REPORT_FAILURE, REPORT_FILL};
+use tradedesk::store::migrate;
 use tradedesk::store::setup::setup;
-use tradedesk::store::{Store, migrate};
-
-async fn ready() -> (TestDb, Store, PgPool) {
-    let db = TestDb::new().await;
-    setup(&db.target(), false).await.unwrap();
-    let store = Store::open(&db.target(), 4).await.unwrap();
-    let pool = db.pool().await;
-    insert_strategy(&pool).await;
-    insert_account(&pool, "10000.00", 0).await;
-    (db, store, pool)
-}
 
 fn ann() -> Operator {
     Operator::new("ann@desk").unwrap()

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::output::{Align, Out, Table, UNREADABLE};
 use super::{Failure, IdeasCommand, open};
 use crate::domain::label::labels;
-use crate::domain::stored::{Listed, Stamp};
+use crate::domain::stored::Listed;
 use crate::domain::{Idea, IdeaStatus, Lot, Outcome, Purpose};
 use crate::format::{age, short, timestamp};
 use crate::store::ErrorCode;
@@ -192,11 +192,7 @@ fn print_table(ideas: &[Listed<Idea>]) {
             Listed::Read(i) => i,
             Listed::Flagged(f) => {
                 let column = |name| f.column(name).unwrap_or("?").to_string();
-                let entry = match (f.column("entry_price"), f.column("entry_range")) {
-                    (Some(p), _) if p != "—" => p.to_string(),
-                    (_, Some(r)) if r != "—" => r.to_string(),
-                    _ => "market".to_string(),
-                };
+                let entry = crate::domain::idea::flagged_entry(f);
                 table.row([
                     short(f.id),
                     column("symbol"),
@@ -208,10 +204,7 @@ fn print_table(ideas: &[Listed<Idea>]) {
                     column("confidence_score"),
                     format!("{} {UNREADABLE}", column("status")),
                     column("strategy"),
-                    match listed.at() {
-                        Stamp::At(t) => age(t, now),
-                        other => other.to_string(),
-                    },
+                    crate::format::age_of(listed.at(), now),
                 ]);
                 continue;
             }

@@ -260,6 +260,16 @@ impl Idea {
     }
 }
 
+/// The entry of an idea's row that cannot be read, as stored: its price, else its zone,
+/// else `market`.
+pub fn flagged_entry(f: &super::stored::Flagged) -> String {
+    match (f.column("entry_price"), f.column("entry_range")) {
+        (Some(p), _) if p != "—" => p.to_string(),
+        (_, Some(r)) if r != "—" => r.to_string(),
+        _ => "market".to_string(),
+    }
+}
+
 impl super::stored::Listed<Idea> {
     /// True while a human may decide it: an idea awaiting approval, or a row that cannot
     /// be read whose status says so (it may still be rejected).

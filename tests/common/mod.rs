@@ -122,6 +122,22 @@ impl Drop for TestDb {
     }
 }
 
+/// A set-up database holding the London breakout strategy and one account snapshot, with
+/// its store and a pool of its own.
+pub async fn ready() -> (TestDb, tradedesk::store::Store, PgPool) {
+    let db = TestDb::new().await;
+    tradedesk::store::setup::setup(&db.target(), false)
+        .await
+        .expect("setup");
+    let store = tradedesk::store::Store::open(&db.target(), 4)
+        .await
+        .expect("open");
+    let pool = db.pool().await;
+    platform::insert_strategy(&pool).await;
+    platform::insert_account(&pool, "10000.00", 0).await;
+    (db, store, pool)
+}
+
 /// Sets `db` up as tradedesk did before it kept its objects in a schema of its own:
 /// migrations 1-4 (the files as they are) run by sqlx's migrator on a connection with
 /// the server's default search_path, so that everything, `_sqlx_migrations` included,

@@ -15,7 +15,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::pictures::{self, LimitTone};
 use crate::domain::pnl::StrategyDay;
-use crate::domain::stored::{Listed, Stamp};
+use crate::domain::stored::Listed;
 use crate::domain::{IdeaStatus, RiskField, Strategy};
 use crate::format::{age, signed};
 
@@ -593,11 +593,7 @@ fn ideas(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) 
             // As stored, NaN and ∞ as such; `i` says why it cannot be read.
             Listed::Flagged(f) => {
                 let column = |name| f.column(name).unwrap_or("?").to_string();
-                let entry = match (f.column("entry_price"), f.column("entry_range")) {
-                    (Some(p), _) if p != "—" => p.to_string(),
-                    (_, Some(r)) if r != "—" => r.to_string(),
-                    _ => "market".to_string(),
-                };
+                let entry = crate::domain::idea::flagged_entry(f);
                 [
                     "UNREADABLE".to_string(),
                     column("symbol"),
@@ -607,10 +603,7 @@ fn ideas(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) 
                     column("take_profit"),
                     "—".to_string(),
                     column("confidence_score"),
-                    match listed.at() {
-                        Stamp::At(t) => age(t, app.now),
-                        other => other.to_string(),
-                    },
+                    crate::format::age_of(listed.at(), app.now),
                     column("strategy"),
                 ]
             }
