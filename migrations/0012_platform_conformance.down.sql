@@ -302,6 +302,9 @@ CREATE UNIQUE INDEX idx_decision_history_one_human_decision
       AND action IN ('human_approved', 'human_rejected', 'risk_rejected');
 
 -- Migration 3's kill switch (with migration 5's path).
+DROP TRIGGER trade_ideas_share_switch_on_update ON public.trade_ideas;
+DROP TRIGGER trade_ideas_share_switch_on_insert ON public.trade_ideas;
+DROP FUNCTION tradedesk.tradedesk_share_switch();
 DROP TRIGGER trade_ideas_guard_auto_execution_on_update ON public.trade_ideas;
 DROP TRIGGER trade_ideas_guard_auto_execution_on_insert ON public.trade_ideas;
 CREATE OR REPLACE FUNCTION tradedesk.tradedesk_guard_auto_execution() RETURNS trigger

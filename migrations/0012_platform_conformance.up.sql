@@ -87,6 +87,31 @@ CREATE CONSTRAINT TRIGGER trade_ideas_guard_auto_execution_on_update
     WHEN (NEW.status = 'auto_executed' AND OLD.status IS DISTINCT FROM 'auto_executed')
     EXECUTE FUNCTION tradedesk.tradedesk_guard_auto_execution();
 
+-- The switch's share lock is taken when the status changes, not only at commit: at
+-- commit the audit chain's seal (migration 7) takes the chain's head first (the engine
+-- writes its ai_auto_executed row before the status), while a halt holding the switch
+-- waits for that head at its own commit — a deadlock. Taken now, the lock orders the
+-- execution before or after the halt, as migration 3's did.
+CREATE FUNCTION tradedesk.tradedesk_share_switch() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+    PERFORM 1 FROM risk_config WHERE id FOR SHARE;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER trade_ideas_share_switch_on_insert
+    AFTER INSERT ON public.trade_ideas
+    FOR EACH ROW
+    WHEN (NEW.status = 'auto_executed')
+    EXECUTE FUNCTION tradedesk.tradedesk_share_switch();
+CREATE TRIGGER trade_ideas_share_switch_on_update
+    AFTER UPDATE OF status ON public.trade_ideas
+    FOR EACH ROW
+    WHEN (NEW.status = 'auto_executed' AND OLD.status IS DISTINCT FROM 'auto_executed')
+    EXECUTE FUNCTION tradedesk.tradedesk_share_switch();
+
 -- 3. One human decision per idea, whoever writes it: the platform's rows have no operator
 -- and are held to it too. A database whose history already holds several human decisions
 -- on an idea keeps them all: the first of each idea (by occurred_at, id) is in the index,
@@ -263,12 +288,16 @@ BEGIN
         RETURN NULL;
     END IF;
     -- DayState::drawdown_reached and target_reached: a limit of 0 is reached by the first
-    -- cent, not by a flat day. halt_trigger: the drawdown first.
+    -- cent, not by a flat day. halt_trigger: the drawdown first. A limit another writer
+    -- set to NaN is no limit that can be judged (a comparison with NaN is never true): the
+    -- first cent of loss (of profit) reaches it, the safe side.
     v_reason := CASE
         WHEN cfg.halt_on_drawdown AND s.peak_equity - s.latest_equity > 0
-             AND s.peak_equity - s.latest_equity >= cfg.max_drawdown_amount THEN 'max_drawdown'
+             AND (s.peak_equity - s.latest_equity >= cfg.max_drawdown_amount
+                  OR cfg.max_drawdown_amount = 'NaN') THEN 'max_drawdown'
         WHEN cfg.stop_after_target AND s.latest_equity - s.opening_equity > 0
-             AND s.latest_equity - s.opening_equity >= cfg.daily_profit_target
+             AND (s.latest_equity - s.opening_equity >= cfg.daily_profit_target
+                  OR cfg.daily_profit_target = 'NaN')
              THEN 'daily_target_reached'
     END;
     IF v_reason IS NULL THEN
@@ -283,9 +312,11 @@ BEGIN
         v_reason := CASE
             WHEN cfg.ai_trading_enabled IS DISTINCT FROM true THEN NULL
             WHEN cfg.halt_on_drawdown AND s.peak_equity - s.latest_equity > 0
-                 AND s.peak_equity - s.latest_equity >= cfg.max_drawdown_amount THEN 'max_drawdown'
+                 AND (s.peak_equity - s.latest_equity >= cfg.max_drawdown_amount
+                  OR cfg.max_drawdown_amount = 'NaN') THEN 'max_drawdown'
             WHEN cfg.stop_after_target AND s.latest_equity - s.opening_equity > 0
-                 AND s.latest_equity - s.opening_equity >= cfg.daily_profit_target
+                 AND (s.latest_equity - s.opening_equity >= cfg.daily_profit_target
+                  OR cfg.daily_profit_target = 'NaN')
                  THEN 'daily_target_reached'
         END;
         IF v_reason IS NOT NULL THEN

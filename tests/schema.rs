@@ -232,6 +232,8 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
             "trigger trade_ideas_guard_auto_execution_on_insert",
             "trigger trade_ideas_guard_auto_execution_on_update",
             "trigger trade_ideas_notify",
+            "trigger trade_ideas_share_switch_on_insert",
+            "trigger trade_ideas_share_switch_on_update",
         ]
     );
     // The added columns cannot break the platform's inserts.
@@ -308,6 +310,7 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
         ("tradedesk_keep_cancelled", Some(own)),
         ("tradedesk_notify_change", Some(own)),
         ("tradedesk_refuse_history_change", Some(own)),
+        ("tradedesk_share_switch", Some(public)),
     ]
     .into_iter()
     .map(|(name, path)| {
@@ -529,7 +532,7 @@ async fn migrations_are_reversible_down_to_phase1_and_no_further() {
     let full = catalog(&db).await;
     let own_full = own_catalog(&db).await;
     let functions_full = functions(&pool).await;
-    assert_eq!(functions_full.len(), 14);
+    assert_eq!(functions_full.len(), 15);
     let tradedesk_migrations = all_versions().len() - 1;
     assert!(tradedesk_migrations >= 1);
 

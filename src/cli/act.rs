@@ -22,7 +22,7 @@ pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
     let captures = store.account_since(trading_day.start_of(now)).await?;
     // The day's figures only from a day whose every capture reads: one that does not
     // would make them a guess.
-    let day = if captures.flagged.is_empty() {
+    let day = if !captures.unreadable_by(now) {
         day_state(&captures.read, trading_day, now)
     } else {
         None

@@ -207,13 +207,22 @@ async fn export(store: &Store, out: Out, id: Option<&str>) -> Result<(), Failure
                 .await?
                 .to_document(),
         ],
+        // An export is an import file: a row that cannot be read is no document, and is
+        // said on standard error instead.
         None => store
             .strategies()
             .await?
             .iter()
-            .map(|s| match s {
-                Listed::Read(s) => s.to_document(),
-                Listed::Flagged(f) => json!({ "unreadable": f }),
+            .filter_map(|s| match s {
+                Listed::Read(s) => Some(s.to_document()),
+                Listed::Flagged(f) => {
+                    eprintln!(
+                        "tradedesk: strategy {} left out of the export: it cannot be read ({})",
+                        short(f.id),
+                        f.reason()
+                    );
+                    None
+                }
             })
             .collect(),
     };

@@ -15,7 +15,12 @@ use crate::store::{ErrorCode, Target};
 /// A time as the CSV and a cursor print it: RFC 3339 to the microsecond, or `infinity`,
 /// `-infinity` as PostgreSQL spells them.
 fn rfc3339(t: Stamp) -> String {
+    use chrono::Datelike as _;
     match t {
+        // RFC 3339 holds years 0 to 9999; others as the microseconds PostgreSQL stores.
+        Stamp::At(at) if !(0..=9999).contains(&at.year()) => {
+            format!("@{}", t.to_postgres_micros())
+        }
         Stamp::At(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         Stamp::Infinity => "infinity".into(),
         Stamp::NegInfinity => "-infinity".into(),

@@ -620,6 +620,10 @@ impl App {
             Done::Resumed(resumed) => self.on_resumed(resumed),
             Done::RiskSet(update) => {
                 self.toast("risk limits saved", false);
+                self.switch = Some(Switch {
+                    ai_trading_enabled: update.after.ai_trading_enabled,
+                    last_halt_reason: update.after.last_halt_reason.clone(),
+                });
                 if let Some(row) = &mut self.risk {
                     row.config = update.after;
                 }

@@ -355,7 +355,7 @@ async fn read(store: &Store, cmd: Cmd) -> Result<Loaded, crate::store::Error> {
             let day = TradingDay::UTC_MIDNIGHT;
             let captures = store.account_since(day.start_of(now)).await?;
             // The day's figures only from a day whose every capture reads.
-            let day_figures = if captures.flagged.is_empty() {
+            let day_figures = if !captures.unreadable_by(now) {
                 day_state(&captures.read, day, now)
             } else {
                 None

@@ -157,7 +157,10 @@ pub fn numeric_from_digits(negative: bool, whole: &str, fraction: &str) -> Numer
         };
         // Half away from zero, on the first dropped digit.
         if fraction.as_bytes().get(places).is_some_and(|d| *d >= b'5') {
-            mantissa += 1;
+            let Some(up) = mantissa.checked_add(1) else {
+                continue;
+            };
+            mantissa = up;
         }
         if mantissa > MAX_MANTISSA {
             continue;
@@ -194,12 +197,14 @@ fn scientific(negative: bool, whole: &str, fraction: &str) -> String {
 pub enum Stamp {
     /// `-infinity`.
     NegInfinity,
-    /// Before the earliest time chrono holds (PostgreSQL's range reaches further): its
-    /// microseconds since 2000-01-01 as PostgreSQL stores them, kept so that it sorts and
-    /// pages exactly.
+    /// Before year 1 (PostgreSQL reaches 4713 BC): no time a trade happened at, kept as its
+    /// microseconds since 2000-01-01 as PostgreSQL stores them, so that it sorts and pages
+    /// exactly.
     BeforeRange(i64),
+    /// A time of years 1 to 9999: every computation on it (a chart's window, a day's
+    /// start) stays far inside chrono's range, and RFC 3339 can print it.
     At(DateTime<Utc>),
-    /// After the latest time chrono holds, likewise.
+    /// After year 9999 (PostgreSQL reaches 294276), likewise.
     AfterRange(i64),
     /// `infinity`.
     Infinity,
@@ -223,10 +228,11 @@ impl Stamp {
             _ => {
                 let epoch =
                     DateTime::from_timestamp(946_684_800, 0).unwrap_or(DateTime::UNIX_EPOCH);
+                use chrono::Datelike as _;
                 match epoch.checked_add_signed(chrono::TimeDelta::microseconds(micros)) {
-                    Some(t) => Stamp::At(t),
-                    None if micros > 0 => Stamp::AfterRange(micros),
-                    None => Stamp::BeforeRange(micros),
+                    Some(t) if (1..=9999).contains(&t.year()) => Stamp::At(t),
+                    _ if micros > 0 => Stamp::AfterRange(micros),
+                    _ => Stamp::BeforeRange(micros),
                 }
             }
         }
@@ -582,6 +588,13 @@ mod tests {
             "2000-01-01 00:00:00"
         );
         // About year 287000: PostgreSQL reaches it (its last is 294276), chrono does not.
+        // Years 10000 and 4713 BC: PostgreSQL's, no trade's.
+        let y10000 = Stamp::from_postgres_micros(252_455_616_000_000_000);
+        assert!(matches!(y10000, Stamp::AfterRange(_)), "{y10000:?}");
+        assert!(matches!(
+            Stamp::from_postgres_micros(-211_813_488_000_000_000),
+            Stamp::BeforeRange(_)
+        ));
         let far = Stamp::from_postgres_micros(9_000_000_000_000_000_000);
         assert_eq!(far, Stamp::AfterRange(9_000_000_000_000_000_000));
         assert_eq!(far.to_string(), "year 287192");

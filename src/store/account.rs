@@ -109,6 +109,14 @@ impl DayCaptures {
         day
     }
 
+    /// True when a capture of the day so far (up to `now`) cannot be read: the day's figures
+    /// would be a guess. One dated after `now` is no part of the day yet.
+    pub fn unreadable_by(&self, now: DateTime<Utc>) -> bool {
+        self.flagged
+            .iter()
+            .any(|f| f.at.is_none_or(|at| at <= Stamp::At(now)))
+    }
+
     /// Every capture read, or the refusal naming the first that cannot be.
     pub fn whole(self) -> Result<Vec<AccountSnapshot>, Error> {
         match self.flagged.into_iter().next() {

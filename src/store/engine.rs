@@ -452,7 +452,11 @@ impl Store {
                 at: Some(at),
                 rationale: Some(rationale),
             };
-            let halted = halt_locked(conn, &current, reason.as_str(), &by, false).await?;
+            let switch = risk::Switch {
+                ai_trading_enabled: current.config.ai_trading_enabled,
+                last_halt_reason: current.config.last_halt_reason.clone(),
+            };
+            let halted = halt_locked(conn, &switch, reason.as_str(), &by, false).await?;
             tx.commit().await.map_err(Error::Database)?;
             Ok(Some(halted))
         })

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::Store;
 use super::decisions::{self, NewDecision};
 use super::error::Error;
-use super::risk::{self, RiskRow};
+use super::risk::{self, RiskRow, Switch};
 use crate::domain::DecisionAction;
 use crate::domain::act::Act;
 use crate::format::short;
@@ -102,7 +102,8 @@ impl Store {
         super::retrying(|| async {
             let mut tx = self.pool().begin().await.map_err(Error::Database)?;
             let conn = tx.acquire().await.map_err(Error::Database)?;
-            let current = risk::lock(conn).await?;
+            // The switch alone: no limit a writer made unreadable can stop the kill switch.
+            let current = risk::lock_switch(conn).await?;
             let by = HaltBy::operator(operator);
             let halted = halt_locked(conn, &current, reason, &by, keep_pending).await?;
             tx.commit().await.map_err(Error::Database)?;
@@ -129,7 +130,7 @@ impl Store {
 /// that sweeps stragglers, one row says so; one that sweeps nothing writes nothing.
 pub(crate) async fn halt_locked(
     conn: &mut PgConnection,
-    current: &RiskRow,
+    current: &Switch,
     reason: &str,
     by: &HaltBy<'_>,
     keep_pending: bool,
@@ -139,11 +140,10 @@ pub(crate) async fn halt_locked(
         ("", None) => "halted by the platform".to_string(),
         (given, _) => given.to_string(),
     };
-    let already_halted = !current.config.ai_trading_enabled;
+    let already_halted = !current.ai_trading_enabled;
     // An already-halted system keeps the reason it was halted for.
     let recorded_reason = if already_halted {
         current
-            .config
             .last_halt_reason
             .clone()
             .unwrap_or_else(|| "no reason recorded".into())

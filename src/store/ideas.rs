@@ -463,7 +463,7 @@ pub(crate) async fn prior_decision(
     let row: Option<(String, Option<String>, Stamp)> = sqlx::query_as(
         "SELECT action::text, operator, occurred_at FROM decision_history
           WHERE trade_idea_id = $1 AND action::text = ANY($2)
-          ORDER BY occurred_at DESC LIMIT 1",
+          ORDER BY occurred_at, id LIMIT 1",
     )
     .bind(id)
     .bind(&human)

@@ -49,6 +49,13 @@ fn correctable(
         .map(|f| f.column.as_str())
         .filter(|c| RiskField::from_name(c).is_some() && !set.contains(c))
         .collect();
+    if edits.limits.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "risk_config cannot be read ({}): stop AI trading with the kill switch (`tradedesk halt`), \
+             and correct the limits named with `tradedesk risk set`",
+            flagged.reason()
+        )));
+    }
     if !unset.is_empty() {
         return Err(Error::InvalidInput(format!(
             "risk_config cannot be read ({}): set {} in the same edit, e.g. `tradedesk risk set {}=…`",
@@ -101,7 +108,9 @@ impl Store {
         }
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
-        let (current, before_unreadable) = match lock_shown(conn).await? {
+        let shown = lock_shown(conn).await?;
+        let switch = shown.switch.clone();
+        let (current, before_unreadable) = match shown {
             RiskShown {
                 limits: Ok(row), ..
             } => (row, None),
@@ -169,7 +178,7 @@ impl Store {
             Some(false) => {
                 let reason = format!("ai_trading_enabled=false set by {operator}");
                 let by = halt::HaltBy::operator(operator);
-                let halted = halt::halt_locked(conn, &current, &reason, &by, false).await?;
+                let halted = halt::halt_locked(conn, &switch, &reason, &by, false).await?;
                 (Some(halted), None)
             }
             Some(true) => (

@@ -936,10 +936,9 @@ async fn flips(
     .fetch_all(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
-    let decisions = rows
-        .into_iter()
-        .map(|r| timeline::readable(r.listed()))
-        .collect::<Result<Vec<_>, _>>()?;
+    // A halt row another writer made unreadable is named, not a reason to refuse the
+    // replay.
+    let decisions = r.keep(rows.into_iter().map(|d| d.listed().into_read()));
     Ok(Flip::around(&decisions, at))
 }
 
@@ -1192,7 +1191,7 @@ async fn halt_from(r: &mut DbReads<'_>, at: DateTime<Utc>) -> Result<Option<Deci
     .fetch_optional(&mut *r.conn)
     .await
     .map_err(Error::Database)?;
-    row.map(|r| timeline::readable(r.listed())).transpose()
+    Ok(r.keep(row.map(|d| d.listed().into_read())).pop())
 }
 
 async fn execution(r: &mut DbReads<'_>, idea: Uuid) -> Result<Option<Execution>, Error> {

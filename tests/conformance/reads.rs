@@ -742,3 +742,80 @@ async fn the_paper_broker_reads_the_platforms_orders() {
         ]
     );
 }
+
+/// Limits another writer made unreadable (`NaN` in a NUMERIC(10,2)) never stop the kill
+/// switch; approvals are refused naming the column until an edit sets it.
+#[tokio::test]
+async fn a_nan_limit_stops_approvals_never_the_kill_switch() {
+    let cli = Cli::new().await;
+    let pool = cli.db.pool().await;
+    platform_rows(&pool).await;
+    sqlx::raw_sql(
+        "UPDATE risk_config SET ai_trading_enabled = true, max_lot_size = 'NaN' WHERE id",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let run = cli.run(&["status"]);
+    assert_eq!(run.code, 0, "{}{}", run.out, run.err);
+    assert!(run.out.contains("AI TRADING: ON"), "{}", run.out);
+    assert!(run.out.contains("max_lot_size is NaN"), "{}", run.out);
+    let run = cli.run(&["ideas", "approve", short(FLOATS), "--lot", "0.10"]);
+    assert_eq!(run.code, 3, "{}{}", run.out, run.err);
+    assert!(
+        run.err
+            .contains("risk_config cannot be read: max_lot_size is NaN"),
+        "{}",
+        run.err
+    );
+    assert_eq!(status(&pool, FLOATS).await, "needs_approval");
+    let run = cli.run(&["halt", "--reason", "limits unreadable"]);
+    assert_eq!(run.code, 0, "{}{}", run.out, run.err);
+    assert!(
+        run.out.contains("AI TRADING: OFF — limits unreadable"),
+        "{}",
+        run.out
+    );
+    // An edit that leaves the NaN unset is refused; one that sets it corrects the row.
+    let run = cli.run(&["risk", "set", "max_concurrent_trades=4"]);
+    assert_eq!(run.code, 3, "{}{}", run.out, run.err);
+    assert!(
+        run.err.contains("set max_lot_size in the same edit"),
+        "{}",
+        run.err
+    );
+    let run = cli.run(&["risk", "set", "max_lot_size=0.50"]);
+    assert_eq!(run.code, 0, "{}{}", run.out, run.err);
+    let before: String = sqlx::query_scalar(
+        "SELECT before ->> 'max_lot_size' FROM tradedesk.config_changes
+          WHERE subject = 'risk_config' ORDER BY changed_at DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(before, "NaN", "the audit keeps what was stored");
+}
+
+/// The drawdown guard judges a `NaN` limit as reached by the first cent of loss: a limit
+/// that cannot be read halts, never lets the AI trade on unguarded.
+#[tokio::test]
+async fn a_nan_drawdown_limit_halts_at_the_first_loss() {
+    let cli = Cli::new().await;
+    let pool = cli.db.pool().await;
+    sqlx::raw_sql(
+        "UPDATE risk_config SET ai_trading_enabled = true, max_drawdown_amount = 'NaN' WHERE id;
+         INSERT INTO snapshot_account (id, balance, equity, margin_used, margin_free, open_pl,
+                                       open_positions, captured_at)
+         VALUES (gen_random_uuid(), 10000.00, 9999.99, 0, 9999.99, -0.01, 0,
+                 now() + interval '1 second')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let (on, reason): (bool, Option<String>) =
+        sqlx::query_as("SELECT ai_trading_enabled, last_halt_reason FROM risk_config")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((on, reason.as_deref()), (false, Some("max_drawdown")));
+}
