@@ -484,7 +484,6 @@ async fn choose(conn: &mut PgConnection, from: i64, upto: i64) -> Result<(), Arc
         // before and after any moment are among them).
         "INSERT INTO ar_rows SELECT 'decision_history', d.id, 'context' FROM decision_history d
           WHERE (d.trade_idea_id IN (SELECT id FROM ar_rows WHERE tbl = 'trade_ideas')
-                 AND d.operator IS NOT NULL
                  AND d.action IN ('human_approved', 'human_rejected', 'risk_rejected'))
              OR (d.action = 'ai_halted' AND d.symbol IS NULL) OR d.action = 'ai_resumed'
          ON CONFLICT DO NOTHING",

@@ -392,11 +392,12 @@ impl ArchiveData {
 
     /// `human_decision`.
     fn human_decision(&self, idea: Uuid) -> Option<Decision> {
+        // As the database's read: the first of the idea's decisions of these actions,
+        // whoever wrote it (the platform's have no operator).
         self.decisions
             .iter()
-            .find(|d| {
+            .filter(|d| {
                 d.trade_idea_id == Some(idea)
-                    && d.operator.is_some()
                     && matches!(
                         d.action,
                         DecisionAction::HumanApproved
@@ -404,6 +405,7 @@ impl ArchiveData {
                             | DecisionAction::RiskRejected
                     )
             })
+            .min_by_key(|d| (d.occurred_at, d.id))
             .cloned()
     }
 
