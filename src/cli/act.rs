@@ -16,7 +16,7 @@ pub async fn status(target: &Target, out: Out) -> Result<(), Failure> {
     let store = open(target).await?;
     let risk = store.risk_shown().await?;
     let account = store.latest_account().await?;
-    let pending = store.pending().await?;
+    let pending = store.pending(None).await?;
     let now = Utc::now();
     let trading_day = TradingDay::UTC_MIDNIGHT;
     let captures = store.account_since(trading_day.start_of(now)).await?;

@@ -383,7 +383,7 @@ async fn read(store: &Store, cmd: Cmd) -> Result<Loaded, crate::store::Error> {
         ),
         Cmd::LoadIdeas(filter) => Loaded::Ideas {
             items: store.ideas(&filter).await?,
-            awaiting: store.awaiting(filter.symbol.as_deref()).await?,
+            awaiting: store.pending(filter.symbol.as_deref()).await?.count,
         },
         Cmd::LoadTimeline { filter, append } => Loaded::Timeline {
             page: store.timeline(&filter).await?,

@@ -391,6 +391,62 @@ impl fmt::Display for Flaw {
     }
 }
 
+/// Reading a row's columns into an entity: each read that fails records its flaw and gives
+/// a placeholder, and [`Reading::finish`] hands back the entity only when nothing failed —
+/// the placeholders never leave it.
+#[derive(Debug, Default)]
+pub struct Reading(Vec<Flaw>);
+
+impl Reading {
+    /// Records that `column` holds `holds`.
+    pub fn flaw(&mut self, column: impl Into<String>, holds: impl Into<String>) {
+        self.0.push(Flaw::new(column, holds));
+    }
+
+    /// A number column.
+    pub fn number(&mut self, column: &str, n: &Numeric) -> Decimal {
+        n.number().unwrap_or_else(|| {
+            self.flaw(column, n.to_string());
+            Decimal::ZERO
+        })
+    }
+
+    /// A price column, at [`PRICE_SCALE`] places.
+    pub fn price(&mut self, column: &str, n: &Numeric) -> Decimal {
+        price(self.number(column, n))
+    }
+
+    /// An array of prices, each at [`PRICE_SCALE`] places.
+    pub fn prices(&mut self, column: &str, a: &StoredArray<Numeric>) -> Vec<Decimal> {
+        a.read(column, |n| n.price().ok_or_else(|| n.to_string()))
+            .unwrap_or_else(|flaws| {
+                self.0.extend(flaws);
+                Vec::new()
+            })
+    }
+
+    /// A time column.
+    pub fn time(&mut self, column: &str, t: Stamp) -> DateTime<Utc> {
+        t.at().unwrap_or_else(|| {
+            self.flaw(column, t.to_string());
+            DateTime::UNIX_EPOCH
+        })
+    }
+
+    /// `value`, when every read went well; else the row `flagged` with every flaw.
+    pub fn finish<T>(
+        self,
+        value: T,
+        flagged: impl FnOnce(Vec<Flaw>) -> Flagged,
+    ) -> Result<T, Flagged> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(flagged(self.0))
+        }
+    }
+}
+
 /// A row that could not be made into its entity: listed where it belongs, flagged, with
 /// its id, every flaw, and its columns as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -613,6 +669,25 @@ mod tests {
         ] {
             assert_eq!(Stamp::from_postgres_micros(s.to_postgres_micros()), s);
         }
+    }
+
+    #[test]
+    fn a_reading_gives_its_value_only_when_every_column_read() {
+        let mut r = Reading::default();
+        let price = r.price("stop_loss", &Numeric::Number(dec("1.0841000001")));
+        assert_eq!(r.finish(price, |_| unreachable!()), Ok(dec("1.084100")));
+        let mut r = Reading::default();
+        let nan = r.number("confidence_score", &Numeric::NaN);
+        let at = r.time("created_at", Stamp::Infinity);
+        let flagged = |flaws| Flagged {
+            table: "trade_ideas",
+            id: Uuid::nil(),
+            flaws,
+            columns: Vec::new(),
+            at: None,
+        };
+        let refused = r.finish((nan, at), flagged).unwrap_err();
+        assert_eq!(refused.reason(), "confidence_score is NaN; created_at is ∞");
     }
 
     #[test]

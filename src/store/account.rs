@@ -183,11 +183,14 @@ impl Store {
         day_snapshots(&mut conn, from, None).await
     }
 
-    /// Ideas awaiting approval (index `idx_trade_ideas_status`).
-    pub async fn pending(&self) -> Result<Pending, Error> {
+    /// Ideas awaiting approval (of `symbol`, when given): the true number, whatever a
+    /// list's window holds (index `idx_trade_ideas_status`).
+    pub async fn pending(&self, symbol: Option<&str>) -> Result<Pending, Error> {
         let (count, oldest): (i64, Option<Stamp>) = sqlx::query_as(
-            "SELECT count(*), min(created_at) FROM trade_ideas WHERE status = 'needs_approval'",
+            "SELECT count(*), min(created_at) FROM trade_ideas
+              WHERE status = 'needs_approval' AND ($1::text IS NULL OR symbol = $1)",
         )
+        .bind(symbol.map(str::to_ascii_uppercase))
         .fetch_one(self.pool())
         .await
         .map_err(Error::Database)?;

@@ -1,7 +1,6 @@
 //! `trade_ideas`: reading ideas, and the human decisions on them.
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use sqlx::{Acquire as _, PgConnection};
 use uuid::Uuid;
 
@@ -12,7 +11,7 @@ use crate::domain::act::Act;
 use crate::domain::instrument::price_digits;
 use crate::domain::label::UnknownLabel;
 use crate::domain::numeric::AtDigits;
-use crate::domain::stored::{self, Flagged, Flaw, Listed, Numeric, Stamp, StoredArray};
+use crate::domain::stored::{self, Flagged, Flaw, Listed, Numeric, Reading, Stamp, StoredArray};
 use crate::domain::{DecisionAction, Direction, Idea, IdeaStatus};
 use crate::format::short;
 use crate::operator::Operator;
@@ -40,120 +39,42 @@ pub(crate) struct IdeaRow {
     updated_at: Stamp,
 }
 
-/// A price column read, or its flaw.
-fn price(column: &str, value: &Numeric) -> Result<Decimal, Vec<Flaw>> {
-    value
-        .price()
-        .ok_or_else(|| vec![Flaw::new(column, value.to_string())])
-}
-
-/// A time column read, or its flaw.
-fn time(column: &str, value: Stamp) -> Result<DateTime<Utc>, Vec<Flaw>> {
-    value
-        .at()
-        .ok_or_else(|| vec![Flaw::new(column, value.to_string())])
-}
-
-/// Every flaw of several reads.
-fn flaws<const N: usize>(reads: [Option<Vec<Flaw>>; N]) -> Vec<Flaw> {
-    reads.into_iter().flatten().flatten().collect()
-}
-
 impl IdeaRow {
     /// The idea, or the row flagged with every column it could not read.
     pub(crate) fn listed(self) -> Listed<Idea> {
-        let direction = self.direction.parse::<Direction>();
-        let status = self.status.parse::<IdeaStatus>();
-        let entry_price = self
-            .entry_price
-            .as_ref()
-            .map(|p| price("entry_price", p))
-            .transpose();
-        let entry_range = self
-            .entry_range
-            .as_ref()
-            .map(|r| r.read("entry_range", |p| p.price().ok_or_else(|| p.to_string())))
-            .transpose();
-        let stop_loss = price("stop_loss", &self.stop_loss);
-        let take_profit = self
-            .take_profit
-            .read("take_profit", |p| p.price().ok_or_else(|| p.to_string()));
-        let confidence = self.confidence_score.number().ok_or_else(|| {
-            vec![Flaw::new(
-                "confidence_score",
-                self.confidence_score.to_string(),
-            )]
+        let mut r = Reading::default();
+        let direction = self.direction.parse().unwrap_or_else(|_| {
+            r.flaw("direction", format!("{:?}", self.direction));
+            Direction::Buy
         });
-        let created_at = time("created_at", self.created_at);
-        let updated_at = time("updated_at", self.updated_at);
-        match (
+        let status = self.status.parse().unwrap_or_else(|_| {
+            r.flaw("status", format!("{:?}", self.status));
+            IdeaStatus::Waiting
+        });
+        let idea = Idea {
+            id: self.id,
+            symbol: self.symbol.clone(),
             direction,
+            entry_price: self.entry_price.as_ref().map(|p| r.price("entry_price", p)),
+            entry_range: self
+                .entry_range
+                .as_ref()
+                .map(|a| r.prices("entry_range", a)),
+            stop_loss: r.price("stop_loss", &self.stop_loss),
+            take_profit: r.prices("take_profit", &self.take_profit),
+            expected_hold: self.expected_hold.clone(),
+            rationale: self.rationale.clone(),
+            confidence_score: r.number("confidence_score", &self.confidence_score),
             status,
-            entry_price,
-            entry_range,
-            stop_loss,
-            take_profit,
-            confidence,
-            created_at,
-            updated_at,
-        ) {
-            (
-                Ok(direction),
-                Ok(status),
-                Ok(entry_price),
-                Ok(entry_range),
-                Ok(stop_loss),
-                Ok(take_profit),
-                Ok(confidence_score),
-                Ok(created_at),
-                Ok(updated_at),
-            ) => Listed::Read(Idea {
-                id: self.id,
-                symbol: self.symbol,
-                direction,
-                entry_price,
-                entry_range,
-                stop_loss,
-                take_profit,
-                expected_hold: self.expected_hold,
-                rationale: self.rationale,
-                confidence_score,
-                status,
-                strategy_id: self.strategy_id,
-                strategy_name: self.strategy_name,
-                snapshot_ref: self.snapshot_ref,
-                created_at,
-                updated_at,
-            }),
-            (
-                direction,
-                status,
-                entry_price,
-                entry_range,
-                stop_loss,
-                take_profit,
-                confidence,
-                created_at,
-                updated_at,
-            ) => {
-                let mut all = flaws([
-                    direction
-                        .err()
-                        .map(|_| vec![Flaw::new("direction", format!("{:?}", self.direction))]),
-                    status
-                        .err()
-                        .map(|_| vec![Flaw::new("status", format!("{:?}", self.status))]),
-                    entry_price.err(),
-                    entry_range.err(),
-                    stop_loss.err(),
-                    take_profit.err(),
-                    confidence.err(),
-                    created_at.err(),
-                    updated_at.err(),
-                ]);
-                all.dedup();
-                Listed::Flagged(self.flagged(all))
-            }
+            strategy_id: self.strategy_id,
+            strategy_name: self.strategy_name.clone(),
+            snapshot_ref: self.snapshot_ref,
+            created_at: r.time("created_at", self.created_at),
+            updated_at: r.time("updated_at", self.updated_at),
+        };
+        match r.finish(idea, |flaws| self.flagged(flaws)) {
+            Ok(idea) => Listed::Read(idea),
+            Err(flagged) => Listed::Flagged(flagged),
         }
     }
 
@@ -264,19 +185,6 @@ impl Store {
         .await
         .map_err(Error::Database)?;
         Ok(rows.into_iter().map(IdeaRow::listed).collect())
-    }
-
-    /// How many ideas await approval (of `symbol`, when given): the true number, whatever
-    /// a list's window holds (index `idx_trade_ideas_status`).
-    pub async fn awaiting(&self, symbol: Option<&str>) -> Result<i64, Error> {
-        sqlx::query_scalar(
-            "SELECT count(*) FROM trade_ideas
-              WHERE status = 'needs_approval' AND ($1::text IS NULL OR symbol = $1)",
-        )
-        .bind(symbol.map(str::to_ascii_uppercase))
-        .fetch_one(self.pool())
-        .await
-        .map_err(Error::Database)
     }
 
     /// One idea, or its row flagged when it cannot be read.

@@ -19,7 +19,6 @@
 //!   `idx_decision_history_action_occurred`; orders open then: `idx_executions_state_requested`.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rust_decimal::Decimal;
 use serde_json::Value;
 use sqlx::{Acquire as _, PgConnection};
 use uuid::Uuid;
@@ -36,7 +35,7 @@ use crate::domain::replay::{
     self, AccountSource, CalendarRow, Candle, Change, Decided, Execution, Flip, Headline,
     IndicatorReading, Macd, Market, Moment, Seen, Timeframe, TimeframeChoice,
 };
-use crate::domain::stored::{Flagged, Flaw, Listed, Numeric, Stamp, StoredArray};
+use crate::domain::stored::{Flagged, Listed, Numeric, Reading, Stamp, StoredArray};
 use crate::domain::{
     AccountSnapshot, CalendarEvent, Decision, Idea, Impact, Replay, RiskConfig, Strategy,
     TradingDay,
@@ -61,48 +60,18 @@ struct CandleRow {
     volume: i32,
 }
 
-/// `column`'s number, or its flaw.
-fn number(flaws: &mut Vec<Flaw>, column: &str, n: &Numeric) -> Decimal {
-    n.number().unwrap_or_else(|| {
-        flaws.push(Flaw::new(column, n.to_string()));
-        Decimal::ZERO
-    })
-}
-
-/// `column`'s time, or its flaw.
-fn time(flaws: &mut Vec<Flaw>, column: &str, t: Stamp) -> DateTime<Utc> {
-    t.at().unwrap_or_else(|| {
-        flaws.push(Flaw::new(column, t.to_string()));
-        DateTime::UNIX_EPOCH
-    })
-}
-
-/// `value` when `flaws` is empty; else the row flagged (the placeholders `number` and
-/// `time` put in for flawed columns never leave this function).
-fn checked<T>(
-    value: T,
-    flaws: Vec<Flaw>,
-    flagged: impl FnOnce(Vec<Flaw>) -> Flagged,
-) -> Result<T, Flagged> {
-    if flaws.is_empty() {
-        Ok(value)
-    } else {
-        Err(flagged(flaws))
-    }
-}
-
 impl CandleRow {
     fn read(&self) -> Result<Candle, Flagged> {
-        let mut f = Vec::new();
+        let mut f = Reading::default();
         let candle = Candle {
-            captured_at: time(&mut f, "captured_at", self.captured_at),
-            open: number(&mut f, "open", &self.open),
-            high: number(&mut f, "high", &self.high),
-            low: number(&mut f, "low", &self.low),
-            close: number(&mut f, "close", &self.close),
+            captured_at: f.time("captured_at", self.captured_at),
+            open: f.number("open", &self.open),
+            high: f.number("high", &self.high),
+            low: f.number("low", &self.low),
+            close: f.number("close", &self.close),
             volume: self.volume,
         };
-        checked(candle, f, |flaws| Flagged {
+        f.finish(candle, |flaws| Flagged {
             table: "snapshot_market",
             id: self.id,
             flaws,
@@ -134,9 +103,9 @@ struct IndicatorRow {
 
 impl IndicatorRow {
     fn read(&self) -> Result<IndicatorReading, Flagged> {
-        let mut f = Vec::new();
+        let mut f = Reading::default();
         let mut optional =
-            |column: &str, n: &Option<Numeric>| n.as_ref().map(|n| number(&mut f, column, n));
+            |column: &str, n: &Option<Numeric>| n.as_ref().map(|n| f.number(column, n));
         let rsi_14 = optional("rsi_14", &self.rsi_14);
         let sma_50 = optional("sma_50", &self.sma_50);
         let sma_200 = optional("sma_200", &self.sma_200);
@@ -154,10 +123,10 @@ impl IndicatorRow {
                 .and_then(|m| serde_json::from_str::<Value>(&m.0).ok())
                 .as_ref()
                 .and_then(Macd::from_json),
-            captured_at: time(&mut f, "captured_at", self.captured_at),
+            captured_at: f.time("captured_at", self.captured_at),
         };
         let shown = |n: &Option<Numeric>| n.as_ref().map_or("—".to_string(), ToString::to_string);
-        checked(reading, f, |flaws| Flagged {
+        f.finish(reading, |flaws| Flagged {
             table: "snapshot_indicators",
             id: self.id,
             flaws,
@@ -194,10 +163,10 @@ struct CalendarEventRow {
 
 impl CalendarEventRow {
     fn read(&self) -> Result<CalendarRow, Flagged> {
-        let mut f = Vec::new();
+        let mut f = Reading::default();
         let row = CalendarRow {
             event: CalendarEvent {
-                event_time: time(&mut f, "event_time", self.event_time),
+                event_time: f.time("event_time", self.event_time),
                 currency: self.currency.clone(),
                 // An impact the collector spelled some other way is shown as high, as the
                 // Gate reads it (src/store/approve.rs): the news rule errs on the side of
@@ -208,9 +177,9 @@ impl CalendarEventRow {
             previous: self.previous_value.clone(),
             forecast: self.forecast_value.clone(),
             actual: self.actual_value.clone(),
-            captured_at: time(&mut f, "captured_at", self.captured_at),
+            captured_at: f.time("captured_at", self.captured_at),
         };
-        checked(row, f, |flaws| Flagged {
+        f.finish(row, |flaws| Flagged {
             table: "snapshot_calendar",
             id: self.id,
             flaws,
@@ -239,22 +208,24 @@ struct HeadlineRow {
 
 impl HeadlineRow {
     fn read(&self) -> Result<Headline, Flagged> {
-        let mut f = Vec::new();
+        let mut f = Reading::default();
         let symbols = self
             .symbols
             .read("symbols", |s| Ok(s.clone()))
             .unwrap_or_else(|flaws| {
-                f.extend(flaws);
+                for flaw in flaws {
+                    f.flaw(flaw.column, flaw.holds);
+                }
                 Vec::new()
             });
         let headline = Headline {
-            published_at: time(&mut f, "published_at", self.published_at),
+            published_at: f.time("published_at", self.published_at),
             source: self.source.clone(),
             headline: self.headline.clone(),
             symbols,
-            captured_at: time(&mut f, "captured_at", self.captured_at),
+            captured_at: f.time("captured_at", self.captured_at),
         };
-        checked(headline, f, |flaws| Flagged {
+        f.finish(headline, |flaws| Flagged {
             table: "snapshot_news",
             id: self.id,
             flaws,
@@ -294,22 +265,19 @@ struct ExecutionRow {
 
 impl ExecutionRow {
     fn read(&self) -> Result<Execution, Flagged> {
-        let mut f = Vec::new();
-        let fill_price = self
-            .fill_price
-            .as_ref()
-            .map(|p| number(&mut f, "fill_price", p));
+        let mut f = Reading::default();
+        let fill_price = self.fill_price.as_ref().map(|p| f.number("fill_price", p));
         let execution = Execution {
             id: self.id,
-            lot_size: number(&mut f, "lot_size", &self.lot_size),
+            lot_size: f.number("lot_size", &self.lot_size),
             requested_by: self.requested_by.clone(),
-            requested_at: time(&mut f, "requested_at", self.requested_at),
+            requested_at: f.time("requested_at", self.requested_at),
             state: self.state.clone(),
             broker_order_id: self.broker_order_id.clone(),
             fill_price,
-            updated_at: time(&mut f, "updated_at", self.updated_at),
+            updated_at: f.time("updated_at", self.updated_at),
         };
-        checked(execution, f, |flaws| Flagged {
+        f.finish(execution, |flaws| Flagged {
             table: "tradedesk.executions",
             id: self.id,
             flaws,

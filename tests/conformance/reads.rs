@@ -228,7 +228,7 @@ async fn the_ideas_title_says_how_many_wait_whatever_the_window_holds() {
     };
     let items = store.ideas(&filter).await.unwrap();
     assert_eq!(items.len(), 200);
-    let awaiting = store.awaiting(None).await.unwrap();
+    let awaiting = store.pending(None).await.unwrap().count;
     assert_eq!(awaiting, 205);
     let mut app = app_at(Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap());
     app.update(Msg::Loaded(Loaded::Ideas { items, awaiting }));
@@ -259,7 +259,7 @@ async fn the_console_draws_the_platforms_rows_at_80x24() {
             .count(),
         2
     );
-    let awaiting = store.awaiting(None).await.unwrap();
+    let awaiting = store.pending(None).await.unwrap().count;
     app.update(Msg::Loaded(Loaded::Ideas { items, awaiting }));
     let page = store
         .timeline(&TimelineFilter {
@@ -554,7 +554,7 @@ async fn read_everything(store: &Store) {
         })
         .await
         .expect("ideas list");
-    let awaiting = store.awaiting(None).await.expect("the count");
+    let awaiting = store.pending(None).await.expect("the count").count;
     assert_eq!(
         awaiting as usize,
         ideas.iter().filter(|i| i.awaits_approval()).count(),
@@ -604,7 +604,6 @@ async fn read_everything(store: &Store) {
         .account_since(now - chrono::Duration::days(400_000))
         .await
         .expect("the day's captures");
-    store.pending().await.expect("pending");
     store
         .strategy_days(now - chrono::Duration::days(400_000))
         .await
