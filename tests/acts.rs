@@ -506,3 +506,49 @@ async fn a_halt_never_deadlocks_with_the_engine_executing_an_idea() {
     assert_eq!(status_of(&pool, &idea).await, "waiting", "never executed");
     assert_eq!(status_of(&pool, &other).await, "halted_by_risk");
 }
+
+#[tokio::test]
+async fn the_consoles_act_connections_are_made_ready_without_writing_and_halt_as_any() {
+    let (_db, store, pool) = ready().await;
+    store.resume(&ann(), "").await.unwrap();
+    let store = store.with_act_connections();
+    // Opening them readies each: the halt's statements prepared with the types its binds
+    // send, one ai_halted row inserted and rolled back with its seal fired at once.
+    store.ready_acts().await;
+    let ready: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(ready >= 2, "the act connections are open ({ready})");
+    assert_eq!(history(&pool).await.len(), 1, "only the resume is recorded");
+    let head: i64 = sqlx::query_scalar(
+        "SELECT last_seq FROM tradedesk.audit_heads WHERE chained_table = 'decision_history'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(head, 1, "the rolled-back row took no seq");
+
+    let waiting = insert_idea(&pool, "waiting").await.unwrap();
+    let executed = insert_idea(&pool, "auto_executed").await.unwrap();
+    execution(&pool, &executed, "pending").await;
+    let halted = store.halt("", &ann(), false).await.unwrap();
+    assert_eq!((halted.ideas_halted, halted.executions_cancelled), (1, 1));
+    assert_eq!(halted.reason, "halted by ann@desk");
+    assert_eq!(status_of(&pool, &waiting).await, "halted_by_risk");
+    assert_eq!(status_of(&pool, &executed).await, "halted_by_risk");
+    let rows = history(&pool).await;
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    assert_eq!(rows[1].0, "ai_halted");
+    let verified = tradedesk::store::audit::verify(&store, &[]).await.unwrap();
+    assert!(
+        verified.iter().all(|v| v.problem.is_none()),
+        "{verified:#?}"
+    );
+    // A second halt on the same connections finds the switch off.
+    assert!(store.halt("", &ann(), false).await.unwrap().already_halted);
+    store.disconnect().await;
+}

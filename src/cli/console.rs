@@ -14,9 +14,9 @@ use crate::sim::engine as sim;
 use crate::store::auth::{REFUSED, SESSION_LENGTH, SessionToken};
 use crate::store::{ErrorCode, Store, Target};
 
-/// The console's connections: one for the listener, the rest for reads and acts, opened
-/// as they are needed.
-const CONNECTIONS: u32 = 3;
+/// The console's connections besides the acts' (store::acts): one for the listener and
+/// three for the panes' reads, all opened at once as it starts.
+const CONNECTIONS: u32 = 4;
 
 /// Logs go to a file, never to the terminal the console draws on.
 fn start_logging() -> Option<std::path::PathBuf> {
@@ -216,7 +216,7 @@ pub async fn run(target: &Target, config: &Config, read_only: bool) -> Result<()
             (store, demo)
         }
         // Anyone else's database: never simulated.
-        Target::Url { .. } => (Store::open(target, CONNECTIONS).await?, None),
+        Target::Url { .. } => (Store::open_all(target, CONNECTIONS).await?, None),
     };
     let who = match who_acts(&store, target, read_only).await {
         Ok(who) => who,
@@ -227,13 +227,14 @@ pub async fn run(target: &Target, config: &Config, read_only: bool) -> Result<()
             return Err(failure);
         }
     };
-    let mut app = App::new(
-        who.shown,
-        target.describe(),
-        read_only || who.read_only.is_some(),
-        keymap,
-        Utc::now(),
-    );
+    let read_only = read_only || who.read_only.is_some();
+    // Acts run on connections of their own, kept ready for them (store::acts).
+    let store = if read_only {
+        store
+    } else {
+        store.with_act_connections()
+    };
+    let mut app = App::new(who.shown, target.describe(), read_only, keymap, Utc::now());
     app.role = who.operator.role();
     app.read_only_why = who.read_only;
     let (operator, session) = (who.operator, who.session);

@@ -92,7 +92,7 @@ pub async fn run(
     let result = event_loop(&mut terminal, &source, &mut app, theme, &operator, session).await;
     leave();
     if let Source::Database(store) = &source
-        && tokio::time::timeout(CLOSE_WITHIN, store.pool().close())
+        && tokio::time::timeout(CLOSE_WITHIN, store.disconnect())
             .await
             .is_err()
     {
@@ -160,6 +160,7 @@ async fn event_loop(
     };
     let size = terminal.size()?;
     // The first read happens when the listener reports Connected.
+    let mut acts_ready = false;
     let mut pending = vec![Msg::Resize {
         list_rows: list_rows(size.width, size.height),
         width: size.width,
@@ -179,6 +180,18 @@ async fn event_loop(
         // Finished commands have sent their message; let their handles go.
         while looping.tasks.try_join_next().is_some() {}
         terminal.draw(|frame| view::draw(app, &theme, frame))?;
+        // Once the first ideas are on screen (start-up is not slowed by it), the act
+        // connections open and are made ready, so the first act is as quick as any.
+        if !acts_ready
+            && app.ideas_awaiting.is_some()
+            && let Source::Database(store) = source
+        {
+            acts_ready = true;
+            if !app.read_only {
+                let store = store.clone();
+                looping.tasks.spawn(async move { store.ready_acts().await });
+            }
+        }
         let flush_at = looping.flush_at;
         let msg = tokio::select! {
             event = events.next() => match event {

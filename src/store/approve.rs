@@ -73,13 +73,14 @@ impl Store {
         lot: Lot,
         operator: &Operator,
     ) -> Result<Approval, Error> {
-        let mut tx = self.pool().begin().await.map_err(Error::Database)?;
+        let mut tx = self.acts().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         // Serialise with every other approval and halt.
         let config = risk::lock(conn).await?.config;
-        let idea = ideas::fetch(conn, id, true).await?;
+        let (idea, now) = ideas::fetch_locked_with_clock(conn, id).await?;
         ideas::ensure_awaiting_approval(conn, &idea).await?;
-        let context = load_context(conn, idea, config, None).await?;
+        // Judged at the clock read once both locks were granted.
+        let context = load_context(conn, idea, config, Some(now)).await?;
         let report = context.judge(lot, Purpose::HumanApproval);
         let idea = &context.idea;
         let approval = if report.passed() {

@@ -250,29 +250,7 @@ impl Store {
     /// The user of a session still valid (not ended, not expired, the user still active),
     /// with their role as it is now.
     pub async fn session(&self, token: &str) -> Result<Option<SessionUser>, Error> {
-        let mut conn = self.pool().acquire().await.map_err(Error::Database)?;
-        // A session another writer made endless (`infinity`) reads as the latest time.
-        let row: Option<(Uuid, String, crate::domain::stored::Stamp)> = sqlx::query_as(
-            "SELECT u.id, u.email, s.expires_at
-               FROM tradedesk.sessions s JOIN users u ON u.id = s.user_id
-              WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > now()
-                AND u.is_active",
-        )
-        .bind(token_hash(token))
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(Error::Database)?;
-        let Some((id, email, expires_at)) = row else {
-            return Ok(None);
-        };
-        let expires_at = expires_at.at().unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let (role, roles_granted) = role_of(&mut conn, id).await?;
-        Ok(Some(SessionUser {
-            email,
-            role,
-            expires_at,
-            roles_granted,
-        }))
+        session_on(self.pool(), token).await
     }
 
     /// Who does `act` now from a console opened by `operator` with `session`: the
@@ -290,7 +268,11 @@ impl Store {
         let Some(SessionToken(token)) = session else {
             return Ok(operator.clone());
         };
-        match self.session(token).await?.and_then(|user| user.operator()) {
+        // On the act connections, as part of the act: never queued behind a pane's read.
+        match session_on(self.acts(), token)
+            .await?
+            .and_then(|user| user.operator())
+        {
             Some(now) => Ok(now),
             None if act.is_halt() => Operator::with_role(operator.as_str(), Role::Viewer)
                 .ok_or_else(|| Error::Unauthorized(SESSION_ENDED.into())),
@@ -437,6 +419,33 @@ impl Store {
             after: role,
         })
     }
+}
+
+/// The session of `token` if it is open, read on `pool`.
+async fn session_on(pool: &sqlx::PgPool, token: &str) -> Result<Option<SessionUser>, Error> {
+    let mut conn = pool.acquire().await.map_err(Error::Database)?;
+    // A session another writer made endless (`infinity`) reads as the latest time.
+    let row: Option<(Uuid, String, crate::domain::stored::Stamp)> = sqlx::query_as(
+        "SELECT u.id, u.email, s.expires_at
+           FROM tradedesk.sessions s JOIN users u ON u.id = s.user_id
+          WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > now()
+            AND u.is_active",
+    )
+    .bind(token_hash(token))
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(Error::Database)?;
+    let Some((id, email, expires_at)) = row else {
+        return Ok(None);
+    };
+    let expires_at = expires_at.at().unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let (role, roles_granted) = role_of(&mut conn, id).await?;
+    Ok(Some(SessionUser {
+        email,
+        role,
+        expires_at,
+        roles_granted,
+    }))
 }
 
 /// A user's role now, and whether any role has been granted (before the first grant every

@@ -38,6 +38,43 @@ pub async fn connect(target: &Target, max_connections: u32) -> Result<PgPool, Er
     open(target, target.options(), max_connections).await
 }
 
+/// As [`connect`], for a program about to use every connection at once (the console's
+/// panes are read together as it opens): all `max_connections` open at once, beside the
+/// probe, and are kept (no idle timeout, no lifetime), instead of one after another as
+/// each is first needed (about 5 ms each on loopback).
+pub async fn connect_all(target: &Target, max_connections: u32) -> Result<PgPool, Error> {
+    ensure_server(target).await?;
+    let options = target.options();
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_lazy_with(options.clone());
+    let opening = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            futures::future::join_all((0..max_connections).map(|_| pool.acquire())).await;
+        }
+    });
+    if let Err(e) = probe(target, &options).await {
+        opening.abort();
+        return Err(e);
+    }
+    Ok(pool)
+}
+
+/// One plain connection, closed at once: a pool would retry a server that refuses
+/// connections until it times out, and then report only the time-out.
+async fn probe(target: &Target, options: &PgConnectOptions) -> Result<(), Error> {
+    let probe = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(options))
+        .await
+        .map_err(|_| unreachable(target, "no answer within 10 seconds".into()))?
+        .map_err(|e| classify(target, options.get_database(), e))?;
+    probe.close().await.ok();
+    Ok(())
+}
+
 /// Opens a pool with `options` on the target's server, which must be running (see
 /// [`ensure_server`]).
 pub(crate) async fn open(
@@ -45,15 +82,12 @@ pub(crate) async fn open(
     options: PgConnectOptions,
     max_connections: u32,
 ) -> Result<PgPool, Error> {
-    // One plain connection first: a pool would retry a refused password until it times
-    // out and then report only the time-out.
-    let probe = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
-        .await
-        .map_err(|_| unreachable(target, "no answer within 10 seconds".into()))?
-        .map_err(|e| classify(target, options.get_database(), e))?;
-    probe.close().await.ok();
+    probe(target, &options).await?;
     PgPoolOptions::new()
         .max_connections(max_connections)
+        // The connections are opened for this command and used at once: no round trip to
+        // test each before use (the console's, kept for hours, are tested).
+        .test_before_acquire(false)
         .acquire_timeout(CONNECT_TIMEOUT)
         .connect_with(options.clone())
         .await

@@ -18,6 +18,30 @@ pub const MANUAL_HALT: &str = "fail:manual_halt";
 /// How many ids of each kind the halt's row names before it only counts the rest.
 const NAMED: usize = 5;
 
+// The halt's statements, prepared ahead on the console's act connections (`store::acts`)
+// with the types bound below: `$1` the halt's time (`None`: now), for SWITCH_OFF `$1` the
+// reason and `$2` the time.
+pub(crate) const SWEEP_WAITING: &str = "
+    UPDATE trade_ideas SET status = 'halted_by_risk', updated_at = coalesce($1, now())
+     WHERE id IN (SELECT id FROM trade_ideas WHERE status = 'waiting'
+                   FOR NO KEY UPDATE SKIP LOCKED)
+ RETURNING id";
+pub(crate) const PULL_PENDING: &str = "
+    WITH pulled AS (
+        UPDATE tradedesk.executions SET state = 'cancelled', updated_at = coalesce($1, now())
+         WHERE state = 'pending'
+     RETURNING id, trade_idea_id
+    ), stopped AS (
+        UPDATE trade_ideas i SET status = 'halted_by_risk', updated_at = coalesce($1, now())
+          FROM pulled p
+         WHERE i.id = p.trade_idea_id AND i.status = 'auto_executed'
+    )
+    SELECT id FROM pulled";
+pub(crate) const SWITCH_OFF: &str = "
+    UPDATE risk_config SET ai_trading_enabled = false, last_halt_reason = $1,
+                           updated_at = coalesce($2, now())
+     WHERE id";
+
 /// Who halts, and when: an operator now, or a limit of the platform at its time.
 pub(crate) struct HaltBy<'a> {
     /// `None` for the platform (a limit halted it): its rows carry no operator.
@@ -100,7 +124,7 @@ impl Store {
     ) -> Result<Halted, Error> {
         operator.may(Act::Halt)?;
         super::retrying(|| async {
-            let mut tx = self.pool().begin().await.map_err(Error::Database)?;
+            let mut tx = self.acts().begin().await.map_err(Error::Database)?;
             let conn = tx.acquire().await.map_err(Error::Database)?;
             // The switch alone: no limit a writer made unreadable can stop the kill switch.
             let current = risk::lock_switch(conn).await?;
@@ -115,7 +139,7 @@ impl Store {
     /// Switches AI trading back on: a human act, recorded with its operator.
     pub async fn resume(&self, operator: &Operator, note: &str) -> Result<Resumed, Error> {
         operator.may(Act::Resume)?;
-        let mut tx = self.pool().begin().await.map_err(Error::Database)?;
+        let mut tx = self.acts().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let current = risk::lock(conn).await?;
         let resumed = resume_locked(conn, &current, operator, note).await?;
@@ -185,16 +209,11 @@ async fn sweep_waiting_ideas(
     conn: &mut PgConnection,
     at: Option<DateTime<Utc>>,
 ) -> Result<Vec<Uuid>, Error> {
-    let mut ids: Vec<Uuid> = sqlx::query_scalar(
-        "UPDATE trade_ideas SET status = 'halted_by_risk', updated_at = coalesce($1, now())
-          WHERE id IN (SELECT id FROM trade_ideas WHERE status = 'waiting'
-                        FOR NO KEY UPDATE SKIP LOCKED)
-      RETURNING id",
-    )
-    .bind(at)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(Error::Database)?;
+    let mut ids: Vec<Uuid> = sqlx::query_scalar(SWEEP_WAITING)
+        .bind(at)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(Error::Database)?;
     ids.sort_unstable();
     Ok(ids)
 }
@@ -210,22 +229,11 @@ async fn pull_pending_orders(
     conn: &mut PgConnection,
     at: Option<DateTime<Utc>>,
 ) -> Result<Vec<Uuid>, Error> {
-    let mut ids: Vec<Uuid> = sqlx::query_scalar(
-        "WITH pulled AS (
-             UPDATE tradedesk.executions SET state = 'cancelled', updated_at = coalesce($1, now())
-              WHERE state = 'pending'
-          RETURNING id, trade_idea_id
-         ), stopped AS (
-             UPDATE trade_ideas i SET status = 'halted_by_risk', updated_at = coalesce($1, now())
-               FROM pulled p
-              WHERE i.id = p.trade_idea_id AND i.status = 'auto_executed'
-         )
-         SELECT id FROM pulled",
-    )
-    .bind(at)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(Error::Database)?;
+    let mut ids: Vec<Uuid> = sqlx::query_scalar(PULL_PENDING)
+        .bind(at)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(Error::Database)?;
     ids.sort_unstable();
     Ok(ids)
 }
@@ -237,16 +245,12 @@ async fn switch_off(
     stopped: &Stopped,
     by: &HaltBy<'_>,
 ) -> Result<(), Error> {
-    sqlx::query(
-        "UPDATE risk_config SET ai_trading_enabled = false, last_halt_reason = $1,
-                                updated_at = coalesce($2, now())
-          WHERE id",
-    )
-    .bind(reason)
-    .bind(by.at)
-    .execute(&mut *conn)
-    .await
-    .map_err(Error::Database)?;
+    sqlx::query(SWITCH_OFF)
+        .bind(reason)
+        .bind(by.at)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::Database)?;
     let said = by.rationale.unwrap_or(reason);
     let rationale = if stopped.is_empty() {
         said.to_string()

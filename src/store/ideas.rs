@@ -1,7 +1,7 @@
 //! `trade_ideas`: reading ideas, and the human decisions on them.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Acquire as _, PgConnection};
+use sqlx::{Acquire as _, FromRow as _, PgConnection, Row as _};
 use uuid::Uuid;
 
 use super::Store;
@@ -219,7 +219,7 @@ impl Store {
         reason: &str,
         operator: &Operator,
     ) -> Result<Rejected, Error> {
-        let mut tx = self.pool().begin().await.map_err(Error::Database)?;
+        let mut tx = self.acts().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let row: Option<HeadRow> = sqlx::query_as(
             "SELECT id, symbol, status::text AS status, strategy_id, snapshot_ref, confidence_score
@@ -296,6 +296,31 @@ pub(crate) async fn fetch_listed(
         what: "trade idea",
         id: id.to_string(),
     })
+}
+
+/// The idea locked for a decision, and the database's clock once the lock was granted
+/// (one statement: the locked row is read in full before the clock, a MATERIALIZED CTE,
+/// so a wait for the lock comes before the time; `now()` would be the transaction's start).
+pub(crate) async fn fetch_locked_with_clock(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<(Idea, DateTime<Utc>), Error> {
+    let sql = format!(
+        "WITH locked AS MATERIALIZED ({SELECT} WHERE i.id = $1 FOR NO KEY UPDATE OF i)
+         SELECT locked.*, clock_timestamp() AS clock FROM locked"
+    );
+    let row: Option<sqlx::postgres::PgRow> = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(Error::Database)?;
+    let row = row.ok_or_else(|| Error::NotFound {
+        what: "trade idea",
+        id: id.to_string(),
+    })?;
+    let clock: DateTime<Utc> = row.try_get("clock").map_err(Error::Database)?;
+    let idea = IdeaRow::from_row(&row).map_err(Error::Database)?;
+    Ok((readable(idea.listed())?, clock))
 }
 
 /// What a decision on an idea needs of it: which it is, and where it is in its life.

@@ -106,7 +106,7 @@ impl Store {
                 "nothing to change: give FIELD=VALUE, e.g. max_lot_size=0.50".into(),
             ));
         }
-        let mut tx = self.pool().begin().await.map_err(Error::Database)?;
+        let mut tx = self.acts().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let shown = lock_shown(conn).await?;
         let switch = shown.switch.clone();

@@ -126,7 +126,8 @@ async fn session(store: &Store, report: &mut impl FnMut(Event) -> bool) -> Resul
 
 /// Asks the database to answer every few seconds; says why when it does not.
 async fn heartbeat(store: Store, lost: tokio::sync::oneshot::Sender<String>) {
-    let mut tick = tokio::time::interval(HEARTBEAT);
+    // The first beat a period after listening starts: the panes are being read then.
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
     loop {
         tick.tick().await;
         let ping = tokio::time::timeout(HEARTBEAT_TIMEOUT, store.ping()).await;

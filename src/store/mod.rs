@@ -5,6 +5,7 @@
 //! channel. The console and the CLI call the same functions.
 
 pub mod account;
+pub mod acts;
 pub mod approve;
 pub mod archive;
 pub mod archive_audit;
@@ -75,13 +76,25 @@ pub(crate) const LAST_CLOSE: &str = "
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: PgPool,
+    /// Where acts run: the console's own connections kept ready for them
+    /// ([`Store::with_act_connections`]); elsewhere the same pool as the reads.
+    acts: PgPool,
 }
 
 impl Store {
     /// Connects and checks that every migration is applied, so that no act runs against
     /// a schema without its safeguards.
     pub async fn open(target: &Target, max_connections: u32) -> Result<Store, Error> {
-        let pool = connect::connect(target, max_connections).await?;
+        Store::checked(target, connect::connect(target, max_connections).await?).await
+    }
+
+    /// As [`Store::open`], every connection opened at once and kept: for the console
+    /// ([`connect::connect_all`]).
+    pub async fn open_all(target: &Target, max_connections: u32) -> Result<Store, Error> {
+        Store::checked(target, connect::connect_all(target, max_connections).await?).await
+    }
+
+    async fn checked(target: &Target, pool: PgPool) -> Result<Store, Error> {
         let pending = migrate::status(&pool)
             .await?
             .iter()
@@ -93,16 +106,29 @@ impl Store {
                 pending,
             });
         }
-        Ok(Store { pool })
+        Ok(Store::from_pool(pool))
     }
 
     /// A store over a pool `setup::prepare` has just brought to this tradedesk's schema.
     pub fn from_pool(pool: PgPool) -> Store {
-        Store { pool }
+        Store {
+            acts: pool.clone(),
+            pool,
+        }
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Closes every connection (the server sees them end, not reset).
+    pub async fn disconnect(&self) {
+        futures::join!(self.pool.close(), self.acts.close());
+    }
+
+    /// The connections the acts run on.
+    pub(crate) fn acts(&self) -> &PgPool {
+        &self.acts
     }
 
     /// Asks the database to answer.

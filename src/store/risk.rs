@@ -192,15 +192,18 @@ pub(crate) async fn lock_shown(conn: &mut PgConnection) -> Result<RiskShown, Err
     })
 }
 
+/// The kill switch's lock (its statement is prepared ahead on the console's act
+/// connections, `store::acts`).
+pub(crate) const LOCK_SWITCH: &str =
+    "SELECT ai_trading_enabled, last_halt_reason FROM risk_config WHERE id FOR UPDATE";
+
 /// The switch alone, locked until the transaction ends (the lock every act takes first):
 /// the kill switch reads nothing a writer could have made unreadable.
 pub async fn lock_switch(conn: &mut PgConnection) -> Result<Switch, Error> {
-    let row: Option<(bool, Option<String>)> = sqlx::query_as(
-        "SELECT ai_trading_enabled, last_halt_reason FROM risk_config WHERE id FOR UPDATE",
-    )
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(Error::Database)?;
+    let row: Option<(bool, Option<String>)> = sqlx::query_as(LOCK_SWITCH)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(Error::Database)?;
     let (ai_trading_enabled, last_halt_reason) = row.ok_or_else(missing)?;
     Ok(Switch {
         ai_trading_enabled,

@@ -301,7 +301,7 @@ impl Store {
         operator: &Operator,
     ) -> Result<(Strategy, bool), Error> {
         operator.may(Act::ToggleStrategy)?;
-        let mut tx = self.pool().begin().await.map_err(Error::Database)?;
+        let mut tx = self.acts().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let before = fetch(conn, id, Lock::Edit).await?;
         if before.is_active == active {
@@ -323,7 +323,7 @@ impl Store {
     /// Deletes a strategy no idea or decision refers to; otherwise says to disable it.
     pub async fn delete_strategy(&self, id: Uuid, operator: &Operator) -> Result<Strategy, Error> {
         operator.may(Act::EditStrategy)?;
-        let mut tx = self.pool().begin().await.map_err(Error::Database)?;
+        let mut tx = self.acts().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let before = fetch(conn, id, Lock::Delete).await?;
         let (ideas, decisions): (i64, i64) = sqlx::query_as(
