@@ -399,15 +399,22 @@ async fn main() {
     };
     println!("the halt's statements in the console (its log, p50) beside the bare halt's (p50):");
     for ((_, name), samples) in HALT_STATEMENTS.iter().zip(&mut logged) {
-        let floor = match *name {
-            "UPDATE risk_config" => format!("   bare {:>6.3} ms", p50(&mut bare[1])),
-            "INSERT decision_history" => format!("   bare {:>6.3} ms", p50(&mut bare[2])),
-            "COMMIT" => format!("   bare {:>6.3} ms", p50(&mut bare[3])),
-            _ => String::new(),
+        let ours = p50(samples);
+        let bare = match *name {
+            "UPDATE risk_config" => Some(p50(&mut bare[1])),
+            "INSERT decision_history" => Some(p50(&mut bare[2])),
+            "COMMIT" => Some(p50(&mut bare[3])),
+            _ => None,
         };
+        let floor = bare.map_or(String::new(), |bare| {
+            format!(
+                "   bare {bare:>6.3} ms: {:.2}× (goal ≤ 2×: {})",
+                ours / bare,
+                if ours <= 2.0 * bare { "met" } else { "NOT met" }
+            )
+        });
         println!(
-            "  {name:<24} {:>6.3} ms ({} seen){floor}",
-            p50(samples),
+            "  {name:<24} {ours:>6.3} ms ({} seen){floor}",
             samples.len()
         );
     }

@@ -511,18 +511,24 @@ async fn a_halt_never_deadlocks_with_the_engine_executing_an_idea() {
 async fn the_consoles_act_connections_are_made_ready_without_writing_and_halt_as_any() {
     let (_db, store, pool) = ready().await;
     store.resume(&ann(), "").await.unwrap();
+    let others = "SELECT coalesce(array_agg(pid ORDER BY pid), '{}') FROM pg_stat_activity
+                   WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    let before: Vec<i32> = sqlx::query_scalar(others).fetch_one(&pool).await.unwrap();
     let store = store.with_act_connections();
     // Opening them readies each: the halt's statements prepared with the types its binds
     // send, one ai_halted row inserted and rolled back with its seal fired at once.
     store.ready_acts().await;
-    let ready: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_stat_activity
-          WHERE datname = current_database() AND pid <> pg_backend_pid()",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert!(ready >= 2, "the act connections are open ({ready})");
+    let after: Vec<i32> = sqlx::query_scalar(others).fetch_one(&pool).await.unwrap();
+    let opened: Vec<i32> = after.into_iter().filter(|p| !before.contains(p)).collect();
+    assert_eq!(opened.len(), 2, "two act connections opened: {opened:?}");
+    // Each ran its readying to the end: its last statement was the rollback.
+    let last: Vec<String> =
+        sqlx::query_scalar("SELECT query FROM pg_stat_activity WHERE pid = ANY($1) ORDER BY pid")
+            .bind(&opened)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(last, ["ROLLBACK", "ROLLBACK"]);
     assert_eq!(history(&pool).await.len(), 1, "only the resume is recorded");
     let head: i64 = sqlx::query_scalar(
         "SELECT last_seq FROM tradedesk.audit_heads WHERE chained_table = 'decision_history'",

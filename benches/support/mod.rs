@@ -90,7 +90,8 @@ pub fn summary(samples: &mut [Duration]) -> String {
 pub const STRATEGY: &str = "3f0e6a52-1c4d-4e8b-a7f9-2b1c0d9e8f70";
 
 /// One strategy open at every hour, limits that let every idea through, an account, and
-/// `n` ideas awaiting approval, as the platform writes them.
+/// `n` ideas awaiting approval, as the platform writes them (its take-profit a Python
+/// float's binary expansion in the unconstrained NUMERIC[], docs/platform.md §6).
 pub async fn seed_approvable(conn: &mut PgConnection, n: usize) {
     sqlx::raw_sql(&format!(
         r#"INSERT INTO strategies (id, name, is_active, allowed_symbols, session_windows,
@@ -108,7 +109,8 @@ pub async fn seed_approvable(conn: &mut PgConnection, n: usize) {
            INSERT INTO trade_ideas (id, symbol, direction, entry_price, stop_loss, take_profit,
                                     expected_hold, rationale, confidence_score, status,
                                     strategy_id, snapshot_ref, created_at, updated_at)
-           SELECT gen_random_uuid(), 'EURUSD', 'buy', 1.0856, 1.0842, '{{1.0878}}', 'scalp_30m',
+           SELECT gen_random_uuid(), 'EURUSD', 'buy', 1.0856, 1.0842,
+                  '{{1.087800000000000100186525742174126207828521728515625}}', 'scalp_30m',
                   'bench', 92.5, 'needs_approval', '{STRATEGY}', gen_random_uuid(), now(), now()
              FROM generate_series(1, {n});
            ANALYZE"#

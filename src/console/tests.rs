@@ -217,6 +217,11 @@ fn the_kill_switch_works_from_any_pane_with_one_confirm_and_shows_halting_until_
         assert!(!app.halting);
         let risk = &app.risk.as_ref().unwrap().config;
         assert!(!risk.ai_trading_enabled, "red once the database committed");
+        assert_eq!(
+            app.switch.as_ref().map(|s| s.ai_trading_enabled),
+            Some(false),
+            "the header's switch from the act's own result, before any read"
+        );
         assert_eq!(risk.last_halt_reason.as_deref(), Some("CPI"));
         // The halt is alerted, and the row itself is read again a moment later.
         assert!(

@@ -21,11 +21,26 @@ const NAMED: usize = 5;
 // The halt's statements, prepared ahead on the console's act connections (`store::acts`)
 // with the types bound below: `$1` the halt's time (`None`: now), for SWITCH_OFF `$1` the
 // reason and `$2` the time.
+
+/// Every idea still waiting for automatic execution becomes `halted_by_risk`.
+///
+/// SKIP LOCKED: a row the engine is changing right now is left to it. Waiting for it would
+/// deadlock (the engine's commit waits for the risk row this transaction holds); once the
+/// halt commits, the engine's auto-execution of that idea is refused at its commit, and
+/// the idea stays `waiting` — it can never execute while AI trading is off.
 pub(crate) const SWEEP_WAITING: &str = "
     UPDATE trade_ideas SET status = 'halted_by_risk', updated_at = coalesce($1, now())
      WHERE id IN (SELECT id FROM trade_ideas WHERE status = 'waiting'
                    FOR NO KEY UPDATE SKIP LOCKED)
  RETURNING id";
+
+/// Every order no broker bridge has claimed is cancelled, and its idea (executed only on
+/// paper) becomes `halted_by_risk`, as the platform shows a stopped trade.
+///
+/// No SKIP LOCKED (docs/platform.md, "The execution hand-off"): an order a claim holds is
+/// waited for, which takes one statement, and judged again as the claim left it: `sent`,
+/// the broker has it and it stays; still `pending` (the claim rolled back), it is
+/// cancelled. Skipping it would leave a pending order alive after the halt.
 pub(crate) const PULL_PENDING: &str = "
     WITH pulled AS (
         UPDATE tradedesk.executions SET state = 'cancelled', updated_at = coalesce($1, now())
@@ -37,6 +52,8 @@ pub(crate) const PULL_PENDING: &str = "
          WHERE i.id = p.trade_idea_id AND i.status = 'auto_executed'
     )
     SELECT id FROM pulled";
+
+/// The flip of the switch (its row is written by `record_halt`).
 pub(crate) const SWITCH_OFF: &str = "
     UPDATE risk_config SET ai_trading_enabled = false, last_halt_reason = $1,
                            updated_at = coalesce($2, now())
@@ -175,11 +192,11 @@ pub(crate) async fn halt_locked(
         reason.clone()
     };
     let stopped = Stopped {
-        ideas: sweep_waiting_ideas(conn, by.at).await?,
+        ideas: stopped_by(conn, SWEEP_WAITING, by.at).await?,
         orders: if keep_pending {
             Vec::new()
         } else {
-            pull_pending_orders(conn, by.at).await?
+            stopped_by(conn, PULL_PENDING, by.at).await?
         },
     };
     if !already_halted {
@@ -199,37 +216,14 @@ pub(crate) async fn halt_locked(
     })
 }
 
-/// Every idea still waiting for automatic execution becomes `halted_by_risk`.
-///
-/// SKIP LOCKED: a row the engine is changing right now is left to it. Waiting for it would
-/// deadlock (the engine's commit waits for the risk row this transaction holds); once the
-/// halt commits, the engine's auto-execution of that idea is refused at its commit, and
-/// the idea stays `waiting` — it can never execute while AI trading is off.
-async fn sweep_waiting_ideas(
+/// What one of the halt's statements ([`SWEEP_WAITING`], [`PULL_PENDING`]) stopped, in id
+/// order.
+async fn stopped_by(
     conn: &mut PgConnection,
+    statement: &str,
     at: Option<DateTime<Utc>>,
 ) -> Result<Vec<Uuid>, Error> {
-    let mut ids: Vec<Uuid> = sqlx::query_scalar(SWEEP_WAITING)
-        .bind(at)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(Error::Database)?;
-    ids.sort_unstable();
-    Ok(ids)
-}
-
-/// Every order no broker bridge has claimed is cancelled, and its idea (executed only on
-/// paper) becomes `halted_by_risk`, as the platform shows a stopped trade.
-///
-/// No SKIP LOCKED (docs/platform.md, "The execution hand-off"): an order a claim holds is
-/// waited for, which takes one statement, and judged again as the claim left it: `sent`,
-/// the broker has it and it stays; still `pending` (the claim rolled back), it is
-/// cancelled. Skipping it would leave a pending order alive after the halt.
-async fn pull_pending_orders(
-    conn: &mut PgConnection,
-    at: Option<DateTime<Utc>>,
-) -> Result<Vec<Uuid>, Error> {
-    let mut ids: Vec<Uuid> = sqlx::query_scalar(PULL_PENDING)
+    let mut ids: Vec<Uuid> = sqlx::query_scalar(statement)
         .bind(at)
         .fetch_all(&mut *conn)
         .await
