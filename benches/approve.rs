@@ -241,11 +241,12 @@ async fn minimal_approve(conn: &mut PgConnection, id: Uuid) {
 
 /// The statements `Store::approve` sends, sent by hand with nothing in between: the risk
 /// lock, the idea under lock with the clock, what the checks read (the strategy, the day's
-/// snapshots, open trades, the calendar), then the status, the order and the decision row.
+/// snapshots, open trades with the calendar), then the status with the order, and the
+/// decision row.
 /// The same SQL text, so the difference is tradedesk's own cost.
 async fn bare_approve(conn: &mut PgConnection, id: Uuid) {
     let mut tx = conn.begin().await.expect("begin");
-    let steps: [(&str, Option<Uuid>); 6] = [
+    let steps: [(&str, Option<Uuid>); 5] = [
         (
             "SELECT ai_trading_enabled, min_confidence_threshold, max_lot_size,
                     max_concurrent_trades, daily_profit_target, stop_after_target,
@@ -287,23 +288,27 @@ async fn bare_approve(conn: &mut PgConnection, id: Uuid) {
         (
             "WITH latest AS (
                  SELECT open_positions, captured_at FROM snapshot_account
-                  ORDER BY captured_at DESC LIMIT 1
+                  WHERE captured_at <= now() ORDER BY captured_at DESC LIMIT 1
+             ), counts AS (
+                 SELECT coalesce((SELECT open_positions FROM latest), 0)
+                        + (SELECT count(*) FROM tradedesk.executions e
+                            WHERE e.state IN ('pending', 'sent', 'filled') AND e.closed_at IS NULL
+                              AND e.requested_at > coalesce((SELECT captured_at FROM latest), '-infinity'))
+                        AS total,
+                        (SELECT count(*) FROM tradedesk.executions e
+                          WHERE e.strategy_id = $1 AND e.state IN ('pending', 'sent', 'filled')
+                            AND e.closed_at IS NULL AND e.requested_at >= date_trunc('day', now()))
+                        AS for_strategy
              )
-             SELECT coalesce((SELECT open_positions FROM latest), 0)
-                    + (SELECT count(*) FROM tradedesk.executions e
-                        WHERE e.state IN ('pending', 'sent', 'filled')
-                          AND e.requested_at > coalesce((SELECT captured_at FROM latest), '-infinity')),
-                    (SELECT count(*) FROM tradedesk.executions e JOIN trade_ideas i ON i.id = e.trade_idea_id
-                      WHERE i.strategy_id = $1 AND e.state IN ('pending', 'sent', 'filled')
-                        AND e.requested_at >= date_trunc('day', now()))",
+             SELECT counts.total, counts.for_strategy,
+                    c.event_time, c.currency, c.impact_level, c.title
+               FROM counts LEFT JOIN LATERAL (
+                    SELECT DISTINCT ON (currency, event_time, title)
+                           event_time, currency, impact_level, title
+                      FROM snapshot_calendar
+                     WHERE event_time BETWEEN now() - interval '24 hours' AND now() + interval '24 hours'
+                     ORDER BY currency, event_time, title, captured_at DESC) c ON true",
             Some(Uuid::parse_str(STRATEGY).expect("a UUID")),
-        ),
-        (
-            "SELECT DISTINCT ON (currency, event_time, title) event_time, currency, impact_level, title
-               FROM snapshot_calendar
-              WHERE event_time BETWEEN now() - interval '24 hours' AND now() + interval '24 hours'
-              ORDER BY currency, event_time, title, captured_at DESC",
-            None,
         ),
     ];
     for (sql, bind) in steps {
@@ -317,22 +322,18 @@ async fn bare_approve(conn: &mut PgConnection, id: Uuid) {
             .expect("a read of the checks");
     }
     sqlx::query(
-        "UPDATE trade_ideas SET status = $2::tradeideastatus, updated_at = now() WHERE id = $1",
+        "WITH executed AS (
+             UPDATE trade_ideas SET status = $2::tradeideastatus, updated_at = now() WHERE id = $1
+         )
+         INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by, requested_at)
+         VALUES ($3, $1, 0.01, 'bench@desk', clock_timestamp())",
     )
     .bind(id)
     .bind("auto_executed")
-    .execute(&mut *tx)
-    .await
-    .expect("status");
-    sqlx::query(
-        "INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by, requested_at)
-         VALUES ($1, $2, 0.01, 'bench@desk', clock_timestamp())",
-    )
     .bind(Uuid::now_v7())
-    .bind(id)
     .execute(&mut *tx)
     .await
-    .expect("order");
+    .expect("status and order");
     sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>(
         "INSERT INTO decision_history (id, occurred_at, symbol, action, rationale,
                                        confidence_score, risk_check_result, strategy_id,

@@ -307,3 +307,51 @@ async fn an_approval_does_not_wait_for_the_engine_writing_about_the_same_idea() 
     assert!(matches!(approval, Approval::Executed { .. }));
     engine.commit().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_strategys_open_orders_count_against_its_cap_whoever_wrote_them() {
+    let (_db, store, pool) = ready().await;
+    store.resume(&ann(), "").await.unwrap();
+    let room = RiskChangeSet::parse(["max_concurrent_trades=10"]).unwrap();
+    store.update_risk_config(&room, &ann()).await.unwrap();
+    // Two orders of the strategy (its cap is 2) written by plain SQL: one names no
+    // strategy, one another strategy — the database gives each its idea's.
+    for claimed in ["NULL", "gen_random_uuid()"] {
+        let idea = insert_idea(&pool, "auto_executed").await.unwrap();
+        sqlx::query(&format!(
+            "INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by, strategy_id)
+             VALUES (gen_random_uuid(), $1::uuid, 0.10, 'bridge', {claimed})"
+        ))
+        .bind(&idea)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        count(
+            &pool,
+            &format!(
+                "SELECT count(*) FROM tradedesk.executions WHERE strategy_id = '{}'",
+                common::platform::STRATEGY
+            )
+        )
+        .await,
+        2
+    );
+    let third = insert_idea(&pool, "needs_approval").await.unwrap();
+    let approval = store
+        .approve(uuid(&third), lot("0.10"), &ann())
+        .await
+        .unwrap();
+    let Approval::Blocked { report, .. } = approval else {
+        panic!("the strategy's cap is reached: {approval:?}");
+    };
+    assert!(
+        report
+            .failure_reasons()
+            .contains("2 of the strategy's trades are open and its cap is 2"),
+        "{}",
+        report.failure_reasons()
+    );
+    assert_eq!(status_of(&pool, &third).await, "rejected");
+}

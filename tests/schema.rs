@@ -281,7 +281,11 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
             ),
             (
                 "executions",
-                vec!["executions_keep_cancelled", "executions_notify"]
+                vec![
+                    "executions_keep_cancelled",
+                    "executions_notify",
+                    "executions_strategy"
+                ]
             ),
             ("login_failures", vec![]),
             ("sessions", vec![]),
@@ -309,6 +313,7 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
         ("tradedesk_guard_day_limits", Some(public)),
         ("tradedesk_keep_cancelled", Some(own)),
         ("tradedesk_notify_change", Some(own)),
+        ("tradedesk_order_strategy", Some(own)),
         ("tradedesk_refuse_history_change", Some(own)),
         ("tradedesk_share_switch", Some(public)),
     ]
@@ -532,7 +537,7 @@ async fn migrations_are_reversible_down_to_phase1_and_no_further() {
     let full = catalog(&db).await;
     let own_full = own_catalog(&db).await;
     let functions_full = functions(&pool).await;
-    assert_eq!(functions_full.len(), 15);
+    assert_eq!(functions_full.len(), 16);
     let tradedesk_migrations = all_versions().len() - 1;
     assert!(tradedesk_migrations >= 1);
 
@@ -704,7 +709,7 @@ async fn a_database_set_up_with_everything_in_public_moves_to_the_tradedesk_sche
         .iter()
         .map(|a| a.0)
         .collect();
-    assert_eq!(run, [5, 6, 7, 8, 9, 10, 11, 12]);
+    assert_eq!(run, [5, 6, 7, 8, 9, 10, 11, 12, 13]);
     assert_eq!(
         report.prepared.migrations.moved[0].to_string(),
         "table executions (2 rows)"

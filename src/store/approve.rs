@@ -87,19 +87,8 @@ impl Store {
             // While AI trading is off, the kill switch lets the idea through at commit
             // because this transaction also writes its human_approved row (migration 12;
             // docs/platform.md, "How the platform's Python code writes").
-            ideas::set_status(conn, idea, IdeaStatus::AutoExecuted, None).await?;
             let execution = Uuid::now_v7();
-            sqlx::query(
-                "INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by, requested_at)
-                 VALUES ($1, $2, $3, $4, clock_timestamp())",
-            )
-            .bind(execution)
-            .bind(id)
-            .bind(lot.value())
-            .bind(operator.as_str())
-            .execute(&mut *conn)
-            .await
-            .map_err(Error::Database)?;
+            ideas::execute(conn, idea, execution, lot.value(), operator.as_str()).await?;
             let rationale = format!("approved with lot {lot}");
             let (decision, _) = record(
                 conn,
@@ -209,30 +198,8 @@ pub(crate) async fn load_context(
         .whole()?;
     let day = day_state(&snapshots, TradingDay::UTC_MIDNIGHT, now);
 
-    let open_trades = open_trades(conn, idea.strategy_id, day_start, now).await?;
-
-    let events: Vec<(DateTime<Utc>, String, String, String)> = sqlx::query_as(
-        "SELECT DISTINCT ON (currency, event_time, title) event_time, currency, impact_level, title
-           FROM snapshot_calendar
-          WHERE event_time BETWEEN $1 - make_interval(hours => $2) AND $1 + make_interval(hours => $2)
-          ORDER BY currency, event_time, title, captured_at DESC",
-    )
-    .bind(now)
-    .bind(CALENDAR_REACH_HOURS as i32)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(Error::Database)?;
-    let calendar = events
-        .into_iter()
-        .map(|(event_time, currency, impact, title)| CalendarEvent {
-            event_time,
-            currency,
-            // An impact the collector spelled some other way is treated as high: the news
-            // rule errs on the side of not trading.
-            impact: impact.parse().unwrap_or(Impact::High),
-            title,
-        })
-        .collect();
+    let (open_trades, calendar) =
+        open_trades_and_calendar(conn, idea.strategy_id, day_start, now).await?;
 
     Ok(GateContext {
         idea,
@@ -245,39 +212,84 @@ pub(crate) async fn load_context(
     })
 }
 
-/// Positions open now. Overall: the latest account snapshot's `open_positions`, plus
-/// orders handed to execution since it was captured (pending, sent to the broker, or filled
-/// and not closed, not yet in a snapshot). For the idea's strategy: its orders of the
-/// trading day still pending or sent, or filled and not closed — the platform's broker
-/// reports no closes in Phase 1, so on its database this counts the day's entries.
-async fn open_trades(
+/// Positions open now, and the calendar's events around now, in one statement (one round
+/// trip fewer for every approval).
+///
+/// Positions: overall, the latest account snapshot's `open_positions`, plus orders handed
+/// to execution since it was captured (pending, sent to the broker, or filled and not
+/// closed, not yet in a snapshot). For the idea's strategy: its orders of the trading day
+/// still pending or sent, or filled and not closed — the platform's broker reports no
+/// closes in Phase 1, so on its database this counts the day's entries. The order's
+/// strategy is its idea's as the order was written (migration 13): one range of
+/// `idx_executions_open_by_strategy`.
+///
+/// Events: each (currency, time, title) once, as last captured, within
+/// [`CALENDAR_REACH_HOURS`] of now; the counts' row stands alone when there are none.
+async fn open_trades_and_calendar(
     conn: &mut PgConnection,
     strategy_id: Option<Uuid>,
     day_start: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<OpenTrades, Error> {
-    let (total, for_strategy): (i64, i64) = sqlx::query_as(
+) -> Result<(OpenTrades, Vec<CalendarEvent>), Error> {
+    type Row = (
+        i64,
+        i64,
+        Option<DateTime<Utc>>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
         "WITH latest AS (
              SELECT open_positions, captured_at FROM snapshot_account
               WHERE captured_at <= $3 ORDER BY captured_at DESC LIMIT 1
+         ), counts AS (
+             SELECT coalesce((SELECT open_positions FROM latest), 0)
+                    + (SELECT count(*) FROM tradedesk.executions e
+                        WHERE e.state IN ('pending', 'sent', 'filled') AND e.closed_at IS NULL
+                          AND e.requested_at > coalesce((SELECT captured_at FROM latest), '-infinity'))
+                    AS total,
+                    (SELECT count(*) FROM tradedesk.executions e
+                      WHERE e.strategy_id = $1 AND e.state IN ('pending', 'sent', 'filled')
+                        AND e.closed_at IS NULL AND e.requested_at >= $2) AS for_strategy
          )
-         SELECT coalesce((SELECT open_positions FROM latest), 0)
-                + (SELECT count(*) FROM tradedesk.executions e
-                    WHERE e.state IN ('pending', 'sent', 'filled') AND e.closed_at IS NULL
-                      AND e.requested_at > coalesce((SELECT captured_at FROM latest), '-infinity')),
-                (SELECT count(*) FROM tradedesk.executions e JOIN trade_ideas i ON i.id = e.trade_idea_id
-                  WHERE i.strategy_id = $1 AND e.state IN ('pending', 'sent', 'filled')
-                    AND e.closed_at IS NULL AND e.requested_at >= $2)",
+         SELECT counts.total, counts.for_strategy,
+                c.event_time, c.currency, c.impact_level, c.title
+           FROM counts LEFT JOIN LATERAL (
+                SELECT DISTINCT ON (currency, event_time, title)
+                       event_time, currency, impact_level, title
+                  FROM snapshot_calendar
+                 WHERE event_time BETWEEN $3 - make_interval(hours => $4)
+                                      AND $3 + make_interval(hours => $4)
+                 ORDER BY currency, event_time, title, captured_at DESC) c ON true",
     )
     .bind(strategy_id)
     .bind(day_start)
     .bind(now)
-    .fetch_one(&mut *conn)
+    .bind(CALENDAR_REACH_HOURS as i32)
+    .fetch_all(&mut *conn)
     .await
     .map_err(Error::Database)?;
+    let (total, for_strategy) = rows.first().map_or((0, 0), |r| (r.0, r.1));
+    let calendar = rows
+        .into_iter()
+        .filter_map(|(_, _, event_time, currency, impact, title)| {
+            Some(CalendarEvent {
+                event_time: event_time?,
+                currency: currency?,
+                // An impact the collector spelled some other way is treated as high: the
+                // news rule errs on the side of not trading.
+                impact: impact?.parse().unwrap_or(Impact::High),
+                title: title?,
+            })
+        })
+        .collect();
     let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
-    Ok(OpenTrades {
-        total: count(total),
-        for_strategy: count(for_strategy),
-    })
+    Ok((
+        OpenTrades {
+            total: count(total),
+            for_strategy: count(for_strategy),
+        },
+        calendar,
+    ))
 }
