@@ -240,13 +240,14 @@ async fn minimal_approve(conn: &mut PgConnection, id: Uuid) {
 }
 
 /// The statements `Store::approve` sends, sent by hand with nothing in between: the risk
-/// lock, the idea under lock with the clock, what the checks read (the strategy, the day's
-/// snapshots, open trades with the calendar), then the status with the order, and the
+/// lock, the idea and its strategy under lock with the clock, what the checks read (the
+/// day's snapshots, open trades since the latest of them — the seeded capture's positions
+/// and time written in — with the calendar), then the status with the order, and the
 /// decision row.
 /// The same SQL text, so the difference is tradedesk's own cost.
 async fn bare_approve(conn: &mut PgConnection, id: Uuid) {
     let mut tx = conn.begin().await.expect("begin");
-    let steps: [(&str, Option<Uuid>); 5] = [
+    let steps: [(&str, Option<Uuid>); 4] = [
         (
             "SELECT ai_trading_enabled, min_confidence_threshold, max_lot_size,
                     max_concurrent_trades, daily_profit_target, stop_after_target,
@@ -262,16 +263,15 @@ async fn bare_approve(conn: &mut PgConnection, id: Uuid) {
                         i.confidence_score, i.status::text AS status, i.strategy_id,
                         s.name AS strategy_name, i.snapshot_ref, i.created_at, i.updated_at
                    FROM trade_ideas i LEFT JOIN strategies s ON s.id = i.strategy_id
-                  WHERE i.id = $1 FOR NO KEY UPDATE OF i)
-             SELECT locked.*, clock_timestamp() AS clock FROM locked",
+                  WHERE i.id = $1 FOR NO KEY UPDATE OF i),
+                  rules AS MATERIALIZED (
+                      SELECT ROW(s.id, s.name, s.is_active, s.allowed_symbols, s.session_windows,
+                                 s.entry_conditions, s.exit_rules, s.forbidden_conditions,
+                                 s.risk_caps, s.rr_expectation, s.created_at, s.updated_at) AS strategy
+                        FROM strategies s JOIN locked l ON s.id = l.strategy_id FOR SHARE OF s)
+             SELECT locked.*, (SELECT strategy FROM rules) AS strategy, clock_timestamp() AS clock
+               FROM locked",
             Some(id),
-        ),
-        (
-            "SELECT id, name, is_active, allowed_symbols, session_windows, entry_conditions,
-                    exit_rules, forbidden_conditions, risk_caps, rr_expectation, created_at,
-                    updated_at
-               FROM strategies WHERE id = $1 FOR SHARE",
-            Some(Uuid::parse_str(STRATEGY).expect("a UUID")),
         ),
         (
             "(SELECT id, balance, equity, margin_used, margin_free, open_pl, open_positions,
@@ -286,14 +286,11 @@ async fn bare_approve(conn: &mut PgConnection, id: Uuid) {
             None,
         ),
         (
-            "WITH latest AS (
-                 SELECT open_positions, captured_at FROM snapshot_account
-                  WHERE captured_at <= now() ORDER BY captured_at DESC LIMIT 1
-             ), counts AS (
-                 SELECT coalesce((SELECT open_positions FROM latest), 0)
+            "WITH counts AS (
+                 SELECT 0::integer
                         + (SELECT count(*) FROM tradedesk.executions e
                             WHERE e.state IN ('pending', 'sent', 'filled') AND e.closed_at IS NULL
-                              AND e.requested_at > coalesce((SELECT captured_at FROM latest), '-infinity'))
+                              AND e.requested_at > coalesce(now() - interval '1 hour', '-infinity'))
                         AS total,
                         (SELECT count(*) FROM tradedesk.executions e
                           WHERE e.strategy_id = $1 AND e.state IN ('pending', 'sent', 'filled')

@@ -5,7 +5,7 @@ mod common;
 use common::ready;
 
 use common::platform::{insert_account, insert_idea, status_of, uuid};
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgPool};
 use tradedesk::domain::{Lot, Purpose, RiskChangeSet};
 use tradedesk::operator::Operator;
 use tradedesk::store::approve::Approval;
@@ -354,4 +354,120 @@ async fn a_strategys_open_orders_count_against_its_cap_whoever_wrote_them() {
         report.failure_reasons()
     );
     assert_eq!(status_of(&pool, &third).await, "rejected");
+}
+
+#[tokio::test]
+async fn an_approval_reads_the_strategy_under_a_share_lock_or_refuses_one_it_cannot_read() {
+    let (db, store, pool) = ready().await;
+    let idea = insert_idea(&pool, "needs_approval").await.unwrap();
+    // An edit of the strategy holds it: the approval waits for it, having locked the idea.
+    let mut editor = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql(&format!(
+        "BEGIN; SELECT 1 FROM strategies WHERE id = '{}' FOR NO KEY UPDATE",
+        common::platform::STRATEGY
+    ))
+    .execute(&mut editor)
+    .await
+    .unwrap();
+    let approving = tokio::spawn({
+        let store = store.clone();
+        let idea = uuid(&idea);
+        async move { store.approve(idea, lot("0.10"), &ann()).await }
+    });
+    let start = std::time::Instant::now();
+    while count(
+        &pool,
+        "SELECT count(*) FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .await
+        == 0
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "the approval never waited for the strategy"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!approving.is_finished());
+    // The edit lowers the strategy's lot cap below the lot: the approval judges the rules
+    // as the edit left them.
+    sqlx::raw_sql(&format!(
+        "UPDATE strategies SET risk_caps = '{{\"max_lot_size\": 0.05, \"max_concurrent_positions\": 2}}'
+          WHERE id = '{}'; COMMIT",
+        common::platform::STRATEGY
+    ))
+    .execute(&mut editor)
+    .await
+    .unwrap();
+    let approval = approving.await.unwrap().unwrap();
+    assert!(
+        matches!(&approval, Approval::Blocked { report, .. }
+            if report.failure_reasons().contains("0.05")),
+        "{approval:?}"
+    );
+
+    // A strategy whose document holds a number no float can (the platform's JSON allows
+    // it) cannot be judged: the approval is refused, naming it, and writes nothing.
+    sqlx::raw_sql(&format!(
+        "UPDATE strategies SET risk_caps = '{{\"max_lot_size\": 1e400}}' WHERE id = '{}'",
+        common::platform::STRATEGY
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let other = insert_idea(&pool, "needs_approval").await.unwrap();
+    let before = count(&pool, "SELECT count(*) FROM decision_history").await;
+    let err = store
+        .approve(uuid(&other), lot("0.10"), &ann())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unreadable { .. }), "{err}");
+    assert!(err.to_string().contains("strategy"), "{err}");
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM decision_history").await,
+        before
+    );
+    assert_eq!(status_of(&pool, &other).await, "needs_approval");
+}
+
+#[tokio::test]
+async fn open_trades_are_the_latest_captures_positions_plus_the_orders_since() {
+    let (_db, store, pool) = ready().await;
+    let room = RiskChangeSet::parse(["max_concurrent_trades=4"]).unwrap();
+    store.update_risk_config(&room, &ann()).await.unwrap();
+    sqlx::raw_sql(
+        "UPDATE strategies SET risk_caps = '{\"max_lot_size\": 0.5, \"max_concurrent_positions\": 10}'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    // An order from before the latest capture is among its two positions; one after it
+    // is not yet.
+    for requested in [
+        "now() - interval '1 hour'",
+        "clock_timestamp() + interval '1 second'",
+    ] {
+        let held = insert_idea(&pool, "needs_approval").await.unwrap();
+        sqlx::query(&format!(
+            "INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by, requested_at)
+             VALUES (gen_random_uuid(), $1::uuid, 0.10, 'bridge', {requested})"
+        ))
+        .bind(&held)
+        .execute(&pool)
+        .await
+        .unwrap();
+        if requested.starts_with("now()") {
+            insert_account(&pool, "10000.00", 2).await;
+        }
+    }
+    let idea = insert_idea(&pool, "needs_approval").await.unwrap();
+    let approval = store
+        .approve(uuid(&idea), lot("0.10"), &ann())
+        .await
+        .unwrap();
+    let Approval::Executed { report, .. } = &approval else {
+        panic!("2 captured + 1 since = 3 of 4: {approval:?}");
+    };
+    assert!(format!("{report:?}").contains("3 of 4"), "{report:?}");
 }

@@ -16,8 +16,8 @@ use super::{account, ideas, risk, strategies};
 use crate::domain::act::Act;
 use crate::domain::gate::OpenTrades;
 use crate::domain::{
-    CalendarEvent, DecisionAction, GateContext, GateReport, Idea, IdeaStatus, Impact, Lot, Purpose,
-    RiskConfig, TradingDay, day_state,
+    AccountSnapshot, CalendarEvent, DecisionAction, GateContext, GateReport, Idea, IdeaStatus,
+    Impact, Lot, Purpose, RiskConfig, Strategy, TradingDay, day_state,
 };
 use crate::operator::Operator;
 
@@ -77,10 +77,10 @@ impl Store {
         let conn = tx.acquire().await.map_err(Error::Database)?;
         // Serialise with every other approval and halt.
         let config = risk::lock(conn).await?.config;
-        let (idea, now) = ideas::fetch_locked_with_clock(conn, id).await?;
+        let (idea, strategy, now) = ideas::fetch_for_decision(conn, id).await?;
         ideas::ensure_awaiting_approval(conn, &idea).await?;
-        // Judged at the clock read once both locks were granted.
-        let context = load_context(conn, idea, config, Some(now)).await?;
+        // Judged at the clock read once every lock was granted.
+        let context = context_with(conn, idea, strategy, config, now).await?;
         let report = context.judge(lot, Purpose::HumanApproval);
         let idea = &context.idea;
         let approval = if report.passed() {
@@ -189,7 +189,18 @@ pub(crate) async fn load_context(
             })?,
         None => None,
     };
+    context_with(conn, idea, strategy, config, now).await
+}
 
+/// [`load_context`] with the idea's strategy already read (locked FOR SHARE) and the
+/// clock `now`.
+async fn context_with(
+    conn: &mut PgConnection,
+    idea: Idea,
+    strategy: Option<Strategy>,
+    config: RiskConfig,
+    now: DateTime<Utc>,
+) -> Result<GateContext, Error> {
     let day_start = TradingDay::UTC_MIDNIGHT.start_of(now);
     // The day's drawdown from every capture of the day, or a refusal naming the one that
     // cannot be read: an approval is never judged on part of the day.
@@ -198,8 +209,9 @@ pub(crate) async fn load_context(
         .whole()?;
     let day = day_state(&snapshots, TradingDay::UTC_MIDNIGHT, now);
 
+    // The latest capture is the day's last, already read.
     let (open_trades, calendar) =
-        open_trades_and_calendar(conn, idea.strategy_id, day_start, now).await?;
+        open_trades_and_calendar(conn, idea.strategy_id, snapshots.last(), day_start, now).await?;
 
     Ok(GateContext {
         idea,
@@ -215,8 +227,8 @@ pub(crate) async fn load_context(
 /// Positions open now, and the calendar's events around now, in one statement (one round
 /// trip fewer for every approval).
 ///
-/// Positions: overall, the latest account snapshot's `open_positions`, plus orders handed
-/// to execution since it was captured (pending, sent to the broker, or filled and not
+/// Positions: overall, the latest account snapshot's (`latest`) `open_positions`, plus
+/// orders handed to execution since it was captured (pending, sent to the broker, or filled and not
 /// closed, not yet in a snapshot). For the idea's strategy: its orders of the trading day
 /// still pending or sent, or filled and not closed — the platform's broker reports no
 /// closes in Phase 1, so on its database this counts the day's entries. The order's
@@ -228,6 +240,7 @@ pub(crate) async fn load_context(
 async fn open_trades_and_calendar(
     conn: &mut PgConnection,
     strategy_id: Option<Uuid>,
+    latest: Option<&AccountSnapshot>,
     day_start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(OpenTrades, Vec<CalendarEvent>), Error> {
@@ -240,14 +253,11 @@ async fn open_trades_and_calendar(
         Option<String>,
     );
     let rows: Vec<Row> = sqlx::query_as(
-        "WITH latest AS (
-             SELECT open_positions, captured_at FROM snapshot_account
-              WHERE captured_at <= $3 ORDER BY captured_at DESC LIMIT 1
-         ), counts AS (
-             SELECT coalesce((SELECT open_positions FROM latest), 0)
+        "WITH counts AS (
+             SELECT $5::integer
                     + (SELECT count(*) FROM tradedesk.executions e
                         WHERE e.state IN ('pending', 'sent', 'filled') AND e.closed_at IS NULL
-                          AND e.requested_at > coalesce((SELECT captured_at FROM latest), '-infinity'))
+                          AND e.requested_at > coalesce($6, '-infinity'))
                     AS total,
                     (SELECT count(*) FROM tradedesk.executions e
                       WHERE e.strategy_id = $1 AND e.state IN ('pending', 'sent', 'filled')
@@ -267,6 +277,8 @@ async fn open_trades_and_calendar(
     .bind(day_start)
     .bind(now)
     .bind(CALENDAR_REACH_HOURS as i32)
+    .bind(latest.map_or(0, |s| s.open_positions))
+    .bind(latest.map(|s| s.captured_at))
     .fetch_all(&mut *conn)
     .await
     .map_err(Error::Database)?;

@@ -7,12 +7,13 @@ use uuid::Uuid;
 use super::Store;
 use super::decisions::{self, NewDecision};
 use super::error::Error;
+use super::strategies;
 use crate::domain::act::Act;
 use crate::domain::instrument::price_digits;
 use crate::domain::label::UnknownLabel;
 use crate::domain::numeric::AtDigits;
 use crate::domain::stored::{self, Flagged, Flaw, Listed, Numeric, Reading, Stamp, StoredArray};
-use crate::domain::{DecisionAction, Direction, Idea, IdeaStatus};
+use crate::domain::{DecisionAction, Direction, Idea, IdeaStatus, Strategy};
 use crate::format::short;
 use crate::operator::Operator;
 
@@ -298,16 +299,23 @@ pub(crate) async fn fetch_listed(
     })
 }
 
-/// The idea locked for a decision, and the database's clock once the lock was granted
-/// (one statement: the locked row is read in full before the clock, a MATERIALIZED CTE,
-/// so a wait for the lock comes before the time; `now()` would be the transaction's start).
-pub(crate) async fn fetch_locked_with_clock(
+/// What an approval judges, read in one statement: the idea locked, its strategy (if it
+/// has one that still exists) locked FOR SHARE so its rules cannot change until the
+/// approval commits, and the database's clock once both locks were granted (`now()` would
+/// be the transaction's start). Each is a MATERIALIZED CTE read in order — the idea, then
+/// the strategy, then the clock — so a wait for either lock comes before the time.
+pub(crate) async fn fetch_for_decision(
     conn: &mut PgConnection,
     id: Uuid,
-) -> Result<(Idea, DateTime<Utc>), Error> {
+) -> Result<(Idea, Option<Strategy>, DateTime<Utc>), Error> {
     let sql = format!(
-        "WITH locked AS MATERIALIZED ({SELECT} WHERE i.id = $1 FOR NO KEY UPDATE OF i)
-         SELECT locked.*, clock_timestamp() AS clock FROM locked"
+        "WITH locked AS MATERIALIZED ({SELECT} WHERE i.id = $1 FOR NO KEY UPDATE OF i),
+              rules AS MATERIALIZED (
+                  SELECT {record} AS strategy FROM strategies s JOIN locked l ON s.id = l.strategy_id
+                     FOR SHARE OF s)
+         SELECT locked.*, (SELECT strategy FROM rules) AS strategy, clock_timestamp() AS clock
+           FROM locked",
+        record = strategies::RECORD
     );
     let row: Option<sqlx::postgres::PgRow> = sqlx::query(&sql)
         .bind(id)
@@ -318,9 +326,17 @@ pub(crate) async fn fetch_locked_with_clock(
         what: "trade idea",
         id: id.to_string(),
     })?;
+    let strategy: Option<strategies::StrategyRecord> =
+        row.try_get("strategy").map_err(Error::Database)?;
     let clock: DateTime<Utc> = row.try_get("clock").map_err(Error::Database)?;
     let idea = IdeaRow::from_row(&row).map_err(Error::Database)?;
-    Ok((readable(idea.listed())?, clock))
+    Ok((
+        readable(idea.listed())?,
+        strategy
+            .map(strategies::StrategyRecord::strategy)
+            .transpose()?,
+        clock,
+    ))
 }
 
 /// What a decision on an idea needs of it: which it is, and where it is in its life.

@@ -39,6 +39,53 @@ struct StrategyRow {
     updated_at: Stamp,
 }
 
+/// A strategy's columns as one value, in [`StrategyRow`]'s order (`s` the `strategies`
+/// row), for a statement that reads it beside another row: an approval reads the idea,
+/// its strategy and the clock in one (`ideas::fetch_for_decision`).
+pub(crate) const RECORD: &str = "ROW(s.id, s.name, s.is_active, s.allowed_symbols, \
+     s.session_windows, s.entry_conditions, s.exit_rules, s.forbidden_conditions, \
+     s.risk_caps, s.rr_expectation, s.created_at, s.updated_at)";
+
+/// A strategy read as [`RECORD`]: its fields decoded as [`StrategyRow`]'s columns are.
+pub(crate) struct StrategyRecord(StrategyRow);
+
+impl StrategyRecord {
+    /// The strategy, or a refusal naming what cannot be read.
+    pub(crate) fn strategy(self) -> Result<Strategy, Error> {
+        readable(self.0.listed())
+    }
+}
+
+impl sqlx::Type<sqlx::Postgres> for StrategyRecord {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        sqlx::postgres::PgTypeInfo::with_name("record")
+    }
+
+    fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+        sqlx::TypeInfo::name(ty) == "RECORD"
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Postgres> for StrategyRecord {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let mut fields = sqlx::postgres::types::PgRecordDecoder::new(value)?;
+        Ok(StrategyRecord(StrategyRow {
+            id: fields.try_decode()?,
+            name: fields.try_decode()?,
+            is_active: fields.try_decode()?,
+            allowed_symbols: fields.try_decode()?,
+            session_windows: fields.try_decode()?,
+            entry_conditions: fields.try_decode()?,
+            exit_rules: fields.try_decode()?,
+            forbidden_conditions: fields.try_decode()?,
+            risk_caps: fields.try_decode()?,
+            rr_expectation: fields.try_decode()?,
+            created_at: fields.try_decode()?,
+            updated_at: fields.try_decode()?,
+        }))
+    }
+}
+
 impl StrategyRow {
     /// The strategy, or the row flagged with every column it could not read. Documents
     /// that are JSON but not the platform's shapes still make a strategy (one that cannot
