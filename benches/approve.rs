@@ -242,8 +242,8 @@ async fn minimal_approve(conn: &mut PgConnection, id: Uuid) {
 /// The statements `Store::approve` sends, sent by hand with nothing in between: the risk
 /// lock, the idea and its strategy under lock with the clock, what the checks read (the
 /// day's snapshots, open trades since the latest of them — the seeded capture's positions
-/// and time written in — with the calendar), then the status with the order, and the
-/// decision row.
+/// and time written in — with the calendar), then the status, the order and the decision
+/// row in one statement.
 /// The same SQL text, so the difference is tradedesk's own cost.
 async fn bare_approve(conn: &mut PgConnection, id: Uuid) {
     let mut tx = conn.begin().await.expect("begin");
@@ -318,21 +318,14 @@ async fn bare_approve(conn: &mut PgConnection, id: Uuid) {
             .await
             .expect("a read of the checks");
     }
-    sqlx::query(
-        "WITH executed AS (
-             UPDATE trade_ideas SET status = $2::tradeideastatus, updated_at = now() WHERE id = $1
-         )
-         INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by, requested_at)
-         VALUES ($3, $1, 0.01, 'bench@desk', clock_timestamp())",
-    )
-    .bind(id)
-    .bind("auto_executed")
-    .bind(Uuid::now_v7())
-    .execute(&mut *tx)
-    .await
-    .expect("status and order");
     sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>(
-        "INSERT INTO decision_history (id, occurred_at, symbol, action, rationale,
+        "WITH decided AS (
+             UPDATE trade_ideas SET status = $4::tradeideastatus, updated_at = now() WHERE id = $3
+         ), ordered AS (
+             INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by, requested_at)
+             VALUES ($5, $3, 0.01, 'bench@desk', clock_timestamp())
+         )
+         INSERT INTO decision_history (id, occurred_at, symbol, action, rationale,
                                        confidence_score, risk_check_result, strategy_id,
                                        trade_idea_id, snapshot_ref, human_override, operator)
          VALUES ($1, clock_timestamp(), 'EURUSD', 'human_approved', 'approved with lot 0.01',
@@ -342,8 +335,10 @@ async fn bare_approve(conn: &mut PgConnection, id: Uuid) {
     .bind(Uuid::now_v7())
     .bind(STRATEGY)
     .bind(id)
+    .bind("auto_executed")
+    .bind(Uuid::now_v7())
     .fetch_one(&mut *tx)
     .await
-    .expect("decision");
+    .expect("status, order and decision");
     tx.commit().await.expect("commit");
 }

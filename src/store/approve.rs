@@ -88,18 +88,17 @@ impl Store {
             // because this transaction also writes its human_approved row (migration 12;
             // docs/platform.md, "How the platform's Python code writes").
             let execution = Uuid::now_v7();
-            ideas::execute(conn, idea, execution, lot.value(), operator.as_str()).await?;
             let rationale = format!("approved with lot {lot}");
-            let (decision, _) = record(
+            let decision = decide(
                 conn,
                 idea,
+                Some((execution, lot)),
                 DecisionAction::HumanApproved,
                 &rationale,
                 &report,
                 operator,
             )
-            .await
-            .map_err(|e| ideas::lost_race(e, idea))?;
+            .await?;
             Approval::Executed {
                 idea: id,
                 execution,
@@ -107,21 +106,20 @@ impl Store {
                 report,
             }
         } else {
-            ideas::set_status(conn, idea, IdeaStatus::Rejected, None).await?;
             let rationale = format!(
                 "approval with lot {lot} blocked: {}",
                 report.failure_reasons()
             );
-            let (decision, _) = record(
+            let decision = decide(
                 conn,
                 idea,
+                None,
                 DecisionAction::RiskRejected,
                 &rationale,
                 &report,
                 operator,
             )
-            .await
-            .map_err(|e| ideas::lost_race(e, idea))?;
+            .await?;
             Approval::Blocked {
                 idea: id,
                 decision,
@@ -133,15 +131,44 @@ impl Store {
     }
 }
 
-async fn record(
+/// The approval's outcome written in one statement: the idea's new status
+/// (`auto_executed` with its order `(id, lot)`, else `rejected`), and its decision row.
+async fn decide(
     conn: &mut PgConnection,
     idea: &Idea,
+    order: Option<(Uuid, Lot)>,
     action: DecisionAction,
     rationale: &str,
     report: &GateReport,
     operator: &Operator,
-) -> Result<(Uuid, DateTime<Utc>), Error> {
-    decisions::record(
+) -> Result<Uuid, Error> {
+    let to = ideas::transition(
+        idea,
+        match order {
+            Some(_) => IdeaStatus::AutoExecuted,
+            None => IdeaStatus::Rejected,
+        },
+    )?;
+    let writes = match order {
+        Some(_) => {
+            "decided AS (
+                 UPDATE trade_ideas SET status = $14::tradeideastatus, updated_at = now()
+                  WHERE id = $13
+             ), ordered AS (
+                 INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by,
+                                                   requested_at)
+                 VALUES ($15, $13, $16, $17, clock_timestamp())
+             )"
+        }
+        None => {
+            "decided AS (
+                 UPDATE trade_ideas SET status = $14::tradeideastatus, updated_at = now()
+                  WHERE id = $13
+             )"
+        }
+    };
+    let (idea_id, by) = (idea.id, operator.as_str().to_owned());
+    let (decision, _) = decisions::record_after(
         conn,
         &NewDecision {
             symbol: Some(&idea.symbol),
@@ -157,8 +184,18 @@ async fn record(
             id: None,
             occurred_at: None,
         },
+        writes,
+        move |query| {
+            let query = query.bind(idea_id).bind(to.as_str());
+            match order {
+                Some((execution, lot)) => query.bind(execution).bind(lot.value()).bind(by),
+                None => query,
+            }
+        },
     )
     .await
+    .map_err(|e| ideas::lost_race(e, idea))?;
+    Ok(decision)
 }
 
 /// Reads what the Gate needs besides the idea and the limits, as of `at` (`None`: the

@@ -378,38 +378,14 @@ pub(crate) async fn set_status(
 }
 
 /// Where `idea` may go next, or a refusal naming it.
-fn transition(idea: &Head<'_>, to: IdeaStatus) -> Result<IdeaStatus, Error> {
+pub(crate) fn transition(idea: &Idea, to: IdeaStatus) -> Result<IdeaStatus, Error> {
+    head_transition(&idea.head(), to)
+}
+
+fn head_transition(idea: &Head<'_>, to: IdeaStatus) -> Result<IdeaStatus, Error> {
     idea.status
         .transition(to)
         .map_err(|e| Error::Conflict(format!("idea {}: {e}", short(idea.id))))
-}
-
-/// An approved idea executed: its status `auto_executed` and its order (`order`, `lot`
-/// lots, requested by `by`), in one statement.
-pub(crate) async fn execute(
-    conn: &mut PgConnection,
-    idea: &Idea,
-    order: Uuid,
-    lot: rust_decimal::Decimal,
-    by: &str,
-) -> Result<(), Error> {
-    let to = transition(&idea.head(), IdeaStatus::AutoExecuted)?;
-    sqlx::query(
-        "WITH executed AS (
-             UPDATE trade_ideas SET status = $2::tradeideastatus, updated_at = now() WHERE id = $1
-         )
-         INSERT INTO tradedesk.executions (id, trade_idea_id, lot_size, requested_by, requested_at)
-         VALUES ($3, $1, $4, $5, clock_timestamp())",
-    )
-    .bind(idea.id)
-    .bind(to.as_str())
-    .bind(order)
-    .bind(lot)
-    .bind(by)
-    .execute(&mut *conn)
-    .await
-    .map_err(Error::Database)?;
-    Ok(())
 }
 
 async fn set_head_status(
@@ -418,7 +394,7 @@ async fn set_head_status(
     to: IdeaStatus,
     at: Option<DateTime<Utc>>,
 ) -> Result<(), Error> {
-    let to = transition(idea, to)?;
+    let to = head_transition(idea, to)?;
     sqlx::query(
         "UPDATE trade_ideas SET status = $2::tradeideastatus, updated_at = coalesce($3, now())
           WHERE id = $1",
