@@ -118,15 +118,39 @@ struct Who {
 /// The logged-in platform user, or a login on the terminal before the console opens (an
 /// empty email opens it to look only); on a database without platform users, the
 /// operating-system account. A database role that may not write opens it read-only.
-async fn who_acts(store: &Store, target: &Target, read_only: bool) -> Result<Who, Failure> {
+/// What the database says of acting from this connection, read together.
+struct Standing {
+    /// The role may record acts (not `tradedesk_viewer`).
+    can_write: bool,
+    /// The platform has active users: acts need a login.
+    has_users: bool,
+}
+
+impl Standing {
+    async fn read(store: &Store) -> Result<Standing, crate::store::Error> {
+        let (can_write, has_users) =
+            futures::try_join!(store.can_write(), store.has_platform_users())?;
+        Ok(Standing {
+            can_write,
+            has_users,
+        })
+    }
+}
+
+async fn who_acts(
+    store: &Store,
+    target: &Target,
+    read_only: bool,
+    standing: Standing,
+) -> Result<Who, Failure> {
     // Connected as a role that may not write (tradedesk_viewer): look, without a login.
-    if !store.can_write().await? {
+    if !standing.can_write {
         return Ok(not_logged_in(Some(
             "this database role may only read (e.g. tradedesk_viewer)".into(),
         )));
     }
     let look_only = |why: &str| Some(why.to_string());
-    if !store.has_platform_users().await? {
+    if !standing.has_users {
         let operator = Operator::from_os();
         return Ok(Who {
             shown: format!("{operator} (no platform users)"),
@@ -203,7 +227,7 @@ pub async fn run(target: &Target, config: &Config, read_only: bool) -> Result<()
         .map_err(|e| Failure::new(ErrorCode::InvalidInput, e.to_string()))?;
     let log = start_logging();
     tracing::info!(target = %target.describe(), read_only, "console starting");
-    let (store, demo) = match target {
+    let (store, demo, standing) = match target {
         // tradedesk's own database: make it ready (no row counts: start-up stays quick at
         // any size), give a newcomer something to see, and keep it living.
         Target::Embedded { .. } => {
@@ -213,12 +237,27 @@ pub async fn run(target: &Target, config: &Config, read_only: bool) -> Result<()
                 tracing::info!(?seeded, "demo data seeded into an empty database");
             }
             let demo = Demo::start(target).await;
-            (store, demo)
+            (store, demo, None)
         }
         // Anyone else's database: never simulated.
-        Target::Url { .. } => (Store::open_all(target, CONNECTIONS).await?, None),
+        Target::Url { .. } => {
+            // Who may act is read while the schema is checked.
+            let (store, standing) = Store::open_all(target, CONNECTIONS, |store| async move {
+                Standing::read(&store).await
+            })
+            .await?;
+            (store, None, Some(standing))
+        }
     };
-    let who = match who_acts(&store, target, read_only).await {
+    let standing = match standing {
+        Some(standing) => Ok(standing),
+        None => Standing::read(&store).await,
+    };
+    let who = match standing.map_err(Failure::from) {
+        Ok(standing) => who_acts(&store, target, read_only, standing).await,
+        Err(failure) => Err(failure),
+    };
+    let who = match who {
         Ok(who) => who,
         Err(failure) => {
             if let Some(demo) = demo {

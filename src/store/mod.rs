@@ -88,10 +88,21 @@ impl Store {
         Store::checked(target, connect::connect(target, max_connections).await?).await
     }
 
-    /// As [`Store::open`], every connection opened at once and kept: for the console
-    /// ([`connect::connect_all`]).
-    pub async fn open_all(target: &Target, max_connections: u32) -> Result<Store, Error> {
-        Store::checked(target, connect::connect_all(target, max_connections).await?).await
+    /// As [`Store::open`], every connection opened at once and kept, for the console
+    /// ([`connect::connect_all`]); `beside` reads what the caller needs (who may act) while
+    /// the schema is checked, and the store is given only once the check has passed.
+    pub async fn open_all<T, F>(
+        target: &Target,
+        max_connections: u32,
+        beside: impl FnOnce(Store) -> F,
+    ) -> Result<(Store, T), Error>
+    where
+        F: std::future::Future<Output = Result<T, Error>>,
+    {
+        let pool = connect::connect_all(target, max_connections).await?;
+        let unchecked = Store::from_pool(pool.clone());
+        let (checked, read) = futures::join!(Store::checked(target, pool), beside(unchecked));
+        Ok((checked?, read?))
     }
 
     async fn checked(target: &Target, pool: PgPool) -> Result<Store, Error> {
