@@ -4,7 +4,7 @@ mod common;
 
 use common::TestDb;
 use common::platform::{insert_idea, insert_strategy, status_of, uuid};
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgPool};
 use tradedesk::domain::DecisionAction;
 use tradedesk::operator::Operator;
 use tradedesk::store::setup::setup;
@@ -509,16 +509,28 @@ async fn a_halt_never_deadlocks_with_the_engine_executing_an_idea() {
 
 #[tokio::test]
 async fn the_consoles_act_connections_are_made_ready_without_writing_and_halt_as_any() {
-    let (_db, store, pool) = ready().await;
+    let (db, store, pool) = ready().await;
     store.resume(&ann(), "").await.unwrap();
+    let waiting = insert_idea(&pool, "waiting").await.unwrap();
+    let executed = insert_idea(&pool, "auto_executed").await.unwrap();
+    execution(&pool, &executed, "pending").await;
     let others = "SELECT coalesce(array_agg(pid ORDER BY pid), '{}') FROM pg_stat_activity
                    WHERE datname = current_database() AND pid <> pg_backend_pid()";
-    let before: Vec<i32> = sqlx::query_scalar(others).fetch_one(&pool).await.unwrap();
+    // One connection of its own asks, so that no pool's connection is taken for new.
+    let mut watcher = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let before: Vec<i32> = sqlx::query_scalar(others)
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap();
     let store = store.with_act_connections();
-    // Opening them readies each: the halt's statements prepared with the types its binds
-    // send, one ai_halted row inserted and rolled back with its seal fired at once.
+    // Opening them readies each: the lock and the switch prepared with the types their
+    // binds send, the sweeps run dry, one ai_halted row inserted and rolled back with its
+    // seal fired at once.
     store.ready_acts().await;
-    let after: Vec<i32> = sqlx::query_scalar(others).fetch_one(&pool).await.unwrap();
+    let after: Vec<i32> = sqlx::query_scalar(others)
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap();
     let opened: Vec<i32> = after.into_iter().filter(|p| !before.contains(p)).collect();
     assert_eq!(opened.len(), 2, "two act connections opened: {opened:?}");
     // Each ran its readying to the end: its last statement was the rollback.
@@ -538,9 +550,16 @@ async fn the_consoles_act_connections_are_made_ready_without_writing_and_halt_as
     .unwrap();
     assert_eq!(head, 1, "the rolled-back row took no seq");
 
-    let waiting = insert_idea(&pool, "waiting").await.unwrap();
-    let executed = insert_idea(&pool, "auto_executed").await.unwrap();
-    execution(&pool, &executed, "pending").await;
+    // The sweeps' dry runs stopped nothing.
+    assert_eq!(status_of(&pool, &waiting).await, "waiting");
+    assert_eq!(status_of(&pool, &executed).await, "auto_executed");
+    let pending: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM tradedesk.executions WHERE state = 'pending'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(pending, 1);
+
     let halted = store.halt("", &ann(), false).await.unwrap();
     assert_eq!((halted.ideas_halted, halted.executions_cancelled), (1, 1));
     assert_eq!(halted.reason, "halted by ann@desk");

@@ -296,12 +296,14 @@ impl App {
     /// Every read a full refresh needs (the open replay's too).
     pub fn load_all(&mut self) -> Vec<Cmd> {
         self.dirty.clear();
+        // In the order they are sent (the reads share a few connections): the switch, then
+        // the ideas awaiting a decision, then the rest.
         [
             Reload::Risk,
+            Reload::Ideas,
             Reload::Account,
             Reload::Strategies,
             Reload::StrategyDays,
-            Reload::Ideas,
             Reload::Timeline,
             Reload::Replay,
         ]

@@ -10,7 +10,8 @@
 //! keeps the connections: no idle timeout and no lifetime, and apart from the pane reads,
 //! so that an act never waits behind a read.
 //!
-//! Being ready writes nothing: the halt's statements are prepared (parsed and described),
+//! Being ready writes nothing: the lock and the switch's statements are prepared (parsed
+//! and described), the sweeps run dry (`halt::SWEEP_WAITING`: they stop and lock nothing),
 //! and one `ai_halted` row is inserted and rolled back with its seal fired at once, which
 //! compiles the audit chain's triggers. That seal takes the chain's head for well under a
 //! millisecond, as every commit of a decision does; a rolled-back row and its notification
@@ -46,8 +47,6 @@ fn text() -> PgTypeInfo {
 pub(crate) async fn ready(conn: &mut PgConnection) -> Result<(), super::Error> {
     let prepared = [
         (risk::LOCK_SWITCH, vec![]),
-        (halt::SWEEP_WAITING, vec![at()]),
-        (halt::PULL_PENDING, vec![at()]),
         (halt::SWITCH_OFF, vec![text(), at()]),
     ];
     for (sql, parameters) in &prepared {
@@ -57,6 +56,10 @@ pub(crate) async fn ready(conn: &mut PgConnection) -> Result<(), super::Error> {
     }
     let mut tx = conn.begin().await.map_err(super::Error::Database)?;
     let conn = tx.acquire().await.map_err(super::Error::Database)?;
+    // The sweeps' dry runs: the statements' first run, stopping and locking nothing.
+    for statement in [halt::SWEEP_WAITING, halt::PULL_PENDING] {
+        halt::stopped_by(conn, statement, None, false).await?;
+    }
     sqlx::query("SET CONSTRAINTS decision_history_audit_seal IMMEDIATE")
         .execute(&mut *conn)
         .await

@@ -18,9 +18,12 @@ pub const MANUAL_HALT: &str = "fail:manual_halt";
 /// How many ids of each kind the halt's row names before it only counts the rest.
 const NAMED: usize = 5;
 
-// The halt's statements, prepared ahead on the console's act connections (`store::acts`)
-// with the types bound below: `$1` the halt's time (`None`: now), for SWITCH_OFF `$1` the
-// reason and `$2` the time.
+// The halt's statements, made ready on the console's act connections (`store::acts`).
+// SWEEP_WAITING and PULL_PENDING bind `$1` the halt's time (`None`: now) and `$2` whether
+// the run is real: a dry run (false) stops nothing and locks nothing, and is what an act
+// connection runs as it opens, so that the first halt on it does not pay the statements'
+// first run (the sweep took 0.8 ms the first time on a connection, 0.2 ms after). SWITCH_OFF,
+// which no dry run may touch, is prepared: `$1` the reason, `$2` the time.
 
 /// Every idea still waiting for automatic execution becomes `halted_by_risk`.
 ///
@@ -30,7 +33,7 @@ const NAMED: usize = 5;
 /// the idea stays `waiting` — it can never execute while AI trading is off.
 pub(crate) const SWEEP_WAITING: &str = "
     UPDATE trade_ideas SET status = 'halted_by_risk', updated_at = coalesce($1, now())
-     WHERE id IN (SELECT id FROM trade_ideas WHERE status = 'waiting'
+     WHERE id IN (SELECT id FROM trade_ideas WHERE status = 'waiting' AND $2
                    FOR NO KEY UPDATE SKIP LOCKED)
  RETURNING id";
 
@@ -44,7 +47,7 @@ pub(crate) const SWEEP_WAITING: &str = "
 pub(crate) const PULL_PENDING: &str = "
     WITH pulled AS (
         UPDATE tradedesk.executions SET state = 'cancelled', updated_at = coalesce($1, now())
-         WHERE state = 'pending'
+         WHERE state = 'pending' AND $2
      RETURNING id, trade_idea_id
     ), stopped AS (
         UPDATE trade_ideas i SET status = 'halted_by_risk', updated_at = coalesce($1, now())
@@ -192,11 +195,11 @@ pub(crate) async fn halt_locked(
         reason.clone()
     };
     let stopped = Stopped {
-        ideas: stopped_by(conn, SWEEP_WAITING, by.at).await?,
+        ideas: stopped_by(conn, SWEEP_WAITING, by.at, true).await?,
         orders: if keep_pending {
             Vec::new()
         } else {
-            stopped_by(conn, PULL_PENDING, by.at).await?
+            stopped_by(conn, PULL_PENDING, by.at, true).await?
         },
     };
     if !already_halted {
@@ -217,14 +220,16 @@ pub(crate) async fn halt_locked(
 }
 
 /// What one of the halt's statements ([`SWEEP_WAITING`], [`PULL_PENDING`]) stopped, in id
-/// order.
-async fn stopped_by(
+/// order; nothing on a dry run (`real` false).
+pub(crate) async fn stopped_by(
     conn: &mut PgConnection,
     statement: &str,
     at: Option<DateTime<Utc>>,
+    real: bool,
 ) -> Result<Vec<Uuid>, Error> {
     let mut ids: Vec<Uuid> = sqlx::query_scalar(statement)
         .bind(at)
+        .bind(real)
         .fetch_all(&mut *conn)
         .await
         .map_err(Error::Database)?;
