@@ -128,11 +128,12 @@ fn migrate_status_down_and_up() {
     assert!(!out.contains("pending"), "{out}");
     assert!(out.contains("never reverted"), "{out}");
 
-    let (ok, out, _) = migrate(&["down", "12"]);
+    let (ok, out, _) = migrate(&["down", "13"]);
     assert!(ok);
     assert_eq!(
         out,
-        "Reverted migration 13: orders by strategy\n\
+        "Reverted migration 14: every change audited\n\
+         Reverted migration 13: orders by strategy\n\
          Reverted migration 12: platform conformance\nReverted migration 11: claimed orders\n\
          Reverted migration 10: decisions by idea\n\
          Reverted migration 9: logins and roles\nReverted migration 8: drawdown guard\n\
@@ -159,7 +160,8 @@ fn migrate_status_down_and_up() {
          Applied migration 6: positions and simulations\nApplied migration 7: audit chain\n\
          Applied migration 8: drawdown guard\nApplied migration 9: logins and roles\n\
          Applied migration 10: decisions by idea\nApplied migration 11: claimed orders\n\
-         Applied migration 12: platform conformance\nApplied migration 13: orders by strategy\n"
+         Applied migration 12: platform conformance\nApplied migration 13: orders by strategy\n\
+         Applied migration 14: every change audited\n"
     );
     let (ok, out, _) = migrate(&["up"]);
     assert!(ok);
