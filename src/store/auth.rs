@@ -323,7 +323,8 @@ impl Store {
     }
 
     /// Grants `role` to the user `email` (or, with `None`, revokes their role), audited in
-    /// `config_changes`. Refused when it would leave the desk without an admin.
+    /// `config_changes` (by the database, migration 14). Refused when it would leave the desk
+    /// without an admin.
     pub async fn set_role(
         &self,
         email: &str,
@@ -361,6 +362,7 @@ impl Store {
                     what: format!("the role of {email}"),
                     reason: e.to_string(),
                 })?;
+        super::changes::name(conn, operator, None).await?;
         match role {
             Some(role) => sqlx::query(
                 "INSERT INTO tradedesk.user_roles (user_id, role, granted_by) VALUES ($1, $2, $3)
@@ -392,26 +394,6 @@ impl Store {
                 operator.as_str()
             )));
         }
-        let change = match role {
-            Some(r) => format!("role={r}"),
-            None => "role revoked".to_string(),
-        };
-        let json = |r: Option<Role>| serde_json::json!({ "role": r.map(Role::as_str) });
-        sqlx::query(
-            "INSERT INTO tradedesk.config_changes
-                    (id, operator, subject, subject_id, subject_name, change, before, after)
-             VALUES ($1, $2, 'user_role', $3, $4, $5, $6, $7)",
-        )
-        .bind(Uuid::now_v7())
-        .bind(operator.as_str())
-        .bind(id)
-        .bind(&email)
-        .bind(&change)
-        .bind(json(before))
-        .bind(json(role))
-        .execute(&mut *conn)
-        .await
-        .map_err(Error::Database)?;
         tx.commit().await.map_err(Error::Database)?;
         Ok(RoleChange {
             email,
