@@ -179,21 +179,44 @@ async fn acts_need_a_login_and_record_the_users_email() {
     for args in [
         vec!["ideas", "approve", &idea[..8], "--lot", "0.10"],
         vec!["resume"],
-        vec!["halt", "--reason", "x"],
         vec!["risk", "set", "max_lot_size=0.50"],
     ] {
         let r = cli.run(&args);
         assert_eq!(r.code, 10, "{args:?}: {}", r.err);
         assert!(r.err.contains("log in first"), "{}", r.err);
     }
+    // Stopping needs no login: the halt is recorded as the account, not logged in. Not
+    // even a user locked out by failed logins delays it.
+    for _ in 0..5 {
+        assert_eq!(login(&cli, "ann@desk.example", "wrong").code, 10);
+    }
+    let r = cli.run(&["halt", "--reason", "x"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let by: String = sqlx::query_scalar(
+        "SELECT operator FROM decision_history WHERE action = 'ai_halted'
+          ORDER BY audit_seq DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(by.contains('@') && by.ends_with(" (not logged in)"), "{by}");
+    // The lock-out ends (a test cannot wait 15 minutes): the failures are forgotten.
+    sqlx::query("DELETE FROM tradedesk.login_failures")
+        .execute(&pool)
+        .await
+        .unwrap();
     // Reading needs no login.
     assert_eq!(cli.run(&["status"]).code, 0);
 
     assert_eq!(login(&cli, "ann@desk.example", PASSWORD).code, 0);
-    let r = cli.run(&["halt", "--reason", "lunch"]);
-    assert_eq!(r.code, 0, "{}", r.err);
-    let r = cli.run(&["resume"]);
-    assert_eq!(r.code, 0, "{}", r.err);
+    for args in [
+        vec!["resume"],
+        vec!["halt", "--reason", "lunch"],
+        vec!["resume"],
+    ] {
+        let r = cli.run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.err);
+    }
     let r = cli.run(&["ideas", "approve", &idea[..8], "--lot", "0.10"]);
     assert_eq!(r.code, 0, "{}", r.err);
     let operators: Vec<(String, String)> = sqlx::query_as(
@@ -207,6 +230,7 @@ async fn acts_need_a_login_and_record_the_users_email() {
     assert_eq!(
         operators,
         [
+            ("ai_resumed".to_string(), "ann@desk.example".to_string()),
             ("ai_halted".to_string(), "ann@desk.example".to_string()),
             ("ai_resumed".to_string(), "ann@desk.example".to_string()),
             ("human_approved".to_string(), "ann@desk.example".to_string()),
@@ -559,4 +583,108 @@ async fn a_console_left_open_acts_only_while_its_session_lasts_and_with_the_role
         (halting.as_str(), halting.role()),
         ("raj@desk.example", Role::Viewer)
     );
+}
+
+#[tokio::test]
+async fn what_changes_the_schema_or_removes_data_is_an_admins_and_is_audited() {
+    let cli = Cli::new().await;
+    let pool = cli.db.pool().await;
+    insert_user(&pool, "ann@desk.example", HASH_2B, true).await;
+    insert_user(&pool, "ola@desk.example", HASH_2B, true).await;
+    let archive = cli.home.path().join("old.tdarchive");
+    let archive = archive.to_str().unwrap();
+    let destructive: [&[&str]; 6] = [
+        &[
+            "migrate",
+            "down",
+            "1",
+            "--i-understand-this-drops",
+            "change-audit",
+        ],
+        &["migrate", "up"],
+        &["setup"],
+        &["archive", "--before", "2020-01-01", "--to", archive],
+        &["prune-snapshots", "--older-than", "30d"],
+        &[
+            "simulate",
+            "--into-live-database",
+            "--fast",
+            "--duration",
+            "1m",
+        ],
+    ];
+    let audited = "SELECT count(*) FROM tradedesk.config_changes";
+    let migrations = "SELECT count(*) FROM tradedesk._sqlx_migrations";
+    let (changes, applied) = (count(&pool, audited).await, count(&pool, migrations).await);
+
+    // Without a session, and with a session whose role is not admin: refused, nothing done.
+    let refused = |cli: &Cli, why: &str| {
+        for args in destructive {
+            let r = cli.run(args);
+            assert_eq!(r.code, 10, "{args:?}: {}", r.err);
+            assert!(r.err.contains(why), "{args:?}: {}", r.err);
+        }
+    };
+    refused(&cli, "it is an admin's, so log in as one first");
+    assert_eq!(login(&cli, "ann@desk.example", PASSWORD).code, 0);
+    for (email, role) in [
+        ("ann@desk.example", "admin"),
+        ("ola@desk.example", "operator"),
+    ] {
+        assert_eq!(cli.run(&["users", "grant", email, role]).code, 0);
+    }
+    assert_eq!(login(&cli, "ola@desk.example", PASSWORD).code, 0);
+    refused(
+        &cli,
+        "needs the admin role; ola@desk.example is an operator",
+    );
+    assert_eq!(count(&pool, migrations).await, applied);
+    // (the two grants are the only changes)
+    assert_eq!(count(&pool, audited).await, changes + 2);
+    assert!(!std::path::Path::new(archive).exists());
+
+    // An admin may, and each is in the chained audit as theirs.
+    assert_eq!(login(&cli, "ann@desk.example", PASSWORD).code, 0);
+    for args in [
+        &destructive[0][..],
+        &destructive[1][..],
+        &["prune-snapshots", "--older-than", "30d"][..],
+    ] {
+        let r = cli.run(args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.err);
+    }
+    let recorded: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT operator, subject, change FROM tradedesk.config_changes
+          WHERE subject IN ('schema', 'retention') ORDER BY audit_seq",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let ann = "ann@desk.example".to_string();
+    assert_eq!(recorded.len(), 3, "{recorded:?}");
+    assert_eq!(
+        recorded[..2],
+        [
+            (
+                ann.clone(),
+                "schema".into(),
+                "migrate down 1: reverting migration 14".into()
+            ),
+            (
+                ann.clone(),
+                "schema".into(),
+                "migrate up: applied migration 14".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        (&recorded[2].0, recorded[2].1.as_str()),
+        (&ann, "retention")
+    );
+    assert!(
+        recorded[2].2.starts_with("prune-snapshots: removed 0 rows"),
+        "{recorded:?}"
+    );
+    let r = cli.run(&["audit", "verify"]);
+    assert_eq!(r.code, 0, "{}", r.out);
 }

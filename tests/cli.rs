@@ -65,10 +65,15 @@ fn setup_reports_every_table_and_a_second_run_changes_nothing() {
             (words.next() == Some(table)).then(|| words.next().unwrap_or("").to_string())
         })
     };
+    // The default limits written are the one change audited (migration 14).
+    assert_eq!(
+        rows("tradedesk.config_changes").as_deref(),
+        Some("1"),
+        "{out}"
+    );
     for table in [
         "decision_history",
         "tradedesk.executions",
-        "tradedesk.config_changes",
         "strategies",
         "trade_ideas",
         "users",
@@ -128,7 +133,29 @@ fn migrate_status_down_and_up() {
     assert!(!out.contains("pending"), "{out}");
     assert!(out.contains("never reverted"), "{out}");
 
-    let (ok, out, _) = migrate(&["down", "13"]);
+    // What reverting drops is named before anything is reverted.
+    let (ok, _, err) = migrate(&["down", "13"]);
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "tradedesk: reverting 13 migrations would drop the database's audit of every change of \
+         limits, strategies and roles (migration 14), the desk's logins, sessions and roles \
+         (every active user becomes an admin) (migration 9), the audit's hash chain \
+         (migration 7), the audit of changes (tradedesk.config_changes and its rows) \
+         (migration 4), the database's last line of defence (append-only history, the halt's \
+         guard) (migration 3), the orders handed to execution (tradedesk.executions and its \
+         rows) (migration 2); nothing was reverted: if that is what you want, run it again \
+         with --i-understand-this-drops change-audit,logins,audit-chain,config-changes,\
+         defences,orders\n"
+    );
+    let (ok, _, err) = migrate(&["down", "13", "--i-understand-this-drops", "logins"]);
+    assert!(!ok && err.contains("nothing was reverted"), "{err}");
+    let (ok, out, _) = migrate(&[
+        "down",
+        "13",
+        "--i-understand-this-drops",
+        "change-audit,logins,audit-chain,config-changes,defences,orders",
+    ]);
     assert!(ok);
     assert_eq!(
         out,

@@ -167,7 +167,7 @@ pub async fn halt(
     let halted = store
         .halt(
             reason,
-            &super::login::identity(&store, target).await?,
+            &super::login::halt_identity(&store, target).await?,
             keep_pending,
         )
         .await?;

@@ -197,7 +197,13 @@ pub async fn archive(target: &Target, out: Out, args: ArchiveArgs) -> Result<(),
     Ok(())
 }
 
-pub async fn prune(target: &Target, out: Out, args: PruneArgs) -> Result<(), Failure> {
+/// `by`: the admin it runs as (none for a dry run, which removes nothing).
+pub async fn prune(
+    target: &Target,
+    out: Out,
+    args: PruneArgs,
+    by: Option<&crate::operator::Operator>,
+) -> Result<(), Failure> {
     let cut = parse_time(&args.older_than, Utc::now()).map_err(invalid)?;
     if args.batch < 1 {
         return Err(invalid("--batch must be at least 1"));
@@ -222,6 +228,24 @@ pub async fn prune(target: &Target, out: Out, args: PruneArgs) -> Result<(), Fai
     .map_err(|e| Failure::new(ErrorCode::Database, format!("database error: {e}")))?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
+    }
+    let removed: i64 = report.iter().map(|p| p.deleted).sum();
+    if let (Some(by), false) = (by, args.dry_run) {
+        let tables: serde_json::Map<String, serde_json::Value> = report
+            .iter()
+            .map(|p| (p.table.to_string(), json!(p.deleted)))
+            .collect();
+        crate::store::changes::record(
+            store.pool(),
+            by,
+            crate::store::changes::Maintenance::Retention,
+            &format!(
+                "prune-snapshots: removed {removed} rows captured before {}",
+                cut.to_rfc3339()
+            ),
+            json!({ "older_than": cut, "removed": tables }),
+        )
+        .await?;
     }
     let seconds = started.elapsed().as_secs_f64();
     if out.json {

@@ -7,13 +7,74 @@ use crate::store::db_roles::{DatabaseRoles, OPERATOR, VIEWER};
 use crate::store::migrate::{Moved, SeveralDecisions};
 use crate::store::setup::{SetupReport, setup};
 
-pub async fn run(target: &Target, out: Out, create_db: bool, roles: bool) -> Result<(), Failure> {
+/// `by`: who sets it up (an admin, on a database with platform users), recorded in the
+/// audit when the set-up changed anything.
+pub async fn run(
+    target: &Target,
+    out: Out,
+    create_db: bool,
+    roles: bool,
+    by: &crate::operator::Operator,
+) -> Result<(), Failure> {
     let report = setup(target, create_db).await?;
+    let store = super::open(target).await?;
     let roles = if roles {
-        Some(super::open(target).await?.create_database_roles().await?)
+        Some(store.create_database_roles().await?)
     } else {
         None
     };
+    let roles_created = roles.as_ref().is_some_and(|r| !r.created.is_empty());
+    if report.changed() || roles_created {
+        let applied: Vec<i64> = report
+            .prepared
+            .migrations
+            .applied
+            .iter()
+            .map(|(v, _)| *v)
+            .collect();
+        let p = &report.prepared;
+        let mut done = Vec::new();
+        if p.database_created {
+            done.push("created the database".to_string());
+        }
+        if p.migrations.adopted.is_some() {
+            done.push("adopted the platform's Phase-1 schema".to_string());
+        }
+        if !p.migrations.moved.is_empty() {
+            done.push("moved tradedesk's objects to schema tradedesk".to_string());
+        }
+        if !applied.is_empty() {
+            let listed: Vec<String> = applied.iter().map(ToString::to_string).collect();
+            done.push(format!("applied migrations {}", listed.join(", ")));
+        }
+        if p.risk_config_written {
+            done.push("wrote the first-start limits".to_string());
+        }
+        if !p.strategies_converted.is_empty() {
+            done.push(format!(
+                "converted {} strategies to the platform's documents",
+                p.strategies_converted.len()
+            ));
+        }
+        if let Some(r) = roles.as_ref().filter(|r| !r.created.is_empty()) {
+            done.push(format!("created PostgreSQL roles {}", r.created.join(", ")));
+        }
+        if done.is_empty() {
+            done.push("started the embedded database".to_string());
+        }
+        crate::store::changes::record(
+            store.pool(),
+            by,
+            crate::store::changes::Maintenance::Setup,
+            &format!("setup: {}", done.join("; ")),
+            serde_json::json!({
+                "migrations_applied": applied,
+                "risk_config_written": report.prepared.risk_config_written,
+                "database_roles_created": roles.as_ref().map(|r| &r.created),
+            }),
+        )
+        .await?;
+    }
     if out.json {
         return match roles {
             None => out.json(&report),

@@ -14,7 +14,7 @@ pub mod archive_replay;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
-pub(crate) mod changes;
+pub mod changes;
 pub mod connect;
 pub mod db_roles;
 pub mod decisions;
