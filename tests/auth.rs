@@ -646,8 +646,8 @@ async fn what_changes_the_schema_or_removes_data_is_an_admins_and_is_audited() {
     // An admin may, and each is in the chained audit as theirs.
     assert_eq!(login(&cli, "ann@desk.example", PASSWORD).code, 0);
     for args in [
-        &destructive[0][..],
-        &destructive[1][..],
+        destructive[0],
+        destructive[1],
         &["prune-snapshots", "--older-than", "30d"][..],
     ] {
         let r = cli.run(args);
