@@ -99,10 +99,20 @@ async fn every_refusal_is_the_same_sentence_exit_10_and_writes_no_session() {
     let pool = cli.db.pool().await;
     insert_user(&pool, "ann@desk.example", HASH_2B, true).await;
     insert_user(&pool, "old@desk.example", HASH_2B, false).await;
+    // A hash bcrypt cannot read (another scheme, a placeholder): refused like the rest,
+    // after the same bcrypt work (the times printed show it).
+    insert_user(
+        &pool,
+        "md5@desk.example",
+        "md5$5f4dcc3b5aa765d61d8327deb882cf99",
+        true,
+    )
+    .await;
     let refusals = [
         ("ann@desk.example", "wrong horse"),
         ("nobody@desk.example", PASSWORD),
         ("old@desk.example", PASSWORD),
+        ("md5@desk.example", PASSWORD),
     ];
     let mut said = Vec::new();
     for (email, password) in refusals {

@@ -389,6 +389,15 @@ async fn the_timeline_pages_filters_and_exports() {
         let r = cli.run(&["ideas", "reject", &id, "--reason", "too, \"risky\""]);
         assert_eq!(r.code, 0, "{}", r.err);
     }
+    // A page of nothing is refused, not read as one row.
+    for args in [
+        &["timeline", "--limit", "0"][..],
+        &["ideas", "list", "--limit", "0"],
+    ] {
+        let r = cli.run(args);
+        assert_eq!(r.code, 3, "{args:?}: {}", r.out);
+        assert_eq!(r.err, "tradedesk: --limit must be at least 1 (got 0)\n");
+    }
     let page = cli.run(&["timeline", "--limit", "2"]);
     let lines: Vec<&str> = page.out.lines().collect();
     assert_eq!(

@@ -510,6 +510,16 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
     let Some(command) = cli.command else {
         return console::run(&target, &config.config, cli.read_only).await;
     };
+    // A page of nothing is no page: `--limit 0` is refused, not read as "one".
+    if let Command::Timeline(TimelineArgs { limit, .. })
+    | Command::Ideas(IdeasCommand::List { limit, .. }) = &command
+        && *limit < 1
+    {
+        return Err(Failure::new(
+            ErrorCode::InvalidInput,
+            format!("--limit must be at least 1 (got {limit})"),
+        ));
+    }
     match command {
         Command::Setup { create_db, roles } => {
             let by = login::admin(&target, "setup").await?;

@@ -137,12 +137,19 @@ fn new_token() -> Result<String, Error> {
 }
 
 /// Checks `password` against a bcrypt hash off the async threads (a verification takes a
-/// quarter of a second at cost 12). A hash bcrypt cannot read verifies as false.
+/// quarter of a second at cost 12). A hash bcrypt cannot read verifies as false, after
+/// the work of verifying DUMMY_HASH: its refusal costs what a wrong password costs.
 async fn verify(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_owned(), hash.to_owned());
-    tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || match hash.parse::<bcrypt::HashParts>() {
+        Ok(_) => bcrypt::verify(password, &hash).unwrap_or(false),
+        Err(_) => {
+            let _ = bcrypt::verify(password, DUMMY_HASH);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
 }
 
 impl Store {
