@@ -988,7 +988,8 @@ async fn every_change_of_the_desks_settings_is_audited_whoever_makes_it() {
     let (_db, store, pool) = desk().await;
     sqlx::raw_sql(
         "INSERT INTO users (id, email, hashed_password, is_active)
-         VALUES ('5e5e5e5e-0000-4000-8000-000000000001', 'ola@desk', 'x', true)",
+         VALUES ('5e5e5e5e-0000-4000-8000-000000000001', 'ola@desk',
+                 '$2b$12$KTfM25A1wQG/W/axkmUpW.AIKCp2Fj0ksBTcoYvGtFFWh4wcDqhCS', true)",
     )
     .execute(&pool)
     .await
@@ -1111,12 +1112,22 @@ async fn every_change_of_the_desks_settings_is_audited_whoever_makes_it() {
         .set_strategy_active(uuid(STRATEGY), true, &ann())
         .await
         .unwrap();
-    store
-        .set_role(
+    // A role is the database's to grant: by a logged-in user (before the first grant,
+    // every active user is an admin).
+    let ola = store
+        .login(
             "ola@desk",
-            Some(tradedesk::domain::role::Role::Admin),
-            &ann(),
+            "correct horse battery",
+            "test",
+            chrono::TimeDelta::hours(1),
         )
+        .await
+        .unwrap();
+    let ola = Operator::with_role("ola@desk", tradedesk::domain::role::Role::Admin)
+        .unwrap()
+        .with_session(tradedesk::store::auth::SessionToken::new(ola.token));
+    store
+        .set_role("ola@desk", Some(tradedesk::domain::role::Role::Admin), &ola)
         .await
         .unwrap();
     let ann = "ann@desk".to_string();
@@ -1129,7 +1140,7 @@ async fn every_change_of_the_desks_settings_is_audited_whoever_makes_it() {
                 "max_lot_size=0.50".into()
             ),
             (ann.clone(), "strategy".into(), "enabled".into()),
-            (ann.clone(), "user_role".into(), "role=admin".into()),
+            ("ola@desk".into(), "user_role".into(), "role=admin".into()),
         ]
     );
 

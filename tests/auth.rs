@@ -399,12 +399,73 @@ async fn the_viewer_database_role_reads_but_cannot_write_or_disable_a_trigger() 
         .await
         .unwrap_err();
     assert!(err.to_string().contains("must be owner"), "{err}");
-    let err = sqlx::raw_sql("UPDATE decision_history SET rationale = 'x'")
-        .execute(&operator)
+    // Logins, sessions and roles are the database's functions: the operator role reads no
+    // password hash and makes no session, failed login, role or audit row itself.
+    for write in [
+        "UPDATE decision_history SET rationale = 'x'",
+        "SELECT hashed_password FROM users",
+        "SELECT token_hash FROM tradedesk.sessions",
+        "INSERT INTO tradedesk.sessions (id, token_hash, user_id, email, host, expires_at)
+         SELECT gen_random_uuid(), '\\x00', id, email, 'psql', now() + interval '1 day'
+           FROM users",
+        "DELETE FROM tradedesk.login_failures",
+        "INSERT INTO tradedesk.user_roles (user_id, role, granted_by)
+         SELECT id, 'admin', 'me' FROM users",
+        "INSERT INTO tradedesk.config_changes (id, operator, subject, change)
+         VALUES (gen_random_uuid(), 'me', 'risk_config', 'forged')",
+        "SELECT * FROM tradedesk.set_role(NULL, 'me', 'ann@desk.example', 'admin')",
+        "SELECT tradedesk.tradedesk_password_matches('x', 'y')",
+    ] {
+        let err = sqlx::raw_sql(write).execute(&operator).await.unwrap_err();
+        assert!(
+            err.to_string().contains("permission denied"),
+            "{write}: {err}"
+        );
+    }
+    // What it may: log in through the database's function (a wrong password: no row).
+    let refused: Option<(String,)> =
+        sqlx::query_as("SELECT token FROM tradedesk.login($1, 'wrong', 'psql', '1 hour')")
+            .bind("ann@desk.example")
+            .fetch_optional(&operator)
+            .await
+            .unwrap();
+    assert!(refused.is_none());
+    operator.close().await;
+
+    // The admin role grants roles, only with an admin's session.
+    let admin = PgPool::connect(&as_role("tradedesk_admin")).await.unwrap();
+    let err = sqlx::query("SELECT * FROM tradedesk.set_role(NULL, 'me', $1, 'viewer')")
+        .bind("ann@desk.example")
+        .execute(&admin)
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("permission denied"), "{err}");
-    operator.close().await;
+    assert!(err.to_string().contains("log in first"), "{err}");
+    let (token,): (String,) =
+        sqlx::query_as("SELECT token FROM tradedesk.login($1, $2, 'psql', '1 hour')")
+            .bind("ann@desk.example")
+            .bind(PASSWORD)
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+    let granted: (String, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT * FROM tradedesk.set_role($1, 'psql', $2, 'admin')")
+            .bind(&token)
+            .bind("ann@desk.example")
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+    assert_eq!(
+        granted,
+        ("ann@desk.example".into(), None, Some("admin".into()))
+    );
+    let by: String = sqlx::query_scalar(
+        "SELECT operator FROM tradedesk.config_changes WHERE subject = 'user_role'",
+    )
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    assert_eq!(by, "ann@desk.example");
+    admin.close().await;
 
     let run_as = |role: &str, args: &[&str], input: &str| {
         use std::io::Write as _;
@@ -562,9 +623,9 @@ async fn a_console_left_open_acts_only_while_its_session_lasts_and_with_the_role
         ("raj@desk.example", Role::Admin)
     );
     // Ann becomes the admin: Raj, without a role, acts as the viewer he now is.
-    let ann = tradedesk::operator::Operator::with_role("ann@desk.example", Role::Admin).unwrap();
+    let by_raj = opened_as.clone().with_session(session.clone());
     store
-        .set_role("ann@desk.example", Some(Role::Admin), &ann)
+        .set_role("ann@desk.example", Some(Role::Admin), &by_raj)
         .await
         .unwrap();
     let now = store
@@ -678,12 +739,12 @@ async fn what_changes_the_schema_or_removes_data_is_an_admins_and_is_audited() {
             (
                 ann.clone(),
                 "schema".into(),
-                "migrate down 1: reverting migration 14".into()
+                "migrate down 1: reverting migration 15".into()
             ),
             (
                 ann.clone(),
                 "schema".into(),
-                "migrate up: applied migration 14".into()
+                "migrate up: applied migration 15".into()
             ),
         ]
     );

@@ -307,7 +307,10 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
     // fold is an aggregate, which has none).
     let public = "pg_catalog, public, pg_temp";
     let own = "pg_catalog, pg_temp";
+    // pgcrypto's schema, where migration 15 installs it.
+    let crypto = "pg_catalog, tradedesk, pg_temp";
     let expected: Vec<(String, String, Option<String>)> = [
+        ("tradedesk_actor", Some(own)),
         ("tradedesk_audit_archive", Some(own)),
         ("tradedesk_audit_canonical_config", Some(own)),
         ("tradedesk_audit_canonical_decision", Some(own)),
@@ -328,10 +331,14 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
         ("tradedesk_json_kept", Some(own)),
         ("tradedesk_keep_cancelled", Some(own)),
         ("tradedesk_limits_json", Some(own)),
+        ("tradedesk_locked_until", Some(own)),
+        ("tradedesk_new_token", Some(crypto)),
         ("tradedesk_note_switch_decision", Some(own)),
         ("tradedesk_notify_change", Some(own)),
         ("tradedesk_order_strategy", Some(own)),
+        ("tradedesk_password_matches", Some(crypto)),
         ("tradedesk_refuse_history_change", Some(own)),
+        ("tradedesk_role_of", Some(own)),
         ("tradedesk_share_switch", Some(public)),
         ("tradedesk_strategy_json", Some(own)),
     ]
@@ -555,7 +562,7 @@ async fn migrations_are_reversible_down_to_phase1_and_no_further() {
     let full = catalog(&db).await;
     let own_full = own_catalog(&db).await;
     let functions_full = functions(&pool).await;
-    assert_eq!(functions_full.len(), 26);
+    assert_eq!(functions_full.len(), 31);
     let tradedesk_migrations = all_versions().len() - 1;
     assert!(tradedesk_migrations >= 1);
 
@@ -727,7 +734,7 @@ async fn a_database_set_up_with_everything_in_public_moves_to_the_tradedesk_sche
         .iter()
         .map(|a| a.0)
         .collect();
-    assert_eq!(run, [5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    assert_eq!(run, [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
     assert_eq!(
         report.prepared.migrations.moved[0].to_string(),
         "table executions (2 rows)"

@@ -188,7 +188,8 @@ async fn who_acts(
             Ok(done) => {
                 eprintln!("{}", login::said(&done));
                 let operator = Operator::with_role(done.email, done.role)
-                    .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, REFUSED))?;
+                    .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, REFUSED))?
+                    .with_session(SessionToken::new(done.token));
                 return Ok(Who {
                     shown: format!("{operator} ({})", operator.role()),
                     operator,

@@ -173,11 +173,13 @@ pub async fn admin(target: &Target, command: &str) -> Result<Operator, Failure> 
 /// This database's logged-in platform user with their role now, if a session is valid (the
 /// caller knows the database has platform users).
 pub async fn logged_in(store: &Store, target: &Target) -> Result<Option<Operator>, Failure> {
-    let session = match read_token(target) {
-        Some(token) => store.session(&token).await?,
-        None => None,
+    let Some(token) = read_token(target) else {
+        return Ok(None);
     };
-    Ok(session.and_then(|s| s.operator()))
+    let session = store.session(&token).await?;
+    Ok(session
+        .and_then(|s| s.operator())
+        .map(|o| o.with_session(crate::store::auth::SessionToken::new(token))))
 }
 
 /// The password: from the terminal without echo, or the first line of standard input

@@ -3,7 +3,7 @@
 use super::Failure;
 use super::output::{Align, Out, Table};
 use crate::store::Target;
-use crate::store::db_roles::{DatabaseRoles, OPERATOR, VIEWER};
+use crate::store::db_roles::{ADMIN, DatabaseRoles, OPERATOR, VIEWER};
 use crate::store::migrate::{Moved, SeveralDecisions};
 use crate::store::setup::{SetupReport, setup};
 
@@ -93,15 +93,17 @@ pub async fn run(
 /// What `--roles` made, and how to use the roles.
 fn render_roles(roles: &DatabaseRoles, database: &str) -> String {
     let created = if roles.created.is_empty() {
-        "both existed; their privileges on this database are granted".to_string()
+        "all three existed; their privileges on this database are granted".to_string()
     } else {
-        format!("created {}", roles.created.join(" and "))
+        format!("created {}", roles.created.join(", "))
     };
     format!(
         "PostgreSQL roles ({created}):\n\
-         \x20 {VIEWER}    reads and LISTEN: the console opens read-only\n\
-         \x20 {OPERATOR}  what tradedesk's acts and logins need, nothing else\n\
-         \x20 Neither owns a table, so neither can disable a trigger or rewrite the audit.\n\
+         \x20 {VIEWER}    reads and LISTEN, logs in: the console opens read-only\n\
+         \x20 {OPERATOR}  also what tradedesk's acts need, nothing else\n\
+         \x20 {ADMIN}     also grants desk roles and sees logins and lock-outs\n\
+         \x20 None owns a table, so none can disable a trigger or rewrite the audit; logins,\n\
+         \x20 sessions and roles are the database's own functions (see README, Logins and roles).\n\
          \x20 To use one, give it a password (or make people members of it), e.g. in psql:\n\
          \x20   ALTER ROLE {OPERATOR} PASSWORD '…';\n\
          \x20   CREATE ROLE ann LOGIN PASSWORD '…' IN ROLE {OPERATOR};\n\
