@@ -12,6 +12,7 @@ DROP TRIGGER strategies_audit ON public.strategies;
 DROP TRIGGER risk_config_audit_update ON public.risk_config;
 DROP TRIGGER risk_config_audit_insert_delete ON public.risk_config;
 DROP FUNCTION tradedesk.tradedesk_audit_switch_flip();
+DROP FUNCTION tradedesk.tradedesk_own_xid(xid);
 DROP FUNCTION tradedesk.tradedesk_note_switch_decision();
 DROP FUNCTION tradedesk.tradedesk_audit_user_role();
 DROP FUNCTION tradedesk.tradedesk_audit_strategy();

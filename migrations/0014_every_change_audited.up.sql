@@ -277,11 +277,39 @@ CREATE TRIGGER decision_history_switch_noted
     WHEN (NEW.action IN ('ai_halted', 'ai_resumed') AND NEW.symbol IS NULL)
     EXECUTE FUNCTION tradedesk.tradedesk_note_switch_decision();
 
+-- Whether `x` (a row's xmin) is this transaction's own xid or one of its subtransactions'
+-- (a plpgsql EXCEPTION block, a SAVEPOINT: the drawdown guard writes its row in one). A
+-- subtransaction's xid is assigned after the transaction's own, so it is that xid moved
+-- on by the 32-bit distance; a row this transaction can see whose writer is still in
+-- progress can only be its own. An xid so found that was never assigned (the row is
+-- older than the transaction) is not in progress.
+CREATE FUNCTION tradedesk.tradedesk_own_xid(x xid) RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    top xid8 := pg_current_xact_id();
+    distance numeric := (x::text::numeric - top::text::numeric % 4294967296 + 4294967296)
+                        % 4294967296;
+BEGIN
+    IF distance = 0 THEN
+        RETURN true;
+    END IF;
+    IF distance >= 2147483648 THEN
+        RETURN false;
+    END IF;
+    BEGIN
+        RETURN pg_xact_status((top::text::numeric + distance)::text::xid8) = 'in progress';
+    EXCEPTION WHEN OTHERS THEN
+        -- "transaction ID … is in the future": never assigned, so not this one's.
+        RETURN false;
+    END;
+END
+$$;
+
 -- At commit, for each flip whose result stands: the transaction must have written the
--- row that records it (in this transaction: its xmin is this transaction's), else it is
--- written here, as the operator the transaction named or its login role by direct SQL.
--- (A row written in a subtransaction has the subtransaction's xid: it is not recognised,
--- and the flip is recorded a second time rather than not at all.)
+-- row that records it (its own row: see tradedesk_own_xid), else it is written here, as
+-- the operator the transaction named or its login role by direct SQL.
 CREATE FUNCTION tradedesk.tradedesk_audit_switch_flip() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -304,7 +332,7 @@ BEGIN
     IF noted ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
        AND EXISTS (SELECT 1 FROM public.decision_history d
                     WHERE d.id = noted::uuid AND d.action = expected AND d.symbol IS NULL
-                      AND d.xmin = pg_current_xact_id()::xid) THEN
+                      AND tradedesk.tradedesk_own_xid(d.xmin)) THEN
         RETURN NULL;
     END IF;
     INSERT INTO public.decision_history (id, occurred_at, symbol, action, rationale,
@@ -338,3 +366,4 @@ REVOKE ALL ON FUNCTION tradedesk.tradedesk_audit_strategy() FROM PUBLIC;
 REVOKE ALL ON FUNCTION tradedesk.tradedesk_audit_user_role() FROM PUBLIC;
 REVOKE ALL ON FUNCTION tradedesk.tradedesk_audit_switch_flip() FROM PUBLIC;
 REVOKE ALL ON FUNCTION tradedesk.tradedesk_note_switch_decision() FROM PUBLIC;
+REVOKE ALL ON FUNCTION tradedesk.tradedesk_own_xid(xid) FROM PUBLIC;

@@ -336,6 +336,7 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
         ("tradedesk_note_switch_decision", Some(own)),
         ("tradedesk_notify_change", Some(own)),
         ("tradedesk_order_strategy", Some(own)),
+        ("tradedesk_own_xid", Some(own)),
         ("tradedesk_password_matches", Some(crypto)),
         ("tradedesk_refuse_history_change", Some(own)),
         ("tradedesk_role_of", Some(own)),
@@ -562,7 +563,7 @@ async fn migrations_are_reversible_down_to_phase1_and_no_further() {
     let full = catalog(&db).await;
     let own_full = own_catalog(&db).await;
     let functions_full = functions(&pool).await;
-    assert_eq!(functions_full.len(), 31);
+    assert_eq!(functions_full.len(), 32);
     let tradedesk_migrations = all_versions().len() - 1;
     assert!(tradedesk_migrations >= 1);
 
