@@ -224,13 +224,57 @@ mod tests {
 
     /// One of each class that must be escaped.
     const HIDDEN: &[char] = &[
-        '\u{0}', '\u{7}', '\u{8}', '\t', '\n', '\r', '\u{1b}', '\u{1f}', '\u{7f}', '\u{80}',
-        '\u{9b}', '\u{9f}', '\u{ad}', '\u{61c}', '\u{180e}', '\u{200b}', '\u{200c}', '\u{200d}',
-        '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}',
-        '\u{2028}', '\u{2029}', '\u{2060}', '\u{2061}', '\u{2062}', '\u{2063}', '\u{2064}',
-        '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{feff}', '\u{fff9}', '\u{fffa}',
-        '\u{fffb}', '\u{115f}', '\u{1160}', '\u{3164}', '\u{ffa0}', '\u{110bd}', '\u{1d173}',
-        '\u{1d17a}', '\u{e0001}', '\u{e0020}', '\u{e0041}', '\u{e007f}',
+        '\u{0}',
+        '\u{7}',
+        '\u{8}',
+        '\t',
+        '\n',
+        '\r',
+        '\u{1b}',
+        '\u{1f}',
+        '\u{7f}',
+        '\u{80}',
+        '\u{9b}',
+        '\u{9f}',
+        '\u{ad}',
+        '\u{61c}',
+        '\u{180e}',
+        '\u{200b}',
+        '\u{200c}',
+        '\u{200d}',
+        '\u{200e}',
+        '\u{200f}',
+        '\u{202a}',
+        '\u{202b}',
+        '\u{202c}',
+        '\u{202d}',
+        '\u{202e}',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{2060}',
+        '\u{2061}',
+        '\u{2062}',
+        '\u{2063}',
+        '\u{2064}',
+        '\u{2066}',
+        '\u{2067}',
+        '\u{2068}',
+        '\u{2069}',
+        '\u{feff}',
+        '\u{fff9}',
+        '\u{fffa}',
+        '\u{fffb}',
+        '\u{115f}',
+        '\u{1160}',
+        '\u{3164}',
+        '\u{ffa0}',
+        '\u{110bd}',
+        '\u{1d173}',
+        '\u{1d17a}',
+        '\u{e0001}',
+        '\u{e0020}',
+        '\u{e0041}',
+        '\u{e007f}',
     ];
 
     /// Characters that are shown as themselves.
@@ -269,7 +313,13 @@ mod tests {
 
     #[test]
     fn plain_text_is_borrowed_as_it_is_backslashes_included() {
-        for s in ["", "EURUSD", "C:\\data\\x", "\\u{202e} typed by hand", "café 日本 🙂"] {
+        for s in [
+            "",
+            "EURUSD",
+            "C:\\data\\x",
+            "\\u{202e} typed by hand",
+            "café 日本 🙂",
+        ] {
             assert!(matches!(line(s), Cow::Borrowed(_)), "{s}");
             assert!(matches!(lines(s, "  "), Cow::Borrowed(_)), "{s}");
             assert!(matches!(json(s), Cow::Borrowed(_)), "{s}");
@@ -297,13 +347,19 @@ mod tests {
     #[test]
     fn json_escapes_inside_strings_and_decodes_to_the_original() {
         let original = "a\u{9b}b\u{202e}c\u{200b}d\u{feff}e\u{7f}f\u{e0041}g\u{2028}h\u{1b}i";
-        let serialized = serde_json::to_string_pretty(&serde_json::json!({"text": original}))
-            .unwrap();
+        let serialized =
+            serde_json::to_string_pretty(&serde_json::json!({"text": original})).unwrap();
         let shown = json(&serialized);
         assert!(shown.contains("\\u009b"), "{shown}");
         assert!(shown.contains("\\u202e"), "{shown}");
-        assert!(shown.contains("\\udb40\\udc41"), "a surrogate pair: {shown}");
-        assert!(!shown.chars().any(|c| c > '\u{1f}' && is_hidden(c)), "{shown}");
+        assert!(
+            shown.contains("\\udb40\\udc41"),
+            "a surrogate pair: {shown}"
+        );
+        assert!(
+            !shown.chars().any(|c| c > '\u{1f}' && is_hidden(c)),
+            "{shown}"
+        );
         // Pretty printing's line breaks are the document's, kept.
         assert!(shown.contains('\n'));
         let back: serde_json::Value = serde_json::from_str(&shown).unwrap();
@@ -322,9 +378,15 @@ mod tests {
             "{said}"
         );
         assert!(said.contains("AI trading was not halted"), "{said}");
-        assert!(!said.contains('\u{202e}'), "the refusal shows nothing hidden: {said}");
+        assert!(
+            !said.contains('\u{202e}'),
+            "the refusal shows nothing hidden: {said}"
+        );
         let e = typed(Typed::RejectReason, "two\nlines").unwrap_err();
-        assert!(e.to_string().contains("U+000A (a line break) at character 4"));
+        assert!(
+            e.to_string()
+                .contains("U+000A (a line break) at character 4")
+        );
         let e = typed(Typed::ResumeNote, "\u{1b}]0;x\u{7}").unwrap_err();
         assert!(e.to_string().contains("U+001B (ESC"));
         let e = typed(Typed::StrategyName, "a\u{200b}").unwrap_err();
