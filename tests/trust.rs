@@ -426,7 +426,7 @@ async fn typed_reasons_notes_and_names_holding_hidden_characters_are_refused_and
         "{}",
         r.err
     );
-    assert_eq!(switch().await.0, false, "AI trading stays off");
+    assert!(!switch().await.0, "AI trading stays off");
 
     let r = run(
         &cli,
