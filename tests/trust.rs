@@ -128,12 +128,19 @@ async fn hostile_desk(pool: &PgPool, ai_on: bool) -> Written {
         .await
         .unwrap();
     }
+    // The switch first: a database that records flips nobody recorded writes its row now,
+    // and the idea's decision stays the newest (the timeline's first row).
+    sqlx::query("UPDATE risk_config SET ai_trading_enabled = $1, last_halt_reason = $2")
+        .bind(ai_on)
+        .bind((!ai_on).then(|| evil("halted")))
+        .execute(pool)
+        .await
+        .unwrap();
     sqlx::query(
         "INSERT INTO decision_history (id, occurred_at, symbol, action, rationale, confidence_score,
                                        risk_check_result, strategy_id, trade_idea_id, snapshot_ref,
                                        human_override, operator)
-         VALUES ($1, now() - interval '1 minute', $2, 'ai_proposed', $3, 93.00, $4, $5, $6, $7,
-                 false, $8)",
+         VALUES ($1, now(), $2, 'ai_proposed', $3, 93.00, $4, $5, $6, $7, false, $8)",
     )
     .bind(decision)
     .bind(&symbol)
@@ -146,12 +153,6 @@ async fn hostile_desk(pool: &PgPool, ai_on: bool) -> Written {
     .execute(pool)
     .await
     .unwrap();
-    sqlx::query("UPDATE risk_config SET ai_trading_enabled = $1, last_halt_reason = $2")
-        .bind(ai_on)
-        .bind((!ai_on).then(|| evil("halted")))
-        .execute(pool)
-        .await
-        .unwrap();
     sqlx::query(
         "INSERT INTO tradedesk.config_changes (id, changed_at, operator, subject, change)
          VALUES (gen_random_uuid(), now(), $1, 'risk_config', $2)",
