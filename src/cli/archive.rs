@@ -362,10 +362,10 @@ async fn report(
             "{}: {} archived rows verified, seqs {}..={}, intact (ends at {})",
             v.table, v.rows, v.first_seq, v.last_seq, v.last_hash
         ),
-        Some(p) => println!("{}: {p}", v.table),
+        Some(p) => println!("{}: {}", v.table, crate::domain::text::line(&p.to_string())),
     }
     if let Some(db) = &v.database {
-        println!("database: {db}");
+        println!("database: {}", crate::domain::text::line(db));
     }
     broken.map_or(Ok(()), Err)
 }

@@ -228,7 +228,7 @@ pub fn said(login: &Login) -> String {
     };
     format!(
         "Logged in as {} ({role}) until {}.",
-        login.email,
+        crate::domain::text::line(&login.email),
         timestamp(login.expires_at)
     )
 }
@@ -303,7 +303,7 @@ pub async fn users(target: &Target, out: Out, command: UsersCommand) -> Result<(
     let shown = |r: Option<Role>| r.map_or("no role".to_string(), |r| r.to_string());
     println!(
         "{}: {} → {}.",
-        change.email,
+        crate::domain::text::line(&change.email),
         shown(change.before),
         shown(change.after)
     );

@@ -162,11 +162,11 @@ pub fn render(report: &SetupReport) -> String {
     for c in &report.prepared.strategies_converted {
         out.push_str(&format!(
             "  strategy \"{}\" ({}): converted to the platform's documents\n",
-            c.name,
+            crate::domain::text::line(&c.name),
             crate::format::short(c.id)
         ));
         for change in &c.changes {
-            out.push_str(&format!("      {change}\n"));
+            out.push_str(&format!("      {}\n", crate::domain::text::line(change)));
         }
     }
     let mut table = Table::new(&[("TABLE", Align::Left), ("ROWS", Align::Right)]);
@@ -205,7 +205,7 @@ pub fn several_decisions(ideas: &[SeveralDecisions], indent: &str) -> String {
             out.push_str(&format!(
                 "{indent}    {} by {} at {} ({}, {})\n",
                 d.action,
-                d.operator.as_deref().unwrap_or("the platform"),
+                crate::domain::text::line(d.operator.as_deref().unwrap_or("the platform")),
                 d.occurred_at,
                 crate::format::short(d.id),
                 if d.counted { "counted" } else { "left out" }

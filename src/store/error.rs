@@ -137,6 +137,13 @@ impl From<LotError> for Error {
     }
 }
 
+/// Typed text holding what a terminal would act on or not show.
+impl From<crate::domain::text::Refused> for Error {
+    fn from(e: crate::domain::text::Refused) -> Self {
+        Error::InvalidInput(e.to_string())
+    }
+}
+
 impl From<DocumentError> for Error {
     fn from(e: DocumentError) -> Self {
         Error::InvalidInput(e.to_string())

@@ -408,6 +408,9 @@ impl Store {
         operator: &Operator,
     ) -> Result<Vec<Imported>, Error> {
         operator.may(Act::EditStrategy)?;
+        for spec in specs {
+            crate::domain::text::typed(crate::domain::text::Typed::StrategyName, &spec.name)?;
+        }
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let mut out = Vec::new();
