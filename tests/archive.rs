@@ -29,16 +29,14 @@ fn monday(time: &str) -> DateTime<Utc> {
     format!("2026-11-23T{time}Z").parse().unwrap()
 }
 
-/// A desk with the strategies, AI trading on (switched in SQL: an `ai_resumed` row written
-/// now would sit at the head of the chain, before the simulated past, and keep every
-/// later row from being a prefix), and `hours` of simulated history from Monday noon.
+/// A desk with the strategies, AI trading on (switched as the platform does, with its
+/// `ai_resumed` row, dated before the simulated past: one written now — as the database
+/// writes for a flip without one — would sit at the head of the chain, before the
+/// simulated past, and keep every later row from being a prefix), and `hours` of
+/// simulated history from Monday noon.
 async fn desk(hours: i64) -> (TestDb, Store, PgPool) {
     let (db, store, _) = common::desk_with_open_strategies().await;
     let pool = db.pool().await;
-    sqlx::query("UPDATE risk_config SET ai_trading_enabled = true")
-        .execute(&pool)
-        .await
-        .unwrap();
     let from = monday("12:00:00");
     let options = Options {
         seed: 5,
@@ -48,6 +46,16 @@ async fn desk(hours: i64) -> (TestDb, Store, PgPool) {
         liveliness: Liveliness::Lively,
     };
     engine::check_ownership(&store, false).await.unwrap();
+    sqlx::raw_sql(
+        "BEGIN;
+         INSERT INTO decision_history (id, occurred_at, action, rationale, human_override)
+         VALUES (gen_random_uuid(), '2026-11-23T11:00:00Z', 'ai_resumed', 'resumed', true);
+         UPDATE risk_config SET ai_trading_enabled = true;
+         COMMIT;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     engine::run(&store, &options, |_| {}).await.unwrap();
     (db, store, pool)
 }
