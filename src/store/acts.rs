@@ -77,6 +77,18 @@ pub(crate) async fn ready(conn: &mut PgConnection) -> Result<(), super::Error> {
         },
     )
     .await?;
+    // The flip's audit at commit (migration 14), run now on a flip of the switch that is
+    // rolled back: the kill switch's first commit on this connection does not pay its
+    // first run either. (It holds the switch's row lock for as long as a halt would.)
+    for statement in [
+        "UPDATE risk_config SET ai_trading_enabled = NOT ai_trading_enabled WHERE id",
+        "SET CONSTRAINTS risk_config_switch_audit IMMEDIATE",
+    ] {
+        sqlx::query(statement)
+            .execute(&mut *conn)
+            .await
+            .map_err(super::Error::Database)?;
+    }
     tx.rollback().await.map_err(super::Error::Database)
 }
 
