@@ -14,6 +14,7 @@ use common::TestDb;
 use common::console::Console;
 use sqlx::PgPool;
 use tradedesk::domain::Replay;
+use tradedesk::operator::Operator;
 use tradedesk::sim::engine::{self, Liveliness, Options, Pace};
 use tradedesk::store::Store;
 use tradedesk::store::archive::{self, Event};
@@ -75,6 +76,11 @@ async fn replays(store: &Store, ids: &[Uuid]) -> HashMap<Uuid, Replay> {
 
 fn quiet(_: Event) {}
 
+/// Who archives in these tests.
+fn ops() -> Operator {
+    Operator::new("ops@desk").unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn archive_replays_the_same_from_the_file_verifies_across_the_cut_and_prune_keeps_remaining_replays()
  {
@@ -111,7 +117,7 @@ async fn archive_replays_the_same_from_the_file_verifies_across_the_cut_and_prun
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("2026-11.tdarchive");
-    let outcome = archive::archive(&store, cut, &file, 7, &quiet)
+    let outcome = archive::archive(&store, cut, &file, 7, &ops(), &quiet)
         .await
         .unwrap();
     assert!(!outcome.resumed);
@@ -384,7 +390,7 @@ async fn ties_replay_the_same_from_the_database_and_from_the_file() {
     assert_eq!(replays(&store, &old).await, before);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ties.tdarchive");
-    archive::archive(&store, cut, &file, 7, &quiet)
+    archive::archive(&store, cut, &file, 7, &ops(), &quiet)
         .await
         .unwrap();
     let (data, _) = ArchiveData::read(&file).unwrap();
@@ -450,7 +456,7 @@ async fn a_sigkill_at_any_step_of_an_archive_loses_nothing_and_a_rerun_finishes_
     );
 
     // Run again: the file is complete and verified, and the deletions finish.
-    let outcome = archive::archive(&store, cut, &file, 5, &quiet)
+    let outcome = archive::archive(&store, cut, &file, 5, &ops(), &quiet)
         .await
         .unwrap();
     assert!(outcome.resumed);
@@ -462,13 +468,13 @@ async fn a_sigkill_at_any_step_of_an_archive_loses_nothing_and_a_rerun_finishes_
     assert!(done.intact(), "{done:?}");
 
     // And once more: nothing left to do, nothing changes.
-    let again = archive::archive(&store, cut, &file, 5, &quiet)
+    let again = archive::archive(&store, cut, &file, 5, &ops(), &quiet)
         .await
         .unwrap();
     assert!(again.resumed);
     assert_eq!(again.decisions_deleted, 0);
     // Another cut into the same file is refused, and deletes nothing.
-    let other = archive::archive(&store, monday("12:50:00"), &file, 5, &quiet).await;
+    let other = archive::archive(&store, monday("12:50:00"), &file, 5, &ops(), &quiet).await;
     assert!(
         matches!(other, Err(archive::ArchiveError::Exists { .. })),
         "{other:?}"

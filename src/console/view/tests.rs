@@ -359,6 +359,7 @@ fn an_archive_opens_on_its_timeline_alone_and_nothing_in_it_can_be_done() {
                 decisions[0].occurred_at,
             )),
             seqs: (1, decisions.len() as i64),
+            checked: None,
         };
         let mut app = App::new(
             "archive".into(),
