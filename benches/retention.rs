@@ -359,9 +359,17 @@ async fn main() {
     if let Some(id) = data.archived_decisions().first().map(|d| d.id.to_string()) {
         let replay = cli_median(&["replay", "--archive", path, &id], 3);
         let timeline = cli_median(&["timeline", "--archive", path, "--limit", "20"], 3);
+        // The same replay checked against the database's record of the file.
+        let url = support::with_database(&support::server_url(), DATABASE);
+        let checked = cli_median(
+            &["--database-url", &url, "replay", "--archive", path, &id],
+            3,
+        );
         println!(
-            "tradedesk replay --archive: median {}; timeline --archive: median {}",
+            "tradedesk replay --archive: median {} (against the database: {}); timeline \
+             --archive: median {}",
             secs(replay),
+            secs(checked),
             secs(timeline)
         );
     }

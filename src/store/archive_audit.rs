@@ -313,7 +313,7 @@ pub async fn check(store: &Store, archive: &Archive) -> Result<ArchiveVerified, 
         }
         out.checked_by.push(format!(
             "{database}'s audit, which recorded this file's sha256 (config_changes seq {}, by \
-             {} at {})",
+             {} at {} UTC)",
             mine.seq.map_or("?".to_string(), |s| s.to_string()),
             mine.operator,
             mine.changed_at
