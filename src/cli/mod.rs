@@ -159,8 +159,9 @@ pub enum Command {
     /// Archive every decision older than --before, with everything its replay needs, to
     /// one checksummed file (zstd-compressed JSON Lines: `zstd -dc FILE | jq`), then remove
     /// the archived decisions and ideas from the database in batches. Rows are removed
-    /// only once the file is complete and verified; run again after an interruption with
-    /// the same FILE, it finishes the removal.
+    /// only once the file is complete, verified and its SHA-256 recorded in the audit
+    /// (which readers check it against); run again after an interruption with the same
+    /// FILE, it finishes the removal. One archive runs on a database at a time.
     Archive(archive::ArchiveArgs),
     /// Remove snapshot rows older than --older-than that no remaining decision's replay
     /// needs, in short batches that never hold up the platform's collectors.
