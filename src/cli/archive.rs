@@ -336,7 +336,16 @@ async fn open_checked<T: Send + 'static>(
         tokio::task::spawn_blocking(move || read(&file)),
         reader_store(target)
     );
-    let (data, archive) = read??;
+    let read = read.map_err(Failure::from).and_then(|read| read);
+    let (data, archive) = match read {
+        Ok(read) => read,
+        Err(failure) => {
+            if let Ok(store) = &store {
+                store.pool().close().await;
+            }
+            return Err(failure);
+        }
+    };
     let mut verified = match &store {
         Ok(store) => {
             let checked = archive_audit::check(store, &archive).await;

@@ -10,8 +10,10 @@
 //!    windows, the calendar and headlines around each moment, the human decisions and the
 //!    switch's flips, every strategy, the risk limits and `config_changes` (the strategy
 //!    and limits as they were) — then the trailer (count, SHA-256); fsync.
-//! 3. **Verify** it by reading it back (checksum and counts), rename it to FILE, fsync the
-//!    directory.
+//! 3. **Verify** it by reading it back (checksum and counts), publish it as FILE (never over
+//!    a file already there), fsync the directory, and **record** it: its SHA-256 and the
+//!    chain's cut, one `config_changes` row ([`Record`]) that readers check a file against
+//!    (`store::archive_audit`).
 //! 4. **Delete**, only now, in batches of short transactions (`SET LOCAL
 //!    tradedesk.archiving = on`), oldest seq first, each batch checked row by row (id and
 //!    hash) against the file first; then the archived ideas (final, with no decision left)
@@ -21,6 +23,9 @@
 //! database; during it, every row is in the database or in the verified FILE. Run again
 //! with the same FILE, it finds the file complete and verified and finishes step 4
 //! (removing only what the file holds and the database still has).
+//!
+//! One archive runs on a database at a time ([`ARCHIVING_LOCK`], refused rather than
+//! queued), and one writes a given `FILE.partial` ([`archive_file::Claim`]).
 //!
 //! Snapshots, strategies, limits and config_changes are copied, never deleted here: other
 //! decisions may need them (`prune-snapshots` removes what none needs).
@@ -193,10 +198,12 @@ pub async fn archive(
         return Err(ArchiveError::Busy { database });
     }
     let result = archive_locked(store, before, path, batch, operator, &database, progress).await;
-    sqlx::query("SELECT pg_advisory_unlock($1)")
+    // Should the unlock fail, closing the connection (on drop) lets go of the lock: the
+    // run's own outcome is what to report.
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(ARCHIVING_LOCK)
         .execute(&mut *running)
-        .await?;
+        .await;
     result
 }
 

@@ -693,5 +693,47 @@ mod tests {
         assert!(write(&miscounted).is_err());
         // The original reads.
         assert!(write(&text).is_ok());
+        // A file of something else is not an archive (not a failure of the system).
+        let other = dir.path().join("notes.txt");
+        std::fs::write(&other, "my notes\n").unwrap();
+        assert!(matches!(read(&other), Err(FileError::Invalid { .. })));
+        assert!(matches!(
+            read(&dir.path().join("missing")),
+            Err(FileError::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn one_writer_claims_a_partial_file_and_publishing_never_replaces_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.tdarchive");
+        let seal = |claim: &Claim| {
+            let mut w =
+                Writer::claimed(claim, &header(&[("snapshot_account/context", 1)])).unwrap();
+            w.row("snapshot_account", CONTEXT, ROW).unwrap();
+            w.finish().unwrap();
+        };
+        // A leftover of a killed run is taken over and emptied.
+        std::fs::write(partial_path(&path), "half a file").unwrap();
+        let claim = Claim::take(&path).unwrap();
+        assert!(matches!(Claim::take(&path), Err(FileError::Busy { .. })));
+        seal(&claim);
+        // Someone else's file appeared meanwhile: kept, and this one discarded.
+        std::fs::write(&path, "someone else's").unwrap();
+        assert!(matches!(
+            publish(&claim, &path),
+            Err(FileError::Appeared { .. })
+        ));
+        drop(claim);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "someone else's");
+        assert!(!partial_path(&path).exists());
+        // Published where nothing is.
+        std::fs::remove_file(&path).unwrap();
+        let claim = Claim::take(&path).unwrap();
+        seal(&claim);
+        publish(&claim, &path).unwrap();
+        drop(claim);
+        assert!(!partial_path(&path).exists());
+        assert_eq!(read(&path).unwrap().trailer.rows, 1);
     }
 }
