@@ -1103,3 +1103,42 @@ async fn one_archive_at_a_time_and_every_refusal_exits_as_documented() {
     .unwrap();
     assert_eq!(records, 1);
 }
+
+/// Migration 7's canonical text rebuilt from the file's JSON agrees with the database's for
+/// text with quotes, backslashes, control characters and non-ASCII, NULLs, and numerics
+/// with their scale: such rows verify from the file, and are checked against the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_with_escapes_nulls_and_scales_verify_from_the_file() {
+    let (_db, store, pool) = common::ready().await;
+    sqlx::query(
+        "INSERT INTO decision_history (id, occurred_at, symbol, action, rationale,
+                                       confidence_score, risk_check_result, operator,
+                                       human_override)
+         VALUES (gen_random_uuid(), now() - interval '3 days', NULL, 'ai_proposed',
+                 'he said \"buy\" at 1.0850 \\ then' || chr(10) || 'a new line — ✓ ' || chr(1),
+                 92.50, NULL, NULL, false),
+                (gen_random_uuid(), now() - interval '2 days', 'EURUSD', 'ai_halted',
+                 'tab' || chr(9) || 'and ünïcode', 0.000100, 'fail:x', 'ann@desk', true)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("escapes.tdarchive");
+    let outcome = archive::archive(
+        &store,
+        Utc::now() - Duration::days(1),
+        &file,
+        5,
+        &ops(),
+        &quiet,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.decisions_deleted, 2);
+    let read = archive_file::read(&file).unwrap();
+    let alone = archive_audit::verify_chain(&read);
+    assert!(alone.intact() && alone.rows == 2, "{alone:?}");
+    let checked = archive_audit::check(&store, &read).await.unwrap();
+    assert!(checked.checked(), "{checked:?}");
+}

@@ -21,6 +21,8 @@
 //!    `tradedesk archive`), kept where no one who could rewrite the file writes, checks a
 //!    file without a database.
 
+use std::borrow::Cow;
+
 use chrono::DateTime;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
@@ -119,9 +121,11 @@ pub fn verify_chain(archive: &Archive) -> ArchiveVerified {
     let mut expected = boundary.first_seq;
     // One buffer for every row's canonical text: a year's archive is tens of thousands.
     let mut canonical_text = String::new();
+    let mut computed = [0u8; 64];
     for (seq, row) in rows {
-        let id = row.json("id").unwrap_or("?").trim_matches('"').to_string();
+        let id = || row.json("id").unwrap_or("?").trim_matches('"').to_string();
         if seq != expected {
+            let id = id();
             out.problem = Some(format!(
                 "row {id} has seq {seq} where seq {expected} was expected: the archived rows \
                  are not one stretch of the chain"
@@ -130,7 +134,7 @@ pub fn verify_chain(archive: &Archive) -> ArchiveVerified {
         }
         canonical_text.clear();
         if let Err(e) = canonical(&mut canonical_text, Chain::DecisionHistory, seq, row) {
-            out.problem = Some(format!("row {id} (seq {seq}): {e}"));
+            out.problem = Some(format!("row {} (seq {seq}): {e}", id()));
             return out;
         }
         let digest = Sha256::digest(canonical_text.as_bytes());
@@ -138,10 +142,20 @@ pub fn verify_chain(archive: &Archive) -> ArchiveVerified {
         step.update(&previous);
         step.update(digest);
         let hash = step.finalize().to_vec();
-        let stored = row.text("audit_hash").ok().flatten().map(|h| bytea_hex(&h));
-        if stored.as_deref() != Some(hex::encode(&hash).as_str()) {
+        // `"\\x<hex>"`, as row_to_json prints a bytea; compared without copying.
+        let stored = row
+            .json("audit_hash")
+            .and_then(|raw| raw.strip_prefix("\"\\\\x"));
+        let matches = hex::encode_to_slice(&hash, &mut computed).is_ok()
+            && stored.is_some_and(|s| {
+                s.len() == 65
+                    && s.ends_with('"')
+                    && s.as_bytes()[..64].eq_ignore_ascii_case(&computed)
+            });
+        if !matches {
             out.problem = Some(format!(
-                "row {id} (seq {seq}) does not match its hash: it was changed"
+                "row {} (seq {seq}) does not match its hash: it was changed",
+                id()
             ));
             return out;
         }
@@ -452,37 +466,61 @@ pub async fn check(store: &Store, archive: &Archive) -> Result<ArchiveVerified, 
 
 /// Migration 7's canonical text of a row, from the file's JSON: `<characters>:<value>,`
 /// per field, `-,` for NULL; the table's name, the seq, then the chain's columns; appended
-/// to `out`.
+/// to `out`. Every reader recomputes it for every archived row on every open, so values are
+/// borrowed from the file's text where they can be, never copied.
 fn canonical(out: &mut String, chain: Chain, seq: i64, row: &RawRow) -> Result<(), String> {
-    let mut field = |value: Option<&str>| match value {
-        None => out.push_str("-,"),
-        Some(v) => {
-            out.push_str(&v.chars().count().to_string());
-            out.push(':');
-            out.push_str(v);
-            out.push(',');
+    use std::fmt::Write as _;
+    fn field(out: &mut String, value: Option<&str>) {
+        match value {
+            None => out.push_str("-,"),
+            Some(v) => {
+                // Writing to a String cannot fail.
+                let _ = write!(out, "{}:{v},", v.chars().count());
+            }
         }
-    };
-    field(Some(chain.as_str()));
-    field(Some(&seq.to_string()));
+    }
+    field(out, Some(chain.as_str()));
+    let mut number = String::new();
+    let _ = write!(number, "{seq}");
+    field(out, Some(&number));
     for (name, ty) in chain.columns() {
-        let value: Option<String> = match *ty {
-            "uuid" => row.uuid(name)?.map(|u| u.hyphenated().to_string()),
-            "timestamptz" => match row.text(name)? {
-                None => None,
-                Some(t) if t == "infinity" || t == "-infinity" => Some(t),
+        match *ty {
+            "uuid" => match string(row, name)? {
+                None => field(out, None),
+                Some(text) => {
+                    let id = uuid::Uuid::parse_str(&text)
+                        .map_err(|_| format!("{name} is not a uuid"))?;
+                    let mut buf = uuid::Uuid::encode_buffer();
+                    field(out, Some(id.hyphenated().encode_lower(&mut buf)));
+                }
+            },
+            "timestamptz" => match string(row, name)? {
+                None => field(out, None),
+                Some(t) if t == "infinity" || t == "-infinity" => field(out, Some(&t)),
                 Some(t) => {
                     let at = DateTime::parse_from_rfc3339(&t)
                         .map_err(|_| format!("{name} is not a timestamp"))?;
-                    Some(at.timestamp_micros().to_string())
+                    number.clear();
+                    let _ = write!(number, "{}", at.timestamp_micros());
+                    field(out, Some(&number));
                 }
             },
             // As PostgreSQL printed them: a numeric's digits and scale, a boolean, jsonb.
-            "numeric" => row.json(name).map(|v| v.trim_matches('"').to_string()),
-            "boolean" | "jsonb" => row.json(name).map(str::to_string),
-            _ => row.text(name)?,
-        };
-        field(value.as_deref());
+            "numeric" => field(out, row.json(name).map(|v| v.trim_matches('"'))),
+            "boolean" | "jsonb" => field(out, row.json(name)),
+            _ => field(out, string(row, name)?.as_deref()),
+        }
     }
     Ok(())
+}
+
+/// A JSON string column's text: borrowed from the file when it holds no escape.
+fn string<'a>(row: &'a RawRow, name: &str) -> Result<Option<Cow<'a, str>>, String> {
+    match row.json(name) {
+        None => Ok(None),
+        Some(raw) => match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+            Some(plain) if !plain.contains('\\') => Ok(Some(Cow::Borrowed(plain))),
+            _ => row.text(name).map(|t| t.map(Cow::Owned)),
+        },
+    }
 }
