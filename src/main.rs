@@ -1,5 +1,6 @@
 use clap::Parser as _;
 use tradedesk::cli::{Cli, run};
+use tradedesk::domain::text;
 
 fn main() -> color_eyre::Result<()> {
     color_eyre::install()?;
@@ -16,13 +17,14 @@ fn main() -> color_eyre::Result<()> {
     let json = cli.json;
     let runtime = tokio::runtime::Runtime::new()?;
     if let Err(failure) = runtime.block_on(run(cli)) {
+        // A message may quote what was typed or stored: nothing hidden reaches the terminal.
         if json {
             let error = serde_json::json!({
                 "error": {"code": failure.code.as_str(), "message": failure.message}
             });
-            println!("{error}");
+            println!("{}", text::json(&error.to_string()));
         } else {
-            eprintln!("tradedesk: {}", failure.message);
+            eprintln!("tradedesk: {}", text::lines(&failure.message, ""));
         }
         std::process::exit(failure.code.exit_status());
     }

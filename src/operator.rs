@@ -7,12 +7,36 @@ use crate::domain::role::Role;
 
 /// The person behind an act, as recorded in `decision_history.operator` and
 /// `executions.requested_by`, with the role that bounds what they may do: a logged-in
-/// platform user's email, or — on a database without platform users — the
-/// operating-system account as `user@host`, with every act open to it.
+/// platform user's email (with the session that proves it, which the database checks
+/// again as it acts), or — on a database without platform users — the operating-system
+/// account as `user@host`, with every act open to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operator {
     name: String,
     role: Role,
+    session: Option<SessionToken>,
+}
+
+/// A session's token, kept to prove the session to the database with each act. Never
+/// printed: its Debug says only that it is one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(std::sync::Arc<str>);
+
+impl SessionToken {
+    pub fn new(token: String) -> SessionToken {
+        SessionToken(token.into())
+    }
+
+    /// The token itself, to hand to the database (never to print).
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionToken(…)")
+    }
 }
 
 /// An act the operator's role does not allow.
@@ -42,7 +66,24 @@ impl Operator {
     /// A platform user with their role.
     pub fn with_role(name: impl Into<String>, role: Role) -> Option<Self> {
         let name = name.into().trim().to_string();
-        (!name.is_empty()).then_some(Self { name, role })
+        (!name.is_empty()).then_some(Self {
+            name,
+            role,
+            session: None,
+        })
+    }
+
+    /// This operator, proven by `session`.
+    pub fn with_session(self, session: SessionToken) -> Self {
+        Self {
+            session: Some(session),
+            ..self
+        }
+    }
+
+    /// The session that proves who this is, if they logged in.
+    pub fn session(&self) -> Option<&SessionToken> {
+        self.session.as_ref()
     }
 
     /// `user@host` of the process's real user, with every act open: only for a database
@@ -63,6 +104,7 @@ impl Operator {
         Self {
             name: format!("{user}@{host}"),
             role: Role::Admin,
+            session: None,
         }
     }
 

@@ -173,8 +173,14 @@ async fn rows(store: &Store, pool: &PgPool, chain: Chain, n: usize) {
                 .await;
             }
         }
+        // A desk's chain of changes begins with its set-up (the limits created, the test's
+        // strategy inserted: migration 14 audits both): `n` rows in all.
         Chain::ConfigChanges => {
-            for n in 0..n {
+            let have: i64 = sqlx::query_scalar("SELECT count(*) FROM tradedesk.config_changes")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            for n in usize::try_from(have).unwrap()..n {
                 let lot = format!("max_lot_size=0.{:02}", n % 90 + 10);
                 let set = RiskChangeSet::parse([lot.as_str()]).unwrap();
                 store.update_risk_config(&set, &ann()).await.unwrap();
@@ -216,11 +222,13 @@ async fn rows_from_tradedesks_acts_and_the_platforms_inserts_verify_intact() {
     assert!(decisions.intact());
     assert_eq!(decisions.rows, count as u64);
     assert_eq!(decisions.head.as_ref().unwrap().seq, count);
+    // The limits created by set-up and the strategy inserted (audited by the database),
+    // the two acts, and the row written by hand.
     let (changes, first, last, unchained) = seqs(&pool, Chain::ConfigChanges).await;
-    assert_eq!(changes, 3);
-    assert_eq!((first, last, unchained), (Some(1), Some(3), 0));
+    assert_eq!(changes, 5);
+    assert_eq!((first, last, unchained), (Some(1), Some(5), 0));
     assert_eq!(config.problem, None);
-    assert_eq!(config.rows, 3);
+    assert_eq!(config.rows, 5);
 
     // The head is the last row's hash; the heads printed are those verify walked to.
     let heads = audit::head(&store).await.unwrap();
@@ -342,13 +350,16 @@ async fn rows_there_before_the_migration_are_chained_oldest_first() {
     .fetch_all(&pool)
     .await
     .unwrap();
+    // Then the set-up's own change: the limits it created.
+    assert_eq!(chained.len(), 3, "{chained:?}");
     assert_eq!(
-        chained,
+        chained[..2],
         [("ann@desk".to_string(), 1), ("bob@desk".to_string(), 2)]
     );
+    assert!(chained[2].0.ends_with("(tradedesk setup)"), "{chained:?}");
     let store = Store::open(&db.target(), 2).await.unwrap();
     let (_, config) = verify(&store).await;
-    assert_eq!((config.rows, config.problem), (2, None));
+    assert_eq!((config.rows, config.problem), (3, None));
 }
 
 #[tokio::test]
@@ -407,6 +418,8 @@ async fn concurrent_inserts_from_several_connections_leave_a_gap_free_chain() {
         seqs(&pool, Chain::DecisionHistory).await,
         (decisions, Some(1), Some(decisions), 0)
     );
+    // Two rows were there before: the desk's set-up.
+    let changes = changes + 2;
     assert_eq!(
         seqs(&pool, Chain::ConfigChanges).await,
         (changes, Some(1), Some(changes), 0)
@@ -951,5 +964,202 @@ async fn a_kept_head_inside_rows_archived_since_fails_verify() {
         problem.detail.contains("archived since"),
         "{}",
         problem.detail
+    );
+}
+
+/// The config_changes rows written after `since` (a seq): operator, subject, change.
+async fn changes_after(pool: &PgPool, since: i64) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT operator, subject, change FROM tradedesk.config_changes
+          WHERE audit_seq > $1 ORDER BY audit_seq",
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn head_seq(pool: &PgPool, chain: Chain) -> i64 {
+    seqs(pool, chain).await.2.unwrap_or(0)
+}
+
+#[tokio::test]
+async fn every_change_of_the_desks_settings_is_audited_whoever_makes_it() {
+    let (_db, store, pool) = desk().await;
+    sqlx::raw_sql(
+        "INSERT INTO users (id, email, hashed_password, is_active)
+         VALUES ('5e5e5e5e-0000-4000-8000-000000000001', 'ola@desk',
+                 '$2b$12$KTfM25A1wQG/W/axkmUpW.AIKCp2Fj0ksBTcoYvGtFFWh4wcDqhCS', true)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let seq = head_seq(&pool, Chain::ConfigChanges).await;
+    let decisions = head_seq(&pool, Chain::DecisionHistory).await;
+
+    // What an insider did from psql: every write is audited as the role that logged in.
+    sqlx::raw_sql(
+        "UPDATE risk_config SET max_lot_size = 99999999.99, halt_on_drawdown = false;
+         UPDATE risk_config SET ai_trading_enabled = true;
+         UPDATE strategies SET risk_caps = '{\"max_lot_size\": 50}';
+         UPDATE strategies SET is_active = false;
+         INSERT INTO tradedesk.user_roles (user_id, role, granted_by)
+         VALUES ('5e5e5e5e-0000-4000-8000-000000000001', 'admin', 'me');
+         UPDATE tradedesk.user_roles SET role = 'viewer';
+         DELETE FROM tradedesk.user_roles;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let direct = "postgres (direct SQL)".to_string();
+    let row = |subject: &str, change: &str| (direct.clone(), subject.into(), change.into());
+    assert_eq!(
+        changes_after(&pool, seq).await,
+        [
+            row(
+                "risk_config",
+                "max_lot_size=99999999.99 halt_on_drawdown=false"
+            ),
+            row("strategy", "updated risk_caps"),
+            row("strategy", "disabled"),
+            row("user_role", "role=admin"),
+            row("user_role", "role=viewer"),
+            row("user_role", "role revoked"),
+        ]
+    );
+    // The switch's flip, which no decision recorded, is recorded in decision_history.
+    let flip: (String, String, Option<String>) = sqlx::query_as(
+        "SELECT action::text, operator, risk_check_result FROM decision_history
+          WHERE audit_seq > $1 ORDER BY audit_seq",
+    )
+    .bind(decisions)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        flip,
+        ("ai_resumed".into(), direct.clone(), Some("pass".into()))
+    );
+
+    // A change that changes nothing writes nothing; nor does the switch alone.
+    let seq = head_seq(&pool, Chain::ConfigChanges).await;
+    sqlx::raw_sql(
+        "UPDATE risk_config SET max_lot_size = 99999999.99, updated_at = now();
+         UPDATE strategies SET updated_at = now(), risk_caps = '{\"max_lot_size\": 50}';
+         UPDATE risk_config SET last_halt_reason = 'noted';",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(changes_after(&pool, seq).await, []);
+
+    // A halt that records its own decision, as the platform's and tradedesk's do, is not
+    // recorded twice; one flipped with no decision, even with a decision of another
+    // transaction named as its own, is.
+    let decisions = head_seq(&pool, Chain::DecisionHistory).await;
+    store.halt("lunch", &ann(), false).await.unwrap();
+    let old: String = sqlx::query_scalar(
+        "SELECT id::text FROM decision_history WHERE action = 'ai_halted' ORDER BY audit_seq DESC",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    sqlx::raw_sql(&format!(
+        "BEGIN;
+         INSERT INTO decision_history (id, action, rationale)
+         VALUES (gen_random_uuid(), 'ai_resumed', 'the platform resumes');
+         UPDATE risk_config SET ai_trading_enabled = true, last_halt_reason = NULL;
+         COMMIT;
+         BEGIN;
+         SELECT set_config('tradedesk.switch_decision', '{old}', true);
+         UPDATE risk_config SET ai_trading_enabled = false, last_halt_reason = 'quietly';
+         COMMIT;"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let written: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT action::text, coalesce(operator, 'the platform'), risk_check_result
+           FROM decision_history WHERE audit_seq > $1 ORDER BY audit_seq",
+    )
+    .bind(decisions)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        written,
+        [
+            (
+                "ai_halted".into(),
+                "ann@desk".into(),
+                Some("fail:manual_halt".into())
+            ),
+            ("ai_resumed".into(), "the platform".into(), None),
+            (
+                "ai_halted".into(),
+                direct.clone(),
+                Some("fail:quietly".into())
+            ),
+        ]
+    );
+
+    // tradedesk's acts are audited as their operator, with their own words where the
+    // columns do not say it all.
+    let seq = head_seq(&pool, Chain::ConfigChanges).await;
+    let set = RiskChangeSet::parse(["max_lot_size=0.50"]).unwrap();
+    store.update_risk_config(&set, &ann()).await.unwrap();
+    store
+        .set_strategy_active(uuid(STRATEGY), true, &ann())
+        .await
+        .unwrap();
+    // A role is the database's to grant: by a logged-in user (before the first grant,
+    // every active user is an admin).
+    let ola = store
+        .login(
+            "ola@desk",
+            "correct horse battery",
+            "test",
+            chrono::TimeDelta::hours(1),
+        )
+        .await
+        .unwrap();
+    let ola = Operator::with_role("ola@desk", tradedesk::domain::role::Role::Admin)
+        .unwrap()
+        .with_session(tradedesk::store::auth::SessionToken::new(ola.token));
+    store
+        .set_role("ola@desk", Some(tradedesk::domain::role::Role::Admin), &ola)
+        .await
+        .unwrap();
+    let ann = "ann@desk".to_string();
+    assert_eq!(
+        changes_after(&pool, seq).await,
+        [
+            (
+                ann.clone(),
+                "risk_config".into(),
+                "max_lot_size=0.50".into()
+            ),
+            (ann.clone(), "strategy".into(), "enabled".into()),
+            ("ola@desk".into(), "user_role".into(), "role=admin".into()),
+        ]
+    );
+
+    // Every row chained: the audit verifies, and the deletion of a strategy is there too.
+    sqlx::raw_sql(&format!("DELETE FROM strategies WHERE id = '{STRATEGY}'"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let last: (String, Option<serde_json::Value>) = sqlx::query_as(
+        "SELECT change, before FROM tradedesk.config_changes ORDER BY audit_seq DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(last.0, "deleted");
+    assert_eq!(last.1.unwrap()["risk_caps"]["max_lot_size"], 50);
+    let (decisions, config) = verify(&store).await;
+    assert!(
+        decisions.intact() && config.intact(),
+        "{decisions:?} {config:?}"
     );
 }

@@ -99,10 +99,20 @@ async fn every_refusal_is_the_same_sentence_exit_10_and_writes_no_session() {
     let pool = cli.db.pool().await;
     insert_user(&pool, "ann@desk.example", HASH_2B, true).await;
     insert_user(&pool, "old@desk.example", HASH_2B, false).await;
+    // A hash bcrypt cannot read (another scheme, a placeholder): refused like the rest,
+    // after the same bcrypt work (the times printed show it).
+    insert_user(
+        &pool,
+        "md5@desk.example",
+        "md5$5f4dcc3b5aa765d61d8327deb882cf99",
+        true,
+    )
+    .await;
     let refusals = [
         ("ann@desk.example", "wrong horse"),
         ("nobody@desk.example", PASSWORD),
         ("old@desk.example", PASSWORD),
+        ("md5@desk.example", PASSWORD),
     ];
     let mut said = Vec::new();
     for (email, password) in refusals {
@@ -179,21 +189,44 @@ async fn acts_need_a_login_and_record_the_users_email() {
     for args in [
         vec!["ideas", "approve", &idea[..8], "--lot", "0.10"],
         vec!["resume"],
-        vec!["halt", "--reason", "x"],
         vec!["risk", "set", "max_lot_size=0.50"],
     ] {
         let r = cli.run(&args);
         assert_eq!(r.code, 10, "{args:?}: {}", r.err);
         assert!(r.err.contains("log in first"), "{}", r.err);
     }
+    // Stopping needs no login: the halt is recorded as the account, not logged in. Not
+    // even a user locked out by failed logins delays it.
+    for _ in 0..5 {
+        assert_eq!(login(&cli, "ann@desk.example", "wrong").code, 10);
+    }
+    let r = cli.run(&["halt", "--reason", "x"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let by: String = sqlx::query_scalar(
+        "SELECT operator FROM decision_history WHERE action = 'ai_halted'
+          ORDER BY audit_seq DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(by.contains('@') && by.ends_with(" (not logged in)"), "{by}");
+    // The lock-out ends (a test cannot wait 15 minutes): the failures are forgotten.
+    sqlx::query("DELETE FROM tradedesk.login_failures")
+        .execute(&pool)
+        .await
+        .unwrap();
     // Reading needs no login.
     assert_eq!(cli.run(&["status"]).code, 0);
 
     assert_eq!(login(&cli, "ann@desk.example", PASSWORD).code, 0);
-    let r = cli.run(&["halt", "--reason", "lunch"]);
-    assert_eq!(r.code, 0, "{}", r.err);
-    let r = cli.run(&["resume"]);
-    assert_eq!(r.code, 0, "{}", r.err);
+    for args in [
+        vec!["resume"],
+        vec!["halt", "--reason", "lunch"],
+        vec!["resume"],
+    ] {
+        let r = cli.run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.err);
+    }
     let r = cli.run(&["ideas", "approve", &idea[..8], "--lot", "0.10"]);
     assert_eq!(r.code, 0, "{}", r.err);
     let operators: Vec<(String, String)> = sqlx::query_as(
@@ -207,6 +240,7 @@ async fn acts_need_a_login_and_record_the_users_email() {
     assert_eq!(
         operators,
         [
+            ("ai_resumed".to_string(), "ann@desk.example".to_string()),
             ("ai_halted".to_string(), "ann@desk.example".to_string()),
             ("ai_resumed".to_string(), "ann@desk.example".to_string()),
             ("human_approved".to_string(), "ann@desk.example".to_string()),
@@ -365,12 +399,73 @@ async fn the_viewer_database_role_reads_but_cannot_write_or_disable_a_trigger() 
         .await
         .unwrap_err();
     assert!(err.to_string().contains("must be owner"), "{err}");
-    let err = sqlx::raw_sql("UPDATE decision_history SET rationale = 'x'")
-        .execute(&operator)
+    // Logins, sessions and roles are the database's functions: the operator role reads no
+    // password hash and makes no session, failed login, role or audit row itself.
+    for write in [
+        "UPDATE decision_history SET rationale = 'x'",
+        "SELECT hashed_password FROM users",
+        "SELECT token_hash FROM tradedesk.sessions",
+        "INSERT INTO tradedesk.sessions (id, token_hash, user_id, email, host, expires_at)
+         SELECT gen_random_uuid(), '\\x00', id, email, 'psql', now() + interval '1 day'
+           FROM users",
+        "DELETE FROM tradedesk.login_failures",
+        "INSERT INTO tradedesk.user_roles (user_id, role, granted_by)
+         SELECT id, 'admin', 'me' FROM users",
+        "INSERT INTO tradedesk.config_changes (id, operator, subject, change)
+         VALUES (gen_random_uuid(), 'me', 'risk_config', 'forged')",
+        "SELECT * FROM tradedesk.set_role(NULL, 'me', 'ann@desk.example', 'admin')",
+        "SELECT tradedesk.tradedesk_password_matches('x', 'y')",
+    ] {
+        let err = sqlx::raw_sql(write).execute(&operator).await.unwrap_err();
+        assert!(
+            err.to_string().contains("permission denied"),
+            "{write}: {err}"
+        );
+    }
+    // What it may: log in through the database's function (a wrong password: no row).
+    let refused: Option<(String,)> =
+        sqlx::query_as("SELECT token FROM tradedesk.login($1, 'wrong', 'psql', '1 hour')")
+            .bind("ann@desk.example")
+            .fetch_optional(&operator)
+            .await
+            .unwrap();
+    assert!(refused.is_none());
+    operator.close().await;
+
+    // The admin role grants roles, only with an admin's session.
+    let admin = PgPool::connect(&as_role("tradedesk_admin")).await.unwrap();
+    let err = sqlx::query("SELECT * FROM tradedesk.set_role(NULL, 'me', $1, 'viewer')")
+        .bind("ann@desk.example")
+        .execute(&admin)
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("permission denied"), "{err}");
-    operator.close().await;
+    assert!(err.to_string().contains("log in first"), "{err}");
+    let (token,): (String,) =
+        sqlx::query_as("SELECT token FROM tradedesk.login($1, $2, 'psql', '1 hour')")
+            .bind("ann@desk.example")
+            .bind(PASSWORD)
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+    let granted: (String, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT * FROM tradedesk.set_role($1, 'psql', $2, 'admin')")
+            .bind(&token)
+            .bind("ann@desk.example")
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+    assert_eq!(
+        granted,
+        ("ann@desk.example".into(), None, Some("admin".into()))
+    );
+    let by: String = sqlx::query_scalar(
+        "SELECT operator FROM tradedesk.config_changes WHERE subject = 'user_role'",
+    )
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    assert_eq!(by, "ann@desk.example");
+    admin.close().await;
 
     let run_as = |role: &str, args: &[&str], input: &str| {
         use std::io::Write as _;
@@ -528,9 +623,9 @@ async fn a_console_left_open_acts_only_while_its_session_lasts_and_with_the_role
         ("raj@desk.example", Role::Admin)
     );
     // Ann becomes the admin: Raj, without a role, acts as the viewer he now is.
-    let ann = tradedesk::operator::Operator::with_role("ann@desk.example", Role::Admin).unwrap();
+    let by_raj = opened_as.clone().with_session(session.clone());
     store
-        .set_role("ann@desk.example", Some(Role::Admin), &ann)
+        .set_role("ann@desk.example", Some(Role::Admin), &by_raj)
         .await
         .unwrap();
     let now = store
@@ -559,4 +654,108 @@ async fn a_console_left_open_acts_only_while_its_session_lasts_and_with_the_role
         (halting.as_str(), halting.role()),
         ("raj@desk.example", Role::Viewer)
     );
+}
+
+#[tokio::test]
+async fn what_changes_the_schema_or_removes_data_is_an_admins_and_is_audited() {
+    let cli = Cli::new().await;
+    let pool = cli.db.pool().await;
+    insert_user(&pool, "ann@desk.example", HASH_2B, true).await;
+    insert_user(&pool, "ola@desk.example", HASH_2B, true).await;
+    let archive = cli.home.path().join("old.tdarchive");
+    let archive = archive.to_str().unwrap();
+    let destructive: [&[&str]; 6] = [
+        &[
+            "migrate",
+            "down",
+            "1",
+            "--i-understand-this-drops",
+            "change-audit",
+        ],
+        &["migrate", "up"],
+        &["setup"],
+        &["archive", "--before", "2020-01-01", "--to", archive],
+        &["prune-snapshots", "--older-than", "30d"],
+        &[
+            "simulate",
+            "--into-live-database",
+            "--fast",
+            "--duration",
+            "1m",
+        ],
+    ];
+    let audited = "SELECT count(*) FROM tradedesk.config_changes";
+    let migrations = "SELECT count(*) FROM tradedesk._sqlx_migrations";
+    let (changes, applied) = (count(&pool, audited).await, count(&pool, migrations).await);
+
+    // Without a session, and with a session whose role is not admin: refused, nothing done.
+    let refused = |cli: &Cli, why: &str| {
+        for args in destructive {
+            let r = cli.run(args);
+            assert_eq!(r.code, 10, "{args:?}: {}", r.err);
+            assert!(r.err.contains(why), "{args:?}: {}", r.err);
+        }
+    };
+    refused(&cli, "it is an admin's, so log in as one first");
+    assert_eq!(login(&cli, "ann@desk.example", PASSWORD).code, 0);
+    for (email, role) in [
+        ("ann@desk.example", "admin"),
+        ("ola@desk.example", "operator"),
+    ] {
+        assert_eq!(cli.run(&["users", "grant", email, role]).code, 0);
+    }
+    assert_eq!(login(&cli, "ola@desk.example", PASSWORD).code, 0);
+    refused(
+        &cli,
+        "needs the admin role; ola@desk.example is an operator",
+    );
+    assert_eq!(count(&pool, migrations).await, applied);
+    // (the two grants are the only changes)
+    assert_eq!(count(&pool, audited).await, changes + 2);
+    assert!(!std::path::Path::new(archive).exists());
+
+    // An admin may, and each is in the chained audit as theirs.
+    assert_eq!(login(&cli, "ann@desk.example", PASSWORD).code, 0);
+    for args in [
+        destructive[0],
+        destructive[1],
+        &["prune-snapshots", "--older-than", "30d"][..],
+    ] {
+        let r = cli.run(args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.err);
+    }
+    let recorded: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT operator, subject, change FROM tradedesk.config_changes
+          WHERE subject IN ('schema', 'retention') ORDER BY audit_seq",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let ann = "ann@desk.example".to_string();
+    assert_eq!(recorded.len(), 3, "{recorded:?}");
+    assert_eq!(
+        recorded[..2],
+        [
+            (
+                ann.clone(),
+                "schema".into(),
+                "migrate down 1: reverting migration 15".into()
+            ),
+            (
+                ann.clone(),
+                "schema".into(),
+                "migrate up: applied migration 15".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        (&recorded[2].0, recorded[2].1.as_str()),
+        (&ann, "retention")
+    );
+    assert!(
+        recorded[2].2.starts_with("prune-snapshots: removed 0 rows"),
+        "{recorded:?}"
+    );
+    let r = cli.run(&["audit", "verify"]);
+    assert_eq!(r.code, 0, "{}", r.out);
 }

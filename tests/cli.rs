@@ -65,10 +65,15 @@ fn setup_reports_every_table_and_a_second_run_changes_nothing() {
             (words.next() == Some(table)).then(|| words.next().unwrap_or("").to_string())
         })
     };
+    // The default limits written are the one change audited (migration 14).
+    assert_eq!(
+        rows("tradedesk.config_changes").as_deref(),
+        Some("1"),
+        "{out}"
+    );
     for table in [
         "decision_history",
         "tradedesk.executions",
-        "tradedesk.config_changes",
         "strategies",
         "trade_ideas",
         "users",
@@ -128,11 +133,34 @@ fn migrate_status_down_and_up() {
     assert!(!out.contains("pending"), "{out}");
     assert!(out.contains("never reverted"), "{out}");
 
-    let (ok, out, _) = migrate(&["down", "13"]);
+    // What reverting drops is named before anything is reverted.
+    let (ok, _, err) = migrate(&["down", "14"]);
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "tradedesk: reverting 14 migrations would drop the database's audit of every change of \
+         limits, strategies and roles (migration 14), the desk's logins, sessions and roles \
+         (every active user becomes an admin) (migration 9), the audit's hash chain \
+         (migration 7), the audit of changes (tradedesk.config_changes and its rows) \
+         (migration 4), the database's last line of defence (append-only history, the halt's \
+         guard) (migration 3), the orders handed to execution (tradedesk.executions and its \
+         rows) (migration 2); nothing was reverted: if that is what you want, run it again \
+         with --i-understand-this-drops change-audit,logins,audit-chain,config-changes,\
+         defences,orders\n"
+    );
+    let (ok, _, err) = migrate(&["down", "14", "--i-understand-this-drops", "logins"]);
+    assert!(!ok && err.contains("nothing was reverted"), "{err}");
+    let (ok, out, _) = migrate(&[
+        "down",
+        "14",
+        "--i-understand-this-drops",
+        "change-audit,logins,audit-chain,config-changes,defences,orders",
+    ]);
     assert!(ok);
     assert_eq!(
         out,
-        "Reverted migration 14: every change audited\n\
+        "Reverted migration 15: logins in the database\n\
+         Reverted migration 14: every change audited\n\
          Reverted migration 13: orders by strategy\n\
          Reverted migration 12: platform conformance\nReverted migration 11: claimed orders\n\
          Reverted migration 10: decisions by idea\n\
@@ -161,7 +189,8 @@ fn migrate_status_down_and_up() {
          Applied migration 8: drawdown guard\nApplied migration 9: logins and roles\n\
          Applied migration 10: decisions by idea\nApplied migration 11: claimed orders\n\
          Applied migration 12: platform conformance\nApplied migration 13: orders by strategy\n\
-         Applied migration 14: every change audited\n"
+         Applied migration 14: every change audited\n\
+         Applied migration 15: logins in the database\n"
     );
     let (ok, out, _) = migrate(&["up"]);
     assert!(ok);

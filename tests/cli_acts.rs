@@ -212,7 +212,14 @@ async fn risk_show_and_set() {
         "{}",
         r.out
     );
-    assert!(r.out.ends_with("Not edited since setup.\n"), "{}", r.out);
+    // The set-up's creation of the limits is the first change the database audited.
+    assert!(
+        r.out.contains("\nLast changed by ")
+            && r.out.contains(" (tradedesk setup) at ")
+            && r.out.ends_with(": created\n"),
+        "{}",
+        r.out
+    );
 
     let r = cli.run(&["risk", "set", "max_lot_size=0.505", "max_lot_sise=1"]);
     assert_eq!(r.code, 3);
@@ -250,6 +257,19 @@ async fn risk_show_and_set() {
         shown["last_change"]["changes"],
         "max_lot_size=0.50 halt_on_drawdown=false"
     );
+
+    // An edit that changes nothing writes nothing, not even an audit row.
+    let pool = cli.db.pool().await;
+    let audited = |pool: sqlx::PgPool| async move {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tradedesk.config_changes")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let before = audited(pool.clone()).await;
+    let r = cli.run(&["risk", "set", "max_lot_size=+0.5", "halt_on_drawdown=false"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(audited(pool).await, before);
 }
 
 #[tokio::test]
@@ -354,8 +374,9 @@ async fn strategies_export_import_toggle_and_delete() {
     .await
     .unwrap();
     assert_eq!(
-        audits, 4,
-        "copy created, disabled, enabled, copy deleted (the unchanged re-import wrote none)"
+        audits, 5,
+        "the test's strategy inserted by SQL, copy created, disabled, enabled, copy deleted \
+         (the unchanged re-import wrote none)"
     );
 }
 
@@ -367,6 +388,15 @@ async fn the_timeline_pages_filters_and_exports() {
         let id = insert_idea(&pool, "needs_approval").await.unwrap();
         let r = cli.run(&["ideas", "reject", &id, "--reason", "too, \"risky\""]);
         assert_eq!(r.code, 0, "{}", r.err);
+    }
+    // A page of nothing is refused, not read as one row.
+    for args in [
+        &["timeline", "--limit", "0"][..],
+        &["ideas", "list", "--limit", "0"],
+    ] {
+        let r = cli.run(args);
+        assert_eq!(r.code, 3, "{args:?}: {}", r.out);
+        assert_eq!(r.err, "tradedesk: --limit must be at least 1 (got 0)\n");
     }
     let page = cli.run(&["timeline", "--limit", "2"]);
     let lines: Vec<&str> = page.out.lines().collect();

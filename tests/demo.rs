@@ -101,8 +101,10 @@ async fn an_empty_database_is_seeded_once_and_a_second_call_changes_nothing() {
         }
     );
     let written = counts(&pool).await;
-    // One audit row: Raj switching London breakout off after the UK CPI rejection.
-    assert_eq!(written, [3, 18, 2155, 763, 80, 17, 10, 17, 1, 1]);
+    // Six audit rows: the limits created by set-up; the three strategies created and the
+    // limits tightened by the seeding (audited by the database as "tradedesk demo"); Raj
+    // switching London breakout off after the UK CPI rejection, at its time in the story.
+    assert_eq!(written, [3, 18, 2155, 763, 80, 17, 10, 17, 1, 6]);
     assert_eq!(
         scalar(
             &pool,

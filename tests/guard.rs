@@ -30,7 +30,7 @@ async fn desk(limits: &str) -> (TestDb, PgPool) {
     setup(&db.target(), false).await.unwrap();
     let pool = db.pool().await;
     sqlx::raw_sql(&format!(
-        "UPDATE risk_config SET ai_trading_enabled = true, {limits}"
+        "BEGIN; {RESUMED}; UPDATE risk_config SET ai_trading_enabled = true, {limits}; COMMIT"
     ))
     .execute(&pool)
     .await
@@ -86,10 +86,19 @@ async fn switch(pool: &PgPool) -> (bool, Option<String>) {
         .unwrap()
 }
 
-/// Switches AI trading back on by hand (no audit row: only the guard is under test).
+/// The `ai_resumed` row the platform writes with every switch on (docs/platform.md §3);
+/// without it the database writes one (migration 14). Dated before the day's captures.
+const RESUMED: &str =
+    "INSERT INTO decision_history (id, occurred_at, action, rationale, human_override)
+     VALUES (gen_random_uuid(), '2000-01-01', 'ai_resumed', 'resumed by the platform', true)";
+
+/// The decision rows but the fixtures' own `ai_resumed`.
+const DECIDED: &str = "SELECT count(*) FROM decision_history WHERE action <> 'ai_resumed'";
+
+/// Switches AI trading back on as the platform does, with its `ai_resumed` row.
 async fn switch_on(pool: &PgPool, limits: &str) {
     sqlx::raw_sql(&format!(
-        "UPDATE risk_config SET ai_trading_enabled = true, last_halt_reason = NULL {limits}"
+        "BEGIN; {RESUMED}; UPDATE risk_config SET ai_trading_enabled = true, last_halt_reason = NULL {limits}; COMMIT"
     ))
     .execute(pool)
     .await
@@ -348,7 +357,7 @@ async fn a_drawdown_breach_halts_in_the_inserting_commit_exactly_as_halt_by_limi
     // One row for the halt, as the platform writes it, naming what it stopped.
     let rows: Vec<Said> = sqlx::query_as(
         "SELECT symbol, rationale, risk_check_result, trade_idea_id, operator
-           FROM decision_history ORDER BY id",
+           FROM decision_history WHERE action <> 'ai_resumed' ORDER BY id",
     )
     .fetch_all(&a)
     .await
@@ -416,10 +425,7 @@ async fn a_rolled_back_capture_leaves_ai_trading_on_and_the_day_as_it_was() {
     tx.rollback().await.unwrap();
 
     assert_eq!(switch(&pool).await, (true, None));
-    assert_eq!(
-        count(&pool, "SELECT count(*) FROM decision_history").await,
-        0
-    );
+    assert_eq!(count(&pool, DECIDED).await, 0);
     assert_eq!(status_of(&pool, &waiting).await, "waiting");
     agrees(&pool, "after the rollback").await;
     // The next captures are judged on the day as it is.
@@ -468,10 +474,7 @@ async fn reaching_the_daily_target_halts_likewise() {
     );
     // The idea's fate is its status; the halt's one row names it.
     assert_eq!(status_of(&pool, &waiting).await, "halted_by_risk");
-    assert_eq!(
-        count(&pool, "SELECT count(*) FROM decision_history").await,
-        1
-    );
+    assert_eq!(count(&pool, DECIDED).await, 1);
 }
 
 #[tokio::test]
@@ -529,8 +532,14 @@ async fn nothing_happens_with_the_halt_flags_off_or_ai_trading_off() {
     .unwrap();
     capture(&pool, "2026-11-24T04:00:00Z", "9000.00").await;
     assert_eq!(switch(&pool).await, (false, Some("lunch".into())));
+    // (The hand-made halt is recorded by the database, migration 14; the guard's rows
+    // are the database's own.)
     assert_eq!(
-        count(&pool, "SELECT count(*) FROM decision_history").await,
+        count(
+            &pool,
+            "SELECT count(*) FROM decision_history WHERE operator = 'database'"
+        )
+        .await,
         0
     );
     assert_eq!(status_of(&pool, &waiting).await, "waiting");

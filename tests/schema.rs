@@ -219,13 +219,21 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
             "trigger decision_history_audit_seal",
             "trigger decision_history_no_truncate",
             "trigger decision_history_notify",
+            "trigger decision_history_switch_noted",
             "trigger decision_history_zz_audit_link",
+            "constraint risk_config_switch_audit",
+            "constraint risk_config_switch_audit_insert",
+            "trigger risk_config_audit_insert_delete",
+            "trigger risk_config_audit_update",
             "trigger risk_config_notify",
+            "trigger risk_config_switch_audit",
+            "trigger risk_config_switch_audit_insert",
             "trigger snapshot_account_forget_day_on_delete",
             "trigger snapshot_account_forget_day_on_truncate",
             "trigger snapshot_account_forget_day_on_update",
             "trigger snapshot_account_guard_day_limits",
             "trigger snapshot_account_notify",
+            "trigger strategies_audit",
             "trigger strategies_notify",
             "constraint trade_ideas_guard_auto_execution_on_insert",
             "constraint trade_ideas_guard_auto_execution_on_update",
@@ -290,7 +298,7 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
             ("login_failures", vec![]),
             ("sessions", vec![]),
             ("simulations", vec![]),
-            ("user_roles", vec![]),
+            ("user_roles", vec!["user_roles_audit"]),
         ]
     );
     let pool = fresh.pool().await;
@@ -299,23 +307,41 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
     // fold is an aggregate, which has none).
     let public = "pg_catalog, public, pg_temp";
     let own = "pg_catalog, pg_temp";
+    // pgcrypto's schema, where migration 15 installs it.
+    let crypto = "pg_catalog, tradedesk, pg_temp";
     let expected: Vec<(String, String, Option<String>)> = [
+        ("tradedesk_actor", Some(own)),
         ("tradedesk_audit_archive", Some(own)),
         ("tradedesk_audit_canonical_config", Some(own)),
         ("tradedesk_audit_canonical_decision", Some(own)),
         ("tradedesk_audit_fold", None),
         ("tradedesk_audit_link", Some(own)),
         ("tradedesk_audit_lock_head", Some(own)),
+        ("tradedesk_audit_risk_config", Some(own)),
         ("tradedesk_audit_seal", Some(own)),
         ("tradedesk_audit_step", Some(own)),
+        ("tradedesk_audit_strategy", Some(own)),
+        ("tradedesk_audit_switch_flip", Some(own)),
+        ("tradedesk_audit_user_role", Some(own)),
+        ("tradedesk_change_operator", Some(own)),
+        ("tradedesk_change_words", Some(own)),
         ("tradedesk_forget_account_day", Some(own)),
         ("tradedesk_guard_auto_execution", Some(public)),
         ("tradedesk_guard_day_limits", Some(public)),
+        ("tradedesk_json_kept", Some(own)),
         ("tradedesk_keep_cancelled", Some(own)),
+        ("tradedesk_limits_json", Some(own)),
+        ("tradedesk_locked_until", Some(own)),
+        ("tradedesk_new_token", Some(crypto)),
+        ("tradedesk_note_switch_decision", Some(own)),
         ("tradedesk_notify_change", Some(own)),
         ("tradedesk_order_strategy", Some(own)),
+        ("tradedesk_own_xid", Some(own)),
+        ("tradedesk_password_matches", Some(crypto)),
         ("tradedesk_refuse_history_change", Some(own)),
+        ("tradedesk_role_of", Some(own)),
         ("tradedesk_share_switch", Some(public)),
+        ("tradedesk_strategy_json", Some(own)),
     ]
     .into_iter()
     .map(|(name, path)| {
@@ -537,7 +563,7 @@ async fn migrations_are_reversible_down_to_phase1_and_no_further() {
     let full = catalog(&db).await;
     let own_full = own_catalog(&db).await;
     let functions_full = functions(&pool).await;
-    assert_eq!(functions_full.len(), 16);
+    assert_eq!(functions_full.len(), 32);
     let tradedesk_migrations = all_versions().len() - 1;
     assert!(tradedesk_migrations >= 1);
 
@@ -709,7 +735,7 @@ async fn a_database_set_up_with_everything_in_public_moves_to_the_tradedesk_sche
         .iter()
         .map(|a| a.0)
         .collect();
-    assert_eq!(run, [5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    assert_eq!(run, [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
     assert_eq!(
         report.prepared.migrations.moved[0].to_string(),
         "table executions (2 rows)"
@@ -727,8 +753,10 @@ async fn a_database_set_up_with_everything_in_public_moves_to_the_tradedesk_sche
                          broker_order_id, fill_price, updated_at FROM tradedesk.executions)"
             }
             _ => {
+                // (and the limits the set-up created, audited since migration 14)
                 "(SELECT id, changed_at, operator, subject, subject_id, subject_name, change, \
-                         before, after FROM tradedesk.config_changes)"
+                         before, after FROM tradedesk.config_changes \
+                   WHERE operator NOT LIKE '%(tradedesk setup)')"
             }
         };
         assert_eq!(
@@ -774,10 +802,11 @@ async fn a_database_set_up_with_everything_in_public_moves_to_the_tradedesk_sche
     assert!(err.to_string().contains("APPEND_ONLY"), "{err}");
     let store = Store::open(&db.target(), 2).await.unwrap();
     let ann = Operator::new("ann@desk").unwrap();
+    // The newest change of the limits: the set-up created them (this desk had none).
     let last = store.last_risk_change().await.unwrap().unwrap();
-    assert_eq!(
-        (last.operator.as_str(), last.changes.as_str()),
-        ("ann@desk", "max_lot_size=0.50")
+    assert!(
+        last.operator.ends_with(" (tradedesk setup)") && last.changes == "created",
+        "{last:?}"
     );
     let halted = store.halt("moved", &ann, false).await.unwrap();
     assert_eq!(halted.executions_cancelled, 0);
@@ -785,7 +814,7 @@ async fn a_database_set_up_with_everything_in_public_moves_to_the_tradedesk_sche
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(audits, 2);
+    assert_eq!(audits, 3);
 
     let again = setup(&db.target(), false).await.unwrap();
     assert!(!again.changed(), "{again:?}");

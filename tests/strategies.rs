@@ -157,6 +157,7 @@ async fn the_platforms_strategies_read_without_warning_and_round_trip_unchanged(
     );
 
     // Export then import: nothing is written, not even an audit row.
+    let audited = audits(&pool).await;
     let exported = cli.run(&["strategies", "export"]);
     assert_eq!(exported.code, 0, "{}", exported.err);
     let file = cli.home.path().join("export.json");
@@ -165,7 +166,7 @@ async fn the_platforms_strategies_read_without_warning_and_round_trip_unchanged(
     assert_eq!(r.code, 0, "{}", r.err);
     assert_eq!(r.out.matches("Unchanged strategy").count(), 4, "{}", r.out);
     assert_eq!(stored(&pool).await, before, "byte for byte");
-    assert_eq!(audits(&pool).await, 0);
+    assert_eq!(audits(&pool).await, audited);
 
     // Into a database that has none of them, the same file writes documents JSON-equal to
     // the platform's, keys in the platform's order, unknown keys kept.
@@ -216,6 +217,7 @@ async fn lower_case_days_and_symbols_as_currencies_are_refused_and_nothing_is_wr
     s["forbidden_conditions"]["blocked_symbols_during_news"][0] = "EURUSD".into();
     let file = cli.home.path().join("bad.json");
     std::fs::write(&file, s.to_string()).unwrap();
+    let audited = audits(&pool).await;
     let r = cli.run(&["strategies", "import", file.to_str().unwrap()]);
     assert_eq!(r.code, 3, "{}", r.out);
     assert!(
@@ -236,7 +238,7 @@ async fn lower_case_days_and_symbols_as_currencies_are_refused_and_nothing_is_wr
         .await
         .unwrap();
     assert_eq!(count, 1, "only the test's own strategy");
-    assert_eq!(audits(&pool).await, 0);
+    assert_eq!(audits(&pool).await, audited);
 }
 
 /// A strategy for EURUSD whose one window covers `[now + from, now + to)` minutes on every
@@ -351,19 +353,26 @@ async fn setup_converts_strategies_written_in_tradedesks_old_shapes_once_and_aud
         entry, r#"{"trend":"sma_50_above_sma_200","rsi_range":[45,70]}"#,
         "the evaluator's vocabulary is left as written"
     );
-    let change: String = sqlx::query_scalar(
-        "SELECT change FROM tradedesk.config_changes WHERE subject = 'strategy'",
+    // Inserted (by direct SQL, as the platform writes), then converted by the set-up.
+    let changes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT change, operator FROM tradedesk.config_changes
+          WHERE subject = 'strategy' AND subject_id = '0bf120b4-0000-4000-8000-000000000001'
+          ORDER BY audit_seq",
     )
-    .fetch_one(&pool)
+    .fetch_all(&pool)
     .await
     .unwrap();
-    assert_eq!(change, "converted to the platform's documents");
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(changes[0].0, "created");
+    assert!(changes[0].1.ends_with("(direct SQL)"), "{changes:?}");
+    assert_eq!(changes[1].0, "converted to the platform's documents");
     let r = cli.run(&["strategies", "show", "0bf120b4"]);
     assert!(!r.out.contains("WARNING"), "{}", r.out);
 
     // The platform's own strategy (the test's London breakout) was not touched, and a
     // second setup converts nothing.
+    let audited = audits(&pool).await;
     let again = setup(&cli.db.target(), false).await.unwrap();
     assert!(again.prepared.strategies_converted.is_empty());
-    assert_eq!(audits(&pool).await, 1);
+    assert_eq!(audits(&pool).await, audited);
 }

@@ -6,6 +6,7 @@ use serde_json::json;
 use super::output::Out;
 use super::{Failure, open};
 use crate::domain::stored::{Listed, Stamp};
+use crate::domain::text;
 use crate::domain::{AccountSnapshot, DayState, RiskConfig, TradingDay, day_state};
 use crate::format::{age, short, signed};
 use crate::store::Target;
@@ -82,10 +83,12 @@ fn print_status(
     } else {
         println!(
             "AI TRADING: OFF — {}",
-            risk.switch
-                .last_halt_reason
-                .as_deref()
-                .unwrap_or("no reason recorded")
+            text::line(
+                risk.switch
+                    .last_halt_reason
+                    .as_deref()
+                    .unwrap_or("no reason recorded")
+            )
         );
     }
     match account {
@@ -100,7 +103,7 @@ fn print_status(
         Some(Listed::Flagged(f)) => println!(
             "Account   UNREADABLE: the latest capture {} cannot be read: {}",
             short(f.id),
-            f.reason()
+            text::line(&f.reason())
         ),
         None => println!("Account   no snapshot yet"),
     }
@@ -125,7 +128,7 @@ fn print_status(
         println!(
             "Today     UNREADABLE: account capture {} cannot be read ({}): the day's P/L and drawdown are not shown",
             short(f.id),
-            f.reason()
+            text::line(&f.reason())
         );
     }
     match pending.oldest {
@@ -151,7 +154,7 @@ fn print_status(
         ),
         (None, Err(f)) => println!(
             "Limits    UNREADABLE: risk_config cannot be read: {} (approvals are refused until it is corrected: `tradedesk risk set`)",
-            f.reason()
+            text::line(&f.reason())
         ),
         (None, Ok(_)) => {}
     }
@@ -167,7 +170,7 @@ pub async fn halt(
     let halted = store
         .halt(
             reason,
-            &super::login::identity(&store, target).await?,
+            &super::login::halt_identity(&store, target).await?,
             keep_pending,
         )
         .await?;
@@ -183,10 +186,10 @@ pub async fn halt(
     if halted.already_halted {
         println!(
             "AI trading was already off ({}); it stays off.",
-            halted.reason
+            text::line(&halted.reason)
         );
     } else {
-        println!("AI TRADING: OFF — {}", halted.reason);
+        println!("AI TRADING: OFF — {}", text::line(&halted.reason));
     }
     println!(
         "Stopped {} waiting idea{}; cancelled {} pending order{}{}.",

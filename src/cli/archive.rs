@@ -12,7 +12,9 @@ use serde_json::json;
 use super::output::Out;
 use super::{Failure, open};
 use crate::console::app::ArchiveShown;
+use crate::domain::text;
 use crate::format::parse_time;
+use crate::operator::Operator;
 use crate::store::archive::{self, ArchiveError, Event};
 use crate::store::archive_audit::{self, ArchiveVerified};
 use crate::store::archive_file::{self, Archive, FileError};
@@ -177,7 +179,13 @@ impl Progress {
     }
 }
 
-pub async fn archive(target: &Target, out: Out, args: ArchiveArgs) -> Result<(), Failure> {
+/// `by`: the admin it runs as (recorded with the file in the audit).
+pub async fn archive(
+    target: &Target,
+    out: Out,
+    args: ArchiveArgs,
+    by: &Operator,
+) -> Result<(), Failure> {
     let now = Utc::now();
     let before = parse_time(&args.before, now).map_err(invalid)?;
     // Refused before the database is asked (which checks again by its own clock).
@@ -191,10 +199,9 @@ pub async fn archive(target: &Target, out: Out, args: ArchiveArgs) -> Result<(),
         return Err(invalid("--batch must be at least 1"));
     }
     let store = open(target).await?;
-    let operator = super::login::identity(&store, target).await?;
     let started = Instant::now();
     let progress = Progress::new();
-    let outcome = archive::archive(&store, before, &args.to, args.batch, &operator, &|e| {
+    let outcome = archive::archive(&store, before, &args.to, args.batch, by, &|e| {
         progress.event(e)
     })
     .await;
@@ -243,7 +250,13 @@ pub async fn archive(target: &Target, out: Out, args: ArchiveArgs) -> Result<(),
     Ok(())
 }
 
-pub async fn prune(target: &Target, out: Out, args: PruneArgs) -> Result<(), Failure> {
+/// `by`: the admin it runs as (none for a dry run, which removes nothing).
+pub async fn prune(
+    target: &Target,
+    out: Out,
+    args: PruneArgs,
+    by: Option<&crate::operator::Operator>,
+) -> Result<(), Failure> {
     let cut = parse_time(&args.older_than, Utc::now()).map_err(invalid)?;
     if args.batch < 1 {
         return Err(invalid("--batch must be at least 1"));
@@ -268,6 +281,24 @@ pub async fn prune(target: &Target, out: Out, args: PruneArgs) -> Result<(), Fai
     .map_err(|e| Failure::new(ErrorCode::Database, format!("database error: {e}")))?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
+    }
+    let removed: i64 = report.iter().map(|p| p.deleted).sum();
+    if let (Some(by), false) = (by, args.dry_run) {
+        let tables: serde_json::Map<String, serde_json::Value> = report
+            .iter()
+            .map(|p| (p.table.to_string(), json!(p.deleted)))
+            .collect();
+        crate::store::changes::record(
+            store.pool(),
+            by,
+            crate::store::changes::Maintenance::Retention,
+            &format!(
+                "prune-snapshots: removed {removed} rows captured before {}",
+                cut.to_rfc3339()
+            ),
+            json!({ "older_than": cut, "removed": tables }),
+        )
+        .await?;
     }
     let seconds = started.elapsed().as_secs_f64();
     if out.json {
@@ -407,7 +438,7 @@ async fn open_data(
         return Err(f);
     }
     if let Some(note) = unchecked_note(path, &verified) {
-        eprintln!("tradedesk: {note}");
+        eprintln!("tradedesk: {}", text::line(&note));
     }
     Ok((data, archive, verified))
 }
@@ -518,17 +549,18 @@ async fn report(
             "{}: {} archived rows verified, seqs {}..={}, intact (ends at {})",
             v.table, v.rows, v.first_seq, v.last_seq, v.last_hash
         ),
-        Some(p) => println!("{}: {p}", v.table),
+        Some(p) => println!("{}: {}", v.table, text::line(p)),
     }
     if let Some(db) = &v.database {
-        println!("database: {db}");
+        println!("database: {}", text::line(db));
     }
     if v.problem.is_none() {
+        // An operator's name and a file's path as the database holds them.
         for by in &v.checked_by {
-            println!("checked against {by}");
+            println!("checked against {}", text::line(by));
         }
         if let Some(note) = unchecked_note(path, v) {
-            eprintln!("tradedesk: {note}");
+            eprintln!("tradedesk: {}", text::line(&note));
         }
     }
     broken.map_or(Ok(()), Err)

@@ -128,7 +128,7 @@ fn line(v: &Verified) -> String {
             "{}: {rows}, then {}: {}",
             v.table,
             problem.kind.as_str(),
-            problem.detail
+            crate::domain::text::line(&problem.detail)
         ),
     }
 }

@@ -149,7 +149,6 @@ async fn who_acts(
             "this database role may only read (e.g. tradedesk_viewer)".into(),
         )));
     }
-    let look_only = |why: &str| Some(why.to_string());
     if !standing.has_users {
         let operator = Operator::from_os();
         return Ok(Who {
@@ -168,11 +167,11 @@ async fn who_acts(
         });
     }
     if read_only || !std::io::stdin().is_terminal() {
-        return Ok(not_logged_in(look_only("not logged in")));
+        return Ok(may_only_halt());
     }
     eprintln!(
         "This database has platform users: log in to act (a session lasts 12 hours), or leave \
-         the email empty to only look."
+         the email empty to look (the kill switch works without a login)."
     );
     for _ in 0..3 {
         eprint!("Email: ");
@@ -182,14 +181,15 @@ async fn who_acts(
             .map_err(|e| Failure::new(ErrorCode::InvalidInput, format!("no email read: {e}")))?;
         let email = email.trim();
         if email.is_empty() {
-            return Ok(not_logged_in(look_only("not logged in")));
+            return Ok(may_only_halt());
         }
         let password = login::read_password(email)?;
         match login::log_in(store, target, email, &password, SESSION_LENGTH).await {
             Ok(done) => {
                 eprintln!("{}", login::said(&done));
                 let operator = Operator::with_role(done.email, done.role)
-                    .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, REFUSED))?;
+                    .ok_or_else(|| Failure::new(ErrorCode::Unauthorized, REFUSED))?
+                    .with_session(SessionToken::new(done.token));
                 return Ok(Who {
                     shown: format!("{operator} ({})", operator.role()),
                     operator,
@@ -204,7 +204,19 @@ async fn who_acts(
     Err(Failure::new(ErrorCode::Unauthorized, REFUSED))
 }
 
-/// Looking without a login: nothing can be attributed, so nothing can be done.
+/// Without a login on a database with platform users: look, and pull the kill switch
+/// (stopping needs no login), as `user@host (not logged in)`.
+fn may_only_halt() -> Who {
+    let operator = login::not_logged_in();
+    Who {
+        shown: operator.to_string(),
+        operator,
+        session: None,
+        read_only: None,
+    }
+}
+
+/// Looking only (a database role that may not write): nothing can be done.
 fn not_logged_in(why: Option<String>) -> Who {
     let operator = Operator::with_role("not logged in", crate::domain::role::Role::Viewer)
         .unwrap_or_else(Operator::from_os);

@@ -7,6 +7,7 @@ use super::output::{Align, Out, Table, UNREADABLE};
 use super::{Failure, IdeasCommand, open};
 use crate::domain::label::labels;
 use crate::domain::stored::Listed;
+use crate::domain::text;
 use crate::domain::{Idea, IdeaStatus, Lot, Outcome, Purpose};
 use crate::format::{age, short, timestamp};
 use crate::store::ErrorCode;
@@ -106,7 +107,7 @@ async fn check(target: &Target, out: Out, id: &str, lot: Option<&str>) -> Result
         println!(
             "Approving idea {} ({} {}) with lot {} would {}.",
             short(context.idea.id),
-            context.idea.symbol,
+            text::line(&context.idea.symbol),
             context.idea.direction,
             lot,
             if report.passed() {
@@ -233,7 +234,7 @@ fn print_one(i: &Idea) {
     let now = Utc::now();
     println!("Idea       {}", i.id);
     println!("Status     {}", i.status);
-    println!("Symbol     {} {}", i.symbol, i.direction);
+    println!("Symbol     {} {}", text::line(&i.symbol), i.direction);
     println!("Entry      {}", i.entry_shown());
     println!("Stop       {}", i.stop_shown());
     println!("Targets    {}", i.targets_shown());
@@ -244,12 +245,12 @@ fn print_one(i: &Idea) {
     println!(
         "Strategy   {}",
         match (&i.strategy_name, i.strategy_id) {
-            (Some(name), Some(id)) => format!("{name} ({})", short(id)),
+            (Some(name), Some(id)) => format!("{} ({})", text::line(name), short(id)),
             _ => "none".to_string(),
         }
     );
     if let Some(hold) = &i.expected_hold {
-        println!("Hold       {hold}");
+        println!("Hold       {}", text::line(hold));
     }
     println!("Snapshot   {}", i.snapshot_ref);
     println!(
@@ -257,7 +258,9 @@ fn print_one(i: &Idea) {
         timestamp(i.created_at),
         age(i.created_at, now)
     );
-    println!("Rationale  {}", i.rationale);
+    // A rationale may run over lines: each continues under the first, never at the margin
+    // where a field could be forged.
+    println!("Rationale  {}", text::lines(&i.rationale, "           "));
 }
 
 /// Prints what an approval came to; a blocked approval is a RISK_VIOLATION failure.
@@ -293,7 +296,11 @@ fn report_approval(out: Out, approval: &Approval, lot: Lot) -> Result<(), Failur
             .iter()
             .filter(|v| v.outcome == Outcome::Waived)
         {
-            println!("  waived for a human: {} — {}", v.rule, v.reason);
+            println!(
+                "  waived for a human: {} — {}",
+                v.rule,
+                text::line(&v.reason)
+            );
         }
     } else {
         println!(
@@ -301,7 +308,7 @@ fn report_approval(out: Out, approval: &Approval, lot: Lot) -> Result<(), Failur
             short(idea)
         );
         for v in report.failures() {
-            println!("  {} — {}", v.rule, v.reason);
+            println!("  {} — {}", v.rule, text::line(&v.reason));
         }
     }
     if executed {

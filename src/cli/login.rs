@@ -103,14 +103,83 @@ pub async fn identity(store: &Store, target: &Target) -> Result<Operator, Failur
     })
 }
 
+/// Who pulls the kill switch: as [`identity`], but stopping needs no login — on a
+/// database with platform users, someone not logged in (or whose session has ended) halts
+/// as `user@host (not logged in)`, a viewer's act. No lock-out can delay it: failed
+/// logins are never looked at here.
+pub async fn halt_identity(store: &Store, target: &Target) -> Result<Operator, Failure> {
+    if !store.has_platform_users().await? {
+        return Ok(Operator::from_os());
+    }
+    if let Some(operator) = logged_in(store, target).await? {
+        return Ok(operator);
+    }
+    Ok(not_logged_in())
+}
+
+/// The operating-system account, as someone who is not logged in: a viewer.
+pub fn not_logged_in() -> Operator {
+    let os = Operator::from_os();
+    Operator::with_role(format!("{os} (not logged in)"), Role::Viewer).unwrap_or(os)
+}
+
+/// Who may run a command that changes the schema or removes data in bulk (`command`, as
+/// typed, for the sentence): on a database with platform users, an admin's session;
+/// otherwise the operating-system account. A database whose logins tradedesk has not
+/// installed yet (no `tradedesk.sessions`: a platform's database before its first
+/// `tradedesk setup`) has no one who could log in, so the account runs it.
+pub async fn admin(target: &Target, command: &str) -> Result<Operator, Failure> {
+    let pool = match crate::store::connect::connect(target, 1).await {
+        Ok(pool) => pool,
+        // A database that is not there yet has no users (`setup --create-db` makes it).
+        Err(crate::store::Error::DatabaseMissing { .. }) => return Ok(Operator::from_os()),
+        Err(e) => return Err(e.into()),
+    };
+    let installed: (bool, bool) = sqlx::query_as(
+        "SELECT to_regclass('public.users') IS NOT NULL,
+                to_regclass('tradedesk.sessions') IS NOT NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .map_err(crate::store::Error::Database)?;
+    let store = Store::from_pool(pool);
+    let operator = match installed {
+        (true, true) if store.has_platform_users().await? => {
+            logged_in(&store, target).await?.ok_or_else(|| {
+                Failure::new(
+                    ErrorCode::Unauthorized,
+                    format!(
+                        "`tradedesk {command}` changes the schema or removes data: on a database \
+                         with platform users it is an admin's, so log in as one first \
+                         (`tradedesk login --email you@example.com`)"
+                    ),
+                )
+            })?
+        }
+        _ => Operator::from_os(),
+    };
+    store.pool().close().await;
+    operator
+        .may(crate::domain::act::Act::Maintain)
+        .map_err(|e| {
+            Failure::new(
+                ErrorCode::Unauthorized,
+                format!("`tradedesk {command}`: {e}"),
+            )
+        })?;
+    Ok(operator)
+}
+
 /// This database's logged-in platform user with their role now, if a session is valid (the
 /// caller knows the database has platform users).
 pub async fn logged_in(store: &Store, target: &Target) -> Result<Option<Operator>, Failure> {
-    let session = match read_token(target) {
-        Some(token) => store.session(&token).await?,
-        None => None,
+    let Some(token) = read_token(target) else {
+        return Ok(None);
     };
-    Ok(session.and_then(|s| s.operator()))
+    let session = store.session(&token).await?;
+    Ok(session
+        .and_then(|s| s.operator())
+        .map(|o| o.with_session(crate::store::auth::SessionToken::new(token))))
 }
 
 /// The password: from the terminal without echo, or the first line of standard input
@@ -159,7 +228,7 @@ pub fn said(login: &Login) -> String {
     };
     format!(
         "Logged in as {} ({role}) until {}.",
-        login.email,
+        crate::domain::text::line(&login.email),
         timestamp(login.expires_at)
     )
 }
@@ -234,7 +303,7 @@ pub async fn users(target: &Target, out: Out, command: UsersCommand) -> Result<(
     let shown = |r: Option<Role>| r.map_or("no role".to_string(), |r| r.to_string());
     println!(
         "{}: {} → {}.",
-        change.email,
+        crate::domain::text::line(&change.email),
         shown(change.before),
         shown(change.after)
     );

@@ -391,13 +391,23 @@ pub struct SimulateArgs {
 pub enum MigrateCommand {
     /// List tradedesk's migrations and which of them the database has.
     Status,
-    /// Apply every pending migration (adopting a Phase-1 database first).
+    /// Apply every pending migration (adopting a Phase-1 database first); an admin's.
     Up,
-    /// Revert the newest N tradedesk migrations. The Phase-1 schema is never reverted.
+    /// Revert the newest N tradedesk migrations (an admin's). The Phase-1 schema is never
+    /// reverted; logins and roles, the audit and the orders are dropped only when named.
     Down {
         /// How many migrations to revert.
         #[arg(value_name = "N")]
         steps: usize,
+        /// Name what reverting drops (e.g. `logins,audit-chain`): without it, a revert that
+        /// would drop the desk's logins and roles, its audit or its orders is refused,
+        /// naming them.
+        #[arg(
+            long = "i-understand-this-drops",
+            value_name = "WHAT",
+            value_delimiter = ','
+        )]
+        drops: Vec<String>,
     },
 }
 
@@ -517,8 +527,21 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
     let Some(command) = cli.command else {
         return console::run(&target, &config.config, cli.read_only).await;
     };
+    // A page of nothing is no page: `--limit 0` is refused, not read as "one".
+    if let Command::Timeline(TimelineArgs { limit, .. })
+    | Command::Ideas(IdeasCommand::List { limit, .. }) = &command
+        && *limit < 1
+    {
+        return Err(Failure::new(
+            ErrorCode::InvalidInput,
+            format!("--limit must be at least 1 (got {limit})"),
+        ));
+    }
     match command {
-        Command::Setup { create_db, roles } => setup::run(&target, out, create_db, roles).await,
+        Command::Setup { create_db, roles } => {
+            let by = login::admin(&target, "setup").await?;
+            setup::run(&target, out, create_db, roles, &by).await
+        }
         Command::Migrate(command) => migrate::run(&target, out, command).await,
         Command::Db(command) => db::run(&target, out, command).await,
         Command::Status => act::status(&target, out).await,
@@ -539,9 +562,26 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             archive: Some(path),
             expect,
         } => archive::replay(&target, out, &path, &id, &expect).await,
-        Command::Archive(args) => archive::archive(&target, out, args).await,
-        Command::PruneSnapshots(args) => archive::prune(&target, out, args).await,
-        Command::Simulate(args) => simulate::run(&target, out, args).await,
+        Command::Archive(args) => {
+            let by = login::admin(&target, "archive").await?;
+            archive::archive(&target, out, args, &by).await
+        }
+        Command::PruneSnapshots(args) => {
+            let by = if args.dry_run {
+                None
+            } else {
+                Some(login::admin(&target, "prune-snapshots").await?)
+            };
+            archive::prune(&target, out, args, by.as_ref()).await
+        }
+        Command::Simulate(args) => {
+            let by = if args.into_live_database {
+                Some(login::admin(&target, "simulate --into-live-database").await?)
+            } else {
+                None
+            };
+            simulate::run(&target, out, args, by.as_ref()).await
+        }
         Command::Login { email, lasting } => {
             login::login(&target, out, &email, lasting.as_deref()).await
         }

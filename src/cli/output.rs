@@ -1,4 +1,9 @@
 //! Printing: text for people, JSON for scripts, and the small formats both share.
+//!
+//! Nothing tradedesk did not write reaches the terminal as itself (`domain::text`): a
+//! table's cells and a CSV's fields are escaped here, the JSON after serialisation, and
+//! every other print shows a row's text through `text::line` (or `text::lines`, for a
+//! block such as a rationale).
 
 use std::io::Write;
 
@@ -7,6 +12,7 @@ use serde::Serialize;
 
 use super::Failure;
 use crate::domain::stored::Flagged;
+use crate::domain::text;
 use crate::format::short;
 use crate::store::ErrorCode;
 
@@ -17,8 +23,10 @@ pub struct Out {
 }
 
 impl Out {
+    /// `value` as pretty JSON, every hidden character inside its strings a `\uXXXX`
+    /// escape: exact for a script, harmless on a terminal.
     pub fn json<T: Serialize>(&self, value: &T) -> Result<(), Failure> {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        println!("{}", text::json(&serde_json::to_string_pretty(value)?));
         Ok(())
     }
 
@@ -93,13 +101,18 @@ impl Table {
         Self(table)
     }
 
-    /// Adds a row, one cell per column.
+    /// Adds a row, one cell per column, each shown on one line (`text::line`): the
+    /// columns are as wide as what is shown.
     pub fn row<I>(&mut self, cells: I) -> &mut Self
     where
         I: IntoIterator,
-        I::Item: Into<Cell>,
+        I::Item: AsRef<str>,
     {
-        self.0.add_row(cells);
+        self.0.add_row(
+            cells
+                .into_iter()
+                .map(|cell| Cell::new(text::line(cell.as_ref()))),
+        );
         self
     }
 
@@ -119,18 +132,24 @@ impl Table {
 }
 
 /// Writes `header` and `rows` as CSV (RFC 4180 quoting: a field holding a comma, quote
-/// or line break is quoted, its quotes doubled), one record a line.
+/// or line break is quoted, its quotes doubled), one record a line. A field keeps its line
+/// breaks (quoted, they are part of it); every other hidden character is escaped
+/// (`text::lines`): CSV is read on terminals too. `--json` is the exact form.
 pub fn write_csv<W, R>(to: W, header: &[&str], rows: R) -> Result<(), Failure>
 where
     W: Write,
     R: IntoIterator,
     R::Item: IntoIterator,
-    <R::Item as IntoIterator>::Item: AsRef<[u8]>,
+    <R::Item as IntoIterator>::Item: AsRef<str>,
 {
     let mut writer = csv::Writer::from_writer(to);
     writer.write_record(header).map_err(write_failed)?;
     for row in rows {
-        writer.write_record(row).map_err(write_failed)?;
+        let fields: Vec<String> = row
+            .into_iter()
+            .map(|field| text::lines(field.as_ref(), "").into_owned())
+            .collect();
+        writer.write_record(&fields).map_err(write_failed)?;
     }
     writer.flush().map_err(write_failed)
 }
@@ -155,7 +174,7 @@ pub fn print_unreadable<'a>(rows: impl Iterator<Item = &'a Flagged>, show: Optio
             .unwrap_or_default()
     );
     for f in rows {
-        println!("  {}  {}", short(f.id), f.reason());
+        println!("  {}  {}", short(f.id), text::line(&f.reason()));
     }
 }
 
@@ -168,11 +187,11 @@ pub fn show_flagged(out: Out, f: &Flagged) -> Result<(), Failure> {
         "UNREADABLE {} {} cannot be read: {}",
         f.table,
         f.id,
-        f.reason()
+        text::line(&f.reason())
     );
     let width = f.columns.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
     for (column, value) in &f.columns {
-        println!("{column:width$}  {value}");
+        println!("{column:width$}  {}", text::line(value));
     }
     Ok(())
 }
@@ -221,6 +240,36 @@ mod tests {
         assert_eq!(
             table.render("  ").lines().next(),
             Some("  ID          PRICE")
+        );
+    }
+
+    #[test]
+    fn a_table_shows_hidden_characters_escaped_and_sizes_columns_on_what_is_shown() {
+        let mut table = Table::new(&[("NAME", Align::Left), ("N", Align::Right)]);
+        table
+            .row(["\u{1b}]0;pwned\u{7}", "1"])
+            .row(["ab\u{202e}c\u{200b}", "22"]);
+        assert_eq!(
+            table.render(""),
+            "NAME                  N\n\
+             \\u{1b}]0;pwned\\u{7}   1\n\
+             ab\\u{202e}c\\u{200b}  22\n"
+        );
+    }
+
+    #[test]
+    fn a_csv_field_keeps_its_line_breaks_and_escapes_the_rest() {
+        let mut bytes = Vec::new();
+        write_csv(
+            &mut bytes,
+            &["rationale"],
+            [["one\r\ntwo \u{1b}[2J \u{9b}31m"]],
+        )
+        .unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            text,
+            "rationale\n\"one\\u{d}\ntwo \\u{1b}[2J \\u{9b}31m\"\n"
         );
     }
 

@@ -7,9 +7,13 @@ use serde_json::{Value, json};
 use super::output::{Align, Out, Table};
 use super::{Failure, open};
 use crate::domain::replay::{AccountSource, EventThen, GateThen, MomentSource};
+use crate::domain::text;
 use crate::domain::{DayState, Outcome, Purpose, Replay, Strategy};
 use crate::format::{Plain, Shown, short, signed, timestamp};
 use crate::store::{ErrorCode, Target};
+
+/// Where a rationale's lines after its first start: under its first, clear of the labels.
+const RATIONALE_INDENT: &str = "           ";
 
 /// Candles printed around the moment in the text output (the JSON has them all).
 const TEXT_CANDLES_BEFORE: usize = 6;
@@ -171,7 +175,7 @@ fn print_text(r: &Replay) {
             "Replay of decision {} — {} {} at {} UTC",
             short(d.id),
             d.action,
-            d.symbol.as_deref().unwrap_or("(global)"),
+            text::line(d.symbol.as_deref().unwrap_or("(global)")),
             timestamp(d.occurred_at)
         ),
         None => {
@@ -179,7 +183,7 @@ fn print_text(r: &Replay) {
                 println!(
                     "Replay of idea {} — no decision yet — {} at {} UTC",
                     short(i.id),
-                    i.symbol,
+                    text::line(&i.symbol),
                     timestamp(i.created_at)
                 );
             }
@@ -196,23 +200,23 @@ fn print_text(r: &Replay) {
         println!(
             "Decision   {} by {} · risk check {} · confidence {}",
             d.action,
-            d.operator.as_deref().unwrap_or("the platform"),
-            d.risk_check_result.as_deref().unwrap_or("—"),
+            text::line(d.operator.as_deref().unwrap_or("the platform")),
+            text::line(d.risk_check_result.as_deref().unwrap_or("—")),
             d.confidence_score
                 .map_or_else(|| "—".to_owned(), |c| c.to_string())
         );
         if r.idea.is_none() {
-            println!("Rationale  {}", d.rationale);
+            println!("Rationale  {}", text::lines(&d.rationale, RATIONALE_INDENT));
         }
     }
     if let Some(i) = &r.idea {
         println!(
             "Idea       {} {} {} · {} · hold {}",
             short(i.id),
-            i.symbol,
+            text::line(&i.symbol),
             i.direction,
             i.status,
-            i.expected_hold.as_deref().unwrap_or("—")
+            text::line(i.expected_hold.as_deref().unwrap_or("—"))
         );
         println!(
             "           entry {} · stop {} · targets {} · R:R {}",
@@ -223,7 +227,7 @@ fn print_text(r: &Replay) {
                 .map_or_else(|| "—".to_owned(), |x| x.to_string())
         );
         println!("Confidence {}", i.confidence_score);
-        println!("Rationale  {}", i.rationale);
+        println!("Rationale  {}", text::lines(&i.rationale, RATIONALE_INDENT));
     }
     print_strategy(r);
     print_market(r);
@@ -245,7 +249,7 @@ fn print_text(r: &Replay) {
             "UNREADABLE {} {} cannot be read ({}): left out of the replay.",
             f.table,
             short(f.id),
-            f.reason()
+            text::line(&f.reason())
         );
     }
 }
@@ -257,22 +261,22 @@ fn print_strategy(r: &Replay) {
     println!();
     println!(
         "Strategy   {} ({}) — {as_of}",
-        s.name,
+        text::line(&s.name),
         if s.is_active { "active" } else { "disabled" }
     );
     match &s.rules {
         Ok(rules) => {
             let w = rules.in_words();
-            println!("           sessions  {}", w.sessions);
-            println!("           caps      {}", w.caps);
-            println!("           news      {}", w.news);
-            println!("           entry     {}", w.entry);
-            println!("           exits     {}", w.exits);
+            println!("           sessions  {}", text::line(&w.sessions));
+            println!("           caps      {}", text::line(&w.caps));
+            println!("           news      {}", text::line(&w.news));
+            println!("           entry     {}", text::line(&w.entry));
+            println!("           exits     {}", text::line(&w.exits));
             for note in &w.notes {
-                println!("           note      {note}");
+                println!("           note      {}", text::line(note));
             }
         }
-        Err(e) => println!("           MALFORMED {e}"),
+        Err(e) => println!("           MALFORMED {}", text::line(&e.to_string())),
     }
 }
 
@@ -284,7 +288,7 @@ fn print_market(r: &Replay) {
     let (first, last) = (m.candles.first(), m.candles.last());
     println!(
         "Market     {} {} ({}): {} candles{}",
-        m.symbol,
+        text::line(&m.symbol),
         m.timeframe,
         m.choice,
         m.candles.len(),
@@ -339,7 +343,7 @@ fn print_indicators(r: &Replay) {
     println!();
     println!(
         "Indicators {} at {} UTC ({before} min before): RSI 14 {} · SMA 50 {} · SMA 200 {} · ATR {}",
-        i.timeframe,
+        text::line(&i.timeframe),
         clock(i.captured_at, r),
         value(i.rsi_14),
         value(i.sma_50),
@@ -364,7 +368,7 @@ fn print_calendar(r: &Replay) {
             b.minutes,
             clock(b.from, r),
             clock(b.until, r),
-            b.whose
+            text::line(&b.whose)
         ),
         None => println!("Calendar"),
     }
@@ -419,12 +423,12 @@ fn print_news(r: &Replay) {
         println!(
             "  {}  {}  {}{}",
             clock(h.published_at, r),
-            h.source,
-            h.headline,
+            text::line(&h.source),
+            text::line(&h.headline),
             if h.symbols.is_empty() {
                 String::new()
             } else {
-                format!("  [{}]", h.symbols.join(", "))
+                format!("  [{}]", text::line(&h.symbols.join(", ")))
             }
         );
     }
@@ -483,7 +487,10 @@ fn print_gate(r: &Replay) {
         g.report.risk_check_result(),
         g.recorded
             .as_deref()
-            .map_or_else(String::new, |rec| format!(" (recorded then: {rec})"))
+            .map_or_else(String::new, |rec| format!(
+                " (recorded then: {})",
+                text::line(rec)
+            ))
     );
     println!(
         "           limits {} · AI switch from {}",
@@ -511,7 +518,7 @@ fn print_outcome(r: &Replay) {
         println!(
             "Decided    {} by {} at {} UTC",
             d.action.in_words(),
-            d.operator.as_deref().unwrap_or("the platform"),
+            text::line(d.operator.as_deref().unwrap_or("the platform")),
             timestamp(d.occurred_at)
         );
     }
@@ -522,11 +529,11 @@ fn print_outcome(r: &Replay) {
         println!(
             "Execution  order {} · {} · lot {} · broker order {} · fill {} · requested by {} at {} UTC",
             short(e.id),
-            e.state,
+            text::line(&e.state),
             Shown(e.lot_size),
-            e.broker_order_id.as_deref().unwrap_or("—"),
+            text::line(e.broker_order_id.as_deref().unwrap_or("—")),
             e.fill_price.map_or_else(|| "—".to_owned(), |p| r.price(p)),
-            e.requested_by,
+            text::line(&e.requested_by),
             timestamp(e.requested_at)
         );
     }
@@ -534,8 +541,8 @@ fn print_outcome(r: &Replay) {
         println!(
             "Cancelled  by the kill switch at {} UTC ({}): {}",
             timestamp(h.occurred_at),
-            h.operator.as_deref().unwrap_or("the platform"),
-            h.rationale
+            text::line(h.operator.as_deref().unwrap_or("the platform")),
+            text::lines(&h.rationale, RATIONALE_INDENT)
         );
     }
 }

@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::output::Out;
 use super::{Failure, RiskCommand, open};
+use crate::domain::text;
 use crate::domain::{RiskChangeSet, RiskConfig};
 use crate::store::{ErrorCode, Target};
 
@@ -34,7 +35,7 @@ fn print(c: &RiskConfig) {
         ),
     ];
     for (field, value) in rows {
-        println!("{field:<30} {value}");
+        println!("{field:<30} {}", text::line(&value));
     }
 }
 
@@ -62,9 +63,9 @@ pub async fn run(target: &Target, out: Out, command: RiskCommand) -> Result<(), 
             match last {
                 Some(l) => println!(
                     "\nLast changed by {} at {}: {}",
-                    l.operator,
+                    text::line(&l.operator),
                     l.changed_at.format("%Y-%m-%d %H:%M:%S UTC"),
-                    l.changes
+                    text::line(&l.changes)
                 ),
                 None => println!("\nNot edited since setup."),
             }

@@ -3,17 +3,78 @@
 use super::Failure;
 use super::output::{Align, Out, Table};
 use crate::store::Target;
-use crate::store::db_roles::{DatabaseRoles, OPERATOR, VIEWER};
+use crate::store::db_roles::{ADMIN, DatabaseRoles, OPERATOR, VIEWER};
 use crate::store::migrate::{Moved, SeveralDecisions};
 use crate::store::setup::{SetupReport, setup};
 
-pub async fn run(target: &Target, out: Out, create_db: bool, roles: bool) -> Result<(), Failure> {
+/// `by`: who sets it up (an admin, on a database with platform users), recorded in the
+/// audit when the set-up changed anything.
+pub async fn run(
+    target: &Target,
+    out: Out,
+    create_db: bool,
+    roles: bool,
+    by: &crate::operator::Operator,
+) -> Result<(), Failure> {
     let report = setup(target, create_db).await?;
+    let store = super::open(target).await?;
     let roles = if roles {
-        Some(super::open(target).await?.create_database_roles().await?)
+        Some(store.create_database_roles().await?)
     } else {
         None
     };
+    let roles_created = roles.as_ref().is_some_and(|r| !r.created.is_empty());
+    if report.changed() || roles_created {
+        let applied: Vec<i64> = report
+            .prepared
+            .migrations
+            .applied
+            .iter()
+            .map(|(v, _)| *v)
+            .collect();
+        let p = &report.prepared;
+        let mut done = Vec::new();
+        if p.database_created {
+            done.push("created the database".to_string());
+        }
+        if p.migrations.adopted.is_some() {
+            done.push("adopted the platform's Phase-1 schema".to_string());
+        }
+        if !p.migrations.moved.is_empty() {
+            done.push("moved tradedesk's objects to schema tradedesk".to_string());
+        }
+        if !applied.is_empty() {
+            let listed: Vec<String> = applied.iter().map(ToString::to_string).collect();
+            done.push(format!("applied migrations {}", listed.join(", ")));
+        }
+        if p.risk_config_written {
+            done.push("wrote the first-start limits".to_string());
+        }
+        if !p.strategies_converted.is_empty() {
+            done.push(format!(
+                "converted {} strategies to the platform's documents",
+                p.strategies_converted.len()
+            ));
+        }
+        if let Some(r) = roles.as_ref().filter(|r| !r.created.is_empty()) {
+            done.push(format!("created PostgreSQL roles {}", r.created.join(", ")));
+        }
+        if done.is_empty() {
+            done.push("started the embedded database".to_string());
+        }
+        crate::store::changes::record(
+            store.pool(),
+            by,
+            crate::store::changes::Maintenance::Setup,
+            &format!("setup: {}", done.join("; ")),
+            serde_json::json!({
+                "migrations_applied": applied,
+                "risk_config_written": report.prepared.risk_config_written,
+                "database_roles_created": roles.as_ref().map(|r| &r.created),
+            }),
+        )
+        .await?;
+    }
     if out.json {
         return match roles {
             None => out.json(&report),
@@ -32,15 +93,17 @@ pub async fn run(target: &Target, out: Out, create_db: bool, roles: bool) -> Res
 /// What `--roles` made, and how to use the roles.
 fn render_roles(roles: &DatabaseRoles, database: &str) -> String {
     let created = if roles.created.is_empty() {
-        "both existed; their privileges on this database are granted".to_string()
+        "all three existed; their privileges on this database are granted".to_string()
     } else {
-        format!("created {}", roles.created.join(" and "))
+        format!("created {}", roles.created.join(", "))
     };
     format!(
         "PostgreSQL roles ({created}):\n\
-         \x20 {VIEWER}    reads and LISTEN: the console opens read-only\n\
-         \x20 {OPERATOR}  what tradedesk's acts and logins need, nothing else\n\
-         \x20 Neither owns a table, so neither can disable a trigger or rewrite the audit.\n\
+         \x20 {VIEWER}    reads and LISTEN, logs in: the console opens read-only\n\
+         \x20 {OPERATOR}  also what tradedesk's acts need, nothing else\n\
+         \x20 {ADMIN}     also grants desk roles and sees logins and lock-outs\n\
+         \x20 None owns a table, so none can disable a trigger or rewrite the audit; logins,\n\
+         \x20 sessions and roles are the database's own functions (see README, Logins and roles).\n\
          \x20 To use one, give it a password (or make people members of it), e.g. in psql:\n\
          \x20   ALTER ROLE {OPERATOR} PASSWORD '…';\n\
          \x20   CREATE ROLE ann LOGIN PASSWORD '…' IN ROLE {OPERATOR};\n\
@@ -99,11 +162,11 @@ pub fn render(report: &SetupReport) -> String {
     for c in &report.prepared.strategies_converted {
         out.push_str(&format!(
             "  strategy \"{}\" ({}): converted to the platform's documents\n",
-            c.name,
+            crate::domain::text::line(&c.name),
             crate::format::short(c.id)
         ));
         for change in &c.changes {
-            out.push_str(&format!("      {change}\n"));
+            out.push_str(&format!("      {}\n", crate::domain::text::line(change)));
         }
     }
     let mut table = Table::new(&[("TABLE", Align::Left), ("ROWS", Align::Right)]);
@@ -142,7 +205,7 @@ pub fn several_decisions(ideas: &[SeveralDecisions], indent: &str) -> String {
             out.push_str(&format!(
                 "{indent}    {} by {} at {} ({}, {})\n",
                 d.action,
-                d.operator.as_deref().unwrap_or("the platform"),
+                crate::domain::text::line(d.operator.as_deref().unwrap_or("the platform")),
                 d.occurred_at,
                 crate::format::short(d.id),
                 if d.counted { "counted" } else { "left out" }

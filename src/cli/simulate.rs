@@ -10,13 +10,33 @@ use crate::format::{parse_time, timestamp};
 use crate::sim::engine::{self, Liveliness, Options, Pace, SimError, Summary};
 use crate::store::{ErrorCode, Target};
 
-pub async fn run(target: &Target, out: Out, args: SimulateArgs) -> Result<(), Failure> {
+/// `by`: the admin who writes a simulation into a live database (recorded in the audit).
+pub async fn run(
+    target: &Target,
+    out: Out,
+    args: SimulateArgs,
+    by: Option<&crate::operator::Operator>,
+) -> Result<(), Failure> {
     let now = Utc::now();
     let options = options(&args, now)?;
     let store = open(target).await?;
     engine::check_ownership(&store, args.into_live_database)
         .await
         .map_err(failure)?;
+    if let (Some(by), true) = (by, args.into_live_database) {
+        crate::store::changes::record(
+            store.pool(),
+            by,
+            crate::store::changes::Maintenance::Simulation,
+            &format!(
+                "simulate --into-live-database: the simulated platform writes into this \
+                 database (seed {})",
+                args.seed
+            ),
+            serde_json::json!({ "seed": args.seed, "fast": args.fast, "lively": args.lively }),
+        )
+        .await?;
+    }
     let on_terminal = !out.json && std::io::stderr().is_terminal();
     let progress = |s: &Summary| {
         if on_terminal {

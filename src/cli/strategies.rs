@@ -11,6 +11,7 @@ use super::{Failure, StrategiesCommand, open};
 use crate::domain::Strategy;
 use crate::domain::stored::Listed;
 use crate::domain::strategy::document::{StrategySpec, parse_documents};
+use crate::domain::text;
 use crate::format::short;
 use crate::operator::Operator;
 use crate::store::{ErrorCode, Store, Target};
@@ -102,23 +103,27 @@ async fn show(store: &Store, out: Out, id: &str) -> Result<(), Failure> {
     if out.json {
         return out.json(&s.to_document());
     }
-    println!("Strategy   {} ({})", s.name, s.id);
+    println!("Strategy   {} ({})", text::line(&s.name), s.id);
     println!("State      {}", state(&s));
-    println!("Symbols    {}", s.allowed_symbols.join(", "));
+    println!("Symbols    {}", text::line(&s.allowed_symbols.join(", ")));
     println!("R:R        {}", s.rr_expectation);
     match &s.rules {
         Ok(rules) => {
+            // The words quote the documents, which anyone with a connection writes.
             let words = rules.in_words();
-            println!("Sessions   {}", words.sessions);
-            println!("Caps       {}", words.caps);
-            println!("News       {}", words.news);
-            println!("Entry      {}", words.entry);
-            println!("Exit       {}", words.exits);
+            println!("Sessions   {}", text::line(&words.sessions));
+            println!("Caps       {}", text::line(&words.caps));
+            println!("News       {}", text::line(&words.news));
+            println!("Entry      {}", text::line(&words.entry));
+            println!("Exit       {}", text::line(&words.exits));
             for note in &words.notes {
-                println!("NOTE       {note}");
+                println!("NOTE       {}", text::line(note));
             }
         }
-        Err(e) => println!("WARNING    {e}; the Gate refuses its ideas"),
+        Err(e) => println!(
+            "WARNING    {}; the Gate refuses its ideas",
+            text::line(&e.to_string())
+        ),
     }
     for (name, value) in [
         ("session_windows", &s.documents.session_windows),
@@ -127,7 +132,10 @@ async fn show(store: &Store, out: Out, id: &str) -> Result<(), Failure> {
         ("forbidden_conditions", &s.documents.forbidden_conditions),
         ("risk_caps", &s.documents.risk_caps),
     ] {
-        println!("{name}: {}", serde_json::to_string_pretty(value)?);
+        println!(
+            "{name}: {}",
+            text::json(&serde_json::to_string_pretty(value)?)
+        );
     }
     Ok(())
 }
@@ -147,7 +155,7 @@ async fn delete(store: &Store, operator: &Operator, out: Out, id: &str) -> Resul
     }
     println!(
         "Deleted strategy \"{}\" ({}).",
-        deleted.name,
+        text::line(&deleted.name),
         short(deleted.id)
     );
     Ok(())
@@ -189,12 +197,12 @@ async fn import(
         println!(
             "{} strategy \"{}\" ({})",
             capitalise(i.outcome.as_str()),
-            i.name,
+            text::line(&i.name),
             short(i.id)
         );
     }
     for note in specs.iter().flat_map(|s| &s.notes) {
-        println!("  note: {note}");
+        println!("  note: {}", text::line(note));
     }
     Ok(())
 }
@@ -219,7 +227,7 @@ async fn export(store: &Store, out: Out, id: Option<&str>) -> Result<(), Failure
                     eprintln!(
                         "tradedesk: strategy {} left out of the export: it cannot be read ({})",
                         short(f.id),
-                        f.reason()
+                        text::line(&f.reason())
                     );
                     None
                 }
@@ -244,10 +252,11 @@ async fn toggle(
         );
     }
     let state = if active { "enabled" } else { "disabled" };
+    let name = text::line(&s.name);
     if changed {
-        println!("Strategy \"{}\" {state}.", s.name);
+        println!("Strategy \"{name}\" {state}.");
     } else {
-        println!("Strategy \"{}\" was already {state}.", s.name);
+        println!("Strategy \"{name}\" was already {state}.");
     }
     Ok(())
 }

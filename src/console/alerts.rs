@@ -145,15 +145,11 @@ impl App {
 
 /// The bytes that ring the bell and notify the desktop: BEL, OSC 9 (iTerm2, Windows
 /// Terminal, ConEmu, kitty…) and OSC 777 (urxvt, foot, VTE-based terminals). Terminals
-/// ignore the ones they do not know; text is stripped of control characters so it cannot
-/// end the sequence early.
+/// ignore the ones they do not know; text (a symbol, a halt reason) shows each hidden
+/// character as its escape (`domain::text::line`), so it can neither end the sequence
+/// early nor hide in the notification, and `;` as `,` so it cannot add a field.
 pub fn terminal_bytes(alert: &Alert, settings: &AlertSettings) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .filter(|c| !c.is_control())
-            .map(|c| if c == ';' { ',' } else { c })
-            .collect()
-    };
+    let clean = |s: &str| -> String { crate::domain::text::line(s).replace(';', ",") };
     let (title, body) = (clean(&alert.title), clean(&alert.body));
     let mut out = String::new();
     if settings.bell {

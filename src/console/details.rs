@@ -101,10 +101,11 @@ pub fn flagged_details(f: &Flagged) -> Vec<String> {
     lines
 }
 
-/// An idea in full; prices at the instrument's digits, as the panes show them.
+/// An idea in full; prices at the instrument's digits, as the panes show them. Its
+/// rationale a line a line (the view shows each, escaped).
 pub fn idea_details(i: &Idea) -> Vec<String> {
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".into());
-    vec![
+    let mut lines = vec![
         format!("{} {} — {}", i.symbol, i.direction, i.status),
         format!("entry      {}", i.entry_shown()),
         format!("stop       {}", i.stop_shown()),
@@ -122,13 +123,14 @@ pub fn idea_details(i: &Idea) -> Vec<String> {
         format!("created    {} UTC", timestamp(i.created_at)),
         format!("snapshot   {}", i.snapshot_ref),
         String::new(),
-        i.rationale.clone(),
-    ]
+    ];
+    lines.extend(i.rationale.split('\n').map(str::to_owned));
+    lines
 }
 
 pub fn decision_details(d: &Decision) -> Vec<String> {
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".into());
-    vec![
+    let mut lines = vec![
         format!("{} UTC — {}", timestamp(d.occurred_at), d.action),
         format!("symbol     {}", d.symbol.as_deref().unwrap_or("— (global)")),
         format!("operator   {}", d.operator.as_deref().unwrap_or("platform")),
@@ -146,6 +148,7 @@ pub fn decision_details(d: &Decision) -> Vec<String> {
         ),
         format!("override   {}", d.human_override),
         String::new(),
-        d.rationale.clone(),
-    ]
+    ];
+    lines.extend(d.rationale.split('\n').map(str::to_owned));
+    lines
 }

@@ -6,6 +6,7 @@ use tui_input::{Input, InputRequest};
 
 use super::msg::{Cmd, Pane};
 use crate::domain::stored::Listed;
+use crate::domain::text::{Typed, typed};
 use crate::domain::{
     GateContext, GateReport, Idea, Lot, Purpose, RiskChangeSet, RiskConfig, RiskField,
 };
@@ -154,7 +155,8 @@ impl Dialog {
             Dialog::Reject { idea, reason } => {
                 if enter {
                     let text = reason.value().trim().to_string();
-                    if text.is_empty() {
+                    // A refused reason is said under it (the view); Enter waits for it.
+                    if text.is_empty() || typed(Typed::RejectReason, &text).is_err() {
                         return Outcome::Stay;
                     }
                     return Outcome::Submit(Cmd::Reject {
@@ -167,9 +169,12 @@ impl Dialog {
             }
             Dialog::Halt { reason } => {
                 if enter {
-                    return Outcome::Submit(Cmd::Halt {
-                        reason: reason.value().trim().to_string(),
-                    });
+                    let text = reason.value().trim().to_string();
+                    // The store would refuse it: said under the reason, with how to clear it.
+                    if typed(Typed::HaltReason, &text).is_err() {
+                        return Outcome::Stay;
+                    }
+                    return Outcome::Submit(Cmd::Halt { reason: text });
                 }
                 edit(reason, key);
                 Outcome::Stay

@@ -61,7 +61,12 @@ pub async fn edit_strategy(store: &Store, id: Uuid, operator: &Operator) -> Msg 
 
 async fn edit(store: &Store, id: Uuid, operator: &Operator) -> Result<Done, Error> {
     let strategy = store.strategy(id).await?;
-    let original = serde_json::to_string_pretty(&strategy.to_document()).unwrap_or_default();
+    // Opened in a terminal editor: hidden characters of the documents as JSON escapes
+    // (read back exactly), of the name as visible ones.
+    let original = crate::domain::text::json(
+        &serde_json::to_string_pretty(&strategy.to_document()).unwrap_or_default(),
+    )
+    .into_owned();
     let dir = tempfile::Builder::new()
         .prefix("tradedesk-strategy-")
         .tempdir()
@@ -70,7 +75,7 @@ async fn edit(store: &Store, id: Uuid, operator: &Operator) -> Result<Done, Erro
     let mut notes = vec![
         format!(
             "{NOTE} Edit the rules of \"{}\", save and quit to apply.",
-            strategy.name
+            crate::domain::text::line(&strategy.name)
         ),
         format!(
             "{NOTE} Leave it unchanged or empty to abandon. Lines starting with {NOTE} are ignored."
@@ -140,7 +145,12 @@ fn problem_notes(e: &DocumentError) -> Vec<String> {
     let message = message
         .strip_prefix("nothing was imported: ")
         .unwrap_or(&message);
-    notes.extend(message.split("; ").map(|p| format!("{NOTE}   - {p}")));
+    // A problem may quote what was written: shown, not obeyed, in the editor too.
+    notes.extend(
+        message
+            .split("; ")
+            .map(|p| format!("{NOTE}   - {}", crate::domain::text::line(p))),
+    );
     notes
 }
 

@@ -1,5 +1,12 @@
 //! Key bindings as data: one table drives the handlers, the footer and the help overlay,
 //! and a user's `[keys]` table in config.toml rebinds any action.
+//!
+//! Two rules hold whatever config.toml says, checked as the console starts: the kill
+//! switch always has `K` and `Ctrl-K` (a `halt` entry adds keys to them), and a key does
+//! one thing wherever it works — in each pane and over a replay, its own keys, the lists'
+//! and the global ones together. The one overlap by design: over a replay, which is a
+//! screen of its own, its keys come first (`q` closes it; everywhere else `q` quits). No
+//! key of the kill switch may mean anything else anywhere.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -245,6 +252,20 @@ const TABLE: &[Entry] = &[
 /// awaits approval.
 pub const REPLAY_LENT: [Action; 2] = [Action::Approve, Action::Reject];
 
+/// The kill switch's own keys: no `[keys]` entry takes them away or gives them to another
+/// action.
+pub const KILL_SWITCH: [&str; 2] = ["K", "ctrl-k"];
+
+/// Where keys are looked up when the operator is in a pane or a replay: its own scope
+/// first, then (over a replay) the ideas pane's lent actions, the lists', the global ones.
+const CONTEXTS: [Scope; 5] = [
+    Scope::Risk,
+    Scope::Strategies,
+    Scope::Ideas,
+    Scope::Timeline,
+    Scope::Replay,
+];
+
 /// A key as written in config.toml: `a`, `K`, `ctrl-k`, `shift-tab`, `enter`, `pgdn`…
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {
@@ -345,6 +366,21 @@ pub enum KeymapError {
         "[keys] {action}: \"{key}\" is not a key (write a, K, ctrl-k, tab, shift-tab, enter, esc, space, up, down, pgup, pgdn, home, end)"
     )]
     UnknownKey { action: String, key: String },
+    /// One key bound to two actions that work in the same place.
+    #[error(
+        "[keys] {key} is bound to both {first} and {second}, which work in the same place: \
+         give one of them another key{}",
+        if *.first == "halt" || *.second == "halt" {
+            " (K and Ctrl-K are always the kill switch's)"
+        } else {
+            ""
+        }
+    )]
+    Conflict {
+        key: String,
+        first: &'static str,
+        second: &'static str,
+    },
 }
 
 impl Default for Keymap {
@@ -384,10 +420,77 @@ impl Keymap {
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             if let Some(binding) = map.bindings.iter_mut().find(|b| b.action == entry.action) {
-                binding.keys = parsed;
+                binding.keys = if entry.action == Action::Halt {
+                    // Added to, never taken from: `halt = []` still halts with K.
+                    let mut keys: Vec<Key> =
+                        KILL_SWITCH.iter().filter_map(|k| Key::parse(k)).collect();
+                    for key in parsed {
+                        if !keys.contains(&key) {
+                            keys.push(key);
+                        }
+                    }
+                    keys
+                } else {
+                    parsed
+                };
             }
         }
+        map.check_conflicts()?;
         Ok(map)
+    }
+
+    /// Refuses a key bound to two actions that can both be reached in one pane or over a
+    /// replay (see the module's rules), naming the key and both actions.
+    fn check_conflicts(&self) -> Result<(), KeymapError> {
+        let name = |action: Action| {
+            TABLE
+                .iter()
+                .find(|e| e.action == action)
+                .map_or("?", |e| e.name)
+        };
+        // The kill switch's keys mean nothing else, in any scope.
+        if let Some(halt) = self.bindings.iter().find(|b| b.action == Action::Halt) {
+            for other in self.bindings.iter().filter(|b| b.action != Action::Halt) {
+                if let Some(key) = other.keys.iter().find(|k| halt.keys.contains(k)) {
+                    return Err(KeymapError::Conflict {
+                        key: key.to_string(),
+                        first: name(Action::Halt),
+                        second: name(other.action),
+                    });
+                }
+            }
+        }
+        for context in CONTEXTS {
+            let reached: Vec<&Binding> = self
+                .bindings
+                .iter()
+                .filter(|b| {
+                    b.scope == context
+                        || matches!(b.scope, Scope::List | Scope::Global)
+                        || (context == Scope::Replay
+                            && b.scope == Scope::Ideas
+                            && REPLAY_LENT.contains(&b.action))
+                })
+                .collect();
+            for (n, first) in reached.iter().enumerate() {
+                for second in &reached[n + 1..] {
+                    // The replay's own keys come first there, by design.
+                    let layered = context == Scope::Replay
+                        && (first.scope == Scope::Replay) != (second.scope == Scope::Replay);
+                    if layered || first.action == second.action {
+                        continue;
+                    }
+                    if let Some(key) = first.keys.iter().find(|k| second.keys.contains(k)) {
+                        return Err(KeymapError::Conflict {
+                            key: key.to_string(),
+                            first: name(first.action),
+                            second: name(second.action),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The action `event` means in `scope` (pane-specific bindings first, then lists, then
@@ -570,5 +673,117 @@ mod tests {
         let mut bad_key = BTreeMap::new();
         bad_key.insert("halt".to_string(), vec!["hyper-k".to_string()]);
         assert!(Keymap::with_overrides(&bad_key).is_err());
+    }
+
+    fn with(entries: &[(&str, &[&str])]) -> Result<Keymap, KeymapError> {
+        let overrides: BTreeMap<String, Vec<String>> = entries
+            .iter()
+            .map(|(action, keys)| {
+                (
+                    action.to_string(),
+                    keys.iter().map(|k| k.to_string()).collect(),
+                )
+            })
+            .collect();
+        Keymap::with_overrides(&overrides)
+    }
+
+    fn halts_everywhere_with_k_and_ctrl_k(map: &Keymap) {
+        for scope in CONTEXTS {
+            assert_eq!(
+                map.action(&press(KeyCode::Char('K'), KeyModifiers::SHIFT), scope),
+                Some(Action::Halt),
+                "{scope:?}"
+            );
+            assert_eq!(
+                map.action(&press(KeyCode::Char('k'), KeyModifiers::CONTROL), scope),
+                Some(Action::Halt),
+                "{scope:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_kill_switch_cannot_be_unbound_and_keys_given_to_it_are_added() {
+        let map = with(&[("halt", &[])]).unwrap();
+        halts_everywhere_with_k_and_ctrl_k(&map);
+        assert_eq!(map.key_of(Action::Halt), "K");
+
+        let map = with(&[("halt", &["ctrl-h", "K"])]).unwrap();
+        halts_everywhere_with_k_and_ctrl_k(&map);
+        assert_eq!(
+            map.action(
+                &press(KeyCode::Char('h'), KeyModifiers::CONTROL),
+                Scope::Ideas
+            ),
+            Some(Action::Halt)
+        );
+        let keys: Vec<String> = map
+            .bindings(Scope::Global)
+            .find(|b| b.action == Action::Halt)
+            .unwrap()
+            .keys
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(keys, ["K", "Ctrl-K", "Ctrl-H"]);
+    }
+
+    #[test]
+    fn a_key_of_the_kill_switch_given_to_another_action_is_refused_naming_both() {
+        for (action, key, shown) in [
+            ("resume", "K", "K"),
+            ("approve", "K", "K"),
+            ("up", "ctrl-k", "Ctrl-K"),
+            ("close_replay", "K", "K"),
+            ("edit_strategy", "ctrl-k", "Ctrl-K"),
+        ] {
+            let keys = [key];
+            let e = with(&[(action, &keys)]).unwrap_err().to_string();
+            assert_eq!(
+                e,
+                format!(
+                    "[keys] {shown} is bound to both halt and {action}, which work in the same \
+                     place: give one of them another key (K and Ctrl-K are always the kill \
+                     switch's)"
+                )
+            );
+        }
+        // A key added to the kill switch is its own too.
+        let e = with(&[("halt", &["x"]), ("filter", &["x"])])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("[keys] x is bound to both halt and filter"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_key_bound_to_two_actions_that_work_in_one_place_is_refused_naming_both() {
+        // Both global.
+        let e = with(&[("help", &["q"])]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("[keys] q is bound to both help and quit"),
+            "{e}"
+        );
+        assert!(!e.contains("kill switch"), "{e}");
+        // A pane's key over a list key.
+        let e = with(&[("approve", &["j"])]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("[keys] j is bound to both down and approve"),
+            "{e}"
+        );
+        // A lent key over a replay.
+        let e = with(&[("reject", &["pgdn"])]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("[keys] PgDn is bound to both page_down and reject"),
+            "{e}"
+        );
+        // Panes that are never open together may share a key (as e does by default), and
+        // the replay's own keys come first over it (as q does by default).
+        with(&[("edit_risk", &["x"]), ("toggle_strategy", &["x"])]).unwrap();
+        with(&[("close_replay", &["esc", "q", "j"])]).unwrap();
+        Keymap::default().check_conflicts().unwrap();
     }
 }

@@ -694,13 +694,14 @@ fn the_bell_and_desktop_notifications_are_terminal_escapes_that_text_cannot_end(
     let alert = crate::console::msg::Alert {
         kind: AlertKind::Halt,
         title: "AI trading halted".into(),
-        body: "OFF — evil\x07;text".into(),
+        body: "OFF — evil\x07;text\u{202e}".into(),
     };
     let all = crate::config::AlertSettings::default();
     let bytes = super::alerts::terminal_bytes(&alert, &all);
+    // What could end the sequence or hide is shown as its escape.
     assert_eq!(
         bytes,
-        "\x07\x1b]9;AI trading halted: OFF — evil,text\x07\x1b]777;notify;AI trading halted;OFF — evil,text\x07"
+        "\x07\x1b]9;AI trading halted: OFF — evil\\u{7},text\\u{202e}\x07\x1b]777;notify;AI trading halted;OFF — evil\\u{7},text\\u{202e}\x07"
     );
     let quiet = crate::config::AlertSettings { bell: false, ..all };
     assert!(super::alerts::terminal_bytes(&alert, &quiet).starts_with("\x1b]9;"));

@@ -22,6 +22,9 @@ pub enum Act {
     EditStrategy,
     /// Grant or revoke a user's role.
     GrantRole,
+    /// Change the schema or remove data in bulk: migrations, set-up of a database with
+    /// users, archives, snapshot clean-up, a simulation written into a live database.
+    Maintain,
 }
 
 impl Act {
@@ -37,6 +40,7 @@ impl Act {
             Act::ToggleStrategy => "enabling or disabling a strategy",
             Act::EditStrategy => "editing a strategy",
             Act::GrantRole => "granting a role",
+            Act::Maintain => "changing the schema or removing data",
         }
     }
 

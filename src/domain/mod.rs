@@ -21,6 +21,7 @@ pub mod risk;
 pub mod role;
 pub mod stored;
 pub mod strategy;
+pub mod text;
 
 pub use account::AccountSnapshot;
 pub use act::Act;

@@ -34,7 +34,8 @@ impl Act {
             | Act::EditRisk
             | Act::ToggleStrategy
             | Act::EditStrategy
-            | Act::GrantRole => Role::Admin,
+            | Act::GrantRole
+            | Act::Maintain => Role::Admin,
         }
     }
 }

@@ -2,15 +2,15 @@
 //! docs/platform.md §1), server-side sessions, lock-outs, and the desk roles of
 //! `tradedesk.user_roles` (migration 9).
 //!
-//! A refused login says one sentence whatever the reason (unknown email, wrong password,
-//! inactive, locked out) and takes one bcrypt verification whatever the reason, so that
-//! neither the answer nor its time tells which emails exist.
+//! The database decides (migration 15): `tradedesk.login` checks the password with
+//! pgcrypto's bcrypt and keeps the lock-out in the same transaction, `tradedesk.session`
+//! proves a session, `tradedesk.set_role` grants; this module calls them. A refused login
+//! says one sentence whatever the reason (unknown email, wrong password, inactive, locked
+//! out, a hash bcrypt cannot read) and costs one bcrypt verification whatever the reason,
+//! so that neither the answer nor its time tells which emails exist.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
-use sha2::{Digest as _, Sha256};
-use sqlx::{Acquire as _, PgConnection};
-use uuid::Uuid;
 
 use super::Store;
 use super::error::Error;
@@ -22,16 +22,8 @@ use crate::operator::Operator;
 pub const REFUSED: &str = "login refused: the email or password is wrong, or the account is \
                            inactive or locked (5 failed logins in 15 minutes lock it for 15 minutes)";
 
-/// How many failures within [`LOCK_WINDOW`] lock an email, and for how long.
-const LOCK_AFTER: i64 = 5;
-const LOCK_WINDOW: TimeDelta = TimeDelta::minutes(15);
-
 /// How long a session lasts unless asked otherwise.
 pub const SESSION_LENGTH: TimeDelta = TimeDelta::hours(12);
-
-/// A bcrypt hash of cost 12 (as passlib makes them) of no password anyone knows: verified
-/// against when there is no usable hash, so that every refusal costs the same time.
-const DUMMY_HASH: &str = "$2b$12$tKh3zdntpgGY0hdVyDl.v.8M2hfg0vwJxljrFlGNPeWPJiA7RVQCC";
 
 /// A new session: the token is for the user's file only, never stored or printed (its
 /// Debug leaves it out).
@@ -73,22 +65,7 @@ impl SessionUser {
     }
 }
 
-/// A session's token as a long-running console keeps it, to check the session before each
-/// act. Never printed: its Debug says only that it is one.
-#[derive(Clone)]
-pub struct SessionToken(std::sync::Arc<str>);
-
-impl SessionToken {
-    pub fn new(token: String) -> SessionToken {
-        SessionToken(token.into())
-    }
-}
-
-impl std::fmt::Debug for SessionToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionToken(…)")
-    }
-}
+pub use crate::operator::SessionToken;
 
 /// What an act from a console whose session has ended is told.
 pub const SESSION_ENDED: &str = "your session has ended (logged out, expired, or the user \
@@ -113,36 +90,6 @@ pub struct RoleChange {
     pub email: String,
     pub before: Option<Role>,
     pub after: Option<Role>,
-}
-
-/// The platform user a login names.
-#[derive(sqlx::FromRow)]
-struct Candidate {
-    id: Uuid,
-    email: String,
-    hashed_password: String,
-    is_active: bool,
-}
-
-fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
-/// 256 bits from the operating system's generator, as hex.
-fn new_token() -> Result<String, Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::Refused(format!("no random bytes for a session token: {e}")))?;
-    Ok(hex::encode(bytes))
-}
-
-/// Checks `password` against a bcrypt hash off the async threads (a verification takes a
-/// quarter of a second at cost 12). A hash bcrypt cannot read verifies as false.
-async fn verify(password: &str, hash: &str) -> bool {
-    let (password, hash) = (password.to_owned(), hash.to_owned());
-    tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
-        .await
-        .unwrap_or(false)
 }
 
 impl Store {
@@ -175,74 +122,24 @@ impl Store {
         host: &str,
         lasting: TimeDelta,
     ) -> Result<Login, Error> {
-        let email = email.trim();
-        let mut conn = self.pool().begin().await.map_err(Error::Database)?;
-        // Attempts at one email take turns, from the lock-out check to the failure
-        // recorded: attempts sent at once cannot all be checked before any failure counts.
-        sqlx::query(
-            "SELECT pg_advisory_xact_lock(hashtextextended('tradedesk.login:' || lower($1), 0))",
-        )
-        .bind(email)
-        .execute(&mut *conn)
-        .await
-        .map_err(Error::Database)?;
-        let candidates: Vec<Candidate> = sqlx::query_as(
-            "SELECT id, email, hashed_password, is_active FROM users WHERE lower(email) = lower($1)",
-        )
-        .bind(email)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(Error::Database)?;
-        // Two users differing only in case cannot be told apart by what was typed.
-        let user = match candidates.as_slice() {
-            [one] => Some(one),
-            _ => None,
+        // The database checks the password and keeps the lock-out (migration 15).
+        let made: Option<(String, String, DateTime<Utc>, String, bool)> =
+            sqlx::query_as("SELECT * FROM tradedesk.login($1, $2, $3, $4)")
+                .bind(email)
+                .bind(password)
+                .bind(host)
+                .bind(lasting)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(super::error::refused_by_database)?;
+        let Some((token, email, expires_at, role, roles_granted)) = made else {
+            return Err(Error::Unauthorized(REFUSED.into()));
         };
-        let locked = locked_until(&mut conn, email).await?.is_some();
-        let hash = user.map_or(DUMMY_HASH, |u| u.hashed_password.as_str());
-        let matches = verify(password, hash).await;
-        let user = match user {
-            Some(u) if matches && u.is_active && !locked => u,
-            _ => {
-                // A platform user's failure counts toward their lock-out, under their own
-                // email; what was typed for no user (a password in the email field, say) is
-                // not kept.
-                if let Some(known) = user.filter(|_| !locked) {
-                    sqlx::query(
-                        "INSERT INTO tradedesk.login_failures (id, email, host) VALUES ($1, $2, $3)",
-                    )
-                    .bind(Uuid::now_v7())
-                    .bind(&known.email)
-                    .bind(host)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(Error::Database)?;
-                }
-                conn.commit().await.map_err(Error::Database)?;
-                return Err(Error::Unauthorized(REFUSED.into()));
-            }
-        };
-        let token = new_token()?;
-        let expires_at: DateTime<Utc> = sqlx::query_scalar(
-            "INSERT INTO tradedesk.sessions (id, token_hash, user_id, email, host, expires_at)
-             VALUES ($1, $2, $3, $4, $5, now() + $6) RETURNING expires_at",
-        )
-        .bind(Uuid::now_v7())
-        .bind(token_hash(&token))
-        .bind(user.id)
-        .bind(&user.email)
-        .bind(host)
-        .bind(lasting)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(Error::Database)?;
-        let (role, roles_granted) = role_of(&mut conn, user.id).await?;
-        conn.commit().await.map_err(Error::Database)?;
         Ok(Login {
-            email: user.email.clone(),
+            email,
             token,
             expires_at,
-            role,
+            role: granted(&role)?,
             roles_granted,
         })
     }
@@ -265,15 +162,15 @@ impl Store {
         session: Option<&SessionToken>,
         act: Act,
     ) -> Result<Operator, Error> {
-        let Some(SessionToken(token)) = session else {
+        let Some(token) = session else {
             return Ok(operator.clone());
         };
         // On the act connections, as part of the act: never queued behind a pane's read.
-        match session_on(self.acts(), token)
+        match session_on(self.acts(), token.secret())
             .await?
             .and_then(|user| user.operator())
         {
-            Some(now) => Ok(now),
+            Some(now) => Ok(now.with_session(token.clone())),
             None if act.is_halt() => Operator::with_role(operator.as_str(), Role::Viewer)
                 .ok_or_else(|| Error::Unauthorized(SESSION_ENDED.into())),
             None => Err(Error::Unauthorized(SESSION_ENDED.into())),
@@ -282,33 +179,28 @@ impl Store {
 
     /// Ends a session; false when it had ended (or expired) already.
     pub async fn logout(&self, token: &str) -> Result<bool, Error> {
-        let done = sqlx::query(
-            "UPDATE tradedesk.sessions SET ended_at = now()
-              WHERE token_hash = $1 AND ended_at IS NULL AND expires_at > now()",
-        )
-        .bind(token_hash(token))
-        .execute(self.pool())
-        .await
-        .map_err(Error::Database)?;
-        Ok(done.rows_affected() == 1)
+        sqlx::query_scalar("SELECT tradedesk.logout($1)")
+            .bind(token)
+            .fetch_one(self.pool())
+            .await
+            .map_err(Error::Database)
     }
 
     /// Every platform user with their role, last login and lock-out: for whoever may grant
     /// roles (an admin), who acts on what it shows.
     pub async fn users(&self, operator: &Operator) -> Result<Vec<UserRow>, Error> {
         operator.may(Act::GrantRole)?;
-        sqlx::query_as(&format!(
+        sqlx::query_as(
             "SELECT u.email, u.is_active, r.role AS granted,
                     (SELECT max(created_at) FROM tradedesk.sessions s WHERE s.user_id = u.id)
                         AS last_login,
                     (SELECT count(*) FROM tradedesk.login_failures f
                       WHERE lower(f.email) = lower(u.email) AND f.at > now() - interval '15 minutes')
                         AS recent_failures,
-                    ({LOCKED_UNTIL}) AS locked_until
+                    tradedesk.tradedesk_locked_until(u.email) AS locked_until
                FROM users u LEFT JOIN tradedesk.user_roles r ON r.user_id = u.id
               ORDER BY u.email",
-            LOCKED_UNTIL = locked_until_sql("u.email")
-        ))
+        )
         .fetch_all(self.pool())
         .await
         .map_err(Error::Database)
@@ -323,7 +215,8 @@ impl Store {
     }
 
     /// Grants `role` to the user `email` (or, with `None`, revokes their role), audited in
-    /// `config_changes`. Refused when it would leave the desk without an admin.
+    /// `config_changes` (by the database, migration 14). Refused when it would leave the desk
+    /// without an admin.
     pub async fn set_role(
         &self,
         email: &str,
@@ -331,188 +224,71 @@ impl Store {
         operator: &Operator,
     ) -> Result<RoleChange, Error> {
         operator.may(Act::GrantRole)?;
-        let mut tx = self.pool().begin().await.map_err(Error::Database)?;
-        let conn = tx.acquire().await.map_err(Error::Database)?;
-        // One change of roles at a time: the no-admin check below must see the others.
-        sqlx::query("LOCK TABLE tradedesk.user_roles IN SHARE ROW EXCLUSIVE MODE")
-            .execute(&mut *conn)
-            .await
-            .map_err(Error::Database)?;
-        let user: Option<(Uuid, String, Option<String>)> = sqlx::query_as(
-            "SELECT u.id, u.email, r.role FROM users u
-               LEFT JOIN tradedesk.user_roles r ON r.user_id = u.id
-              WHERE lower(u.email) = lower($1)",
-        )
-        .bind(email.trim())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(Error::Database)?;
-        let Some((id, email, before)) = user else {
-            return Err(Error::NotFound {
-                what: "platform user",
-                id: email.trim().to_string(),
-            });
-        };
-        let before =
-            before
-                .map(|r| r.parse::<Role>())
-                .transpose()
-                .map_err(|e| Error::Unreadable {
-                    what: format!("the role of {email}"),
-                    reason: e.to_string(),
-                })?;
-        match role {
-            Some(role) => sqlx::query(
-                "INSERT INTO tradedesk.user_roles (user_id, role, granted_by) VALUES ($1, $2, $3)
-                 ON CONFLICT (user_id) DO UPDATE
-                    SET role = EXCLUDED.role, granted_by = EXCLUDED.granted_by, granted_at = now()",
-            )
-            .bind(id)
-            .bind(role.as_str())
-            .bind(operator.as_str()),
-            None => sqlx::query("DELETE FROM tradedesk.user_roles WHERE user_id = $1").bind(id),
-        }
-        .execute(&mut *conn)
-        .await
-        .map_err(Error::Database)?;
-        // Once roles are granted there is always an active admin among them: revoking the
-        // last role must not make every user an admin again.
-        let admin_left: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM tradedesk.user_roles r JOIN users u ON u.id = r.user_id
-                             WHERE r.role = 'admin' AND u.is_active)",
-        )
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(Error::Database)?;
-        if !admin_left {
-            return Err(Error::Conflict(format!(
-                "that would leave the desk without an admin (once a role is granted, users \
-                 without one may only look): grant admin to someone first, e.g. \
-                 `tradedesk users grant {} admin`",
-                operator.as_str()
-            )));
-        }
-        let change = match role {
-            Some(r) => format!("role={r}"),
-            None => "role revoked".to_string(),
-        };
-        let json = |r: Option<Role>| serde_json::json!({ "role": r.map(Role::as_str) });
-        sqlx::query(
-            "INSERT INTO tradedesk.config_changes
-                    (id, operator, subject, subject_id, subject_name, change, before, after)
-             VALUES ($1, $2, 'user_role', $3, $4, $5, $6, $7)",
-        )
-        .bind(Uuid::now_v7())
-        .bind(operator.as_str())
-        .bind(id)
-        .bind(&email)
-        .bind(&change)
-        .bind(json(before))
-        .bind(json(role))
-        .execute(&mut *conn)
-        .await
-        .map_err(Error::Database)?;
-        tx.commit().await.map_err(Error::Database)?;
+        // The database checks the session and the role again, and audits the change
+        // (migrations 14 and 15).
+        let (email, before, after): (String, Option<String>, Option<String>) =
+            sqlx::query_as("SELECT * FROM tradedesk.set_role($1, $2, $3, $4)")
+                .bind(operator.session().map(SessionToken::secret))
+                .bind(operator.as_str())
+                .bind(email)
+                .bind(role.map(Role::as_str))
+                .fetch_one(self.pool())
+                .await
+                .map_err(super::error::refused_by_database)?;
         Ok(RoleChange {
             email,
-            before,
-            after: role,
+            before: before.as_deref().map(granted).transpose()?,
+            after: after.as_deref().map(granted).transpose()?,
         })
     }
 }
 
 /// The session of `token` if it is open, read on `pool`.
 async fn session_on(pool: &sqlx::PgPool, token: &str) -> Result<Option<SessionUser>, Error> {
-    let mut conn = pool.acquire().await.map_err(Error::Database)?;
     // A session another writer made endless (`infinity`) reads as the latest time.
-    let row: Option<(Uuid, String, crate::domain::stored::Stamp)> = sqlx::query_as(
-        "SELECT u.id, u.email, s.expires_at
-           FROM tradedesk.sessions s JOIN users u ON u.id = s.user_id
-          WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > now()
-            AND u.is_active",
-    )
-    .bind(token_hash(token))
-    .fetch_optional(&mut *conn)
-    .await
+    let read =
+        sqlx::query_as("SELECT email, role, expires_at, roles_granted FROM tradedesk.session($1)")
+            .bind(token)
+            .fetch_optional(pool)
+            .await;
+    let row: Option<(String, String, crate::domain::stored::Stamp, bool)> = match read {
+        // A schema before migration 15 (an admin about to migrate it) has no such
+        // function: the session is read as it was then.
+        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42883") => {
+            sqlx::query_as(SESSION_BEFORE_15)
+                .bind(token)
+                .fetch_optional(pool)
+                .await
+        }
+        read => read,
+    }
     .map_err(Error::Database)?;
-    let Some((id, email, expires_at)) = row else {
+    let Some((email, role, expires_at, roles_granted)) = row else {
         return Ok(None);
     };
-    let expires_at = expires_at.at().unwrap_or(DateTime::<Utc>::MAX_UTC);
-    let (role, roles_granted) = role_of(&mut conn, id).await?;
     Ok(Some(SessionUser {
         email,
-        role,
-        expires_at,
+        role: granted(&role)?,
+        expires_at: expires_at.at().unwrap_or(DateTime::<Utc>::MAX_UTC),
         roles_granted,
     }))
 }
 
-/// A user's role now, and whether any role has been granted (before the first grant every
-/// active user is an admin; after it, one without a grant is a viewer).
-async fn role_of(conn: &mut PgConnection, user: Uuid) -> Result<(Role, bool), Error> {
-    let (granted, any): (Option<String>, bool) = sqlx::query_as(
-        "SELECT (SELECT role FROM tradedesk.user_roles WHERE user_id = $1),
-                EXISTS (SELECT 1 FROM tradedesk.user_roles)",
-    )
-    .bind(user)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(Error::Database)?;
-    let role = match (granted, any) {
-        (Some(role), _) => role
-            .parse()
-            .map_err(|e: crate::domain::label::UnknownLabel| Error::Unreadable {
-                what: "a granted role".into(),
-                reason: e.to_string(),
-            })?,
-        (None, false) => Role::Admin,
-        (None, true) => Role::Viewer,
-    };
-    Ok((role, any))
-}
+/// Migration 15's `tradedesk.session`, for a schema without it.
+const SESSION_BEFORE_15: &str = "
+    SELECT u.email::text, coalesce(r.role, CASE WHEN EXISTS (SELECT 1 FROM tradedesk.user_roles)
+                                               THEN 'viewer' ELSE 'admin' END),
+           s.expires_at, EXISTS (SELECT 1 FROM tradedesk.user_roles)
+      FROM tradedesk.sessions s JOIN users u ON u.id = s.user_id
+      LEFT JOIN tradedesk.user_roles r ON r.user_id = u.id
+     WHERE s.token_hash = sha256(convert_to($1, 'UTF8'))
+       AND s.ended_at IS NULL AND s.expires_at > now() AND u.is_active";
 
-/// SQL for when the lock-out of the email `email_sql` ends, or NULL: the lock starts at
-/// the fifth failure within 15 minutes and lasts 15 minutes (attempts during it are not
-/// counted, so it ends on time).
-fn locked_until_sql(email_sql: &str) -> String {
-    format!(
-        "SELECT max(f.at) + interval '{window} minutes' FROM tradedesk.login_failures f
-          WHERE lower(f.email) = lower({email_sql})
-            AND f.at > now() - interval '{window} minutes'
-            AND (SELECT count(*) FROM tradedesk.login_failures g
-                  WHERE lower(g.email) = lower({email_sql})
-                    AND g.at > f.at - interval '{window} minutes' AND g.at <= f.at) >= {after}",
-        window = LOCK_WINDOW.num_minutes(),
-        after = LOCK_AFTER,
-    )
-}
-
-async fn locked_until(
-    conn: &mut PgConnection,
-    email: &str,
-) -> Result<Option<DateTime<Utc>>, Error> {
-    sqlx::query_scalar(&locked_until_sql("$1"))
-        .bind(email)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(Error::Database)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An unknown email is checked against DUMMY_HASH so that its refusal costs what a
-    /// wrong password costs: the hash must be a well-formed bcrypt hash of the platform's
-    /// cost (passlib's default, 12), or the check would fail at once and tell them apart.
-    #[test]
-    fn the_dummy_hash_costs_what_the_platforms_hashes_cost() {
-        let parts: bcrypt::HashParts = DUMMY_HASH.parse().expect("a bcrypt hash");
-        assert_eq!(parts.get_cost(), 12);
-        assert!(matches!(
-            bcrypt::verify("any password", DUMMY_HASH),
-            Ok(false)
-        ));
-    }
+/// A desk role as the database names it.
+fn granted(role: &str) -> Result<Role, Error> {
+    role.parse()
+        .map_err(|e: crate::domain::label::UnknownLabel| Error::Unreadable {
+            what: "a granted role".into(),
+            reason: e.to_string(),
+        })
 }

@@ -526,6 +526,10 @@ impl Store {
             .fetch_one(&mut *conn)
             .await
             .map_err(Error::Database)?;
+        // The audit (migration 14) names the seeding for the changes it makes.
+        let seeder = crate::operator::Operator::new("tradedesk demo")
+            .ok_or_else(|| Error::InvalidInput("the demo's operator has a name".into()))?;
+        super::changes::name(conn, &seeder, None).await?;
         let summary = write(conn, now).await?;
         // The story ends with ann's resume after US CPI: the AI trades. The desk's limits are
         // tighter than the platform's defaults so that, carried on by the simulated platform

@@ -106,6 +106,10 @@ pub enum Error {
     #[error("no {what} matches {id}")]
     NotFound { what: &'static str, id: String },
 
+    /// Something an act names is not there, as the database's function says it.
+    #[error("{0}")]
+    Missing(String),
+
     #[error("{0}")]
     Conflict(String),
 
@@ -129,6 +133,13 @@ pub enum Error {
 
 impl From<LotError> for Error {
     fn from(e: LotError) -> Self {
+        Error::InvalidInput(e.to_string())
+    }
+}
+
+/// Typed text holding what a terminal would act on or not show.
+impl From<crate::domain::text::Refused> for Error {
+    fn from(e: crate::domain::text::Refused) -> Self {
         Error::InvalidInput(e.to_string())
     }
 }
@@ -202,7 +213,7 @@ impl Error {
             Error::BadUrl { .. } | Error::InvalidInput(_) | Error::Unreadable { .. } => {
                 ErrorCode::InvalidInput
             }
-            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::NotFound { .. } | Error::Missing(_) => ErrorCode::NotFound,
             Error::Conflict(_) => ErrorCode::Conflict,
             Error::Forbidden(_) | Error::Unauthorized(_) => ErrorCode::Unauthorized,
             Error::Database(sqlx::Error::Database(db)) if db.message().starts_with("AI_HALTED") => {
@@ -240,4 +251,21 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// An act refused by the database's own function (migration 15 on): its sentence, as the
+/// error it is. `TDU01` not logged in, `TDF01` a role that may not, `TDI01` bad input,
+/// `TDN01` not found, `TDC01` a conflict; anything else is the database's.
+pub(crate) fn refused_by_database(e: sqlx::Error) -> Error {
+    if let sqlx::Error::Database(db) = &e {
+        let said = db.message().to_string();
+        match db.code().as_deref() {
+            Some("TDU01" | "TDF01") => return Error::Unauthorized(said),
+            Some("TDI01") => return Error::InvalidInput(said),
+            Some("TDN01") => return Error::Missing(said),
+            Some("TDC01") => return Error::Conflict(said),
+            _ => {}
+        }
+    }
+    Error::Database(e)
 }

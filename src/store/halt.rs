@@ -10,6 +10,7 @@ use super::error::Error;
 use super::risk::{self, RiskRow, Switch};
 use crate::domain::DecisionAction;
 use crate::domain::act::Act;
+use crate::domain::text::{self, Typed};
 use crate::format::short;
 use crate::operator::Operator;
 
@@ -143,6 +144,8 @@ impl Store {
         keep_pending: bool,
     ) -> Result<Halted, Error> {
         operator.may(Act::Halt)?;
+        // Checked as it is kept: trimmed. Refused, nothing is written, the switch included.
+        text::typed(Typed::HaltReason, reason.trim())?;
         super::retrying(|| async {
             let mut tx = self.acts().begin().await.map_err(Error::Database)?;
             let conn = tx.acquire().await.map_err(Error::Database)?;
@@ -159,6 +162,7 @@ impl Store {
     /// Switches AI trading back on: a human act, recorded with its operator.
     pub async fn resume(&self, operator: &Operator, note: &str) -> Result<Resumed, Error> {
         operator.may(Act::Resume)?;
+        text::typed(Typed::ResumeNote, note.trim())?;
         let mut tx = self.acts().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let current = risk::lock(conn).await?;

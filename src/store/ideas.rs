@@ -13,6 +13,7 @@ use crate::domain::instrument::price_digits;
 use crate::domain::label::UnknownLabel;
 use crate::domain::numeric::AtDigits;
 use crate::domain::stored::{self, Flagged, Flaw, Listed, Numeric, Reading, Stamp, StoredArray};
+use crate::domain::text::{self, Typed};
 use crate::domain::{DecisionAction, Direction, Idea, IdeaStatus, Strategy};
 use crate::format::short;
 use crate::operator::Operator;
@@ -204,6 +205,7 @@ impl Store {
     ) -> Result<Rejected, Error> {
         operator.may(Act::Reject)?;
         let reason = reason.trim();
+        text::typed(Typed::RejectReason, reason)?;
         if reason.is_empty() {
             return Err(Error::InvalidInput(
                 "a rejection needs a reason (--reason TEXT)".into(),

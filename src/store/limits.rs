@@ -3,9 +3,9 @@
 //! the halt or resume it means.
 
 use sqlx::Acquire as _;
-use uuid::Uuid;
 
 use super::Store;
+use super::changes;
 use super::error::Error;
 use super::halt::{self, Halted, Resumed};
 use super::risk::{RiskRow, RiskShown, Switch, get, lock_shown};
@@ -27,11 +27,6 @@ pub struct RiskUpdate {
     pub halted: Option<Halted>,
     /// Set when the edit switched AI trading on.
     pub resumed: Option<Resumed>,
-}
-
-/// The limits as JSON for the audit row; decimals as strings, exactly as stored.
-fn audit_json(c: &RiskConfig) -> serde_json::Value {
-    serde_json::to_value(c).unwrap_or(serde_json::Value::Null)
 }
 
 /// The base an edit of unreadable limits applies to: the limits that read as stored,
@@ -119,20 +114,14 @@ impl Store {
                 switch,
             } => (correctable(&flagged, &switch, edits)?, Some(flagged)),
         };
-        // The audit's `before` is what was stored, never a placeholder.
-        let before_json = match &before_unreadable {
-            Some(f) => serde_json::Value::Object(
-                f.columns
-                    .iter()
-                    .map(|(c, v)| ((*c).to_string(), serde_json::Value::String(v.clone())))
-                    .collect(),
-            ),
-            None => audit_json(&current.config),
-        };
         let after = edits
             .apply_to(&current.config)
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
-        if !edits.limits.is_empty() {
+        // The database's trigger audits the change (migration 14): an edit that changes
+        // nothing is not written, so it is not audited either.
+        // Limits that did not read are written whatever the edit's values.
+        if !edits.limits.is_empty() && (after != current.config || before_unreadable.is_some()) {
+            changes::name(conn, operator, None).await?;
             sqlx::query(
                 "UPDATE risk_config
                     SET min_confidence_threshold = $1, max_lot_size = $2,
@@ -149,24 +138,6 @@ impl Store {
             .bind(after.max_drawdown_amount)
             .bind(after.halt_on_drawdown)
             .bind(after.allow_off_watchlist_autotrade)
-            .execute(&mut *conn)
-            .await
-            .map_err(Error::Database)?;
-            let typed = edits
-                .limits
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" ");
-            sqlx::query(
-                "INSERT INTO tradedesk.config_changes (id, changed_at, operator, subject, change, before, after)
-                 VALUES ($1, clock_timestamp(), $2, 'risk_config', $3, $4, $5)",
-            )
-            .bind(Uuid::now_v7())
-            .bind(operator.as_str())
-            .bind(typed)
-            .bind(&before_json)
-            .bind(audit_json(&after))
             .execute(&mut *conn)
             .await
             .map_err(Error::Database)?;

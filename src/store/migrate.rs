@@ -286,10 +286,20 @@ async fn several_human_decisions(pool: &PgPool) -> Result<Vec<SeveralDecisions>,
 }
 
 /// Reverts the newest `steps` tradedesk migrations. Refuses to touch the Phase-1 schema.
-pub async fn down(pool: &PgPool, steps: usize) -> Result<Vec<(i64, String)>, Error> {
+/// The migrations `down(steps)` would revert, newest last; refused (nothing reverted) when
+/// there are not that many or one of them cannot be reverted.
+pub async fn reverting(pool: &PgPool, steps: usize) -> Result<Vec<i64>, Error> {
     let database = current_database(pool).await?;
     let applied = applied(pool).await?;
-    check_history(&database, &applied)?;
+    reverted_by(&database, &applied, steps)
+}
+
+fn reverted_by(
+    database: &str,
+    applied: &BTreeMap<i64, Applied>,
+    steps: usize,
+) -> Result<Vec<i64>, Error> {
+    check_history(database, applied)?;
     let revertible: Vec<i64> = applied
         .keys()
         .copied()
@@ -318,6 +328,65 @@ pub async fn down(pool: &PgPool, steps: usize) -> Result<Vec<(i64, String)>, Err
             "migration {v} has no down script; nothing was reverted"
         )));
     }
+    Ok(reverted)
+}
+
+/// What reverting a migration drops that the desk cannot do without: the word that
+/// acknowledges it (`migrate down --i-understand-this-drops WORD,…`), what it is, and the
+/// migration whose down script drops it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Dropped {
+    pub word: &'static str,
+    pub what: &'static str,
+    pub migration: i64,
+}
+
+const DROPPED: [Dropped; 6] = [
+    Dropped {
+        word: "change-audit",
+        what: "the database's audit of every change of limits, strategies and roles",
+        migration: 14,
+    },
+    Dropped {
+        word: "logins",
+        what: "the desk's logins, sessions and roles (every active user becomes an admin)",
+        migration: 9,
+    },
+    Dropped {
+        word: "audit-chain",
+        what: "the audit's hash chain",
+        migration: 7,
+    },
+    Dropped {
+        word: "config-changes",
+        what: "the audit of changes (tradedesk.config_changes and its rows)",
+        migration: 4,
+    },
+    Dropped {
+        word: "defences",
+        what: "the database's last line of defence (append-only history, the halt's guard)",
+        migration: 3,
+    },
+    Dropped {
+        word: "orders",
+        what: "the orders handed to execution (tradedesk.executions and its rows)",
+        migration: 2,
+    },
+];
+
+/// What reverting `versions` drops, newest first.
+pub fn drops(versions: &[i64]) -> Vec<Dropped> {
+    DROPPED
+        .iter()
+        .filter(|d| versions.contains(&d.migration))
+        .copied()
+        .collect()
+}
+
+pub async fn down(pool: &PgPool, steps: usize) -> Result<Vec<(i64, String)>, Error> {
+    let database = current_database(pool).await?;
+    let applied = applied(pool).await?;
+    let reverted = reverted_by(&database, &applied, steps)?;
     let target = applied
         .keys()
         .copied()

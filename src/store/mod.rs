@@ -14,6 +14,7 @@ pub mod archive_replay;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod changes;
 pub mod connect;
 pub mod db_roles;
 pub mod decisions;

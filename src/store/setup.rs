@@ -141,15 +141,17 @@ async fn create_database(target: &Target) -> Result<(), Error> {
 }
 
 /// Writes the platform's first-start risk limits unless a row exists; an existing row is
-/// the operator's and is never touched.
+/// the operator's and is never touched. The audit (migration 14) names the account that
+/// ran the set-up.
 async fn write_default_risk_config(pool: &PgPool) -> Result<bool, Error> {
     let d = RiskConfig::default();
     let written = sqlx::query(
-        "INSERT INTO risk_config (id, ai_trading_enabled, min_confidence_threshold, max_lot_size,
+        "WITH named AS (SELECT set_config('tradedesk.operator', $11, true))
+         INSERT INTO risk_config (id, ai_trading_enabled, min_confidence_threshold, max_lot_size,
                                   max_concurrent_trades, daily_profit_target, stop_after_target,
                                   max_drawdown_amount, halt_on_drawdown,
                                   allow_off_watchlist_autotrade, last_halt_reason)
-         VALUES (true, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         SELECT true, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM named
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(d.ai_trading_enabled)
@@ -162,6 +164,10 @@ async fn write_default_risk_config(pool: &PgPool) -> Result<bool, Error> {
     .bind(d.halt_on_drawdown)
     .bind(d.allow_off_watchlist_autotrade)
     .bind(d.last_halt_reason)
+    .bind(format!(
+        "{} (tradedesk setup)",
+        crate::operator::Operator::from_os()
+    ))
     .execute(pool)
     .await
     .map_err(|e| migrate::permission(e, "write to risk_config"))?

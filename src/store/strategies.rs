@@ -1,5 +1,6 @@
 //! `strategies`: the rule sets the engine trades by. Rules are checked strictly before
-//! anything is written; every change is audited in `config_changes`.
+//! anything is written; every change is audited in `config_changes` by the
+//! database (migration 14).
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use sqlx::{Acquire as _, PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::Store;
+use super::changes;
 use super::error::Error;
 use super::value::JsonText;
 use crate::domain::act::Act;
@@ -354,6 +356,7 @@ impl Store {
         if before.is_active == active {
             return Ok((before, false));
         }
+        changes::name(conn, operator, None).await?;
         sqlx::query("UPDATE strategies SET is_active = $2, updated_at = now() WHERE id = $1")
             .bind(id)
             .bind(active)
@@ -361,8 +364,6 @@ impl Store {
             .await
             .map_err(Error::Database)?;
         let after = fetch(conn, id, Lock::None).await?;
-        let change = if active { "enabled" } else { "disabled" };
-        audit(conn, operator, &after, change, Some(&before), Some(&after)).await?;
         tx.commit().await.map_err(Error::Database)?;
         Ok((after, true))
     }
@@ -389,12 +390,12 @@ impl Store {
                 short(id)
             )));
         }
+        changes::name(conn, operator, None).await?;
         sqlx::query("DELETE FROM strategies WHERE id = $1")
             .bind(id)
             .execute(&mut *conn)
             .await
             .map_err(Error::Database)?;
-        audit(conn, operator, &before, "deleted", Some(&before), None).await?;
         tx.commit().await.map_err(Error::Database)?;
         Ok(before)
     }
@@ -407,6 +408,9 @@ impl Store {
         operator: &Operator,
     ) -> Result<Vec<Imported>, Error> {
         operator.may(Act::EditStrategy)?;
+        for spec in specs {
+            crate::domain::text::typed(crate::domain::text::Typed::StrategyName, &spec.name)?;
+        }
         let mut tx = self.pool().begin().await.map_err(Error::Database)?;
         let conn = tx.acquire().await.map_err(Error::Database)?;
         let mut out = Vec::new();
@@ -458,6 +462,7 @@ async fn save(
     };
     // The documents are written exactly as given: the platform's evaluator reads them.
     let r = &spec.rules;
+    changes::name(conn, operator, None).await?;
     sqlx::query(sql)
         .bind(id)
         .bind(&spec.name)
@@ -478,15 +483,6 @@ async fn save(
     } else {
         ImportOutcome::Created
     };
-    audit(
-        conn,
-        operator,
-        &after,
-        outcome.as_str(),
-        existing.as_ref(),
-        Some(&after),
-    )
-    .await?;
     Ok(Imported {
         id,
         name: after.name,
@@ -518,6 +514,7 @@ pub async fn convert_legacy(pool: &PgPool, operator: &Operator) -> Result<Vec<Co
                 continue;
             }
             let r = &conversion.rules;
+            changes::name(conn, operator, Some("converted to the platform's documents")).await?;
             sqlx::query(
                 "UPDATE strategies SET session_windows = $2::json, exit_rules = $3::json,
                         forbidden_conditions = $4::json, updated_at = now()
@@ -530,16 +527,6 @@ pub async fn convert_legacy(pool: &PgPool, operator: &Operator) -> Result<Vec<Co
             .execute(&mut *conn)
             .await
             .map_err(Error::Database)?;
-            let after = fetch(conn, before.id, Lock::None).await?;
-            audit(
-                conn,
-                operator,
-                &after,
-                "converted to the platform's documents",
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
             converted.push(Converted {
                 id: before.id,
                 name: before.name,
@@ -594,30 +581,4 @@ pub(crate) async fn fetch_listed(
         what: "strategy",
         id: id.to_string(),
     })
-}
-
-async fn audit(
-    conn: &mut PgConnection,
-    operator: &Operator,
-    strategy: &Strategy,
-    change: &str,
-    before: Option<&Strategy>,
-    after: Option<&Strategy>,
-) -> Result<(), Error> {
-    sqlx::query(
-        "INSERT INTO tradedesk.config_changes (id, changed_at, operator, subject, subject_id, subject_name,
-                                     change, before, after)
-         VALUES ($1, clock_timestamp(), $2, 'strategy', $3, $4, $5, $6, $7)",
-    )
-    .bind(Uuid::now_v7())
-    .bind(operator.as_str())
-    .bind(strategy.id)
-    .bind(&strategy.name)
-    .bind(change)
-    .bind(before.map(Strategy::to_document))
-    .bind(after.map(Strategy::to_document))
-    .execute(&mut *conn)
-    .await
-    .map_err(Error::Database)?;
-    Ok(())
 }

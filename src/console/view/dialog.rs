@@ -8,12 +8,14 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use tui_input::Input;
 
 use super::replay::{Row, wrap};
+use super::shown;
 
 use crate::console::app::App;
 use crate::console::dialog::{Approve, Dialog};
 use crate::console::keymap::{Action, Scope};
 use crate::console::theme::Theme;
 use crate::domain::stored::Listed;
+use crate::domain::text::{self, Typed};
 use crate::domain::{Idea, Outcome, RiskChangeSet, RiskField};
 
 /// A rectangle of at most `width`×`height` in the middle of `area`.
@@ -137,7 +139,7 @@ pub fn draw_in(dialog: &Dialog, theme: &Theme, frame: &mut Frame, rect: Rect) {
 fn framed(frame: &mut Frame, rect: Rect, title: String, lines: Vec<Line<'static>>, style: Style) {
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
-        .title(Span::styled(format!(" {title} "), style))
+        .title(Span::styled(format!(" {} ", shown(&title)), style))
         .border_style(style);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
@@ -232,6 +234,14 @@ fn mark(outcome: Outcome, theme: &Theme) -> (&'static str, Style) {
     }
 }
 
+/// Why what is typed would be refused (`domain::text::typed`), under its input: Enter
+/// does nothing until it is typed again.
+fn refusal(what: Typed, input: &Input, theme: &Theme) -> Option<Row> {
+    text::typed(what, input.value().trim())
+        .err()
+        .map(|e| row(Span::styled(e.to_string(), theme.error())))
+}
+
 fn reject(idea: &Listed<Idea>, reason: &Input, theme: &Theme) -> Drawn {
     let about = match idea {
         Listed::Read(idea) => format!("{} {} · {}", idea.symbol, idea.direction, idea.rationale),
@@ -242,33 +252,33 @@ fn reject(idea: &Listed<Idea>, reason: &Input, theme: &Theme) -> Drawn {
             f.reason()
         ),
     };
-    (
-        "REJECT".to_string(),
-        vec![
-            row(about),
-            row(input_line("Reason: ", reason, theme)),
-            row(""),
-            row(Span::styled(
-                "Enter: reject (a reason is required) · Esc: cancel",
-                theme.dim(),
-            )),
-        ],
-        theme.focused_border(),
-    )
+    let mut rows = vec![row(about), row(input_line("Reason: ", reason, theme))];
+    rows.extend(refusal(Typed::RejectReason, reason, theme));
+    rows.extend([
+        row(""),
+        row(Span::styled(
+            "Enter: reject (a reason is required) · Esc: cancel",
+            theme.dim(),
+        )),
+    ]);
+    ("REJECT".to_string(), rows, theme.focused_border())
 }
 
 fn halt(reason: &Input, theme: &Theme) -> Drawn {
-    (
-        "KILL SWITCH".to_string(),
-        vec![
-            row(Span::styled("Halt AI trading now?", theme.error())),
-            row("Waiting ideas stop; unexecuted orders are cancelled."),
-            row(input_line("Reason (optional): ", reason, theme)),
-            row(""),
-            row(Span::styled("Enter: HALT · Esc: cancel", theme.error())),
-        ],
-        theme.error(),
-    )
+    let mut rows = vec![
+        row(Span::styled("Halt AI trading now?", theme.error())),
+        row("Waiting ideas stop; unexecuted orders are cancelled."),
+        row(input_line("Reason (optional): ", reason, theme)),
+    ];
+    let refused = refusal(Typed::HaltReason, reason, theme);
+    let said = if refused.is_some() {
+        "Ctrl-U clears the reason, then Enter: HALT · Esc: cancel"
+    } else {
+        "Enter: HALT · Esc: cancel"
+    };
+    rows.extend(refused);
+    rows.extend([row(""), row(Span::styled(said, theme.error()))]);
+    ("KILL SWITCH".to_string(), rows, theme.error())
 }
 
 fn resume(theme: &Theme) -> Drawn {
@@ -381,7 +391,7 @@ pub fn help(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         theme.dim(),
     )));
     lines.push(Line::from(Span::styled(
-        format!("Database: {}", app.database),
+        format!("Database: {}", shown(&app.database)),
         theme.dim(),
     )));
     let width = area

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive as _;
 
 use super::pictures::{self, LimitTone};
+use super::shown;
 use crate::console::app::{App, ArchiveShown, Connection};
 use crate::console::theme::Theme;
 use crate::domain::numeric::signed;
@@ -59,8 +60,8 @@ pub fn draw_archive(archive: &ArchiveShown, theme: &Theme, frame: &mut Frame, ar
         Span::styled(" ARCHIVE ", theme.demo()),
         Span::styled("  READ-ONLY  ", theme.warn()),
         trust,
-        Span::raw(archive.file.as_str()),
-        Span::styled(format!(" · from {}", archive.database), theme.dim()),
+        Span::raw(shown(&archive.file)),
+        Span::styled(format!(" · from {}", shown(&archive.database)), theme.dim()),
     ]);
     let span = match archive.span {
         Some((from, to)) => format!(
@@ -85,7 +86,7 @@ pub fn draw_archive(archive: &ArchiveShown, theme: &Theme, frame: &mut Frame, ar
             archive
                 .checked
                 .as_deref()
-                .map(|by| format!(" · checked against {by}"))
+                .map(|by| format!(" · checked against {}", shown(by)))
                 .unwrap_or_default()
         ),
         theme.dim(),
@@ -173,7 +174,10 @@ fn switch_line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
     };
     let badge = app.demo.then(|| Span::styled(" DEMO ", theme.demo()));
     let mut tail = vec![Span::raw("  "), connection];
-    tail.push(Span::styled(format!("  {}", app.operator), theme.dim()));
+    tail.push(Span::styled(
+        format!("  {}", shown(&app.operator)),
+        theme.dim(),
+    ));
     if app.read_only {
         tail.push(Span::styled("  READ-ONLY", theme.warn()));
     }
@@ -185,7 +189,7 @@ fn switch_line<'a>(app: &'a App, theme: &Theme, width: u16) -> Line<'a> {
         _ if app.halting => Span::styled(" HALTING… ", theme.halting()),
         Some(r) if r.ai_trading_enabled => Span::styled(" AI TRADING: ON ", theme.ai_on()),
         Some(r) => {
-            let reason = r.last_halt_reason.as_deref().unwrap_or("not enabled");
+            let reason = shown(r.last_halt_reason.as_deref().unwrap_or("not enabled"));
             // Room for the reason: the line less the badge, the switch's words and the
             // connection.
             let fixed = " AI TRADING: OFF —  ".chars().count()
@@ -220,7 +224,7 @@ fn account_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
             format!(
                 "UNREADABLE account capture {}: {}{}",
                 short(f.id),
-                f.reason(),
+                shown(&f.reason()),
                 match app.account_unreadable.len() {
                     1 => String::new(),
                     n => format!(" (and {} more)", n - 1),

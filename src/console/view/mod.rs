@@ -1,5 +1,10 @@
 //! Drawing: reads `&App` and nothing else. No IO, no clock: everything shown was put in
 //! the state by `update`.
+//!
+//! Text tradedesk did not write (a row's text, a reason, an error, what is typed) is
+//! drawn through [`shown`], or through `replay::wrap`, which shows every span so: a
+//! hidden character appears as its escape, `\u{202e}`, never as itself. [`draw`] then
+//! makes sure of it: a cell still holding one is drawn as `�`.
 
 mod dialog;
 mod header;
@@ -10,6 +15,7 @@ pub mod replay;
 mod tests;
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -19,6 +25,13 @@ use super::app::App;
 use super::keymap::Action;
 use super::msg::Pane;
 use super::theme::Theme;
+use crate::domain::text;
+
+/// Text tradedesk did not write, for one line on screen: each hidden character as its
+/// escape (`domain::text::line`).
+pub fn shown(s: &str) -> String {
+    text::line(s).into_owned()
+}
 
 /// Below this width the four panes become tabs.
 pub const WIDE: u16 = 120;
@@ -130,6 +143,12 @@ pub fn list_rows(width: u16, height: u16) -> u16 {
 
 /// Draws the whole screen.
 pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
+    draw_views(app, theme, frame);
+    scrub(frame.buffer_mut());
+}
+
+/// Draws the whole screen, each text as its drawing function showed it.
+fn draw_views(app: &App, theme: &Theme, frame: &mut Frame) {
     let area = frame.area();
     if area.width == 0 || area.height == 0 {
         return;
@@ -176,6 +195,20 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame) {
     }
 }
 
+/// The last guard: a cell holding a hidden character that no drawing function showed as
+/// its escape is drawn as `�` (as wide as the cell), so that it never reaches the
+/// terminal. Returns how many cells it changed (none, when every text was shown).
+fn scrub(buffer: &mut Buffer) -> usize {
+    let mut changed = 0;
+    for cell in &mut buffer.content {
+        if cell.symbol().chars().any(text::is_hidden) {
+            cell.set_symbol("\u{fffd}");
+            changed += 1;
+        }
+    }
+    changed
+}
+
 fn draw_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let titles: Vec<Line> = Pane::ALL
         .iter()
@@ -198,7 +231,7 @@ fn draw_toast(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             theme.ok()
         };
         frame.render_widget(
-            Paragraph::new(Span::styled(toast.text.as_str(), style)),
+            Paragraph::new(Span::styled(shown(&toast.text), style)),
             area,
         );
     }

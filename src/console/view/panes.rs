@@ -14,6 +14,7 @@ use crate::console::theme::Theme;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::pictures::{self, LimitTone};
+use super::shown;
 use crate::domain::pnl::StrategyDay;
 use crate::domain::stored::Listed;
 use crate::domain::{IdeaStatus, RiskField, Strategy};
@@ -62,7 +63,7 @@ fn pane_note(app: &App, pane: Pane) -> Option<String> {
                 note.push_str(&format!(" ({held} shown)"));
             }
             if let Some(s) = &app.idea_filter.symbol {
-                note.push_str(&format!(" · symbol {s}"));
+                note.push_str(&format!(" · symbol {}", shown(s)));
             }
             if let Some(s) = &app.idea_filter.status {
                 note.push_str(&format!(" · status {s}"));
@@ -75,9 +76,11 @@ fn pane_note(app: &App, pane: Pane) -> Option<String> {
         Pane::Timeline => {
             let f = &app.timeline.filter;
             let parts: Vec<String> = [
-                f.symbol.as_ref().map(|s| format!("symbol {s}")),
+                f.symbol.as_ref().map(|s| format!("symbol {}", shown(s))),
                 f.action.as_ref().map(|s| format!("action {s}")),
-                f.operator.as_ref().map(|s| format!("operator {s}")),
+                f.operator
+                    .as_ref()
+                    .map(|s| format!("operator {}", shown(s))),
                 f.since
                     .map(|t| format!("since {}", t.format("%m-%d %H:%M"))),
                 f.until
@@ -125,7 +128,7 @@ fn risk(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
         // The limits as stored, each that cannot be read marked: approvals are refused
         // until an admin corrects them (`e` edits a limit here too).
         let mut lines = vec![Line::from(Span::styled(
-            format!("UNREADABLE: {}", f.reason()),
+            format!("UNREADABLE: {}", shown(&f.reason())),
             theme.error(),
         ))];
         lines.extend(f.columns.iter().map(|(column, value)| {
@@ -133,7 +136,7 @@ fn risk(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
             let style = if flawed { theme.error() } else { Style::new() };
             Line::from(vec![
                 Span::raw(format!(" {column:<30}")),
-                Span::styled(value.clone(), style),
+                Span::styled(shown(value), style),
             ])
         }));
         frame.render_widget(Paragraph::new(lines).block(block), area);
@@ -169,7 +172,7 @@ fn risk(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
     lines.push(Line::from(Span::styled(
         format!(
             "last halt: {}",
-            row.config.last_halt_reason.as_deref().unwrap_or("—")
+            shown(row.config.last_halt_reason.as_deref().unwrap_or("—"))
         ),
         theme.dim(),
     )));
@@ -180,9 +183,9 @@ fn risk(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) {
             format!(
                 "changed {} ago by {}",
                 age(last.changed_at, app.now),
-                last.operator
+                shown(&last.operator)
             ),
-            format!("  {}", last.changes),
+            format!("  {}", shown(&last.changes)),
         ] {
             lines.push(Line::from(Span::styled(cut(&text, width), theme.dim())));
         }
@@ -371,7 +374,7 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
             words
         }
         Some(Listed::Flagged(f)) => vec![Line::from(Span::styled(
-            format!("UNREADABLE: {} (i: the row as stored)", f.reason()),
+            format!("UNREADABLE: {} (i: the row as stored)", shown(&f.reason())),
             theme.error(),
         ))],
         None => Vec::new(),
@@ -436,13 +439,13 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
                         (false, true) => ("active", theme.ok()),
                         (false, false) => ("disabled", theme.dim()),
                     };
-                    (state, style, s.name.clone(), s.rr_expectation.to_string())
+                    (state, style, shown(&s.name), s.rr_expectation.to_string())
                 }
                 Listed::Flagged(f) => (
                     "UNREADABLE",
                     theme.error(),
-                    f.column("name").unwrap_or_default().to_string(),
-                    f.column("rr_expectation").unwrap_or_default().to_string(),
+                    shown(f.column("name").unwrap_or_default()),
+                    shown(f.column("rr_expectation").unwrap_or_default()),
                 ),
             };
             let mut cells = vec![Cell::from(Span::styled(state, style)), Cell::from(name)];
@@ -480,8 +483,8 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
     if let (Some(s), true) = (selected, words_height > 0) {
         let rule = "─".repeat(usize::from(name_area.width));
         let shown_name = match s {
-            Listed::Read(s) => s.name.clone(),
-            Listed::Flagged(f) => f.column("name").unwrap_or_default().to_string(),
+            Listed::Read(s) => shown(&s.name),
+            Listed::Flagged(f) => shown(f.column("name").unwrap_or_default()),
         };
         let name = Line::from(vec![
             Span::styled(format!("── {shown_name} "), theme.title()),
@@ -495,8 +498,8 @@ fn strategies(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bl
 /// A strategy's symbols, comma-separated; a row that cannot be read, as stored.
 fn symbols_of(s: &Listed<Strategy>) -> String {
     match s {
-        Listed::Read(s) => s.allowed_symbols.join(","),
-        Listed::Flagged(f) => f.column("allowed_symbols").unwrap_or_default().to_string(),
+        Listed::Read(s) => shown(&s.allowed_symbols.join(",")),
+        Listed::Flagged(f) => shown(f.column("allowed_symbols").unwrap_or_default()),
     }
 }
 
@@ -527,7 +530,7 @@ fn strategy_words<'a>(theme: &Theme, s: &Strategy) -> Vec<Line<'a>> {
                 ("entry", &w.entry),
             ]
             .into_iter()
-            .map(|(name, text)| Line::from(vec![label(name), Span::raw(text.clone())]))
+            .map(|(name, text)| Line::from(vec![label(name), Span::raw(shown(text))]))
             .collect();
             if !w.notes.is_empty() {
                 lines.push(Line::from(vec![
@@ -544,7 +547,10 @@ fn strategy_words<'a>(theme: &Theme, s: &Strategy) -> Vec<Line<'a>> {
             lines
         }
         Err(problem) => vec![Line::from(Span::styled(
-            format!("{problem}; the Gate refuses its ideas"),
+            format!(
+                "{}; the Gate refuses its ideas",
+                shown(&problem.to_string())
+            ),
             theme.error(),
         ))],
     }
@@ -578,7 +584,7 @@ fn ideas(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) 
         .map(|listed| match listed {
             Listed::Read(i) => [
                 status_label(i.status).to_string(),
-                i.symbol.clone(),
+                shown(&i.symbol),
                 i.direction.to_string(),
                 i.entry_shown(),
                 i.stop_shown(),
@@ -588,12 +594,12 @@ fn ideas(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Block) 
                     .unwrap_or_else(|| "—".into()),
                 i.confidence_score.to_string(),
                 age(i.created_at, app.now),
-                i.strategy_name.clone().unwrap_or_else(|| "—".into()),
+                shown(i.strategy_name.as_deref().unwrap_or("—")),
             ],
             // As stored, NaN and ∞ as such; `i` says why it cannot be read.
             Listed::Flagged(f) => {
-                let column = |name| f.column(name).unwrap_or("?").to_string();
-                let entry = crate::domain::idea::flagged_entry(f);
+                let column = |name| shown(f.column(name).unwrap_or("?"));
+                let entry = shown(&crate::domain::idea::flagged_entry(f));
                 [
                     "UNREADABLE".to_string(),
                     column("symbol"),
@@ -677,24 +683,24 @@ fn timeline(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, block: Bloc
             let d = match listed {
                 Listed::Read(d) => d,
                 Listed::Flagged(f) => {
-                    let column = |name| f.column(name).unwrap_or_default().to_string();
+                    let column = |name| shown(f.column(name).unwrap_or_default());
                     return Row::new(vec![
                         Cell::from(column("occurred_at")),
                         Cell::from(Span::styled("UNREADABLE", theme.error())),
                         Cell::from(column("symbol")),
                         Cell::from(column("operator")),
                         Cell::from(column("risk_check_result")),
-                        Cell::from(Span::styled(f.reason(), theme.error())),
+                        Cell::from(Span::styled(shown(&f.reason()), theme.error())),
                     ]);
                 }
             };
             Row::new(vec![
                 Cell::from(d.occurred_at.format(time).to_string()),
                 Cell::from(Span::styled(d.action.as_str(), theme.tone(d.action.tone()))),
-                Cell::from(d.symbol.clone().unwrap_or_else(|| "—".into())),
-                Cell::from(d.operator.clone().unwrap_or_else(|| "platform".into())),
-                Cell::from(d.risk_check_result.clone().unwrap_or_default()),
-                Cell::from(d.rationale.clone()),
+                Cell::from(shown(d.symbol.as_deref().unwrap_or("—"))),
+                Cell::from(shown(d.operator.as_deref().unwrap_or("platform"))),
+                Cell::from(shown(d.risk_check_result.as_deref().unwrap_or_default())),
+                Cell::from(shown(&d.rationale)),
             ])
         })
         .collect();

@@ -19,7 +19,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive as _;
 
-use super::{TALL, WIDE};
+use super::{TALL, WIDE, shown};
 use crate::console::app::{App, ReplayView};
 use crate::console::keymap::Action;
 use crate::console::theme::Theme;
@@ -231,13 +231,13 @@ fn title_bar(app: &App, view: &ReplayView, theme: &Theme, frame: &mut Frame, are
                 (Some(d), _) => format!(
                     "{} {} {}",
                     d.action,
-                    d.symbol.as_deref().unwrap_or("(global)"),
+                    shown(d.symbol.as_deref().unwrap_or("(global)")),
                     time(d.occurred_at)
                 ),
                 (None, Some(i)) => format!(
                     "idea {} {} {} (no decision yet)",
                     short(i.id),
-                    i.symbol,
+                    shown(&i.symbol),
                     time(i.created_at)
                 ),
                 (None, None) => String::new(),
@@ -299,7 +299,7 @@ fn footer(app: &App, view: &ReplayView, theme: &Theme, frame: &mut Frame, area: 
             theme.ok()
         };
         frame.render_widget(
-            Paragraph::new(Span::styled(toast.text.as_str(), style)),
+            Paragraph::new(Span::styled(shown(&toast.text), style)),
             area,
         );
         return;
@@ -411,8 +411,8 @@ fn visible(candles: &[Candle], at: DateTime<Utc>, slots: usize) -> (&[Candle], u
 
 fn chart(r: &Replay, theme: &Theme, frame: &mut Frame, area: Rect) {
     let title = match &r.market {
-        Some(m) => format!(" {} {} · {} ", m.symbol, m.timeframe, m.choice),
-        None => format!(" {} ", r.symbol().unwrap_or("no symbol")),
+        Some(m) => format!(" {} {} · {} ", shown(&m.symbol), m.timeframe, m.choice),
+        None => format!(" {} ", shown(r.symbol().unwrap_or("no symbol"))),
     };
     let block = Block::bordered()
         .title(Span::styled(title, theme.title()))
@@ -601,7 +601,8 @@ fn no_chart(r: &Replay, levels: &[Level], theme: &Theme, frame: &mut Frame, area
         ))),
         Some(symbol) if r.market.is_none() => lines.push(Line::from(Span::styled(
             format!(
-                "No candles of {symbol} around {} UTC: the market snapshot rows no longer exist.",
+                "No candles of {} around {} UTC: the market snapshot rows no longer exist.",
+                shown(symbol),
                 clock(r.moment.at, r)
             ),
             theme.error(),
@@ -775,21 +776,25 @@ fn decision_rows(r: &Replay, theme: &Theme, rows: &mut Vec<Row>) {
                     .map_or_else(|| "—".to_owned(), |x| x.to_string()),
                 i.expected_hold.as_deref().unwrap_or("—")
             ))]));
-            rows.push(labelled(
-                "Rationale",
-                theme,
-                vec![text(i.rationale.clone())],
-            ));
+            rationale_rows(&i.rationale, theme, rows);
         }
         None => {
             if let Some(d) = &r.decision {
-                rows.push(labelled(
-                    "Rationale",
-                    theme,
-                    vec![text(d.rationale.clone())],
-                ));
+                rationale_rows(&d.rationale, theme, rows);
             }
         }
+    }
+}
+
+/// A rationale, a row a line: its lines continue under the first, never where a label is.
+fn rationale_rows(rationale: &str, theme: &Theme, rows: &mut Vec<Row>) {
+    for (n, line) in rationale.split('\n').enumerate() {
+        let spans = vec![text(line)];
+        rows.push(if n == 0 {
+            labelled("Rationale", theme, spans)
+        } else {
+            more(spans)
+        });
     }
 }
 
@@ -1121,7 +1126,9 @@ fn outcome_rows(r: &Replay, theme: &Theme, rows: &mut Vec<Row>) {
 }
 
 /// Word-wraps `rows` to `width` columns, keeping each span's style; continuation lines
-/// start at their row's indent. Words longer than a line are cut.
+/// start at their row's indent. Words longer than a line are cut. Every span is shown on
+/// one line (`domain::text::line`): the panels and dialogs show rows' text, typed text
+/// and errors, and a hidden character among them appears as its escape.
 pub(crate) fn wrap(rows: Vec<Row>, width: usize) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     if width == 0 {
@@ -1137,7 +1144,7 @@ pub(crate) fn wrap(rows: Vec<Row>, width: usize) -> Vec<Line<'static>> {
         let mut used = 0;
         for span in row.line.spans {
             let style = span.style;
-            for word in words(&span.content) {
+            for word in words(&shown(&span.content)) {
                 let mut word = word.to_owned();
                 loop {
                     let len = word.chars().count();

@@ -454,3 +454,234 @@ fn an_archive_opens_on_its_timeline_alone_and_nothing_in_it_can_be_done() {
         assert!(text.lines().next().unwrap().contains(" ARCHIVE "), "{text}");
     }
 }
+
+/// What an attacker writes into every text column the console shows: an OSC 52 clipboard
+/// write, a window title, a screen clear, C1 CSI, bidi overrides and isolates, zero-width
+/// and byte-order marks, a carriage return and a line break.
+const HOSTILE: &str = "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m\u{202e}\u{2066}\u{200b}\u{feff}\r\n!";
+
+/// How [`HOSTILE`] is shown on one line: every character visible.
+const HOSTILE_SHOWN: &str = "\\u{1b}]52;c;ZXZpbA==\\u{7}\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{9b}31m\\u{202e}\\u{2066}\\u{200b}\\u{feff}\\u{d}\\u{a}!";
+
+/// `text` with [`HOSTILE`] after it.
+fn evil(text: &str) -> String {
+    format!("{text}{HOSTILE}")
+}
+
+/// The fixture desk with every text column the console shows made hostile.
+fn hostile_app() -> App {
+    use crate::console::fixtures::{decisions, idea, strategies};
+    use crate::domain::IdeaStatus;
+    use crate::domain::stored::Listed;
+    use crate::store::risk::LastChange;
+    use crate::store::timeline::Page;
+
+    let mut app = App::new(
+        evil("ann@desk"),
+        evil("postgresql:///ai_trader"),
+        false,
+        crate::console::keymap::Keymap::default(),
+        now(),
+    );
+    app.update(Msg::Connected);
+    let mut ideas = Vec::new();
+    for (n, status) in [(1, IdeaStatus::NeedsApproval), (2, IdeaStatus::Rejected)] {
+        let mut i = idea(n, "EURUSD", status, 10);
+        i.symbol = evil("EU");
+        i.strategy_name = Some(evil("London"));
+        i.rationale = evil("Breakout");
+        i.expected_hold = Some(evil("scalp"));
+        ideas.push(Listed::Read(i));
+    }
+    let mut strategies = strategies();
+    for s in &mut strategies {
+        s.name = evil("Strat");
+        s.allowed_symbols = vec![evil("EU")];
+    }
+    let mut decisions = decisions();
+    for d in &mut decisions {
+        d.symbol = Some(evil("EU"));
+        d.operator = Some(evil("op"));
+        d.rationale = evil("why");
+        d.risk_check_result = Some(evil("fail:"));
+    }
+    for l in [
+        Loaded::Risk {
+            shown: crate::console::fixtures::risk_shown(false, Some(&evil("halted"))),
+            last: Some(LastChange {
+                operator: evil("raj"),
+                changes: evil("max_lot_size=1.00"),
+                changed_at: now(),
+            }),
+        },
+        Loaded::Strategies(strategies.into_iter().map(Listed::Read).collect()),
+        Loaded::Ideas {
+            items: ideas,
+            awaiting: 1,
+        },
+        Loaded::Timeline {
+            page: Page {
+                decisions: decisions.into_iter().map(Listed::Read).collect(),
+                next: None,
+            },
+            append: false,
+        },
+    ] {
+        app.update(Msg::Loaded(l));
+    }
+    app
+}
+
+/// A hostile replay: every text of the decision, idea, strategy, calendar and headlines.
+fn hostile_replay() -> crate::domain::Replay {
+    let mut r = crate::console::fixtures::replay();
+    if let Some(d) = &mut r.decision {
+        d.operator = Some(evil("op"));
+        d.rationale = evil("why");
+        d.risk_check_result = Some(evil("pass"));
+    }
+    if let Some(i) = &mut r.idea {
+        i.symbol = evil("EU");
+        i.rationale = evil("Breakout");
+    }
+    if let Some((s, _)) = &mut r.strategy {
+        s.name = evil("Strat");
+    }
+    if let Some(m) = &mut r.market {
+        m.symbol = evil("EU");
+    }
+    for h in &mut r.news {
+        h.headline = evil("Headline");
+        h.source = evil("wire");
+    }
+    for e in &mut r.calendar {
+        e.event.title = evil("CPI");
+    }
+    r
+}
+
+/// The screen drawn by each drawing function alone, and how many of its cells still held
+/// a hidden character (the last guard, `scrub`, would have replaced them).
+fn drawn_unguarded(app: &App, width: u16, height: u16) -> (String, usize) {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let mut hidden = 0;
+    terminal
+        .draw(|frame| {
+            super::draw_views(app, &Theme { color: false }, frame);
+            hidden = super::scrub(frame.buffer_mut());
+        })
+        .unwrap();
+    (terminal.backend().to_string(), hidden)
+}
+
+#[test]
+fn text_from_the_database_and_the_keyboard_is_shown_escaped_in_every_view() {
+    use crate::domain::text::is_hidden;
+    let key = |app: &mut App, code: KeyCode| {
+        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    };
+    // (what, keys pressed, size, what must be seen escaped)
+    let screens: Vec<(&str, App, u16, u16, &[&str])> = {
+        let wide = || resized(hostile_app(), 200, 60);
+        let narrow = || resized(hostile_app(), 80, 24);
+        let mut out: Vec<(&str, App, u16, u16, &[&str])> = vec![(
+            "four panes",
+            wide(),
+            200,
+            60,
+            &["halted\\u{1b}]52;c;", "EU\\u{1b}]52", "\\u{202e}"],
+        )];
+        for (name, pane) in [
+            ("risk", '1'),
+            ("strategies", '2'),
+            ("ideas", '3'),
+            ("timeline", '4'),
+        ] {
+            let mut app = narrow();
+            press(&mut app, pane);
+            out.push((name, app, 80, 24, &["\\u{1b}]52;c;"]));
+        }
+        // Details of an idea (its rationale), a decision and a strategy.
+        let mut app = wide();
+        press(&mut app, '3');
+        press(&mut app, 'i');
+        out.push(("idea details", app, 200, 60, &["Breakout\\u{1b}]52;c;"]));
+        let mut app = wide();
+        press(&mut app, '4');
+        press(&mut app, 'i');
+        out.push(("decision details", app, 200, 60, &["why\\u{1b}]52;c;"]));
+        let mut app = wide();
+        press(&mut app, '2');
+        key(&mut app, KeyCode::Enter);
+        out.push(("strategy details", app, 200, 60, &["EU\\u{1b}]52"]));
+        // What is typed into the kill switch and a rejection, and the refusal under it.
+        for (name, open) in [("halt dialog", 'K'), ("reject dialog", 'r')] {
+            let mut app = wide();
+            press(&mut app, '3');
+            press(&mut app, open);
+            for c in "lunch\u{202e}x".chars() {
+                press(&mut app, c);
+            }
+            key(&mut app, KeyCode::Enter);
+            assert!(
+                app.dialog.is_some(),
+                "{name}: Enter waits for a reason it can keep"
+            );
+            out.push((
+                name,
+                app,
+                200,
+                60,
+                &["lunch\\u{202e}x", "U+202E (a bidi control"],
+            ));
+        }
+        // A toast quoting the database, and the help with the database's name.
+        let mut app = wide();
+        app.toast(evil("failed: "), true);
+        out.push(("toast", app, 200, 60, &["failed: \\u{1b}]52"]));
+        let mut app = wide();
+        press(&mut app, '?');
+        out.push(("help", app, 200, 60, &["ai_trader\\u{1b}]52"]));
+        // The replay, at both layouts.
+        for (w, h) in [(200, 60), (80, 24)] {
+            let mut app = resized(hostile_app(), w, h);
+            let replay = hostile_replay();
+            let of = replay.decision.as_ref().map(|d| d.id).unwrap_or_default();
+            app.open_replay(crate::console::app::ReplayOf::Decision(of));
+            app.update(Msg::Loaded(Loaded::Replay(Box::new(replay))));
+            out.push(("replay", app, w, h, &["\\u{1b}]52;c;"]));
+        }
+        out
+    };
+    for (name, app, width, height, seen) in screens {
+        let (text, hidden) = drawn_unguarded(&app, width, height);
+        assert_eq!(
+            hidden, 0,
+            "{name}: cells left holding a hidden character:\n{text}"
+        );
+        assert!(
+            !text.chars().any(|c| c != '\n' && is_hidden(c)),
+            "{name}:\n{text}"
+        );
+        for s in seen {
+            assert!(text.contains(s), "{name}: `{s}` is not shown:\n{text}");
+        }
+    }
+    // The whole escape, where a line has room for it.
+    let (text, _) = drawn_unguarded(&resized(hostile_app(), 200, 60), 200, 60);
+    assert!(text.contains(HOSTILE_SHOWN), "{text}");
+}
+
+#[test]
+fn the_last_guard_draws_a_hidden_character_no_view_showed_as_a_replacement() {
+    let mut terminal = Terminal::new(TestBackend::new(10, 1)).unwrap();
+    terminal
+        .draw(|frame| {
+            let buffer = frame.buffer_mut();
+            buffer[(0, 0)].set_symbol("a\u{200d}");
+            buffer[(1, 0)].set_symbol("\u{202e}");
+            assert_eq!(super::scrub(buffer), 2);
+        })
+        .unwrap();
+    assert!(terminal.backend().to_string().starts_with("\"��"));
+}

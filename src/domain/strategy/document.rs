@@ -138,7 +138,16 @@ fn parse_spec(value: &Value, path: &str) -> Result<StrategySpec, Vec<String>> {
         }
     };
     let name = match map.get("name") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+        // A name is shown on every desk and kept in the audit: nothing in it may act on a
+        // terminal or hide from one.
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            if let Some(hidden) = crate::domain::text::Hidden::find(s) {
+                problems.push(format!(
+                    "{path}name: holds {hidden}, which a terminal would act on or not show"
+                ));
+            }
+            s.clone()
+        }
         _ => {
             problems.push(format!("{path}name: expected a non-empty string"));
             String::new()
@@ -242,4 +251,42 @@ fn rr(map: &Map<String, Value>, path: &str, problems: &mut Vec<String>) -> Decim
         ));
         Decimal::ZERO
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document(name: &str) -> String {
+        serde_json::json!({
+            "name": name,
+            "allowed_symbols": ["EURUSD"],
+            "session_windows": [{"start": "07:00Z", "end": "10:00Z", "days": ["Mon"]}],
+            "entry_conditions": {},
+            "exit_rules": {},
+            "forbidden_conditions": {},
+            "risk_caps": {},
+            "rr_expectation": 2.0,
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn a_name_with_a_control_bidi_or_invisible_character_is_refused_by_its_path() {
+        assert_eq!(
+            parse_documents(&document("London — breakout")).unwrap()[0].name,
+            "London — breakout"
+        );
+        for (name, said) in [
+            ("evil\u{1b}]0;pwned\u{7}", "U+001B (ESC"),
+            ("London\u{202e}tuokaerb", "U+202E (a bidi control"),
+            ("zero\u{200b}width", "U+200B (an invisible character)"),
+            ("two\nlines", "U+000A (a line break)"),
+        ] {
+            let e = parse_documents(&document(name)).unwrap_err().to_string();
+            assert!(e.starts_with("nothing was imported: name: holds "), "{e}");
+            assert!(e.contains(said), "{e}");
+            assert!(!e.contains(name), "the refusal shows nothing hidden: {e}");
+        }
+    }
 }
