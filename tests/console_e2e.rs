@@ -310,7 +310,8 @@ async fn strategy_rules_are_edited_in_the_editor_until_they_are_valid() {
     .unwrap();
     assert_eq!(start, "05:30Z");
     let audits: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM tradedesk.config_changes WHERE subject = 'strategy' AND subject_name = 'Gold momentum'",
+        "SELECT count(*) FROM tradedesk.config_changes
+          WHERE subject = 'strategy' AND subject_name = 'Gold momentum' AND change <> 'created'",
     )
     .fetch_one(&pool)
     .await
@@ -365,7 +366,8 @@ async fn a_platform_strategy_saved_unchanged_from_the_editor_writes_nothing() {
     assert_eq!(
         scalar(
             &pool,
-            "SELECT count(*) FROM tradedesk.config_changes WHERE subject_name = 'A platform strategy'"
+            "SELECT count(*) FROM tradedesk.config_changes
+              WHERE subject_name = 'A platform strategy' AND change <> 'created'"
         )
         .await,
         0

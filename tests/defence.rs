@@ -226,6 +226,11 @@ async fn decision_history_is_append_only() {
 #[tokio::test]
 async fn config_changes_is_append_only_against_truncate_too() {
     let (_db, pool) = ready().await;
+    // The set-up's own changes are audited too (migration 14).
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM tradedesk.config_changes")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     sqlx::query(
         "INSERT INTO tradedesk.config_changes (id, operator, subject, change)
          VALUES ($1::uuid, 'ann@desk', 'risk_config', 'max_lot_size=0.50')",
@@ -246,11 +251,12 @@ async fn config_changes_is_append_only_against_truncate_too() {
             "{statement}: {message}"
         );
     }
+    // None removed.
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM tradedesk.config_changes")
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(rows, 1);
+    assert_eq!(rows, before + 1);
 }
 
 /// The platform's sessions run with a search_path of their own; the safeguards must read

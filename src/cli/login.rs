@@ -129,6 +129,14 @@ pub fn not_logged_in() -> Operator {
 /// installed yet (no `tradedesk.sessions`: a platform's database before its first
 /// `tradedesk setup`) has no one who could log in, so the account runs it.
 pub async fn admin(target: &Target, command: &str) -> Result<Operator, Failure> {
+    // tradedesk's own cluster is never started (nor made) to ask: stopped, its files are
+    // the account's alone, and the command that needs it starts it.
+    if let Target::Embedded { cluster, .. } = target {
+        let running = cluster.status().ok().and_then(|s| s.pid).is_some();
+        if !running {
+            return Ok(Operator::from_os());
+        }
+    }
     let pool = match crate::store::connect::connect(target, 1).await {
         Ok(pool) => pool,
         // A database that is not there yet has no users (`setup --create-db` makes it).

@@ -154,7 +154,7 @@ async fn down(
     Ok(migrate::down(pool, steps).await?)
 }
 
-/// `migrations 13 and 14`, `migration 14`.
+/// `migration 14`, `migrations 13, 14`.
 fn listed(versions: &[i64]) -> String {
     match versions {
         [one] => format!("migration {one}"),
