@@ -382,7 +382,14 @@ async fn main() {
 
     // 6. The CLI on the file: one process each, as a user runs it.
     let path = file.to_str().expect("a UTF-8 path");
-    if let Some(id) = data.archived_decisions().first().map(|d| d.id.to_string()) {
+    // A decision whose replay is whole (the desk's first, its switch-on, has no snapshot:
+    // its replay exits 9).
+    let whole = data
+        .archived_decisions()
+        .into_iter()
+        .find(|d| before.get(&d.id).is_some_and(|r| r.missing.is_empty()))
+        .map(|d| d.id.to_string());
+    if let Some(id) = whole {
         let replay = cli_median(&["replay", "--archive", path, &id], 3);
         let timeline = cli_median(&["timeline", "--archive", path, "--limit", "20"], 3);
         // The same replay checked against the database's record of the file.
