@@ -12,14 +12,17 @@ use serde_json::json;
 use super::output::Out;
 use super::{Failure, open};
 use crate::console::app::ArchiveShown;
+use crate::domain::text;
 use crate::format::parse_time;
+use crate::operator::Operator;
 use crate::store::archive::{self, ArchiveError, Event};
 use crate::store::archive_audit::{self, ArchiveVerified};
 use crate::store::archive_file::{self, Archive, FileError};
 use crate::store::archive_replay::{ArchiveData, ArchiveReadError};
+use crate::store::audit::Head;
 use crate::store::prune::{self, Pruned};
 use crate::store::timeline::{Page, TimelineFilter};
-use crate::store::{ErrorCode, Target};
+use crate::store::{ErrorCode, Store, Target};
 
 #[derive(Debug, clap::Args)]
 pub struct ArchiveArgs {
@@ -52,15 +55,39 @@ fn invalid(e: impl std::fmt::Display) -> Failure {
     Failure::new(ErrorCode::InvalidInput, e.to_string())
 }
 
+/// The exit status of a file that could not be used (README, "Retention"): one not
+/// there to read is NOT_FOUND; a path that cannot be used (no such directory, no
+/// permission, a directory) is INVALID_INPUT; a system that failed while reading or
+/// writing (a full disk) is status 1, like a database that failed; a file that is not an
+/// archive, or one another archive holds, is CONFLICT.
+fn file_code(e: &FileError) -> ErrorCode {
+    use std::io::ErrorKind as K;
+    match e {
+        FileError::Io { action, source, .. } => match source.kind() {
+            K::NotFound if *action == "open" => ErrorCode::NotFound,
+            K::NotFound
+            | K::PermissionDenied
+            | K::IsADirectory
+            | K::NotADirectory
+            | K::ReadOnlyFilesystem
+            | K::InvalidFilename => ErrorCode::InvalidInput,
+            _ => ErrorCode::Database,
+        },
+        FileError::Invalid { .. } | FileError::Busy { .. } | FileError::Appeared { .. } => {
+            ErrorCode::Conflict
+        }
+    }
+}
+
 impl From<ArchiveError> for Failure {
     fn from(e: ArchiveError) -> Self {
         let code = match &e {
             ArchiveError::Database(_) => ErrorCode::Database,
-            ArchiveError::File(FileError::Io { .. }) => ErrorCode::Database,
+            ArchiveError::File(f) => file_code(f),
             ArchiveError::Refused(_) => ErrorCode::InvalidInput,
-            ArchiveError::File(FileError::Invalid { .. })
-            | ArchiveError::Mismatch { .. }
-            | ArchiveError::Exists { .. } => ErrorCode::Conflict,
+            ArchiveError::Mismatch { .. }
+            | ArchiveError::Exists { .. }
+            | ArchiveError::Busy { .. } => ErrorCode::Conflict,
         };
         Failure::new(code, e.to_string())
     }
@@ -85,12 +112,17 @@ impl From<ArchiveReadError> for Failure {
 }
 
 /// A test hook: `TRADEDESK_ARCHIVE_PAUSE_AFTER=sealed|published|deleted` stops the archive
-/// (sleeping) right after that step, so that a test can kill it there with SIGKILL and
-/// check that nothing was lost. Unset in normal use.
+/// right after that step, holding its locks, so that a test can kill it there with SIGKILL
+/// and check that nothing was lost, or run another archive beside it; a line on standard
+/// input lets it go on (at the end of standard input it sleeps an hour). Unset in normal
+/// use.
 fn pause_after(step: &str) {
     if std::env::var("TRADEDESK_ARCHIVE_PAUSE_AFTER").as_deref() == Ok(step) {
         eprintln!("paused after {step}");
-        std::thread::sleep(std::time::Duration::from_secs(3600));
+        let mut line = String::new();
+        if !matches!(std::io::stdin().read_line(&mut line), Ok(n) if n > 0) {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
     }
 }
 
@@ -147,16 +179,32 @@ impl Progress {
     }
 }
 
-pub async fn archive(target: &Target, out: Out, args: ArchiveArgs) -> Result<(), Failure> {
-    let before = parse_time(&args.before, Utc::now()).map_err(invalid)?;
+/// `by`: the admin it runs as (recorded with the file in the audit).
+pub async fn archive(
+    target: &Target,
+    out: Out,
+    args: ArchiveArgs,
+    by: &Operator,
+) -> Result<(), Failure> {
+    let now = Utc::now();
+    let before = parse_time(&args.before, now).map_err(invalid)?;
+    // Refused before the database is asked (which checks again by its own clock).
+    if before > now {
+        return Err(invalid(format!(
+            "--before {} is in the future: archive only what is past; nothing was written",
+            before.to_rfc3339()
+        )));
+    }
     if args.batch < 1 {
         return Err(invalid("--batch must be at least 1"));
     }
     let store = open(target).await?;
     let started = Instant::now();
     let progress = Progress::new();
-    let outcome =
-        archive::archive(&store, before, &args.to, args.batch, &|e| progress.event(e)).await;
+    let outcome = archive::archive(&store, before, &args.to, args.batch, by, &|e| {
+        progress.event(e)
+    })
+    .await;
     progress.finish();
     let outcome = outcome?;
     let seconds = started.elapsed().as_secs_f64();
@@ -191,8 +239,13 @@ pub async fn archive(target: &Target, out: Out, args: ArchiveArgs) -> Result<(),
         outcome.decisions_deleted, outcome.ideas_deleted, outcome.executions_deleted
     );
     println!(
-        "the chain's boundary is now seq {} ({})",
-        h.chain.last_seq, h.chain.last_hash
+        "the chain's boundary is now seq {} ({}); the file's sha256 {} is recorded in the audit",
+        h.chain.last_seq, h.chain.last_hash, outcome.sha256
+    );
+    println!(
+        "keep this head where no one who could rewrite the file writes, to check it without \
+         the database: --expect {}:{}:{}",
+        h.chain.table, h.chain.last_seq, h.chain.last_hash
     );
     Ok(())
 }
@@ -275,16 +328,148 @@ pub async fn prune(
     Ok(())
 }
 
-pub async fn replay(out: Out, path: &Path, id: &str) -> Result<(), Failure> {
-    let (data, _) = ArchiveData::read(path)?;
+/// The database an archive read is checked against: one the user named (`--database-url`,
+/// `DATABASE_URL`, config.toml), or tradedesk's own cluster only if it already runs —
+/// reading a file never creates or starts a database. `Err` says why there is none.
+async fn reader_store(target: Option<&Target>) -> Result<Store, String> {
+    let target = target.ok_or_else(|| "no database is configured".to_string())?;
+    if let Target::Embedded { cluster, .. } = target
+        && !cluster.seems_running()
+    {
+        return Err("none is configured, and tradedesk's own is not running".into());
+    }
+    // The pool's own connect: `Store::open` would start the embedded cluster.
+    let pool = crate::store::connect::open(target, target.options(), 1)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Store::from_pool(pool))
+}
+
+/// An archive as every reader opens it: read and verified (checksum, counts) beside the
+/// connection to the database, its chain recomputed, then checked against the database or
+/// the kept heads. A file that fails any of it is refused (CONFLICT); one nothing but its
+/// own chain vouches for is said so, once, on standard error (for the console, in its
+/// header).
+async fn open_checked<T: Send + 'static>(
+    target: Option<&Target>,
+    path: &Path,
+    expect: &[String],
+    read: impl FnOnce(&Path) -> Result<(T, Archive), Failure> + Send + 'static,
+) -> Result<(T, Archive, ArchiveVerified), Failure> {
+    // Read the kept heads first: a typo is refused whatever the file.
+    let kept = expect
+        .iter()
+        .map(|text| Head::parse(text))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(invalid)?;
+    let file = path.to_path_buf();
+    let (read, store) = tokio::join!(
+        tokio::task::spawn_blocking(move || read(&file)),
+        reader_store(target)
+    );
+    let read = read.map_err(Failure::from).and_then(|read| read);
+    let (data, archive) = match read {
+        Ok(read) => read,
+        Err(failure) => {
+            if let Ok(store) = &store {
+                store.pool().close().await;
+            }
+            return Err(failure);
+        }
+    };
+    let mut verified = match &store {
+        Ok(store) => {
+            let checked = archive_audit::check(store, &archive).await;
+            store.pool().close().await;
+            checked
+                .map_err(|e| Failure::new(ErrorCode::Database, format!("database error: {e}")))?
+        }
+        Err(why) => {
+            let mut v = archive_audit::verify_chain(&archive);
+            v.database = Some(format!("not checked against a database ({why})"));
+            v
+        }
+    };
+    archive_audit::check_kept(&archive, &mut verified, &kept).map_err(invalid)?;
+    Ok((data, archive, verified))
+}
+
+/// The one sentence a reader refuses a file with.
+fn refused(path: &Path, v: &ArchiveVerified) -> Option<Failure> {
+    v.problem.as_ref().map(|p| {
+        Failure::new(
+            ErrorCode::Conflict,
+            format!(
+                "{} is not the archive tradedesk wrote, and is not shown: {p}",
+                path.display()
+            ),
+        )
+    })
+}
+
+/// What a reader says on standard error of a file only its own chain vouches for.
+fn unchecked_note(path: &Path, v: &ArchiveVerified) -> Option<String> {
+    (!v.checked()).then(|| {
+        let why = match v.database.as_deref() {
+            Some(db) if db.starts_with("not checked") => db.to_string(),
+            Some(db) => format!("not checked against a database ({db})"),
+            None => "not checked against a database".to_string(),
+        };
+        format!(
+            "{}: {why}: only its own chain vouches for it; check it with the --database-url of \
+             the database it came from, or with --expect decision_history:SEQ:HASH as \
+             `tradedesk archive` printed it",
+            path.display()
+        )
+    })
+}
+
+/// Reads the file for a replay or the timeline: refused, or noted, as [`open_checked`].
+async fn open_data(
+    target: Option<&Target>,
+    path: &Path,
+    expect: &[String],
+) -> Result<(ArchiveData, Archive, ArchiveVerified), Failure> {
+    let (data, archive, verified) = open_checked(target, path, expect, |p| {
+        ArchiveData::read(p).map_err(Failure::from)
+    })
+    .await?;
+    if let Some(f) = refused(path, &verified) {
+        return Err(f);
+    }
+    if let Some(note) = unchecked_note(path, &verified) {
+        eprintln!("tradedesk: {}", text::line(&note));
+    }
+    Ok((data, archive, verified))
+}
+
+pub async fn replay(
+    target: &Target,
+    out: Out,
+    path: &Path,
+    id: &str,
+    expect: &[String],
+) -> Result<(), Failure> {
+    let (data, _, _) = open_data(Some(target), path, expect).await?;
     let replay = data.replay(data.resolve(id)?).await?;
     super::replay::show(out, replay).await
 }
 
-/// An archive file read, verified and made into the replay's entities, and how the
-/// console's header describes it.
-pub fn open_for_console(path: &Path) -> Result<(ArchiveData, ArchiveShown), Failure> {
-    let (data, header) = ArchiveData::read(path)?;
+/// An archive file read, verified, checked and made into the replay's entities, and how
+/// the console's header describes it. `target` is the database the user named, if any.
+pub async fn open_for_console(
+    target: Option<&Target>,
+    path: &Path,
+    expect: &[String],
+) -> Result<(ArchiveData, ArchiveShown), Failure> {
+    let (data, archive, verified) = open_checked(target, path, expect, |p| {
+        ArchiveData::read(p).map_err(Failure::from)
+    })
+    .await?;
+    if let Some(f) = refused(path, &verified) {
+        return Err(f);
+    }
+    let header = &archive.header;
     let decisions = data.archived_decisions();
     let shown = ArchiveShown {
         file: path.display().to_string(),
@@ -296,37 +481,38 @@ pub fn open_for_console(path: &Path) -> Result<(ArchiveData, ArchiveShown), Fail
             .zip(decisions.first())
             .map(|(oldest, newest)| (oldest.occurred_at, newest.occurred_at)),
         seqs: (header.chain.first_seq, header.chain.last_seq),
+        checked: verified.checked().then(|| verified.checked_by.join("; ")),
     };
     Ok((data, shown))
 }
 
-pub fn timeline_page(path: &Path, filter: &TimelineFilter) -> Result<Page, Failure> {
-    let (data, _) = ArchiveData::read(path)?;
+pub async fn timeline_page(
+    target: &Target,
+    path: &Path,
+    filter: &TimelineFilter,
+    expect: &[String],
+) -> Result<Page, Failure> {
+    let (data, _, _) = open_data(Some(target), path, expect).await?;
     Ok(data.timeline(filter)?)
 }
 
 /// `audit verify --archive FILE`: the file alone, then against the database when one is
-/// reachable (an archive kept offline verifies without one).
-pub async fn verify(target: &Target, out: Out, path: &Path) -> Result<(), Failure> {
+/// configured and reachable (an archive kept offline verifies without one), and against
+/// the kept heads.
+pub async fn verify(
+    target: &Target,
+    out: Out,
+    path: &Path,
+    expect: &[String],
+) -> Result<(), Failure> {
     // Every row is checksummed; only the chain's rows are kept to recompute it.
-    let archive = archive_file::scan(path, |r| {
-        r.table == "decision_history" && r.role == archive_file::ARCHIVED
-    })?;
-    let verified = match crate::store::Store::open(target, 1).await {
-        Ok(store) => {
-            let v = archive_audit::verify_against(&store, &archive)
-                .await
-                .map_err(|e| Failure::new(ErrorCode::Database, format!("database error: {e}")))?;
-            store.pool().close().await;
-            v
-        }
-        // Offline (the usual place of an old archive): the file alone, and say so.
-        Err(e) => {
-            let mut v = archive_audit::verify_chain(&archive);
-            v.database = Some(format!("not checked ({e})"));
-            v
-        }
-    };
+    let (_, archive, verified) = open_checked(Some(target), path, expect, |p| {
+        let archive = archive_file::scan(p, |r| {
+            r.table == "decision_history" && r.role == archive_file::ARCHIVED
+        })?;
+        Ok(((), archive))
+    })
+    .await?;
     report(out, path, &archive, &verified).await
 }
 
@@ -345,6 +531,7 @@ async fn report(
     if out.json {
         let value = json!({
             "intact": v.intact(),
+            "checked": v.checked(),
             "file": path,
             "sha256": archive.trailer.sha256,
             "archive": v,
@@ -362,10 +549,19 @@ async fn report(
             "{}: {} archived rows verified, seqs {}..={}, intact (ends at {})",
             v.table, v.rows, v.first_seq, v.last_seq, v.last_hash
         ),
-        Some(p) => println!("{}: {}", v.table, crate::domain::text::line(&p.to_string())),
+        Some(p) => println!("{}: {}", v.table, text::line(p)),
     }
     if let Some(db) = &v.database {
-        println!("database: {}", crate::domain::text::line(db));
+        println!("database: {}", text::line(db));
+    }
+    if v.problem.is_none() {
+        // An operator's name and a file's path as the database holds them.
+        for by in &v.checked_by {
+            println!("checked against {}", text::line(by));
+        }
+        if let Some(note) = unchecked_note(path, v) {
+            eprintln!("tradedesk: {}", text::line(&note));
+        }
     }
     broken.map_or(Ok(()), Err)
 }

@@ -16,13 +16,16 @@ pub enum AuditCommand {
     Verify {
         /// A head printed earlier by `tradedesk audit head` (TABLE:SEQ:HASH), kept where
         /// the database's superusers cannot write: the chain must still pass through it.
-        /// This catches a chain rewritten whole, hashes and head included. Repeatable.
+        /// This catches a chain rewritten whole, hashes and head included. Repeatable. With
+        /// --archive, a head `tradedesk archive` printed: the file must pass through it.
         #[arg(long = "expect", value_name = "TABLE:SEQ:HASH")]
         expect: Vec<String>,
         /// Verify an archive written by `tradedesk archive` instead: its checksum, the
         /// archived rows' chain from the hash recorded before them to the boundary hash,
-        /// and that the database's chain continues from that boundary.
-        #[arg(long, value_name = "FILE", conflicts_with = "expect")]
+        /// and, with a database configured, that the database recorded this file and its
+        /// chain continues from that boundary (without one: "not checked against a
+        /// database", unless --expect checks it).
+        #[arg(long, value_name = "FILE")]
         archive: Option<std::path::PathBuf>,
     },
     /// Print each chain's head (TABLE:SEQ:HASH, one a line): keep it elsewhere, and give
@@ -34,8 +37,8 @@ pub async fn run(target: &Target, out: Out, command: AuditCommand) -> Result<(),
     match command {
         AuditCommand::Verify {
             archive: Some(path),
-            ..
-        } => super::archive::verify(target, out, &path).await,
+            expect,
+        } => super::archive::verify(target, out, &path, &expect).await,
         AuditCommand::Verify {
             expect,
             archive: None,

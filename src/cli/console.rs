@@ -309,9 +309,16 @@ pub async fn run(target: &Target, config: &Config, read_only: bool) -> Result<()
     Ok(())
 }
 
-/// `tradedesk --archive FILE`: the console on an archive file, read-only. The file is read
-/// and verified whole before the screen opens (a broken file is refused, not shown).
-pub async fn run_archive(path: &std::path::Path, config: &Config) -> Result<(), Failure> {
+/// `tradedesk --archive FILE`: the console on an archive file, read-only. The file is read,
+/// verified whole and checked (against the database the user named, if any, or the kept
+/// heads) before the screen opens: a file that fails is refused, not shown.
+pub async fn run_archive(
+    path: &std::path::Path,
+    loaded: &crate::config::Loaded,
+    database_url: Option<&str>,
+    expect: &[String],
+) -> Result<(), Failure> {
+    let config = &loaded.config;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Failure::new(
             ErrorCode::InvalidInput,
@@ -322,18 +329,10 @@ pub async fn run_archive(path: &std::path::Path, config: &Config) -> Result<(), 
     let keymap = Keymap::with_overrides(&config.keys)
         .map_err(|e| Failure::new(ErrorCode::InvalidInput, e.to_string()))?;
     let log = start_logging();
-    eprintln!("Reading {} and verifying its checksum…", path.display());
-    let (data, shown) = tokio::task::spawn_blocking({
-        let path = path.to_path_buf();
-        move || super::archive::open_for_console(&path)
-    })
-    .await
-    .map_err(|e| {
-        Failure::new(
-            ErrorCode::InvalidInput,
-            format!("reading the archive failed: {e}"),
-        )
-    })??;
+    eprintln!("Reading {} and verifying it…", path.display());
+    // No home for the embedded cluster's directory means no database to check against.
+    let target = super::target(database_url, loaded).ok();
+    let (data, shown) = super::archive::open_for_console(target.as_ref(), path, expect).await?;
     tracing::info!(file = %path.display(), decisions = shown.decisions, "console on an archive");
     let operator = Operator::with_role("archive reader", crate::domain::role::Role::Viewer)
         .unwrap_or_else(Operator::from_os);

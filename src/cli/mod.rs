@@ -79,6 +79,11 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub archive: Option<PathBuf>,
 
+    /// With --archive: a head `tradedesk archive` printed (decision_history:SEQ:HASH), kept
+    /// elsewhere; the file must pass through it. Checks a file without a database.
+    #[arg(long, value_name = "TABLE:SEQ:HASH", requires = "archive")]
+    pub expect: Vec<String>,
+
     /// Without a command, tradedesk opens the console.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -146,12 +151,17 @@ pub enum Command {
         /// database needed): the same replay as before it was archived.
         #[arg(long, value_name = "FILE")]
         archive: Option<PathBuf>,
+        /// With --archive: a head `tradedesk archive` printed (decision_history:SEQ:HASH),
+        /// kept elsewhere; the file must pass through it. Repeatable.
+        #[arg(long, value_name = "TABLE:SEQ:HASH", requires = "archive")]
+        expect: Vec<String>,
     },
     /// Archive every decision older than --before, with everything its replay needs, to
     /// one checksummed file (zstd-compressed JSON Lines: `zstd -dc FILE | jq`), then remove
     /// the archived decisions and ideas from the database in batches. Rows are removed
-    /// only once the file is complete and verified; run again after an interruption with
-    /// the same FILE, it finishes the removal.
+    /// only once the file is complete, verified and its SHA-256 recorded in the audit
+    /// (which readers check it against); run again after an interruption with the same
+    /// FILE, it finishes the removal. One archive runs on a database at a time.
     Archive(archive::ArchiveArgs),
     /// Remove snapshot rows older than --older-than that no remaining decision's replay
     /// needs, in short batches that never hold up the platform's collectors.
@@ -343,6 +353,10 @@ pub struct TimelineArgs {
     /// of the database's.
     #[arg(long, value_name = "FILE")]
     pub archive: Option<PathBuf>,
+    /// With --archive: a head `tradedesk archive` printed (decision_history:SEQ:HASH), kept
+    /// elsewhere; the file must pass through it. Repeatable.
+    #[arg(long, value_name = "TABLE:SEQ:HASH", requires = "archive")]
+    pub expect: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -495,7 +509,10 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
     let config = Config::load(cli.config.as_deref())?;
     // An archive needs no database.
     match (&cli.command, &cli.archive) {
-        (None, Some(path)) => return console::run_archive(path, &config.config).await,
+        (None, Some(path)) => {
+            return console::run_archive(path, &config, cli.database_url.as_deref(), &cli.expect)
+                .await;
+        }
         (Some(_), Some(_)) => {
             return Err(Failure::new(
                 ErrorCode::InvalidInput,
@@ -537,14 +554,17 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Risk(command) => risk::run(&target, out, command).await,
         Command::Timeline(args) => timeline::run(&target, out, args).await,
         Command::Strategies(command) => strategies::run(&target, out, command).await,
-        Command::Replay { id, archive: None } => replay::run(&target, out, &id).await,
+        Command::Replay {
+            id, archive: None, ..
+        } => replay::run(&target, out, &id).await,
         Command::Replay {
             id,
             archive: Some(path),
-        } => archive::replay(out, &path, &id).await,
+            expect,
+        } => archive::replay(&target, out, &path, &id, &expect).await,
         Command::Archive(args) => {
-            login::admin(&target, "archive").await?;
-            archive::archive(&target, out, args).await
+            let by = login::admin(&target, "archive").await?;
+            archive::archive(&target, out, args, &by).await
         }
         Command::PruneSnapshots(args) => {
             let by = if args.dry_run {

@@ -96,7 +96,7 @@ pub async fn run(target: &Target, out: Out, args: TimelineArgs) -> Result<(), Fa
         limit: args.limit,
     };
     let page = match &args.archive {
-        Some(path) => super::archive::timeline_page(path, &filter)?,
+        Some(path) => super::archive::timeline_page(target, path, &filter, &args.expect).await?,
         None => open(target).await?.timeline(&filter).await?,
     };
     if out.json {

@@ -138,6 +138,9 @@ pub struct ArchiveShown {
     pub span: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// The audit chain's seqs it removed, `first..=last` (empty when `last < first`).
     pub seqs: (i64, i64),
+    /// What vouched for the file beyond its own chain (the database's record of it, a kept
+    /// head); `None`: not checked against a database.
+    pub checked: Option<String>,
 }
 
 /// Everything the console shows and knows.

@@ -10,8 +10,10 @@
 //!    windows, the calendar and headlines around each moment, the human decisions and the
 //!    switch's flips, every strategy, the risk limits and `config_changes` (the strategy
 //!    and limits as they were) — then the trailer (count, SHA-256); fsync.
-//! 3. **Verify** it by reading it back (checksum and counts), rename it to FILE, fsync the
-//!    directory.
+//! 3. **Verify** it by reading it back (checksum and counts), publish it as FILE (never over
+//!    a file already there), fsync the directory, and **record** it: its SHA-256 and the
+//!    chain's cut, one `config_changes` row ([`Record`]) that readers check a file against
+//!    (`store::archive_audit`).
 //! 4. **Delete**, only now, in batches of short transactions (`SET LOCAL
 //!    tradedesk.archiving = on`), oldest seq first, each batch checked row by row (id and
 //!    hash) against the file first; then the archived ideas (final, with no decision left)
@@ -21,6 +23,9 @@
 //! database; during it, every row is in the database or in the verified FILE. Run again
 //! with the same FILE, it finds the file complete and verified and finishes step 4
 //! (removing only what the file holds and the database still has).
+//!
+//! One archive runs on a database at a time ([`ARCHIVING_LOCK`], refused rather than
+//! queued), and one writes a given `FILE.partial` ([`archive_file::Claim`]).
 //!
 //! Snapshots, strategies, limits and config_changes are copied, never deleted here: other
 //! decisions may need them (`prune-snapshots` removes what none needs).
@@ -34,9 +39,11 @@ use sqlx::{Acquire as _, PgConnection};
 use uuid::Uuid;
 
 use super::Store;
-use super::archive_file::{self, ARCHIVED, Archive, Boundary, FileError, Header, Writer};
+use super::archive_audit;
+use super::archive_file::{self, ARCHIVED, Archive, Boundary, Claim, FileError, Header, Writer};
 use super::audit::{Chain, GENESIS};
 use crate::domain::replay::{self as replay_rules, Timeframe};
+use crate::operator::Operator;
 
 /// Decisions removed per transaction: short enough that the chain's head (which the archive
 /// trigger locks) is held for milliseconds, long enough to finish months in minutes.
@@ -60,6 +67,11 @@ pub enum ArchiveError {
     },
     #[error("{path} does not match the database: {reason}; nothing more was deleted", path = path.display())]
     Mismatch { path: PathBuf, reason: String },
+    #[error(
+        "another `tradedesk archive` is running on database {database}: nothing was done; run \
+         this one once it has finished"
+    )]
+    Busy { database: String },
 }
 
 /// What an archive run reports as it goes (the CLI draws its progress bar from these).
@@ -84,6 +96,8 @@ pub struct Outcome {
     /// The file was there, complete and verified, from an earlier run.
     pub resumed: bool,
     pub header: Header,
+    /// The file's SHA-256 (its trailer's), as recorded in config_changes.
+    pub sha256: String,
     pub file_bytes: u64,
     pub decisions_deleted: u64,
     pub ideas_deleted: u64,
@@ -143,12 +157,63 @@ const WHOLE: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The session advisory lock an archive holds on its database for its whole run: two at
+/// once would both pick the same oldest decisions, write two files for them and race to
+/// delete them. The key is fixed (ASCII "tradarch"), distinct from the simulation's.
+pub const ARCHIVING_LOCK: i64 = 0x7472_6164_6172_6368;
+
 /// Archives every decision before `before` into `path`, then deletes them (see the module).
+/// `operator` is recorded as the one who archived (the file's record in config_changes).
 pub async fn archive(
     store: &Store,
     before: DateTime<Utc>,
     path: &Path,
     batch: i64,
+    operator: &Operator,
+    progress: &(dyn Fn(Event) + Sync),
+) -> Result<Outcome, ArchiveError> {
+    let (database, now): (String, DateTime<Utc>) =
+        sqlx::query_as("SELECT current_database()::text, now()")
+            .fetch_one(store.pool())
+            .await?;
+    // The database's clock dates the rows; a cut after it would take every decision,
+    // and those written in the meantime.
+    if before > now {
+        return Err(ArchiveError::Refused(format!(
+            "--before {} is in the future (the database's clock says {}): archive only what \
+             is past; nothing was written",
+            before.to_rfc3339(),
+            now.to_rfc3339()
+        )));
+    }
+    // Held on a connection of its own for the run, closed (not pooled) when the run ends
+    // or is dropped midway, so the server lets go of the lock with the session.
+    let mut running = store.pool().acquire().await?;
+    running.close_on_drop();
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(ARCHIVING_LOCK)
+        .fetch_one(&mut *running)
+        .await?;
+    if !locked {
+        return Err(ArchiveError::Busy { database });
+    }
+    let result = archive_locked(store, before, path, batch, operator, &database, progress).await;
+    // Should the unlock fail, closing the connection (on drop) lets go of the lock: the
+    // run's own outcome is what to report.
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(ARCHIVING_LOCK)
+        .execute(&mut *running)
+        .await;
+    result
+}
+
+async fn archive_locked(
+    store: &Store,
+    before: DateTime<Utc>,
+    path: &Path,
+    batch: i64,
+    operator: &Operator,
+    database: &str,
     progress: &(dyn Fn(Event) + Sync),
 ) -> Result<Outcome, ArchiveError> {
     let (archive, resumed) = if path.exists() {
@@ -162,19 +227,27 @@ pub async fn archive(
                 before: archive.header.before,
             });
         }
+        // Its chain, and the database's record of it: a file changed since it was
+        // written is refused before anything more is deleted on its strength.
+        let checked = archive_audit::check(store, &archive)
+            .await
+            .map_err(ArchiveError::Database)?;
+        if let Some(reason) = checked.problem {
+            return Err(ArchiveError::Mismatch {
+                path: path.to_path_buf(),
+                reason,
+            });
+        }
+        // Killed between publishing and recording: record it now, before deleting. A
+        // file the database cannot vouch for (no record, its cut archived past) has
+        // nothing left to delete and is not recorded on its own word.
+        if checked.recorded.is_none() && !checked.checked_by.is_empty() {
+            record(store, &archive, operator).await?;
+        }
         (archive, true)
     } else {
-        let partial = archive_file::partial_path(path);
-        // A partial file is an interrupted write: nothing was deleted on its strength.
-        if partial.exists() {
-            std::fs::remove_file(&partial).map_err(|source| FileError::Io {
-                action: "remove",
-                path: partial.clone(),
-                source,
-            })?;
-        }
-        let database = database_name(store).await?;
-        let Some(header) = write(store, before, &partial, &database, progress).await? else {
+        let claim = Claim::take(path)?;
+        let Some(header) = write(store, before, &claim, database, progress).await? else {
             return Err(ArchiveError::Refused(format!(
                 "no decision before {} is left to archive (the oldest remaining is not older, \
                  or none remains); nothing was written",
@@ -182,15 +255,22 @@ pub async fn archive(
             )));
         };
         progress(Event::Sealed);
-        let archive = archive_file::scan(&partial, removed)?;
+        let archive = archive_file::scan(claim.partial(), removed)?;
         if archive.header != header {
             return Err(ArchiveError::Mismatch {
-                path: partial,
+                path: claim.partial().to_path_buf(),
                 reason: "its header reads back differently".into(),
             });
         }
-        archive_file::publish(&partial, path)?;
+        archive_file::publish(&claim, path)?;
+        let archive = Archive {
+            path: path.to_path_buf(),
+            ..archive
+        };
         progress(Event::Published);
+        // The file's SHA-256 and cut, in the chained audit, before any row is deleted:
+        // what readers check a file against.
+        record(store, &archive, operator).await?;
         (archive, false)
     };
     let file_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
@@ -200,11 +280,87 @@ pub async fn archive(
         path: path.to_path_buf(),
         resumed,
         header: archive.header,
+        sha256: archive.trailer.sha256,
         file_bytes,
         decisions_deleted,
         ideas_deleted,
         executions_deleted,
     })
+}
+
+/// What `config_changes.after` holds for a published archive (subject `archive`): the
+/// file's SHA-256 (its trailer's) and the cut of the chain it holds. Readers look a file
+/// up by its SHA-256, or by its cut (`store::archive_audit`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Record {
+    pub sha256: String,
+    pub table: String,
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub hash_before: String,
+    pub last_hash: String,
+    /// The file as written (its absolute path when it could be resolved).
+    pub file: String,
+    /// Every row the file holds, and the decisions it archived.
+    pub rows: u64,
+    pub decisions: u64,
+}
+
+impl Record {
+    pub fn of(archive: &Archive) -> Record {
+        let b = &archive.header.chain;
+        Record {
+            sha256: archive.trailer.sha256.clone(),
+            table: b.table.clone(),
+            first_seq: b.first_seq,
+            last_seq: b.last_seq,
+            hash_before: b.hash_before.clone(),
+            last_hash: b.last_hash.clone(),
+            file: std::path::absolute(&archive.path)
+                .unwrap_or_else(|_| archive.path.clone())
+                .display()
+                .to_string(),
+            rows: archive.trailer.rows,
+            decisions: archive
+                .header
+                .rows
+                .get(&format!("decision_history/{ARCHIVED}"))
+                .copied()
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// Records the published `archive` in `tradedesk.config_changes` (chained by migration 7's
+/// triggers like every audit row).
+async fn record(store: &Store, archive: &Archive, operator: &Operator) -> Result<(), ArchiveError> {
+    let record = Record::of(archive);
+    let name = archive
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| record.file.clone());
+    let change = format!(
+        "archived {} seq {}..{} to {} (sha256 {})",
+        record.table, record.first_seq, record.last_seq, record.file, record.sha256
+    );
+    let after = serde_json::to_value(&record).map_err(|e| ArchiveError::Mismatch {
+        path: archive.path.clone(),
+        reason: format!("its record cannot be written: {e}"),
+    })?;
+    sqlx::query(
+        "INSERT INTO tradedesk.config_changes (id, changed_at, operator, subject, subject_name,
+                                               change, after)
+         VALUES ($1, clock_timestamp(), $2, 'archive', $3, $4, $5)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(operator.as_str())
+    .bind(name)
+    .bind(change)
+    .bind(after)
+    .execute(store.pool())
+    .await?;
+    Ok(())
 }
 
 /// The rows an archive removes from the database: all that deleting needs kept in memory.
@@ -214,12 +370,6 @@ fn removed(row: &archive_file::RawRow) -> bool {
             row.table.as_str(),
             "decision_history" | "trade_ideas" | "executions"
         )
-}
-
-async fn database_name(store: &Store) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar("SELECT current_database()::text")
-        .fetch_one(store.pool())
-        .await
 }
 
 /// The chain's boundary as `tradedesk.audit_heads` holds it.
@@ -247,7 +397,7 @@ async fn read_head(conn: &mut PgConnection, chain: Chain) -> Result<HeadRow, Arc
 async fn write(
     store: &Store,
     before: DateTime<Utc>,
-    partial: &Path,
+    claim: &Claim,
     database: &str,
     progress: &(dyn Fn(Event) + Sync),
 ) -> Result<Option<Header>, ArchiveError> {
@@ -340,7 +490,8 @@ async fn write(
         rows: rows.values().sum(),
     });
 
-    let mut writer = Writer::create(partial, &header)?;
+    let partial = claim.partial();
+    let mut writer = Writer::claimed(claim, &header)?;
     let mut written = 0u64;
     for (name, relation, order) in TABLES {
         let sql = format!(

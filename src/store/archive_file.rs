@@ -52,6 +52,16 @@ pub enum FileError {
     },
     #[error("{path} is not a verified tradedesk archive: {reason}")]
     Invalid { path: PathBuf, reason: String },
+    #[error(
+        "another tradedesk archive is writing {} (it holds the lock on {}): nothing was done",
+        path.display(), partial_path(path).display()
+    )]
+    Busy { path: PathBuf },
+    #[error(
+        "{} appeared while this archive was being written (another archive wrote it): this \
+         one was discarded and nothing was deleted", path.display()
+    )]
+    Appeared { path: PathBuf },
 }
 
 impl FileError {
@@ -141,6 +151,22 @@ pub struct Writer {
 impl Writer {
     pub fn create(path: &Path, header: &Header) -> Result<Writer, FileError> {
         let file = File::create(path).map_err(FileError::io("create", path))?;
+        Writer::start(file, path, header)
+    }
+
+    /// Writes into a claimed `FILE.partial` ([`Claim`]), emptied first (a leftover of an
+    /// interrupted run is discarded: nothing was deleted on its strength).
+    pub fn claimed(claim: &Claim, header: &Header) -> Result<Writer, FileError> {
+        let file = claim
+            .file
+            .try_clone()
+            .map_err(FileError::io("open", &claim.partial))?;
+        file.set_len(0)
+            .map_err(FileError::io("truncate", &claim.partial))?;
+        Writer::start(file, &claim.partial, header)
+    }
+
+    fn start(file: File, path: &Path, header: &Header) -> Result<Writer, FileError> {
         // Level 3 (zstd's default): most of the ratio at a fraction of the time; an
         // archive of months is written while the platform runs.
         let out =
@@ -213,9 +239,105 @@ impl Writer {
     }
 }
 
-/// Renames `partial` to `path` and fsyncs the directory, so the name survives a crash.
-pub fn publish(partial: &Path, path: &Path) -> Result<(), FileError> {
-    std::fs::rename(partial, path).map_err(FileError::io("rename", partial))?;
+/// The right to write `FILE.partial`: an exclusive lock on it, held until dropped (and by
+/// the kernel only while the process lives, so a killed archive leaves no stale lock).
+/// Two archives writing to one FILE (from two databases, which their advisory locks do not
+/// serialise) would otherwise interleave their bytes in one `.partial`.
+#[derive(Debug)]
+pub struct Claim {
+    partial: PathBuf,
+    file: File,
+}
+
+impl Claim {
+    /// Locks `FILE.partial` (creating it empty if need be); [`FileError::Busy`] when
+    /// another process holds it.
+    pub fn take(path: &Path) -> Result<Claim, FileError> {
+        use std::os::unix::fs::MetadataExt as _;
+        let partial = partial_path(path);
+        // The holder may publish or remove the name between our open and our lock: the lock
+        // counts only on the file the name still names, else try again on the new one.
+        for _ in 0..5 {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&partial)
+                .map_err(FileError::io("create", &partial))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(FileError::Busy {
+                        path: path.to_path_buf(),
+                    });
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(FileError::io("lock", &partial)(e));
+                }
+            }
+            let held = file.metadata().map_err(FileError::io("read", &partial))?;
+            match std::fs::metadata(&partial) {
+                Ok(named) if named.dev() == held.dev() && named.ino() == held.ino() => {
+                    return Ok(Claim { partial, file });
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(FileError::io("read", &partial)(e)),
+            }
+        }
+        Err(FileError::Busy {
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn partial(&self) -> &Path {
+        &self.partial
+    }
+
+    /// Whether `FILE.partial` is still the file this claim locked.
+    fn owns_name(&self) -> bool {
+        use std::os::unix::fs::MetadataExt as _;
+        match (self.file.metadata(), std::fs::metadata(&self.partial)) {
+            (Ok(held), Ok(named)) => held.dev() == named.dev() && held.ino() == named.ino(),
+            _ => false,
+        }
+    }
+}
+
+impl Drop for Claim {
+    /// An unpublished `.partial` is worth nothing (nothing was deleted on its strength):
+    /// removed while still locked, so no other archive ever picks up a half-written one.
+    fn drop(&mut self) {
+        if self.owns_name() {
+            let _ = std::fs::remove_file(&self.partial);
+        }
+    }
+}
+
+/// Publishes the claimed, sealed `FILE.partial` as `path` — never over a file already
+/// there (another archive's, or anyone's: [`FileError::Appeared`]) — and fsyncs the
+/// directory, so the name survives a crash.
+pub fn publish(claim: &Claim, path: &Path) -> Result<(), FileError> {
+    let partial = &claim.partial;
+    // A hard link fails if the name exists, where a rename would replace it silently.
+    match std::fs::hard_link(partial, path) {
+        Ok(()) => std::fs::remove_file(partial).map_err(FileError::io("remove", partial))?,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(FileError::Appeared {
+                path: path.to_path_buf(),
+            });
+        }
+        // A file system without hard links: the check and the rename are two steps.
+        Err(_) => {
+            if path.exists() {
+                return Err(FileError::Appeared {
+                    path: path.to_path_buf(),
+                });
+            }
+            std::fs::rename(partial, path).map_err(FileError::io("rename", partial))?;
+        }
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -382,7 +504,17 @@ pub fn read(path: &Path) -> Result<Archive, FileError> {
 /// them kept).
 pub fn scan(path: &Path, mut keep: impl FnMut(&RawRow) -> bool) -> Result<Archive, FileError> {
     let file = File::open(path).map_err(FileError::io("open", path))?;
-    let decoder = zstd::Decoder::new(file).map_err(FileError::io("decompress", path))?;
+    // What zstd or UTF-8 cannot decode is not an archive (a file of something else, or
+    // one damaged); any other failure to read is the system's.
+    let undecodable = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::Other
+        | std::io::ErrorKind::InvalidData
+        | std::io::ErrorKind::UnexpectedEof => {
+            FileError::invalid(path, format!("it is not zstd-compressed JSON Lines ({e})"))
+        }
+        _ => FileError::io("read", path)(e),
+    };
+    let decoder = zstd::Decoder::new(file).map_err(undecodable)?;
     let mut lines = BufReader::new(decoder);
     let mut hash = Sha256::new();
     let mut header: Option<Header> = None;
@@ -393,9 +525,7 @@ pub fn scan(path: &Path, mut keep: impl FnMut(&RawRow) -> bool) -> Result<Archiv
     let mut line = String::new();
     loop {
         line.clear();
-        let read = lines
-            .read_line(&mut line)
-            .map_err(FileError::io("read", path))?;
+        let read = lines.read_line(&mut line).map_err(undecodable)?;
         if read == 0 {
             break;
         }
@@ -563,5 +693,47 @@ mod tests {
         assert!(write(&miscounted).is_err());
         // The original reads.
         assert!(write(&text).is_ok());
+        // A file of something else is not an archive (not a failure of the system).
+        let other = dir.path().join("notes.txt");
+        std::fs::write(&other, "my notes\n").unwrap();
+        assert!(matches!(read(&other), Err(FileError::Invalid { .. })));
+        assert!(matches!(
+            read(&dir.path().join("missing")),
+            Err(FileError::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn one_writer_claims_a_partial_file_and_publishing_never_replaces_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.tdarchive");
+        let seal = |claim: &Claim| {
+            let mut w =
+                Writer::claimed(claim, &header(&[("snapshot_account/context", 1)])).unwrap();
+            w.row("snapshot_account", CONTEXT, ROW).unwrap();
+            w.finish().unwrap();
+        };
+        // A leftover of a killed run is taken over and emptied.
+        std::fs::write(partial_path(&path), "half a file").unwrap();
+        let claim = Claim::take(&path).unwrap();
+        assert!(matches!(Claim::take(&path), Err(FileError::Busy { .. })));
+        seal(&claim);
+        // Someone else's file appeared meanwhile: kept, and this one discarded.
+        std::fs::write(&path, "someone else's").unwrap();
+        assert!(matches!(
+            publish(&claim, &path),
+            Err(FileError::Appeared { .. })
+        ));
+        drop(claim);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "someone else's");
+        assert!(!partial_path(&path).exists());
+        // Published where nothing is.
+        std::fs::remove_file(&path).unwrap();
+        let claim = Claim::take(&path).unwrap();
+        seal(&claim);
+        publish(&claim, &path).unwrap();
+        drop(claim);
+        assert!(!partial_path(&path).exists());
+        assert_eq!(read(&path).unwrap().trailer.rows, 1);
     }
 }

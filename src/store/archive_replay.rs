@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::archive_file::{ARCHIVED, Header, RawRow};
+use super::archive_file::{ARCHIVED, Archive, RawRow};
 use super::error::Error;
 use crate::domain::gate::OpenTrades;
 use crate::domain::replay::{
@@ -207,10 +207,12 @@ impl ArchiveData {
         }
     }
 
-    /// Reads and verifies the archive at `path`, making each row an entity as it is read:
-    /// the rows' raw text is never held all at once (a year's archive holds millions). What
-    /// was made is returned only once the whole file verified.
-    pub fn read(path: &std::path::Path) -> Result<(ArchiveData, Header), ArchiveReadError> {
+    /// Reads and verifies the archive at `path` (its checksum and counts), making each row
+    /// an entity as it is read: the rows' raw text is never held all at once (a year's
+    /// archive holds millions). What was made is returned only once the whole file
+    /// verified, beside the file's header, trailer and archived decision rows (the audit
+    /// chain's, which `store::archive_audit` recomputes before anything is shown).
+    pub fn read(path: &std::path::Path) -> Result<(ArchiveData, Archive), ArchiveReadError> {
         let mut data = ArchiveData::empty();
         let mut failed: Option<ArchiveReadError> = None;
         let archive = super::archive_file::scan(path, |r| {
@@ -219,12 +221,12 @@ impl ArchiveData {
             {
                 failed = Some(unreadable(path, &r.table, &e));
             }
-            false
+            r.table == "decision_history" && r.role == ARCHIVED
         })?;
         if let Some(e) = failed {
             return Err(e);
         }
-        Ok((data.finish(), archive.header))
+        Ok((data.finish(), archive))
     }
 
     /// Orders what `add` gathered, and names each idea's strategy (a file may hold the

@@ -165,6 +165,14 @@ impl Cluster {
         )
     }
 
+    /// Whether the server seems to be running (its pid file and socket are there), read
+    /// from the directory alone: nothing is created, started or run. For readers that use
+    /// this cluster only if it is already up (an archive file is checked against it).
+    pub fn seems_running(&self) -> bool {
+        self.data_dir().join("postmaster.pid").exists()
+            && self.socket_dir().join(format!(".s.PGSQL.{PORT}")).exists()
+    }
+
     /// Creates the cluster if it does not exist and starts the server if it is not running.
     /// Blocking: call it from `spawn_blocking` in async code.
     pub fn ensure_running(&self) -> Result<Ensured> {

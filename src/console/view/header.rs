@@ -43,16 +43,23 @@ pub fn draw(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 /// platform now. Nothing here is live: no switch, no account, no day. What matters most
 /// comes first, so a narrow screen cuts only the details.
 ///
+/// Whether anything but the file itself vouches for it comes right after READ-ONLY.
+///
 /// ```text
-///  ARCHIVE  READ-ONLY  2026-q1.tdarchive · from ai_trader
-/// 1120 decisions archived, 2026-01-01 07:02 – 2026-03-31 22:58 UTC · audit seqs 1–1120 · written 2026-11-25 21:40 UTC
+///  ARCHIVE  READ-ONLY  checked  2026-q1.tdarchive · from ai_trader
+/// 1120 decisions archived, 2026-01-01 07:02 – 2026-03-31 22:58 UTC · audit seqs 1–1120 · written 2026-11-25 21:40 UTC · checked against …
 /// ```
 pub fn draw_archive(archive: &ArchiveShown, theme: &Theme, frame: &mut Frame, area: Rect) {
     let [first, second] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let trust = match &archive.checked {
+        Some(_) => Span::styled("checked  ", theme.ok()),
+        None => Span::styled("not checked against a database  ", theme.warn()),
+    };
     let title = Line::from(vec![
         Span::styled(" ARCHIVE ", theme.demo()),
         Span::styled("  READ-ONLY  ", theme.warn()),
+        trust,
         Span::raw(shown(&archive.file)),
         Span::styled(format!(" · from {}", shown(&archive.database)), theme.dim()),
     ]);
@@ -72,10 +79,15 @@ pub fn draw_archive(archive: &ArchiveShown, theme: &Theme, frame: &mut Frame, ar
     };
     let what = Line::from(Span::styled(
         format!(
-            "{} decision{} archived{span}{seqs} · written {} UTC",
+            "{} decision{} archived{span}{seqs} · written {} UTC{}",
             archive.decisions,
             if archive.decisions == 1 { "" } else { "s" },
-            archive.created_at.format("%Y-%m-%d %H:%M")
+            archive.created_at.format("%Y-%m-%d %H:%M"),
+            archive
+                .checked
+                .as_deref()
+                .map(|by| format!(" · checked against {}", shown(by)))
+                .unwrap_or_default()
         ),
         theme.dim(),
     ));

@@ -359,6 +359,7 @@ fn an_archive_opens_on_its_timeline_alone_and_nothing_in_it_can_be_done() {
                 decisions[0].occurred_at,
             )),
             seqs: (1, decisions.len() as i64),
+            checked: None,
         };
         let mut app = App::new(
             "archive".into(),
@@ -409,6 +410,11 @@ fn an_archive_opens_on_its_timeline_alone_and_nothing_in_it_can_be_done() {
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].contains(" ARCHIVE "), "{text}");
         assert!(lines[0].contains("READ-ONLY"), "{text}");
+        // Nothing but the file vouched for it, and the header says so first.
+        assert!(
+            lines[0].contains("READ-ONLY  not checked against a database"),
+            "{text}"
+        );
         assert!(!text.contains("AI TRADING"), "no live switch: {text}");
         assert!(!text.contains("HALT"), "nothing to halt: {text}");
         assert!(text.contains(decisions[0].action.as_str()), "{text}");
