@@ -112,15 +112,15 @@ async fn halt_switches_ai_off_and_sweeps_waiting_ideas_and_pending_orders_at_onc
     assert_eq!(switch.1, None);
     assert_eq!(switch.2.as_deref(), Some("ann@desk"));
     assert_eq!(switch.3, None);
-    let mut swept = waiting.to_vec();
-    swept.sort_by_key(|id| uuid(id));
+    let mut swept: Vec<uuid::Uuid> = waiting.iter().map(|id| uuid(id)).collect();
+    swept.sort();
+    // Named as a listing of the three shows them (their short ids, none two alike).
+    let named = tradedesk::format::shorts(&[swept[0], swept[1], order]);
     assert_eq!(
         switch.4,
         format!(
             "lunch break: 2 waiting ideas stopped ({}, {}), 1 unexecuted order cancelled ({})",
-            &swept[0][..8],
-            &swept[1][..8],
-            &order.simple().to_string()[..8]
+            named[0], named[1], named[2]
         )
     );
     assert_eq!(switch.5.as_deref(), Some("fail:manual_halt"));
@@ -185,7 +185,7 @@ async fn halting_a_halted_system_is_harmless_and_says_so() {
         last.4,
         format!(
             "AI trading was already off (first): 1 waiting idea stopped ({})",
-            &straggler[..8]
+            tradedesk::format::short(uuid(&straggler))
         )
     );
     let (enabled, reason): (bool, Option<String>) =
@@ -269,7 +269,8 @@ async fn bad_input_writes_nothing_and_says_what_is_wrong() {
     let err = store.resolve_idea("zz-top").await.unwrap_err();
     assert_eq!(
         err.to_string(),
-        "`zz-top` is not an id: give a UUID, or a unique prefix of one (hexadecimal digits)"
+        "`zz-top` is not an id: give a UUID, its short id as tradedesk shows it, or a unique \
+         prefix of it (hexadecimal digits)"
     );
     let err = store.resolve_idea("00000000-dead").await.unwrap_err();
     assert_eq!(err.code().as_str(), "NOT_FOUND");

@@ -168,6 +168,32 @@ async fn archive_replays_the_same_from_the_file_verifies_across_the_cut_and_prun
         let after = cli(&["--json", "replay", "--archive", file_text, &id.to_string()]);
         assert_eq!(&after, before, "tradedesk replay --archive {id}");
     }
+    // The file's timeline prints short ids that name its decisions back, as printed.
+    let (code, listing) = cli(&["timeline", "--archive", file_text, "--limit", "10000"]);
+    assert_eq!(code, Some(0), "{listing}");
+    let shown: Vec<&str> = listing
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(shown.len(), old.len(), "{listing}");
+    assert_eq!(shown.iter().collect::<HashSet<_>>().len(), old.len());
+    for short in &shown {
+        let id = data.resolve(short).unwrap();
+        assert!(
+            id.simple().to_string().ends_with(short),
+            "{short} named {id}"
+        );
+    }
+    for (id, before) in &printed {
+        let short = shown
+            .iter()
+            .find(|s| id.simple().to_string().ends_with(*s))
+            .unwrap();
+        let after = cli(&["--json", "replay", "--archive", file_text, short]);
+        assert_eq!(&after, before, "tradedesk replay --archive {short}");
+    }
     // The timeline of the file lists exactly the archived decisions, newest first.
     let page = data
         .timeline(&TimelineFilter {

@@ -739,12 +739,12 @@ async fn what_changes_the_schema_or_removes_data_is_an_admins_and_is_audited() {
             (
                 ann.clone(),
                 "schema".into(),
-                "migrate down 1: reverting migration 15".into()
+                "migrate down 1: reverting migration 16".into()
             ),
             (
                 ann.clone(),
                 "schema".into(),
-                "migrate up: applied migration 15".into()
+                "migrate up: applied migration 16".into()
             ),
         ]
     );

@@ -134,11 +134,11 @@ fn migrate_status_down_and_up() {
     assert!(out.contains("never reverted"), "{out}");
 
     // What reverting drops is named before anything is reverted.
-    let (ok, _, err) = migrate(&["down", "14"]);
+    let (ok, _, err) = migrate(&["down", "15"]);
     assert!(!ok);
     assert_eq!(
         err,
-        "tradedesk: reverting 14 migrations would drop the database's audit of every change of \
+        "tradedesk: reverting 15 migrations would drop the database's audit of every change of \
          limits, strategies and roles (migration 14), the desk's logins, sessions and roles \
          (every active user becomes an admin) (migration 9), the audit's hash chain \
          (migration 7), the audit of changes (tradedesk.config_changes and its rows) \
@@ -148,18 +148,19 @@ fn migrate_status_down_and_up() {
          with --i-understand-this-drops change-audit,logins,audit-chain,config-changes,\
          defences,orders\n"
     );
-    let (ok, _, err) = migrate(&["down", "14", "--i-understand-this-drops", "logins"]);
+    let (ok, _, err) = migrate(&["down", "15", "--i-understand-this-drops", "logins"]);
     assert!(!ok && err.contains("nothing was reverted"), "{err}");
     let (ok, out, _) = migrate(&[
         "down",
-        "14",
+        "15",
         "--i-understand-this-drops",
         "change-audit,logins,audit-chain,config-changes,defences,orders",
     ]);
     assert!(ok);
     assert_eq!(
         out,
-        "Reverted migration 15: logins in the database\n\
+        "Reverted migration 16: short ids\n\
+         Reverted migration 15: logins in the database\n\
          Reverted migration 14: every change audited\n\
          Reverted migration 13: orders by strategy\n\
          Reverted migration 12: platform conformance\nReverted migration 11: claimed orders\n\
@@ -190,7 +191,8 @@ fn migrate_status_down_and_up() {
          Applied migration 10: decisions by idea\nApplied migration 11: claimed orders\n\
          Applied migration 12: platform conformance\nApplied migration 13: orders by strategy\n\
          Applied migration 14: every change audited\n\
-         Applied migration 15: logins in the database\n"
+         Applied migration 15: logins in the database\n\
+         Applied migration 16: short ids\n"
     );
     let (ok, out, _) = migrate(&["up"]);
     assert!(ok);

@@ -55,15 +55,18 @@ async fn status_halt_and_resume() {
         "{}",
         lines[1]
     );
-    // Each row starts with its decision's id prefix, which `replay` takes.
+    // Each row starts with its decision's short id (the id's ending), which `replay` takes.
     let newest: String = sqlx::query_scalar(
         "SELECT id::text FROM decision_history ORDER BY occurred_at DESC LIMIT 1",
     )
     .fetch_one(&cli.db.pool().await)
     .await
     .unwrap();
-    let prefix = lines[1].split_whitespace().next().unwrap();
-    assert!(newest.starts_with(prefix), "{prefix} of {newest}");
+    let short = lines[1].split_whitespace().next().unwrap();
+    assert!(
+        newest.replace('-', "").ends_with(short),
+        "{short} of {newest}"
+    );
     assert!(lines[2].contains("ai_resumed"), "{}", lines[2]);
     // Who acted: user@host.
     assert!(
@@ -158,7 +161,7 @@ async fn ideas_list_show_approve_and_reject_with_their_errors() {
     assert!(
         r.out.starts_with(&format!(
             "Approved idea {} with lot 0.20: order ",
-            &first[..8]
+            &first[first.len() - 8..]
         )),
         "{}",
         r.out
@@ -310,7 +313,7 @@ async fn strategies_export_import_toggle_and_delete() {
         r.out,
         format!(
             "Unchanged strategy \"London breakout\" ({})\n",
-            &STRATEGY[..8]
+            &STRATEGY[STRATEGY.len() - 8..]
         )
     );
     assert_eq!(
@@ -352,7 +355,7 @@ async fn strategies_export_import_toggle_and_delete() {
     assert_eq!(r.code, 5);
     assert!(
         r.err
-            .contains("disable it instead (`tradedesk strategies disable 3f0e6a52`)"),
+            .contains("disable it instead (`tradedesk strategies disable 0d9e8f70`)"),
         "{}",
         r.err
     );

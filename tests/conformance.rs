@@ -328,8 +328,8 @@ async fn adopting_two_human_decisions_on_an_idea_names_them_and_refuses_a_third(
     let named = format!(
         "idea {twice}: 2 human decisions; the first stands, the later ones are kept in the \
          history outside the one-decision rule:\n      \
-         human_approved by the platform at 2025-10-28 14:05:00 UTC (00000000, counted)\n      \
-         human_rejected by the platform at 2025-10-28 14:06:00 UTC (00000000, left out)\n"
+         human_approved by the platform at 2025-10-28 14:05:00 UTC (00000001, counted)\n      \
+         human_rejected by the platform at 2025-10-28 14:06:00 UTC (00000002, left out)\n"
     );
     assert!(run.out.contains(&named), "{}", run.out);
     assert!(!run.out.contains(&once), "{}", run.out);
@@ -450,7 +450,7 @@ async fn a_halt_writes_one_ai_halted_row_whoever_pulls_it() {
     assert!(
         said.starts_with(&format!(
             "CPI: 1 waiting idea stopped ({}), 1 unexecuted order cancelled (",
-            &waiting[..8]
+            tradedesk::format::short(uuid(&waiting))
         )),
         "{said}"
     );
@@ -499,7 +499,7 @@ async fn an_order_cancelled_before_it_was_sent_leaves_its_idea_halted_by_risk() 
         said,
         format!(
             "news: 1 unexecuted order cancelled ({})",
-            &execution.simple().to_string()[..8]
+            tradedesk::format::short(execution)
         )
     );
 }

@@ -511,14 +511,15 @@ async fn cli() -> Cli {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_cli_prints_a_replay_as_text_and_as_json() {
     let cli = cli().await;
-    let run = cli.run(&["replay", "b2c3d4e5"]);
+    // Named by its short id, as the timeline shows it (its last 8 digits).
+    let run = cli.run(&["replay", "3b4c5d6e"]);
     assert_eq!(run.code, 0, "{}{}", run.out, run.err);
     if std::env::var_os("REPLAY_SHOW").is_some() {
         println!("{}", run.out);
-        println!("{}", cli.run(&["replay", "b2c3d4e5", "--json"]).out);
+        println!("{}", cli.run(&["replay", "3b4c5d6e", "--json"]).out);
     }
     for line in [
-        "Replay of decision b2c3d4e5 — human_approved EURUSD at 2025-10-28 14:05:00 UTC",
+        "Replay of decision 3b4c5d6e — human_approved EURUSD at 2025-10-28 14:05:00 UTC",
         "The AI looked at 2025-10-28 14:00:00 UTC (its snapshot's capture).",
         "Market     EURUSD M5 (from the idea's hold): 80 candles, 09:05 – 15:40 UTC",
         "Indicators M5 at 14:00 UTC (0 min before): RSI 14 61.37",
@@ -528,7 +529,7 @@ async fn the_cli_prints_a_replay_as_text_and_as_json() {
         "Strategy   London breakout (active) — as before the change of 2025-10-29 09:00 UTC",
         "Gate       re-run as of 2025-10-28 14:05:00 UTC as a human approval, lot 0.30 (the order's): pass (recorded then: pass)",
         "Decided    approved by ann@desk.example at 2025-10-28 14:05:00 UTC",
-        "Execution  order 0190c3a4 · filled · lot 0.30 · broker order MT5-88412 · fill 1.0857",
+        "Execution  order 7f8a9b0c · filled · lot 0.30 · broker order MT5-88412 · fill 1.0857",
     ] {
         assert!(run.out.contains(line), "no {line:?} in:\n{}", run.out);
     }

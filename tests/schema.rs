@@ -212,6 +212,7 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
             "column decision_history.operator",
             "index idx_decision_history_audit_seq",
             "index idx_decision_history_one_human_decision",
+            "index idx_decision_history_short_id",
             "index idx_decision_history_trade_idea",
             "constraint decision_history_audit_seal",
             "trigger decision_history_append_only",
@@ -233,8 +234,10 @@ async fn fresh_setup_holds_phase1_plus_only_declared_additions() {
             "trigger snapshot_account_forget_day_on_update",
             "trigger snapshot_account_guard_day_limits",
             "trigger snapshot_account_notify",
+            "index idx_strategies_short_id",
             "trigger strategies_audit",
             "trigger strategies_notify",
+            "index idx_trade_ideas_short_id",
             "constraint trade_ideas_guard_auto_execution_on_insert",
             "constraint trade_ideas_guard_auto_execution_on_update",
             "trigger trade_ideas_guard_auto_execution_on_insert",
@@ -735,7 +738,7 @@ async fn a_database_set_up_with_everything_in_public_moves_to_the_tradedesk_sche
         .iter()
         .map(|a| a.0)
         .collect();
-    assert_eq!(run, [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    assert_eq!(run, [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
     assert_eq!(
         report.prepared.migrations.moved[0].to_string(),
         "table executions (2 rows)"

@@ -324,7 +324,7 @@ async fn setup_converts_strategies_written_in_tradedesks_old_shapes_once_and_aud
     assert_eq!(r.code, 0, "{}", r.err);
     assert!(
         r.out.contains(
-            "  strategy \"Gold momentum\" (0bf120b4): converted to the platform's documents\n\
+            "  strategy \"Gold momentum\" (00000001): converted to the platform's documents\n\
              \x20     session_windows[0].days: mon, tue, wed, thu, fri → Mon, Tue, Wed, Thu, Fri\n\
              \x20     exit_rules.take_profit_r: [1.5,3.0] → take_profit: [\"RR>=1.5\",\"RR>=3.0\"]\n\
              \x20     exit_rules.max_hold_minutes: 1440 → time_limit_min: 1440\n\

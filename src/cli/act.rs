@@ -8,7 +8,7 @@ use super::{Failure, open};
 use crate::domain::stored::{Listed, Stamp};
 use crate::domain::text;
 use crate::domain::{AccountSnapshot, DayState, RiskConfig, TradingDay, day_state};
-use crate::format::{age, short, signed};
+use crate::format::{ShortIds, age, signed};
 use crate::store::Target;
 use crate::store::account::{DayCaptures, Pending};
 use crate::store::risk::RiskShown;
@@ -78,6 +78,14 @@ fn print_status(
     pending: &Pending,
     now: DateTime<Utc>,
 ) {
+    // The captures that cannot be read are listed together: none two alike.
+    let shown = ShortIds::new(
+        account
+            .and_then(Listed::flagged)
+            .into_iter()
+            .chain(&captures.flagged)
+            .map(|f| f.id),
+    );
     if risk.switch.ai_trading_enabled {
         println!("AI TRADING: ON");
     } else {
@@ -102,7 +110,7 @@ fn print_status(
         ),
         Some(Listed::Flagged(f)) => println!(
             "Account   UNREADABLE: the latest capture {} cannot be read: {}",
-            short(f.id),
+            shown.of(f.id),
             text::line(&f.reason())
         ),
         None => println!("Account   no snapshot yet"),
@@ -127,7 +135,7 @@ fn print_status(
     for f in &captures.flagged {
         println!(
             "Today     UNREADABLE: account capture {} cannot be read ({}): the day's P/L and drawdown are not shown",
-            short(f.id),
+            shown.of(f.id),
             text::line(&f.reason())
         );
     }

@@ -9,7 +9,7 @@ use crate::domain::label::labels;
 use crate::domain::stored::Listed;
 use crate::domain::text;
 use crate::domain::{Idea, IdeaStatus, Lot, Outcome, Purpose};
-use crate::format::{age, short, timestamp};
+use crate::format::{ShortIds, age, short, timestamp};
 use crate::store::ErrorCode;
 use crate::store::Target;
 use crate::store::approve::Approval;
@@ -175,6 +175,7 @@ fn print_table(ideas: &[Listed<Idea>]) {
         return;
     }
     let now = Utc::now();
+    let shown = ShortIds::new(ideas.iter().map(Listed::id));
     let mut table = Table::new(&[
         ("ID", Align::Left),
         ("SYMBOL", Align::Left),
@@ -195,7 +196,7 @@ fn print_table(ideas: &[Listed<Idea>]) {
                 let column = |name| f.column(name).unwrap_or("?").to_string();
                 let entry = crate::domain::idea::flagged_entry(f);
                 table.row([
-                    short(f.id),
+                    shown.of(f.id),
                     column("symbol"),
                     column("direction"),
                     entry,
@@ -211,7 +212,7 @@ fn print_table(ideas: &[Listed<Idea>]) {
             }
         };
         table.row([
-            short(i.id),
+            shown.of(i.id),
             i.symbol.clone(),
             i.direction.to_string(),
             i.entry_shown(),
@@ -227,7 +228,11 @@ fn print_table(ideas: &[Listed<Idea>]) {
         ]);
     }
     table.print();
-    super::output::print_unreadable(ideas.iter().filter_map(Listed::flagged), Some("ideas show"));
+    super::output::print_unreadable(
+        ideas.iter().filter_map(Listed::flagged),
+        &shown,
+        Some("ideas show"),
+    );
 }
 
 fn print_one(i: &Idea) {

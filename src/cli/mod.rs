@@ -31,8 +31,9 @@ Which database: --database-url, else DATABASE_URL, else database_url in config.t
 (in the user's config directory, e.g. ~/.config/tradedesk/config.toml), else tradedesk's
 own embedded PostgreSQL (created and started on first use; see `tradedesk db status`).
 
-Ids: a trade idea, strategy or decision may be named by any unique prefix of its id, like
-git.
+Ids: tradedesk shows an id by its last 8 hex digits (more where two shown together would
+be alike). A trade idea, strategy or decision may be named by its id, its short id as
+shown, or any unique prefix of its id, like git.
 
 Exit status (with --json, errors are printed as {\"error\":{\"code\",\"message\"}}):
   0  success
@@ -145,7 +146,8 @@ pub enum Command {
     /// re-run as they were then, and what came of it. Exits 9 (SNAPSHOT_NOT_FOUND) when
     /// some of its rows no longer exist, after printing the rest.
     Replay {
-        /// The decision's id or a unique prefix of it (see `tradedesk timeline`).
+        /// The decision's id, its short id (as `tradedesk timeline` shows it) or a unique
+        /// prefix of its id.
         id: String,
         /// Replay a decision from an archive file written by `tradedesk archive` (no
         /// database needed): the same replay as before it was archived.
@@ -229,22 +231,22 @@ pub enum StrategiesCommand {
     List,
     /// One strategy with its rules.
     Show {
-        /// The strategy's id or a unique prefix of it.
+        /// The strategy's id, its short id as listed, or a unique prefix of its id.
         id: String,
     },
     /// Let the AI trade by this strategy.
     Enable {
-        /// The strategy's id or a unique prefix of it.
+        /// The strategy's id, its short id as listed, or a unique prefix of its id.
         id: String,
     },
     /// Stop the AI trading by this strategy.
     Disable {
-        /// The strategy's id or a unique prefix of it.
+        /// The strategy's id, its short id as listed, or a unique prefix of its id.
         id: String,
     },
     /// Delete a strategy no idea or decision refers to (otherwise disable it).
     Delete {
-        /// The strategy's id or a unique prefix of it.
+        /// The strategy's id, its short id as listed, or a unique prefix of its id.
         id: String,
     },
     /// Create or update strategies from a JSON file (one object, a list, or
@@ -256,7 +258,7 @@ pub enum StrategiesCommand {
     },
     /// Print strategies as JSON that `import` reads back.
     Export {
-        /// Only this strategy (id or unique prefix); all when omitted.
+        /// Only this strategy (id, short id or unique prefix); all when omitted.
         id: Option<String>,
     },
 }
@@ -277,13 +279,13 @@ pub enum IdeasCommand {
     },
     /// One idea in full.
     Show {
-        /// The idea's id or a unique prefix of it.
+        /// The idea's id, its short id as listed, or a unique prefix of its id.
         id: String,
     },
     /// What the risk checks would say of approving an idea with a lot size, without acting
     /// (exit 0 if the approval would pass, 6 if it would be refused).
     Check {
-        /// The idea's id or a unique prefix of it.
+        /// The idea's id, its short id as listed, or a unique prefix of its id.
         id: String,
         /// Lots to trade, e.g. 0.50 (default: the smaller of the strategy's cap and
         /// max_lot_size).
@@ -294,7 +296,7 @@ pub enum IdeasCommand {
     /// if they fail, the idea is rejected and every failing rule is printed (exit 6).
     /// `ideas check` shows the verdict without acting.
     Approve {
-        /// The idea's id or a unique prefix of it.
+        /// The idea's id, its short id as listed, or a unique prefix of its id.
         id: String,
         /// Lots to trade, e.g. 0.50.
         #[arg(long)]
@@ -302,7 +304,7 @@ pub enum IdeasCommand {
     },
     /// Reject an idea awaiting approval.
     Reject {
-        /// The idea's id or a unique prefix of it.
+        /// The idea's id, its short id as listed, or a unique prefix of its id.
         id: String,
         /// Why (recorded in the audit trail).
         #[arg(long)]

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::Failure;
 use crate::domain::stored::Flagged;
 use crate::domain::text;
-use crate::format::short;
+use crate::format::ShortIds;
 use crate::store::ErrorCode;
 
 /// Whether to print JSON.
@@ -157,9 +157,13 @@ where
 /// The status cell of a row that cannot be read.
 pub const UNREADABLE: &str = "UNREADABLE";
 
-/// After a table: each row that cannot be read, with its id and why, and the command that
-/// shows one whole, if any (`ideas show`).
-pub fn print_unreadable<'a>(rows: impl Iterator<Item = &'a Flagged>, show: Option<&str>) {
+/// After a table: each row that cannot be read, with its id as the table showed it
+/// (`shown`) and why, and the command that shows one whole, if any (`ideas show`).
+pub fn print_unreadable<'a>(
+    rows: impl Iterator<Item = &'a Flagged>,
+    shown: &ShortIds,
+    show: Option<&str>,
+) {
     let rows: Vec<&Flagged> = rows.collect();
     if rows.is_empty() {
         return;
@@ -174,7 +178,7 @@ pub fn print_unreadable<'a>(rows: impl Iterator<Item = &'a Flagged>, show: Optio
             .unwrap_or_default()
     );
     for f in rows {
-        println!("  {}  {}", short(f.id), text::line(&f.reason()));
+        println!("  {}  {}", shown.of(f.id), text::line(&f.reason()));
     }
 }
 

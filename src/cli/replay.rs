@@ -9,7 +9,7 @@ use super::{Failure, open};
 use crate::domain::replay::{AccountSource, EventThen, GateThen, MomentSource};
 use crate::domain::text;
 use crate::domain::{DayState, Outcome, Purpose, Replay, Strategy};
-use crate::format::{Plain, Shown, short, signed, timestamp};
+use crate::format::{Plain, ShortIds, Shown, short, signed, timestamp};
 use crate::store::{ErrorCode, Target};
 
 /// Where a rationale's lines after its first start: under its first, clear of the labels.
@@ -244,11 +244,12 @@ fn print_text(r: &Replay) {
             r.missing_in_words()
         );
     }
+    let unreadable = ShortIds::new(r.unreadable.iter().map(|f| f.id));
     for f in &r.unreadable {
         println!(
             "UNREADABLE {} {} cannot be read ({}): left out of the replay.",
             f.table,
-            short(f.id),
+            unreadable.of(f.id),
             text::line(&f.reason())
         );
     }

@@ -159,11 +159,13 @@ pub fn render(report: &SetupReport) -> String {
     } else {
         "  risk_config: present, left as it is\n"
     });
+    let converted =
+        crate::format::ShortIds::new(report.prepared.strategies_converted.iter().map(|c| c.id));
     for c in &report.prepared.strategies_converted {
         out.push_str(&format!(
             "  strategy \"{}\" ({}): converted to the platform's documents\n",
             crate::domain::text::line(&c.name),
-            crate::format::short(c.id)
+            converted.of(c.id)
         ));
         for change in &c.changes {
             out.push_str(&format!("      {}\n", crate::domain::text::line(change)));
@@ -194,6 +196,11 @@ pub fn render(report: &SetupReport) -> String {
 /// ```
 pub fn several_decisions(ideas: &[SeveralDecisions], indent: &str) -> String {
     let mut out = String::new();
+    let shown = crate::format::ShortIds::new(
+        ideas
+            .iter()
+            .flat_map(|idea| idea.decisions.iter().map(|d| d.id)),
+    );
     for idea in ideas {
         out.push_str(&format!(
             "{indent}idea {}: {} human decisions; the first stands, the later ones are kept in \
@@ -207,7 +214,7 @@ pub fn several_decisions(ideas: &[SeveralDecisions], indent: &str) -> String {
                 d.action,
                 crate::domain::text::line(d.operator.as_deref().unwrap_or("the platform")),
                 d.occurred_at,
-                crate::format::short(d.id),
+                shown.of(d.id),
                 if d.counted { "counted" } else { "left out" }
             ));
         }

@@ -12,7 +12,7 @@ use crate::domain::Strategy;
 use crate::domain::stored::Listed;
 use crate::domain::strategy::document::{StrategySpec, parse_documents};
 use crate::domain::text;
-use crate::format::short;
+use crate::format::{ShortIds, short};
 use crate::operator::Operator;
 use crate::store::{ErrorCode, Store, Target};
 
@@ -62,6 +62,7 @@ async fn list(store: &Store, out: Out) -> Result<(), Failure> {
         println!("No strategies.");
         return Ok(());
     }
+    let shown = ShortIds::new(all.iter().map(Listed::id));
     let mut table = Table::new(&[
         ("ID", Align::Left),
         ("STATE", Align::Left),
@@ -71,13 +72,13 @@ async fn list(store: &Store, out: Out) -> Result<(), Failure> {
     for s in &all {
         match s {
             Listed::Read(s) => table.row([
-                short(s.id),
+                shown.of(s.id),
                 state(s).to_string(),
                 s.name.clone(),
                 s.allowed_symbols.join(","),
             ]),
             Listed::Flagged(f) => table.row([
-                short(f.id),
+                shown.of(f.id),
                 UNREADABLE.to_string(),
                 f.column("name").unwrap_or_default().to_string(),
                 f.column("allowed_symbols").unwrap_or_default().to_string(),
@@ -87,6 +88,7 @@ async fn list(store: &Store, out: Out) -> Result<(), Failure> {
     table.print();
     super::output::print_unreadable(
         all.iter().filter_map(Listed::flagged),
+        &shown,
         Some("strategies show"),
     );
     Ok(())
@@ -193,12 +195,13 @@ async fn import(
     if out.json {
         return out.json(&imported);
     }
-    for i in imported {
+    let shown = ShortIds::new(imported.iter().map(|i| i.id));
+    for i in &imported {
         println!(
             "{} strategy \"{}\" ({})",
             capitalise(i.outcome.as_str()),
             text::line(&i.name),
-            short(i.id)
+            shown.of(i.id)
         );
     }
     for note in specs.iter().flat_map(|s| &s.notes) {
@@ -217,22 +220,24 @@ async fn export(store: &Store, out: Out, id: Option<&str>) -> Result<(), Failure
         ],
         // An export is an import file: a row that cannot be read is no document, and is
         // said on standard error instead.
-        None => store
-            .strategies()
-            .await?
-            .iter()
-            .filter_map(|s| match s {
-                Listed::Read(s) => Some(s.to_document()),
-                Listed::Flagged(f) => {
-                    eprintln!(
-                        "tradedesk: strategy {} left out of the export: it cannot be read ({})",
-                        short(f.id),
-                        text::line(&f.reason())
-                    );
-                    None
-                }
-            })
-            .collect(),
+        None => {
+            let all = store.strategies().await?;
+            let shown = ShortIds::new(all.iter().filter_map(Listed::flagged).map(|f| f.id));
+            all.iter()
+                .filter_map(|s| match s {
+                    Listed::Read(s) => Some(s.to_document()),
+                    Listed::Flagged(f) => {
+                        eprintln!(
+                            "tradedesk: strategy {} left out of the export: it cannot be read \
+                             ({})",
+                            shown.of(f.id),
+                            text::line(&f.reason())
+                        );
+                        None
+                    }
+                })
+                .collect()
+        }
     };
     out.json(&json!({ "strategies": docs }))
 }

@@ -8,7 +8,7 @@ use super::{Failure, TimelineArgs, open};
 use crate::domain::DecisionAction;
 use crate::domain::label::labels;
 use crate::domain::stored::{Listed, Stamp};
-use crate::format::{parse_time, short, timestamp};
+use crate::format::{ShortIds, parse_time, timestamp};
 use crate::store::timeline::{Cursor, Page, TimelineFilter};
 use crate::store::{ErrorCode, Target};
 
@@ -174,7 +174,17 @@ fn print_text(page: &Page) {
         println!("No decisions.");
         return;
     }
-    // The decision's id prefix: what `tradedesk replay` takes.
+    // The decision's short id: what `tradedesk replay` takes. Every id the page shows, the
+    // ideas' too, is one listing: none two alike.
+    let shown = ShortIds::new(page.decisions.iter().flat_map(|listed| {
+        let idea = match listed {
+            Listed::Read(d) => d.trade_idea_id,
+            Listed::Flagged(f) => f
+                .column("trade_idea_id")
+                .and_then(|i| Uuid::parse_str(i).ok()),
+        };
+        [Some(listed.id()), idea].into_iter().flatten()
+    }));
     let mut table = Table::new(&[
         ("ID", Align::Left),
         ("TIME (UTC)", Align::Left),
@@ -193,13 +203,13 @@ fn print_text(page: &Page) {
                 let idea = f
                     .column("trade_idea_id")
                     .and_then(|i| Uuid::parse_str(i).ok())
-                    .map_or_else(|| "—".to_string(), short);
+                    .map_or_else(|| "—".to_string(), |i| shown.of(i));
                 let operator = match f.column("operator") {
                     Some("—") | None => "platform".to_string(),
                     Some(o) => o.to_string(),
                 };
                 table.row([
-                    short(f.id),
+                    shown.of(f.id),
                     column("occurred_at"),
                     UNREADABLE.to_string(),
                     column("symbol"),
@@ -212,18 +222,24 @@ fn print_text(page: &Page) {
             }
         };
         table.row([
-            short(d.id),
+            shown.of(d.id),
             timestamp(d.occurred_at),
             d.action.to_string(),
             d.symbol.clone().unwrap_or_else(|| "—".into()),
-            d.trade_idea_id.map(short).unwrap_or_else(|| "—".into()),
+            d.trade_idea_id
+                .map(|i| shown.of(i))
+                .unwrap_or_else(|| "—".into()),
             d.operator.clone().unwrap_or_else(|| "platform".into()),
             d.risk_check_result.clone().unwrap_or_default(),
             d.rationale.clone(),
         ]);
     }
     table.print();
-    super::output::print_unreadable(page.decisions.iter().filter_map(Listed::flagged), None);
+    super::output::print_unreadable(
+        page.decisions.iter().filter_map(Listed::flagged),
+        &shown,
+        None,
+    );
     if let Some(next) = &page.next {
         println!("… more: --after {}", cursor_text(next));
     }

@@ -25,6 +25,7 @@ use crate::domain::{
     AccountSnapshot, CalendarEvent, Decision, DecisionAction, Idea, Impact, Replay, RiskConfig,
     Strategy, TradingDay,
 };
+use crate::format::{IdText, candidates};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveReadError {
@@ -350,24 +351,29 @@ impl ArchiveData {
         list
     }
 
-    /// The archived decision `prefix` names (a unique prefix of its id, like the database's).
-    pub fn resolve(&self, prefix: &str) -> Result<Uuid, ArchiveReadError> {
-        let wanted = prefix.trim().to_ascii_lowercase();
-        let found: Vec<Uuid> = self
+    /// The archived decision `given` names, as the database's are named
+    /// (`store::resolve`): its whole id, its short id as shown (the id's ending), or a
+    /// unique prefix of it.
+    pub fn resolve(&self, given: &str) -> Result<Uuid, ArchiveReadError> {
+        let Ok(text) = IdText::parse(given) else {
+            return Err(ArchiveReadError::NotFound(given.to_string()));
+        };
+        let mut found: Vec<Uuid> = self
             .archived
             .iter()
-            .filter(|id| {
-                id.hyphenated().to_string().starts_with(&wanted)
-                    || id.simple().to_string().starts_with(&wanted)
-            })
+            .filter(|id| text.names(**id))
             .copied()
             .collect();
+        found.sort();
+        found.dedup();
+        const LISTED: usize = 3;
         match found.as_slice() {
             [one] => Ok(*one),
-            [] => Err(ArchiveReadError::NotFound(prefix.to_string())),
+            [] => Err(ArchiveReadError::NotFound(given.to_string())),
             _ => Err(ArchiveReadError::Ambiguous(format!(
-                "{} archived decisions start with {prefix}: give more of the id",
-                found.len()
+                "{} archived decisions match `{given}` ({}): give more of the id",
+                found.len(),
+                candidates(&found[..found.len().min(LISTED)], found.len() > LISTED)
             ))),
         }
     }
@@ -829,5 +835,56 @@ impl super::replay::Reads for FromFile<'_> {
             .iter()
             .find(|o| o.idea == idea)
             .map(|o| o.execution.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_archived(ids: &[&str]) -> ArchiveData {
+        let mut data = ArchiveData::empty();
+        data.archived = ids.iter().map(|i| Uuid::parse_str(i).unwrap()).collect();
+        data
+    }
+
+    #[test]
+    fn an_archived_decision_is_named_as_shown_by_its_whole_id_or_by_a_prefix() {
+        let data = with_archived(&[
+            "01a25098-0000-7000-8000-00aa1c0d2e3f",
+            "01a25098-0000-7000-8000-00bb1c0d2e3f",
+            "01a25098-0000-7000-8000-000011112222",
+        ]);
+        let named = |given: &str| data.resolve(given).map(|id| id.to_string());
+        let a = "01a25098-0000-7000-8000-00aa1c0d2e3f".to_string();
+        // As a listing of the three shows them, and the 8-digit form of the third.
+        assert_eq!(named("a1c0d2e3f").unwrap(), a);
+        assert_eq!(
+            named("11112222").unwrap(),
+            "01a25098-0000-7000-8000-000011112222"
+        );
+        assert_eq!(named(&a).unwrap(), a);
+        assert_eq!(named(&a.to_uppercase()).unwrap(), a);
+        assert_eq!(named("01a25098-0000-7000-8000-00a").unwrap(), a);
+        // Ambiguous: one sentence with the candidates, each as it can be given back.
+        let err = named("1c0d2e3f").unwrap_err();
+        assert!(matches!(err, ArchiveReadError::Ambiguous(_)));
+        assert_eq!(
+            err.to_string(),
+            "2 archived decisions match `1c0d2e3f` (00aa1c0d2e3f, 00bb1c0d2e3f): give more of \
+             the id"
+        );
+        assert!(matches!(
+            named("01a25098").unwrap_err(),
+            ArchiveReadError::Ambiguous(_)
+        ));
+        assert!(matches!(
+            named("99999999").unwrap_err(),
+            ArchiveReadError::NotFound(_)
+        ));
+        assert!(matches!(
+            named("not an id").unwrap_err(),
+            ArchiveReadError::NotFound(_)
+        ));
     }
 }

@@ -11,7 +11,7 @@ use super::risk::{self, RiskRow, Switch};
 use crate::domain::DecisionAction;
 use crate::domain::act::Act;
 use crate::domain::text::{self, Typed};
-use crate::format::short;
+use crate::format::ShortIds;
 use crate::operator::Operator;
 
 /// `risk_check_result` of an operator's halt (the automatic ones name their rule).
@@ -288,8 +288,15 @@ async fn record_halt(
 
 /// What a halt stopped, as its row says it: `2 waiting ideas stopped (01a2b3c4,
 /// 5d6e7f80), 1 unexecuted order cancelled (9a8b7c6d)`, the first few short ids of each
-/// (in id order) and a count of the rest. Migration 12's drawdown guard words it the same.
+/// (in id order; none two alike) and a count of the rest. Migration 12's drawdown guard
+/// words it the same but names each id by its first 8 digits, as tradedesk showed ids
+/// before migration 16 (a prefix still names an id back).
 fn stopped_in_words(ideas: &[Uuid], orders: &[Uuid]) -> String {
+    let shown = ShortIds::new(
+        [ideas, orders]
+            .into_iter()
+            .flat_map(|ids| ids.iter().take(NAMED).copied()),
+    );
     [
         (ideas, "waiting idea", "stopped"),
         (orders, "unexecuted order", "cancelled"),
@@ -297,7 +304,7 @@ fn stopped_in_words(ideas: &[Uuid], orders: &[Uuid]) -> String {
     .into_iter()
     .filter(|(ids, ..)| !ids.is_empty())
     .map(|(ids, noun, done)| {
-        let named: Vec<String> = ids.iter().take(NAMED).map(|id| short(*id)).collect();
+        let named: Vec<String> = ids.iter().take(NAMED).map(|id| shown.of(*id)).collect();
         let more = match ids.len().saturating_sub(NAMED) {
             0 => String::new(),
             n => format!(" and {n} more"),
@@ -368,7 +375,7 @@ mod tests {
     use super::*;
 
     fn ids(n: u128) -> Vec<Uuid> {
-        (1..=n).map(|i| Uuid::from_u128(i << 96)).collect()
+        (1..=n).map(Uuid::from_u128).collect()
     }
 
     #[test]
@@ -387,6 +394,13 @@ mod tests {
             stopped_in_words(&[], &ids(17)),
             "17 unexecuted orders cancelled (00000001, 00000002, 00000003, 00000004, \
              00000005 and 12 more)"
+        );
+        // An idea and an order whose last 8 digits are equal are named by longer endings.
+        let idea = Uuid::from_u128((0xa << 32) | 7);
+        let order = Uuid::from_u128((0xb << 32) | 7);
+        assert_eq!(
+            stopped_in_words(&[idea], &[order]),
+            "1 waiting idea stopped (a00000007), 1 unexecuted order cancelled (b00000007)"
         );
     }
 }

@@ -225,7 +225,16 @@ pub mod platform {
 
     /// An EURUSD idea in `status`, as the engine inserts it; returns its id.
     pub async fn insert_idea(pool: &PgPool, status: &str) -> Result<String, sqlx::Error> {
-        let id = uuid::Uuid::new_v4().to_string();
+        insert_idea_as(pool, uuid::Uuid::new_v4(), status).await
+    }
+
+    /// [`insert_idea`] with the id given.
+    pub async fn insert_idea_as(
+        pool: &PgPool,
+        id: uuid::Uuid,
+        status: &str,
+    ) -> Result<String, sqlx::Error> {
+        let id = id.to_string();
         sqlx::query(&format!(
             "INSERT INTO trade_ideas (id, symbol, direction, entry_price, entry_range, stop_loss,
                                       take_profit, expected_hold, rationale, confidence_score, status,

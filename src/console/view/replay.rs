@@ -25,7 +25,7 @@ use crate::console::keymap::Action;
 use crate::console::theme::Theme;
 use crate::domain::replay::{AccountSource, Candle, GateThen, LotFrom, MomentSource, Part};
 use crate::domain::{Entry, Outcome, Purpose, Replay};
-use crate::format::{Plain, Shown, short, signed};
+use crate::format::{Plain, ShortIds, Shown, short, signed};
 
 /// The Gate's panel under the chart on a large screen at least: its first line and ten
 /// rules, framed (it grows to fit wrapped lines, up to half the column).
@@ -692,6 +692,7 @@ fn panel_rows(r: &Replay, theme: &Theme, with_gate: bool) -> Vec<Row> {
             )],
         ));
     }
+    let unreadable = ShortIds::new(r.unreadable.iter().map(|f| f.id));
     for f in &r.unreadable {
         rows.push(labelled(
             "UNREADABLE",
@@ -700,7 +701,7 @@ fn panel_rows(r: &Replay, theme: &Theme, with_gate: bool) -> Vec<Row> {
                 format!(
                     "{} {} cannot be read ({}): left out",
                     f.table,
-                    short(f.id),
+                    unreadable.of(f.id),
                     f.reason()
                 ),
                 theme.error(),

@@ -1,0 +1,15 @@
+-- Short ids as tradedesk shows them. tradedesk prints an id by its last 8 hex digits (the
+-- random part of a UUIDv7 as of a UUIDv4; src/format.rs), lengthened in a listing where
+-- two would be equal, and a trader gives them back to `replay`, `ideas show`, `strategies
+-- show`…: an ending of the id, which the primary key cannot find without reading the whole
+-- table. These indexes hold each id read backwards (its hex digits from the last, as a
+-- uuid: 16 bytes, like the primary key's), so that the ids ending with given digits are one
+-- range of an index (src/store/resolve.rs, whose expression must stay this one exactly).
+-- On the tables whose rows are named by id; additive (indexes only). Built inside the
+-- migration's transaction: each table takes no writes for the seconds it takes, once.
+CREATE INDEX idx_decision_history_short_id
+    ON public.decision_history ((reverse(replace(id::text, '-', ''))::uuid));
+CREATE INDEX idx_trade_ideas_short_id
+    ON public.trade_ideas ((reverse(replace(id::text, '-', ''))::uuid));
+CREATE INDEX idx_strategies_short_id
+    ON public.strategies ((reverse(replace(id::text, '-', ''))::uuid));
