@@ -362,7 +362,7 @@ async fn a_drawdown_breach_halts_in_the_inserting_commit_exactly_as_halt_by_limi
     .fetch_all(&a)
     .await
     .unwrap();
-    let short = |id: Uuid| id.simple().to_string()[..8].to_string();
+    let short = tradedesk::format::short;
     assert_eq!(
         rows,
         [Said {
@@ -441,7 +441,7 @@ async fn a_rolled_back_capture_leaves_ai_trading_on_and_the_day_as_it_was() {
             &format!(
                 "The day's drawdown 120.00 reached max_drawdown_amount 120.00: 1 waiting idea \
                  stopped ({})",
-                &waiting[..8]
+                tradedesk::format::short(uuid(&waiting))
             )
         )]
     );
@@ -468,7 +468,7 @@ async fn reaching_the_daily_target_halts_likewise() {
             &format!(
                 "The day's P/L 100.00 reached daily_profit_target 100.00: 1 waiting idea \
                  stopped ({})",
-                &waiting[..8]
+                tradedesk::format::short(uuid(&waiting))
             )
         )]
     );

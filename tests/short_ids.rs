@@ -228,3 +228,42 @@ async fn naming_by_a_short_id_reads_indexes_never_a_whole_table() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_drawdown_guard_names_short_ids_and_migration_16_reverts_to_prefixes() {
+    use tradedesk::store::migrate;
+    let cli = Cli::new().await;
+    let pool = cli.db.pool().await;
+    let guard = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT pg_get_functiondef('tradedesk.tradedesk_guard_day_limits()'::regprocedure)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let right = "string_agg(right(replace(x::text, '-', ''), 8), ', '";
+    let left = "string_agg(left(replace(x::text, '-', ''), 8), ', '";
+    let with_16 = guard().await;
+    assert!(
+        with_16.contains(right) && !with_16.contains(left),
+        "{with_16}"
+    );
+    assert_eq!(migrate::down(&pool, 1).await.unwrap().len(), 1);
+    let without = guard().await;
+    assert_eq!(without, with_16.replace(right, left));
+    let exists = |index: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL")
+                .bind(index)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(!exists("public.idx_decision_history_short_id").await);
+    migrate::up(&pool).await.unwrap();
+    assert_eq!(guard().await, with_16);
+    assert!(exists("public.idx_decision_history_short_id").await);
+}

@@ -289,8 +289,8 @@ async fn record_halt(
 /// What a halt stopped, as its row says it: `2 waiting ideas stopped (01a2b3c4,
 /// 5d6e7f80), 1 unexecuted order cancelled (9a8b7c6d)`, the first few short ids of each
 /// (in id order; none two alike) and a count of the rest. Migration 12's drawdown guard
-/// words it the same but names each id by its first 8 digits, as tradedesk showed ids
-/// before migration 16 (a prefix still names an id back).
+/// words it the same (its ids by their last 8 digits since migration 16), but never
+/// lengthens two alike: its rationale differs only if two ids it names end alike.
 fn stopped_in_words(ideas: &[Uuid], orders: &[Uuid]) -> String {
     let shown = ShortIds::new(
         [ideas, orders]
