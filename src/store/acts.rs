@@ -60,7 +60,14 @@ pub(crate) async fn ready(conn: &mut PgConnection) -> Result<(), super::Error> {
     for statement in [halt::SWEEP_WAITING, halt::PULL_PENDING] {
         halt::stopped_by(conn, statement, None, false).await?;
     }
-    sqlx::query("SET CONSTRAINTS decision_history_audit_seal IMMEDIATE")
+    // The commit's work, run now on a flip of the switch that is rolled back, so that the
+    // kill switch's first commit on this connection does not pay its first run either:
+    // the flip's audit (migration 14, which finds the transaction's own ai_halted row) and
+    // the chain's seal (migration 7). The switch's row is locked before the audit's head,
+    // in the order every halt, approval and resume takes them, so that no writer can
+    // deadlock with a connection being made ready; each lock is held for as long as a
+    // halt would hold it.
+    sqlx::query("UPDATE risk_config SET ai_trading_enabled = NOT ai_trading_enabled WHERE id")
         .execute(&mut *conn)
         .await
         .map_err(super::Error::Database)?;
@@ -77,14 +84,8 @@ pub(crate) async fn ready(conn: &mut PgConnection) -> Result<(), super::Error> {
         },
     )
     .await?;
-    // The flip's audit at commit (migration 14), run now on a flip of the switch that is
-    // rolled back: the kill switch's first commit on this connection does not pay its
-    // first run either. (It holds the switch's row lock for as long as a halt would.)
-    for statement in [
-        "UPDATE risk_config SET ai_trading_enabled = NOT ai_trading_enabled WHERE id",
-        "SET CONSTRAINTS risk_config_switch_audit IMMEDIATE",
-    ] {
-        sqlx::query(statement)
+    for constraint in ["risk_config_switch_audit", "decision_history_audit_seal"] {
+        sqlx::query(&format!("SET CONSTRAINTS {constraint} IMMEDIATE"))
             .execute(&mut *conn)
             .await
             .map_err(super::Error::Database)?;
