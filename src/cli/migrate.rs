@@ -155,7 +155,7 @@ async fn down(
 }
 
 /// `migration 14`, `migrations 13, 14`.
-fn listed(versions: &[i64]) -> String {
+pub(super) fn listed(versions: &[i64]) -> String {
     match versions {
         [one] => format!("migration {one}"),
         _ => format!(

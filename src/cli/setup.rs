@@ -44,8 +44,7 @@ pub async fn run(
             done.push("moved tradedesk's objects to schema tradedesk".to_string());
         }
         if !applied.is_empty() {
-            let listed: Vec<String> = applied.iter().map(ToString::to_string).collect();
-            done.push(format!("applied migrations {}", listed.join(", ")));
+            done.push(format!("applied {}", super::migrate::listed(&applied)));
         }
         if p.risk_config_written {
             done.push("wrote the first-start limits".to_string());
