@@ -1041,6 +1041,43 @@ async fn every_change_of_the_desks_settings_is_audited_whoever_makes_it() {
         ("ai_resumed".into(), direct.clone(), Some("pass".into()))
     );
 
+    // What the triggers record reads back as the replay's "as it was then" reads it: the
+    // limits and the strategy on both sides of each change.
+    use tradedesk::domain::replay::{limits_from_audit, strategy_from_audit};
+    let audited: Vec<(String, serde_json::Value, serde_json::Value)> = sqlx::query_as(
+        "SELECT subject, before, after FROM tradedesk.config_changes
+          WHERE audit_seq > $1 AND subject IN ('risk_config', 'strategy') ORDER BY audit_seq",
+    )
+    .bind(seq)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited.len(), 3, "{audited:?}");
+    let (before, after) = (&audited[0].1, &audited[0].2);
+    let before = limits_from_audit(before).expect("the limits before read back");
+    let after = limits_from_audit(after).expect("the limits after read back");
+    assert_eq!(before.max_lot_size.to_string(), "1.00");
+    assert!(before.halt_on_drawdown);
+    assert_eq!(after.max_lot_size.to_string(), "99999999.99");
+    assert!(!after.halt_on_drawdown);
+    let now = chrono::Utc::now();
+    for (_, before, after) in &audited[1..] {
+        for side in [before, after] {
+            let strategy = strategy_from_audit(side, now, None).expect("the strategy read back");
+            assert_eq!(strategy.id, uuid(STRATEGY));
+        }
+    }
+    let capped = strategy_from_audit(&audited[1].2, now, None).unwrap();
+    assert_eq!(
+        capped.documents.risk_caps,
+        serde_json::json!({"max_lot_size": 50})
+    );
+    assert!(
+        !strategy_from_audit(&audited[2].2, now, None)
+            .unwrap()
+            .is_active
+    );
+
     // A change that changes nothing writes nothing; nor does the switch alone.
     let seq = head_seq(&pool, Chain::ConfigChanges).await;
     sqlx::raw_sql(
