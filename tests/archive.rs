@@ -61,17 +61,28 @@ async fn desk(hours: i64) -> (TestDb, Store, PgPool) {
     (db, store, pool)
 }
 
-/// A remaining decision's replay, but for where the AI's switch was read from: the flip
-/// that switched it on (the desk's first decision) went into the archive with the rest of
-/// the chain's prefix, and is then read from the limits as they are (the same state).
-/// Known and left: the archive keeps no switch state at its cut.
-fn as_remaining(
-    mut replay: tradedesk::domain::replay::Replay,
-) -> tradedesk::domain::replay::Replay {
-    if let Some(gate) = replay.gate.as_mut() {
-        gate.switch_as_of = tradedesk::domain::replay::SwitchAsOf::Limits;
+/// A remaining decision's replay after the archive (`now`) against before it (`then`):
+/// the same in everything, but that where the switch was read from may move in one way
+/// only — the flip that switched the AI on (the desk's first decision, 11:00) went into
+/// the archive with the rest of the chain's prefix, so a replay that read it reads the
+/// limits instead, and must find the same switch there. Known and left: the archive keeps
+/// no switch state at its cut.
+fn assert_replays_alike(
+    now: tradedesk::domain::replay::Replay,
+    mut then: tradedesk::domain::replay::Replay,
+    id: Uuid,
+) {
+    use tradedesk::domain::replay::SwitchAsOf;
+    let archived = SwitchAsOf::FlipBefore {
+        occurred_at: monday("11:00:00"),
+    };
+    if let (Some(then), Some(now)) = (then.gate.as_mut(), now.gate.as_ref())
+        && then.switch_as_of == archived
+    {
+        assert_eq!(now.switch_as_of, SwitchAsOf::Limits, "replay of {id}");
+        then.switch_as_of = SwitchAsOf::Limits;
     }
-    replay
+    assert_eq!(now, then, "replay of {id}");
 }
 
 async fn decisions(pool: &PgPool, before: DateTime<Utc>, older: bool) -> Vec<Uuid> {
@@ -271,10 +282,10 @@ async fn archive_replays_the_same_from_the_file_verifies_across_the_cut_and_prun
     // Remaining decisions replay as before, after the archive and after the snapshot
     // clean-up.
     for id in &remaining {
-        assert_eq!(
-            &as_remaining(store.replay(*id).await.unwrap()),
-            &as_remaining(before_remaining[id].clone()),
-            "replay of {id}"
+        assert_replays_alike(
+            store.replay(*id).await.unwrap(),
+            before_remaining[id].clone(),
+            *id,
         );
     }
     let dry = prune::prune(&store, cut, true, 100, &|_| {}).await.unwrap();
@@ -286,10 +297,10 @@ async fn archive_replays_the_same_from_the_file_verifies_across_the_cut_and_prun
     assert_eq!(would, gone, "the dry run said what would go");
     assert!(gone > 0, "the clean-up found nothing to remove: {pruned:?}");
     for id in &remaining {
-        assert_eq!(
-            &as_remaining(store.replay(*id).await.unwrap()),
-            &as_remaining(before_remaining[id].clone()),
-            "replay of {id}"
+        assert_replays_alike(
+            store.replay(*id).await.unwrap(),
+            before_remaining[id].clone(),
+            *id,
         );
     }
     // And the archived replays do not depend on the database at all.
