@@ -657,3 +657,37 @@ async fn on_a_database_with_platform_users_the_console_asks_for_a_login_first() 
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_console_opened_without_a_login_pulls_the_kill_switch_whatever_the_lock_out() {
+    let (db, pool) = demo_db().await;
+    // A desk with a platform user, locked out by five failed logins just now.
+    sqlx::raw_sql(
+        "INSERT INTO users (id, email, hashed_password, is_active)
+         VALUES ('5e5e5e5e-0000-4000-8000-000000000001', 'ann@desk.example',
+                 '$2b$12$KTfM25A1wQG/W/axkmUpW.AIKCp2Fj0ksBTcoYvGtFFWh4wcDqhCS', true);
+         INSERT INTO tradedesk.login_failures (id, email, host)
+         SELECT gen_random_uuid(), 'ann@desk.example', 'elsewhere' FROM generate_series(1, 5);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut console = Console::start(&db.url);
+    console.wait_for("Email:");
+    // An empty email opens it without a login.
+    console.keys("\r");
+    console.wait_for("(not logged in)");
+    console.wait_for("AI TRADING: ON");
+    console.keys("K");
+    console.wait_for("KILL SWITCH");
+    console.keys("closing\r");
+    console.wait_for("AI TRADING: OFF — closing");
+    let by: String = sqlx::query_scalar(
+        "SELECT operator FROM decision_history
+          WHERE action = 'ai_halted' AND rationale LIKE 'closing%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(by.ends_with(" (not logged in)") && by.contains('@'), "{by}");
+}
